@@ -1,0 +1,62 @@
+# Gatehouse — the two commands a newcomer needs are `make run` and `make test`.
+# Everything is installed into .venv from requirements.lock on first use; only Python >= 3.11
+# and make are needed on the machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := libs/contracts libs/common tools/devstack services/identity services/registry services/notifier
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck protos protos-check test-fast bench lock clean
+
+$(STAMP): requirements.lock $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python >= 3.11 is required (found: $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation $(foreach p,$(PACKAGES),-e $(p))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: the whole system on this machine (embedded PostgreSQL, NATS, SMTP sink, 3 services)
+run: install
+	$(BIN)/gatehouse-dev run
+
+## make test: lint, contracts and the whole test suite against real servers
+test: install lint protos-check
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/common/src services/identity/src services/registry/src services/notifier/src tools/devstack/src
+	$(BIN)/buf lint protos
+
+protos: install
+	VENV=$(VENV) scripts/generate-protos
+
+protos-check: install
+	@tmp=$$(mktemp -d) && VENV=$(VENV) scripts/generate-protos $$tmp >/dev/null && \
+	  diff -r -x __pycache__ $$tmp/gatehouse libs/contracts/src/gatehouse && rm -rf $$tmp && \
+	  echo "generated contracts are up to date" || \
+	  { echo "libs/contracts is stale: run 'make protos' and commit"; exit 1; }
+
+bench: install
+	$(BIN)/python -m gatehouse_devstack.bench
+
+## make lock: re-resolve requirements.in into requirements.lock (pins only third-party packages)
+lock: install
+	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links -o requirements.lock requirements.in
+	# drop the project's own editable packages (and their '# via' lines): make installs them itself
+	awk '/^-e file:/{skip=1; next} skip && /^ /{next} {skip=0; print}' requirements.lock > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,49 @@
+"""PostgreSQL access through an asyncpg connection pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    await connection.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+    )
+
+
+async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        # Statements are short; a stuck one should fail the request, not hold the pool forever.
+        command_timeout=30,
+    )
+    if pool is None:  # pragma: no cover - asyncpg returns None only when awaited lazily
+        raise RuntimeError("could not create the database pool")
+    return pool
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection with an open transaction: committed on success, rolled back on error."""
+    async with pool.acquire() as connection, connection.transaction():
+        yield connection
+
+
+async def is_reachable(pool: asyncpg.Pool) -> bool:
+    try:
+        async with pool.acquire(timeout=2) as connection:
+            value: Any = await connection.fetchval("SELECT 1", timeout=2)
+            return bool(value == 1)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False

@@ -1,0 +1,104 @@
+"""A gRPC server with what every Gatehouse service offers: health, reflection, service auth,
+metrics and a message-size limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import Counter, Histogram
+
+from gatehouse_common.service_auth import ServiceAuthServerInterceptor
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+
+GRPC_HANDLED = Counter(
+    "gatehouse_grpc_server_handled_total",
+    "gRPC calls completed by the server",
+    ["service", "grpc_method", "grpc_code"],
+)
+GRPC_LATENCY = Histogram(
+    "gatehouse_grpc_server_handling_seconds",
+    "Time to answer a gRPC call",
+    ["service", "grpc_method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
+)
+
+
+class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        inner = handler.unary_unary
+        service = self._service
+
+        async def observed(request: Any, context: aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                return await inner(request, context)
+            except Exception:
+                code = (context.code() or grpc.StatusCode.UNKNOWN).name
+                raise
+            finally:
+                if context.code() not in (None, grpc.StatusCode.OK):
+                    code = context.code().name
+                GRPC_HANDLED.labels(service, method, code).inc()
+                GRPC_LATENCY.labels(service, method).observe(time.perf_counter() - started)
+
+        return grpc.unary_unary_rpc_method_handler(
+            observed,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+Registration = Callable[[aio.Server], None]
+
+
+async def start_grpc_server(
+    *,
+    service: str,
+    host: str,
+    port: int,
+    registrations: Sequence[Registration],
+    service_names: Sequence[str],
+    auth_secret: bytes,
+) -> aio.Server:
+    """Start serving; `service_names` are the full names reported by health and reflection."""
+    server = aio.server(
+        interceptors=[ServiceAuthServerInterceptor(auth_secret), MetricsServerInterceptor(service)],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    for register in registrations:
+        register(server)
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    for name in (*service_names, ""):
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME),
+        server,
+    )
+    server.add_insecure_port(f"{host}:{port}")
+    await server.start()
+    return server

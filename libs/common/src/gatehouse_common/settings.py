@@ -1,0 +1,63 @@
+"""Settings every service shares, read from environment variables (pydantic-settings).
+
+Each service subclasses `ServiceSettings` with its own fields. Secrets that still hold a
+placeholder value are refused outside development and test, so a forgotten `.env` line cannot
+reach production.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "insecure", "example")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "gatehouse"
+    gatehouse_environment: Environment = Environment.PRODUCTION
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/gatehouse"
+    database_pool_min: int = Field(default=2, ge=1)
+    database_pool_max: int = Field(default=20, ge=1)
+    nats_url: str = "nats://127.0.0.1:4222"
+    events_stream: str = "GATEHOUSE_EVENTS"
+    events_subject_prefix: str = "gatehouse"
+    http_host: str = "0.0.0.0"  # noqa: S104  (containers must listen on every interface)
+    http_port: int = 8000
+    log_level: str = "INFO"
+    # Shared HMAC secret for service-to-service gRPC credentials.
+    service_auth_secret: SecretStr = SecretStr("change-me-service-auth-secret")
+    # Largest HTTP request body accepted, in bytes; larger ones get 413 before they are parsed.
+    max_request_bytes: int = 64 * 1024
+
+    @property
+    def is_production(self) -> bool:
+        return self.gatehouse_environment is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        if not self.is_production:
+            return self
+        for name, value in self:
+            if isinstance(value, SecretStr) and _looks_like_placeholder(value):
+                raise ValueError(
+                    f"{name.upper()} holds a placeholder value; set a real secret "
+                    "(placeholders are accepted only with GATEHOUSE_ENVIRONMENT=development or test)"
+                )
+        return self
+
+
+def _looks_like_placeholder(secret: SecretStr) -> bool:
+    text = secret.get_secret_value().lower()
+    return len(text) < 16 or any(marker in text for marker in PLACEHOLDER_MARKERS)
