@@ -13,6 +13,6 @@ def create_app(context: RegistryContext) -> FastAPI:
         service="registry",
         title="Gatehouse registry",
         version="0.1.0",
-        readiness_checks=context.readiness_checks(),
+        readiness_checks=context.resources.readiness_checks(),
         max_request_bytes=context.settings.max_request_bytes,
     )

@@ -6,42 +6,27 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from gatehouse_common.db import create_pool, is_reachable
-from gatehouse_common.health import ReadinessCheck
 from gatehouse_common.nats_bus import EventBus
+from gatehouse_common.resources import ServiceResources
 from gatehouse_registry.settings import RegistrySettings
 
 
 @dataclass
 class RegistryContext:
     settings: RegistrySettings
-    pool: asyncpg.Pool
-    bus: EventBus
+    resources: ServiceResources
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.resources.pool
+
+    @property
+    def bus(self) -> EventBus:
+        return self.resources.bus
 
     @classmethod
     async def open(cls, settings: RegistrySettings) -> RegistryContext:
-        pool = await create_pool(
-            settings.database_url,
-            min_size=settings.database_pool_min,
-            max_size=settings.database_pool_max,
-        )
-        bus = EventBus(
-            url=settings.nats_url,
-            stream=settings.events_stream,
-            subject_prefix=settings.events_subject_prefix,
-            name="registry",
-        )
-        return cls(settings=settings, pool=pool, bus=bus)
-
-    def readiness_checks(self) -> dict[str, ReadinessCheck]:
-        async def nats_connected() -> bool:
-            return self.bus.is_connected
-
-        async def database_reachable() -> bool:
-            return await is_reachable(self.pool)
-
-        return {"database": database_reachable, "nats": nats_connected}
+        return cls(settings=settings, resources=await ServiceResources.open(settings))
 
     async def close(self) -> None:
-        await self.bus.close()
-        await self.pool.close()
+        await self.resources.close()

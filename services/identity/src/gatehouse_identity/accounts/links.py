@@ -1,0 +1,88 @@
+"""Single-use, expiring links that let a user set or reset their password.
+
+The token is 256 random bits; only its SHA-256 is stored (a fast hash is enough for a value with
+that much entropy). Issuing a new link for a user retires their earlier open links, so only the
+newest e-mail works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from gatehouse_identity.accounts.errors import InvalidLinkError
+from gatehouse_identity.accounts.models import PasswordLinkPurpose
+
+TOKEN_BYTES = 32
+MAX_TOKEN_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    token: str
+    expires_at: datetime
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def issue_password_link(
+    connection: asyncpg.Connection,
+    *,
+    user_id: uuid.UUID,
+    purpose: PasswordLinkPurpose,
+    ttl: timedelta,
+    event_id: uuid.UUID | None = None,
+) -> IssuedLink:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    expires_at = datetime.now(UTC) + ttl
+    await connection.execute(
+        "UPDATE password_links SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+        user_id,
+    )
+    await connection.execute(
+        """INSERT INTO password_links (token_hash, user_id, purpose, event_id, expires_at)
+           VALUES ($1, $2, $3, $4, $5)""",
+        token_hash(token),
+        user_id,
+        purpose.value,
+        event_id,
+        expires_at,
+    )
+    return IssuedLink(token=token, expires_at=expires_at)
+
+
+async def consume_password_link(connection: asyncpg.Connection, token: str) -> uuid.UUID:
+    """Marks the link used and returns its user; InvalidLinkError if it cannot be used."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidLinkError("the link is not valid", field="token")
+    user_id: uuid.UUID | None = await connection.fetchval(
+        """UPDATE password_links SET used_at = now()
+            WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+        RETURNING user_id""",
+        token_hash(token),
+    )
+    if user_id is None:
+        raise InvalidLinkError(
+            "the link is not valid: it was already used, has expired or was replaced by a newer one",
+            field="token",
+        )
+    return user_id
+
+
+async def check_password_link(connection: asyncpg.Connection, token: str) -> bool:
+    """True when the link can still be used (for showing the form before the user types)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return False
+    found = await connection.fetchval(
+        """SELECT 1 FROM password_links
+            WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()""",
+        token_hash(token),
+    )
+    return found is not None

@@ -1,0 +1,289 @@
+"""Accounts: create, set and change passwords, sign in with lockout, look users up.
+
+Every function takes its collaborators as keyword arguments, opens its own transaction when it
+changes state, and writes the matching event to the outbox in that same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from gatehouse.events.v1 import identity_events_pb2 as events
+from gatehouse_identity.accounts.errors import (
+    InvalidCredentialsError,
+    InvalidInputError,
+    UserNotFoundError,
+)
+from gatehouse_identity.accounts.links import consume_password_link, issue_password_link
+from gatehouse_identity.accounts.models import (
+    USER_COLUMNS,
+    PasswordLinkPurpose,
+    User,
+    UserStatus,
+)
+from gatehouse_identity.accounts.passwords import PasswordHasher, check_password_rule
+from gatehouse_identity.events import emit
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_account(
+    pool: asyncpg.Pool,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    email_language: str,
+    privacy_statement_version: str,
+) -> None:
+    """Create a pending account, or tell the existing owner: the caller never learns which."""
+    now = datetime.now(UTC)
+    async with pool.acquire() as connection, connection.transaction():
+        existing = await connection.fetchval(
+            "SELECT id FROM users WHERE email_normalized = $1", normalize_email(email)
+        )
+        if existing is not None:
+            await emit(
+                connection,
+                "identity.user.registration_repeated",
+                user_id=existing,
+                message=events.UserRegistrationRepeated(user_id=str(existing)),
+            )
+            return
+        user_id = uuid.uuid4()
+        inserted = await connection.fetchval(
+            """INSERT INTO users (id, email, email_normalized, first_name, last_name,
+                                  email_language, status, privacy_statement_version,
+                                  privacy_statement_accepted_at)
+               VALUES ($1, $2, $3, $4, $5, $6, 'pending_password', $7, $8)
+               ON CONFLICT (email_normalized) DO NOTHING
+               RETURNING id""",
+            user_id,
+            email.strip(),
+            normalize_email(email),
+            first_name,
+            last_name,
+            email_language,
+            privacy_statement_version,
+            now,
+        )
+        if inserted is None:  # a parallel sign-up with the same address won the race
+            return
+        await emit(
+            connection,
+            "identity.user.created",
+            user_id=user_id,
+            message=events.UserCreated(user_id=str(user_id)),
+        )
+
+
+async def set_password_with_link(
+    pool: asyncpg.Pool, *, hasher: PasswordHasher, token: str, password: str
+) -> User:
+    """Use an e-mailed link to set the first password or replace a forgotten/blocked one.
+
+    Setting a password through a link also unblocks the account and ends its other sessions.
+    """
+    check_password_rule(password)
+    password_hash = await hasher.hash(password)
+    async with pool.acquire() as connection, connection.transaction():
+        user_id = await consume_password_link(connection, token)
+        previous_status = await connection.fetchval(
+            "SELECT status FROM users WHERE id = $1 FOR UPDATE", user_id
+        )
+        row = await connection.fetchrow(
+            f"""UPDATE users
+                   SET password_hash = $2, status = 'active', failed_password_attempts = 0,
+                       blocked_at = NULL, password_changed_at = now(), updated_at = now()
+                 WHERE id = $1
+             RETURNING {USER_COLUMNS}""",
+            user_id,
+            password_hash,
+        )
+        await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+        await emit(
+            connection,
+            "identity.user.password_set",
+            user_id=user_id,
+            message=events.UserPasswordSet(
+                user_id=str(user_id), replaced=previous_status != UserStatus.PENDING_PASSWORD
+            ),
+        )
+    return User.from_row(row)
+
+
+async def authenticate(
+    pool: asyncpg.Pool,
+    *,
+    hasher: PasswordHasher,
+    email: str,
+    password: str,
+    max_failed_attempts: int,
+) -> User:
+    """Check e-mail and password, counting wrong passwords in a row.
+
+    A verification slot is reserved atomically *before* argon2 runs, so however many guesses
+    arrive in parallel, at most `max_failed_attempts` are ever checked against the account.
+    Unknown, pending and blocked accounts get the same answer after the same work.
+    """
+    candidate = await pool.fetchrow(
+        "SELECT id, password_hash FROM users WHERE email_normalized = $1 AND status = 'active'",
+        normalize_email(email),
+    )
+    reserved = None
+    if candidate is not None:
+        reserved = await pool.fetchval(
+            """UPDATE users SET failed_password_attempts = failed_password_attempts + 1
+                WHERE id = $1 AND status = 'active' AND failed_password_attempts < $2
+            RETURNING failed_password_attempts""",
+            candidate["id"],
+            max_failed_attempts,
+        )
+    if candidate is None or reserved is None:
+        await hasher.verify_dummy(password)
+        raise InvalidCredentialsError("wrong e-mail address or password")
+    if await hasher.verify(candidate["password_hash"], password):
+        return await _record_success(
+            pool, hasher=hasher, user_id=candidate["id"], password=password,
+            password_hash=candidate["password_hash"],
+        )
+    if reserved >= max_failed_attempts:
+        await _block(pool, user_id=candidate["id"], failed_attempts=reserved)
+    raise InvalidCredentialsError("wrong e-mail address or password")
+
+
+async def _record_success(
+    pool: asyncpg.Pool, *, hasher: PasswordHasher, user_id: uuid.UUID, password: str,
+    password_hash: str,
+) -> User:
+    new_hash = await hasher.hash(password) if hasher.needs_rehash(password_hash) else None
+    row = await pool.fetchrow(
+        f"""UPDATE users SET failed_password_attempts = 0,
+                             password_hash = COALESCE($2, password_hash)
+             WHERE id = $1
+         RETURNING {USER_COLUMNS}""",
+        user_id,
+        new_hash,
+    )
+    return User.from_row(row)
+
+
+async def _block(pool: asyncpg.Pool, *, user_id: uuid.UUID, failed_attempts: int) -> None:
+    async with pool.acquire() as connection, connection.transaction():
+        blocked = await connection.fetchval(
+            """UPDATE users SET status = 'blocked', blocked_at = now(), updated_at = now()
+                WHERE id = $1 AND status = 'active'
+            RETURNING id""",
+            user_id,
+        )
+        if blocked is None:  # a parallel attempt blocked it first; one e-mail is enough
+            return
+        await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+        await emit(
+            connection,
+            "identity.user.locked",
+            user_id=user_id,
+            message=events.UserLocked(user_id=str(user_id), failed_attempts=failed_attempts),
+        )
+
+
+async def change_password(
+    pool: asyncpg.Pool,
+    *,
+    hasher: PasswordHasher,
+    user_id: uuid.UUID,
+    current_password: str,
+    new_password: str,
+    keep_session_hash: bytes | None = None,
+) -> None:
+    """Change the password of a signed-in user, who must type the current one again."""
+    check_password_rule(new_password, field="new_password")
+    current_hash = await pool.fetchval(
+        "SELECT password_hash FROM users WHERE id = $1 AND status = 'active'", user_id
+    )
+    if current_hash is None or not await hasher.verify(current_hash, current_password):
+        raise InvalidInputError("the current password is wrong", field="current_password")
+    new_hash = await hasher.hash(new_password)
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            """UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now()
+                WHERE id = $1""",
+            user_id,
+            new_hash,
+        )
+        # Other sessions may belong to whoever knew the old password.
+        await connection.execute(
+            "DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2",
+            user_id,
+            keep_session_hash,
+        )
+        await emit(
+            connection,
+            "identity.user.password_changed",
+            user_id=user_id,
+            message=events.UserPasswordChanged(user_id=str(user_id)),
+        )
+
+
+async def request_password_reset(pool: asyncpg.Pool, *, email: str) -> None:
+    """E-mail a reset link if the address has an account; say nothing either way."""
+    async with pool.acquire() as connection, connection.transaction():
+        user_id = await connection.fetchval(
+            "SELECT id FROM users WHERE email_normalized = $1", normalize_email(email)
+        )
+        if user_id is None:
+            return
+        await emit(
+            connection,
+            "identity.user.password_reset_requested",
+            user_id=user_id,
+            message=events.UserPasswordResetRequested(user_id=str(user_id)),
+        )
+
+
+async def create_password_link(
+    pool: asyncpg.Pool,
+    *,
+    user_id: uuid.UUID,
+    purpose: PasswordLinkPurpose,
+    ttl: timedelta,
+    event_id: uuid.UUID | None,
+) -> tuple[str, datetime]:
+    """Issue a link for the notifier to e-mail; returns (token, expiry)."""
+    async with pool.acquire() as connection, connection.transaction():
+        exists = await connection.fetchval("SELECT 1 FROM users WHERE id = $1", user_id)
+        if exists is None:
+            raise UserNotFoundError(f"no user {user_id}", field="user_id")
+        link = await issue_password_link(
+            connection, user_id=user_id, purpose=purpose, ttl=ttl, event_id=event_id
+        )
+    return link.token, link.expires_at
+
+
+async def get_user(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> User:
+    row = await pool.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
+    if row is None:
+        raise UserNotFoundError(f"no user {user_id}", field="user_id")
+    return User.from_row(row)
+
+
+async def get_users(pool: asyncpg.Pool, *, user_ids: Sequence[uuid.UUID]) -> list[User]:
+    rows = await pool.fetch(
+        f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])", list(user_ids)
+    )
+    return [User.from_row(row) for row in rows]
+
+
+async def get_user_by_email(pool: asyncpg.Pool, *, email: str) -> User:
+    row = await pool.fetchrow(
+        f"SELECT {USER_COLUMNS} FROM users WHERE email_normalized = $1", normalize_email(email)
+    )
+    if row is None:
+        raise UserNotFoundError("no user with that e-mail address", field="email")
+    return User.from_row(row)

@@ -1,0 +1,107 @@
+"""Signed-in sessions: a random id in an HttpOnly cookie (or a bearer token for API clients);
+only its SHA-256 is stored. Sessions end when idle too long or at an absolute limit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+SESSION_TOKEN_BYTES = 32
+MAX_SESSION_TOKEN_LENGTH = 100
+
+
+class AuthLevel:
+    """How strongly the session's user proved who they are (second factors raise it)."""
+
+    PASSWORD = "password"  # noqa: S105  (a level name, not a password)
+
+
+@dataclass(frozen=True)
+class Session:
+    id_hash: bytes
+    user_id: uuid.UUID
+    amr: list[str]
+    level: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    session: Session
+
+
+def session_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def start_session(
+    pool: asyncpg.Pool,
+    *,
+    user_id: uuid.UUID,
+    amr: list[str],
+    level: str,
+    absolute_timeout: timedelta,
+    ip_address: str | None,
+    user_agent: str | None,
+) -> NewSession:
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    now = datetime.now(UTC)
+    session = Session(
+        id_hash=session_hash(token),
+        user_id=user_id,
+        amr=amr,
+        level=level,
+        created_at=now,
+        expires_at=now + absolute_timeout,
+    )
+    await pool.execute(
+        """INSERT INTO sessions (id_hash, user_id, amr, level, created_at, last_seen_at,
+                                 expires_at, ip_address, user_agent)
+           VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)""",
+        session.id_hash,
+        user_id,
+        amr,
+        level,
+        now,
+        session.expires_at,
+        ip_address,
+        (user_agent or "")[:300],
+    )
+    return NewSession(token=token, session=session)
+
+
+async def resume_session(
+    pool: asyncpg.Pool, *, token: str, idle_timeout: timedelta
+) -> Session | None:
+    """The live session for a token (touching its idle clock), or None."""
+    if not token or len(token) > MAX_SESSION_TOKEN_LENGTH:
+        return None
+    row = await pool.fetchrow(
+        """UPDATE sessions SET last_seen_at = now()
+            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2::interval
+        RETURNING id_hash, user_id, amr, level, created_at, expires_at""",
+        session_hash(token),
+        idle_timeout,
+    )
+    if row is None:
+        return None
+    return Session(
+        id_hash=row["id_hash"],
+        user_id=row["user_id"],
+        amr=list(row["amr"]),
+        level=row["level"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+    )
+
+
+async def end_session(pool: asyncpg.Pool, *, token: str) -> None:
+    if token and len(token) <= MAX_SESSION_TOKEN_LENGTH:
+        await pool.execute("DELETE FROM sessions WHERE id_hash = $1", session_hash(token))

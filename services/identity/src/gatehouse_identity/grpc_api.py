@@ -1,0 +1,136 @@
+"""gatehouse.identity.v1.UserService: translates wire types and calls accounts.service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc import aio
+
+from gatehouse.identity.v1 import user_service_pb2 as pb
+from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
+from gatehouse_common.grpc_server import start_grpc_server as start_server
+from gatehouse_identity.accounts import service
+from gatehouse_identity.accounts.errors import UserNotFoundError
+from gatehouse_identity.accounts.models import PasswordLinkPurpose, User, UserStatus
+from gatehouse_identity.context import IdentityContext
+
+MAX_BATCH = 500
+STATUS_TO_WIRE = {
+    UserStatus.PENDING_PASSWORD: pb.USER_STATUS_PENDING_PASSWORD,
+    UserStatus.ACTIVE: pb.USER_STATUS_ACTIVE,
+    UserStatus.BLOCKED: pb.USER_STATUS_BLOCKED,
+}
+PURPOSE_FROM_WIRE = {
+    pb.PASSWORD_LINK_PURPOSE_SET: PasswordLinkPurpose.SET,
+    pb.PASSWORD_LINK_PURPOSE_RESET: PasswordLinkPurpose.RESET,
+}
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def user_to_wire(user: User) -> pb.User:
+    return pb.User(
+        user_id=str(user.id),
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        email_language=user.email_language,
+        status=STATUS_TO_WIRE[user.status],
+        create_time=_timestamp(user.created_at),
+    )
+
+
+async def _parse_uuid(value: str, field: str, context: aio.ServicerContext) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a UUID")
+        raise  # abort raises; this line satisfies the type checker
+
+
+class UserServicer(pb_grpc.UserServiceServicer):
+    def __init__(self, context: IdentityContext) -> None:
+        self._context = context
+
+    async def GetUser(  # noqa: N802  (gRPC method name)
+        self, request: pb.GetUserRequest, context: aio.ServicerContext
+    ) -> pb.GetUserResponse:
+        user_id = await _parse_uuid(request.user_id, "user_id", context)
+        try:
+            user = await service.get_user(self._context.pool, user_id=user_id)
+        except UserNotFoundError:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {user_id}")
+            raise
+        return pb.GetUserResponse(user=user_to_wire(user))
+
+    async def BatchGetUsers(  # noqa: N802
+        self, request: pb.BatchGetUsersRequest, context: aio.ServicerContext
+    ) -> pb.BatchGetUsersResponse:
+        if len(request.user_ids) > MAX_BATCH:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"user_ids: at most {MAX_BATCH} per call"
+            )
+        ids = [await _parse_uuid(value, "user_ids", context) for value in request.user_ids]
+        users = await service.get_users(self._context.pool, user_ids=ids)
+        found = {user.id for user in users}
+        return pb.BatchGetUsersResponse(
+            users=[user_to_wire(user) for user in users],
+            missing_user_ids=[str(user_id) for user_id in ids if user_id not in found],
+        )
+
+    async def GetUserByEmail(  # noqa: N802
+        self, request: pb.GetUserByEmailRequest, context: aio.ServicerContext
+    ) -> pb.GetUserByEmailResponse:
+        if not request.email or len(request.email) > 254 or "@" not in request.email:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "email: not an e-mail address")
+        try:
+            user = await service.get_user_by_email(self._context.pool, email=request.email)
+        except UserNotFoundError:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no user with that e-mail address")
+            raise
+        return pb.GetUserByEmailResponse(user=user_to_wire(user))
+
+    async def CreatePasswordLink(  # noqa: N802
+        self, request: pb.CreatePasswordLinkRequest, context: aio.ServicerContext
+    ) -> pb.CreatePasswordLinkResponse:
+        user_id = await _parse_uuid(request.user_id, "user_id", context)
+        purpose = PURPOSE_FROM_WIRE.get(request.purpose)
+        if purpose is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "purpose: SET or RESET")
+            raise AssertionError  # unreachable: abort raises
+        event_id = await _parse_uuid(request.event_id, "event_id", context) if request.event_id else None
+        settings = self._context.settings
+        ttl_s = settings.set_password_link_ttl_s if purpose is PasswordLinkPurpose.SET else settings.reset_password_link_ttl_s
+        try:
+            token, expires_at = await service.create_password_link(
+                self._context.pool,
+                user_id=user_id,
+                purpose=purpose,
+                ttl=timedelta(seconds=ttl_s),
+                event_id=event_id,
+            )
+        except UserNotFoundError:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {user_id}")
+            raise
+        url = f"{settings.public_url}/password/set?token={token}"
+        return pb.CreatePasswordLinkResponse(url=url, expire_time=_timestamp(expires_at))
+
+
+async def start_grpc_server(context: IdentityContext) -> aio.Server:
+    servicer = UserServicer(context)
+    settings = context.settings
+    return await start_server(
+        service="identity",
+        host=settings.http_host,
+        port=settings.grpc_port,
+        registrations=[lambda server: pb_grpc.add_UserServiceServicer_to_server(servicer, server)],
+        service_names=[pb.DESCRIPTOR.services_by_name["UserService"].full_name],
+        auth_secret=settings.service_auth_secret.get_secret_value().encode(),
+    )
