@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-Connection = asyncpg.Connection
+# What code that runs SQL takes: a plain connection or one borrowed from the pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
 Pool = asyncpg.Pool
 
 
@@ -34,7 +36,7 @@ async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 2
 
 
 @asynccontextmanager
-async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
     """A connection with an open transaction: committed on success, rolled back on error."""
     async with pool.acquire() as connection, connection.transaction():
         yield connection

@@ -26,7 +26,9 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     async def readyz() -> JSONResponse:
         names = list(checks)
         results = await asyncio.gather(*(checks[name]() for name in names))
-        components = {name: "ok" if ok else "unavailable" for name, ok in zip(names, results, strict=True)}
+        components = {
+            name: "ok" if ok else "unavailable" for name, ok in zip(names, results, strict=True)
+        }
         ready = all(results)
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "components": components},

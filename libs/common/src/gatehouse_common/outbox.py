@@ -10,6 +10,7 @@ publish inside its window) and marks them published. Rows are claimed with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -18,6 +19,7 @@ import nats.errors
 from google.protobuf.message import Message
 from prometheus_client import Counter, Gauge
 
+from gatehouse_common.db import Connection
 from gatehouse_common.events import Event, event_for, nats_subject
 from gatehouse_common.nats_bus import EventBus
 
@@ -55,7 +57,7 @@ OUTBOX_PUBLISH_ERRORS = Counter(
 
 
 async def add_event(
-    connection: asyncpg.Connection,
+    connection: Connection,
     *,
     event_type: str,
     source: str,
@@ -116,10 +118,8 @@ class OutboxRelay:
                     await asyncio.sleep(min(0.25 * 2**failures, 5.0))
                     continue
                 await self._update_backlog()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)
-                except TimeoutError:
-                    pass
         finally:
             if listener is not None:
                 await listener.close()

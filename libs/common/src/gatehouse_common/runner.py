@@ -27,8 +27,14 @@ async def serve(
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> None:
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, server_header=False,
-        proxy_headers=True, timeout_graceful_shutdown=int(GRACE_PERIOD_S),
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=int(GRACE_PERIOD_S),
     )
     http = uvicorn.Server(config)
     grpc_server = await start_grpc() if start_grpc else None

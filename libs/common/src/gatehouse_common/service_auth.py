@@ -18,12 +18,15 @@ from typing import Any
 import grpc
 from grpc import aio
 
-TOKEN_VERSION = "v1"
+TOKEN_VERSION = "v1"  # noqa: S105  (a format version, not a secret)
 TOKEN_TTL_S = 60
 METADATA_KEY = "authorization"
 CALLER_METADATA_KEY = "x-gatehouse-caller"
-OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/",
-                 "/grpc.reflection.v1.ServerReflection/")
+OPEN_SERVICES = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
 
 
 class InvalidServiceTokenError(Exception):
@@ -72,9 +75,9 @@ class ServiceAuthServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             return await continuation(handler_call_details)
         metadata = dict(handler_call_details.invocation_metadata or ())
         header = str(metadata.get(METADATA_KEY, ""))
+        if not header.startswith("Bearer "):
+            return _refusing_handler("missing service token")
         try:
-            if not header.startswith("Bearer "):
-                raise InvalidServiceTokenError("missing service token")
             verify_service_token(self._secret, header.removeprefix("Bearer "))
         except InvalidServiceTokenError as error:
             return _refusing_handler(str(error))
@@ -108,7 +111,9 @@ class ServiceAuthClientInterceptor(aio.UnaryUnaryClientInterceptor):  # type: ig
         details = aio.ClientCallDetails(
             method=client_call_details.method,
             timeout=client_call_details.timeout or self._default_timeout_s,
-            metadata=aio.Metadata(*metadata) if not isinstance(metadata, aio.Metadata) else metadata,
+            metadata=aio.Metadata(*metadata)
+            if not isinstance(metadata, aio.Metadata)
+            else metadata,
             credentials=client_call_details.credentials,
             wait_for_ready=client_call_details.wait_for_ready,
         )

@@ -53,7 +53,7 @@ class ServiceSettings(BaseSettings):
             if isinstance(value, SecretStr) and _looks_like_placeholder(value):
                 raise ValueError(
                     f"{name.upper()} holds a placeholder value; set a real secret "
-                    "(placeholders are accepted only with GATEHOUSE_ENVIRONMENT=development or test)"
+                    "(placeholders are accepted only in GATEHOUSE_ENVIRONMENT development or test)"
                 )
         return self
 

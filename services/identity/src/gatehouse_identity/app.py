@@ -8,12 +8,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse_common.http_app import create_service_app
+from gatehouse_common.web_security import security_headers_middleware
 from gatehouse_identity.accounts.api import router as accounts_api
 from gatehouse_identity.captcha.views import router as captcha_views
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.errors import install_error_handlers
 from gatehouse_identity.web.pages import router as web_pages
-from gatehouse_common.web_security import security_headers_middleware
 
 
 def create_app(context: IdentityContext) -> FastAPI:
@@ -30,5 +30,7 @@ def create_app(context: IdentityContext) -> FastAPI:
     app.include_router(accounts_api)
     app.include_router(captcha_views)
     app.include_router(web_pages)
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
+    app.mount(
+        "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
+    )
     return app

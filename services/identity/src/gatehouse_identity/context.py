@@ -34,7 +34,9 @@ class IdentityContext:
             parallelism=settings.argon2_parallelism,
             threads=settings.password_hash_threads,
         )
-        return cls(settings=settings, resources=await ServiceResources.open(settings), hasher=hasher)
+        return cls(
+            settings=settings, resources=await ServiceResources.open(settings), hasher=hasher
+        )
 
     async def close(self) -> None:
         await self.resources.close()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 from google.protobuf.message import Message
 
+from gatehouse_common.db import Connection
 from gatehouse_common.outbox import add_event
 
 SOURCE = "gatehouse/identity"
 
 
 async def emit(
-    connection: asyncpg.Connection, event_type: str, *, user_id: uuid.UUID, message: Message
+    connection: Connection, event_type: str, *, user_id: uuid.UUID, message: Message
 ) -> None:
     await add_event(
         connection, event_type=event_type, source=SOURCE, subject=str(user_id), message=message

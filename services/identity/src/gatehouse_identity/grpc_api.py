@@ -105,9 +105,15 @@ class UserServicer(pb_grpc.UserServiceServicer):
         if purpose is None:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "purpose: SET or RESET")
             raise AssertionError  # unreachable: abort raises
-        event_id = await _parse_uuid(request.event_id, "event_id", context) if request.event_id else None
+        event_id = (
+            await _parse_uuid(request.event_id, "event_id", context) if request.event_id else None
+        )
         settings = self._context.settings
-        ttl_s = settings.set_password_link_ttl_s if purpose is PasswordLinkPurpose.SET else settings.reset_password_link_ttl_s
+        ttl_s = (
+            settings.set_password_link_ttl_s
+            if purpose is PasswordLinkPurpose.SET
+            else settings.reset_password_link_ttl_s
+        )
         try:
             token, expires_at = await service.create_password_link(
                 self._context.pool,

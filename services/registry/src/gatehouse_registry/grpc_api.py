@@ -29,7 +29,9 @@ async def start_grpc_server(context: RegistryContext) -> aio.Server:
         service="registry",
         host=settings.http_host,
         port=settings.grpc_port,
-        registrations=[lambda server: pb_grpc.add_OperatorServiceServicer_to_server(servicer, server)],
+        registrations=[
+            lambda server: pb_grpc.add_OperatorServiceServicer_to_server(servicer, server)
+        ],
         service_names=[pb.DESCRIPTOR.services_by_name["OperatorService"].full_name],
         auth_secret=settings.service_auth_secret.get_secret_value().encode(),
     )

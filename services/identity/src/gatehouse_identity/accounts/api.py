@@ -53,8 +53,10 @@ async def current_session(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> sessions.Session:
-    token = credentials.credentials if credentials else request.cookies.get(
-        context.settings.session_cookie_name, ""
+    token = (
+        credentials.credentials
+        if credentials
+        else request.cookies.get(context.settings.session_cookie_name, "")
     )
     session = await sessions.resume_session(
         context.pool,
@@ -178,9 +180,7 @@ def set_session_cookie(response: Response, context: IdentityContext, token: str)
     )
 
 
-@router.delete(
-    "/sessions/current", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out"
-)
+@router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
 async def delete_session(
     request: Request,
     response: Response,
@@ -193,9 +193,7 @@ async def delete_session(
     response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="lax")
 
 
-@router.get(
-    "/me", summary="The signed-in user", responses={401: {"description": "Not signed in"}}
-)
+@router.get("/me", summary="The signed-in user", responses={401: {"description": "Not signed in"}})
 async def get_me(session: CurrentSession, context: Context) -> UserResponse:
     return user_response(await service.get_user(context.pool, user_id=session.user_id))
 
@@ -217,5 +215,3 @@ async def change_password(
         new_password=body.new_password,
         keep_session_hash=session.id_hash,
     )
-
-

@@ -13,8 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
-
+from gatehouse_common.db import Connection
 from gatehouse_identity.accounts.errors import InvalidLinkError
 from gatehouse_identity.accounts.models import PasswordLinkPurpose
 
@@ -33,7 +32,7 @@ def token_hash(token: str) -> bytes:
 
 
 async def issue_password_link(
-    connection: asyncpg.Connection,
+    connection: Connection,
     *,
     user_id: uuid.UUID,
     purpose: PasswordLinkPurpose,
@@ -58,7 +57,7 @@ async def issue_password_link(
     return IssuedLink(token=token, expires_at=expires_at)
 
 
-async def consume_password_link(connection: asyncpg.Connection, token: str) -> uuid.UUID:
+async def consume_password_link(connection: Connection, token: str) -> uuid.UUID:
     """Marks the link used and returns its user; InvalidLinkError if it cannot be used."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidLinkError("the link is not valid", field="token")
@@ -70,13 +69,13 @@ async def consume_password_link(connection: asyncpg.Connection, token: str) -> u
     )
     if user_id is None:
         raise InvalidLinkError(
-            "the link is not valid: it was already used, has expired or was replaced by a newer one",
+            "the link is not valid: it was already used, has expired or was replaced",
             field="token",
         )
     return user_id
 
 
-async def check_password_link(connection: asyncpg.Connection, token: str) -> bool:
+async def check_password_link(connection: Connection, token: str) -> bool:
     """True when the link can still be used (for showing the form before the user types)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return False

@@ -10,7 +10,7 @@ from typing import Any
 
 
 class UserStatus(StrEnum):
-    PENDING_PASSWORD = "pending_password"
+    PENDING_PASSWORD = "pending_password"  # noqa: S105  (a status, not a password)
     ACTIVE = "active"
     BLOCKED = "blocked"
 

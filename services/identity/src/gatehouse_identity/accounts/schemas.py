@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -22,7 +23,17 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Email = Annotated[EmailStr, Field(max_length=254)]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 Token = Annotated[str, Field(min_length=1, max_length=200)]
-LanguageCode = Literal[tuple(EU_LANGUAGES)]  # type: ignore[valid-type]
+
+
+def _known_language(code: str) -> str:
+    if code not in EU_LANGUAGES:
+        raise ValueError(f"must be one of the 24 EU language codes: {', '.join(EU_LANGUAGES)}")
+    return code
+
+
+LanguageCode = Annotated[
+    str, AfterValidator(_known_language), Field(json_schema_extra={"enum": list(EU_LANGUAGES)})
+]
 
 
 class StrictModel(BaseModel):
@@ -49,7 +60,7 @@ class CreateAccountRequest(StrictModel):
 
     @field_validator("privacy_statement_accepted")
     @classmethod
-    def _privacy_accepted(cls, value: bool) -> bool:  # noqa: FBT001  (pydantic validator)
+    def _privacy_accepted(cls, value: bool) -> bool:
         if not value:
             raise ValueError("the privacy statement must be accepted")
         return value

@@ -150,7 +150,10 @@ async def authenticate(
         raise InvalidCredentialsError("wrong e-mail address or password")
     if await hasher.verify(candidate["password_hash"], password):
         return await _record_success(
-            pool, hasher=hasher, user_id=candidate["id"], password=password,
+            pool,
+            hasher=hasher,
+            user_id=candidate["id"],
+            password=password,
             password_hash=candidate["password_hash"],
         )
     if reserved >= max_failed_attempts:
@@ -159,7 +162,11 @@ async def authenticate(
 
 
 async def _record_success(
-    pool: asyncpg.Pool, *, hasher: PasswordHasher, user_id: uuid.UUID, password: str,
+    pool: asyncpg.Pool,
+    *,
+    hasher: PasswordHasher,
+    user_id: uuid.UUID,
+    password: str,
     password_hash: str,
 ) -> User:
     new_hash = await hasher.hash(password) if hasher.needs_rehash(password_hash) else None

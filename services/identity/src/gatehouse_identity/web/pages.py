@@ -74,7 +74,9 @@ async def read_form(request: Request) -> dict[str, str] | None:
 def csrf_failure(request: Request) -> HTMLResponse:
     t = Translator(page_language(request))
     return render(
-        request, "message.html", {"title": t("error.title"), "message": t("error.csrf")},
+        request,
+        "message.html",
+        {"title": t("error.title"), "message": t("error.csrf")},
         status_code=status.HTTP_403_FORBIDDEN,
     )
 
@@ -83,8 +85,12 @@ def field_errors(error: ValidationError, t: Translator) -> FieldErrors:
     errors: FieldErrors = {}
     for problem in error.errors():
         field = str(problem["loc"][-1]) if problem["loc"] else "form"
-        errors.setdefault(field, t(f"field.{field}.invalid") if problem["type"] == "missing"
-                          else problem["msg"].removeprefix("Value error, "))
+        errors.setdefault(
+            field,
+            t(f"field.{field}.invalid")
+            if problem["type"] == "missing"
+            else problem["msg"].removeprefix("Value error, "),
+        )
     return errors
 
 
@@ -136,7 +142,10 @@ async def signup(request: Request) -> Response:
         return csrf_failure(request)
     context = _context(request)
     t = Translator(page_language(request))
-    data: dict[str, Any] = {**fields, "privacy_statement_accepted": "privacy_statement_accepted" in fields}
+    data: dict[str, Any] = {
+        **fields,
+        "privacy_statement_accepted": "privacy_statement_accepted" in fields,
+    }
     errors: FieldErrors = {}
     try:
         body = CreateAccountRequest.model_validate(data)
@@ -161,8 +170,11 @@ async def signup(request: Request) -> Response:
         email_language=body.email_language,
         privacy_statement_version=context.settings.privacy_statement_version,
     )
-    return render(request, "message.html", {"title": t("signup.sent.title"),
-                                            "message": t("signup.sent.message", email=body.email)})
+    return render(
+        request,
+        "message.html",
+        {"title": t("signup.sent.title"), "message": t("signup.sent.message", email=body.email)},
+    )
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID:
@@ -180,9 +192,12 @@ async def set_password_form(request: Request, token: str = "") -> HTMLResponse:
         usable = await check_password_link(connection, token)
     if not usable:
         t = Translator(page_language(request))
-        return render(request, "message.html", {"title": t("error.title"),
-                                                "message": t("password.link_invalid")},
-                      status_code=400)
+        return render(
+            request,
+            "message.html",
+            {"title": t("error.title"), "message": t("password.link_invalid")},
+            status_code=400,
+        )
     return render(request, "set_password.html", {"token": token})
 
 
@@ -195,21 +210,37 @@ async def set_password(request: Request) -> Response:
     token = fields.get("token", "")
     password = fields.get("password", "")
     if password != fields.get("password_confirmation", ""):
-        return render(request, "set_password.html",
-                      {"token": token, "errors": {"password_confirmation": t("field.password_confirmation.mismatch")}},
-                      status_code=422)
+        return render(
+            request,
+            "set_password.html",
+            {
+                "token": token,
+                "errors": {"password_confirmation": t("field.password_confirmation.mismatch")},
+            },
+            status_code=422,
+        )
     context = _context(request)
     try:
         await service.set_password_with_link(
             context.pool, hasher=context.hasher, token=token, password=password[:256]
         )
     except AccountError as error:
-        return render(request, "set_password.html",
-                      {"token": token, "errors": {error.field or "password": error.message}},
-                      status_code=422)
-    return render(request, "message.html", {"title": t("password.set.done_title"),
-                                            "message": t("password.set.done"), "link": "/login",
-                                            "link_text": t("login.title")})
+        return render(
+            request,
+            "set_password.html",
+            {"token": token, "errors": {error.field or "password": error.message}},
+            status_code=422,
+        )
+    return render(
+        request,
+        "message.html",
+        {
+            "title": t("password.set.done_title"),
+            "message": t("password.set.done"),
+            "link": "/login",
+            "link_text": t("login.title"),
+        },
+    )
 
 
 # --- Sign in and out ---------------------------------------------------------------------
@@ -237,9 +268,12 @@ async def login(request: Request) -> Response:
             max_failed_attempts=context.settings.max_failed_password_attempts,
         )
     except InvalidCredentialsError:
-        return render(request, "login.html", {"form": {"email": email},
-                                              "errors": {"password": t("login.failed")}},
-                      status_code=401)
+        return render(
+            request,
+            "login.html",
+            {"form": {"email": email}, "errors": {"password": t("login.failed")}},
+            status_code=401,
+        )
     new = await sessions.start_session(
         context.pool,
         user_id=user.id,
@@ -276,8 +310,11 @@ async def my_account(request: Request) -> Response:
     if session is None:
         return redirect("/login")
     user = await service.get_user(_context(request).pool, user_id=session.user_id)
-    return render(request, "account.html", {"user": user, "session": session,
-                                            "language_name": EU_LANGUAGES.get(user.email_language)})
+    return render(
+        request,
+        "account.html",
+        {"user": user, "session": session, "language_name": EU_LANGUAGES.get(user.email_language)},
+    )
 
 
 @router.get("/account/password")
@@ -298,9 +335,12 @@ async def change_password(request: Request) -> Response:
     context = _context(request)
     t = Translator(page_language(request))
     if fields.get("new_password") != fields.get("new_password_confirmation"):
-        return render(request, "change_password.html",
-                      {"errors": {"new_password_confirmation": t("field.password_confirmation.mismatch")}},
-                      status_code=422)
+        return render(
+            request,
+            "change_password.html",
+            {"errors": {"new_password_confirmation": t("field.password_confirmation.mismatch")}},
+            status_code=422,
+        )
     try:
         await service.change_password(
             context.pool,
@@ -311,11 +351,22 @@ async def change_password(request: Request) -> Response:
             keep_session_hash=session.id_hash,
         )
     except AccountError as error:
-        return render(request, "change_password.html",
-                      {"errors": {error.field or "new_password": error.message}}, status_code=422)
-    return render(request, "message.html", {"title": t("password.changed.title"),
-                                            "message": t("password.changed.message"),
-                                            "link": "/account", "link_text": t("account.title")})
+        return render(
+            request,
+            "change_password.html",
+            {"errors": {error.field or "new_password": error.message}},
+            status_code=422,
+        )
+    return render(
+        request,
+        "message.html",
+        {
+            "title": t("password.changed.title"),
+            "message": t("password.changed.message"),
+            "link": "/account",
+            "link_text": t("account.title"),
+        },
+    )
 
 
 # --- Forgotten password ------------------------------------------------------------------
@@ -334,9 +385,15 @@ async def forgot_password(request: Request) -> Response:
     t = Translator(page_language(request))
     email = fields.get("email", "").strip()[:254]
     if "@" not in email:
-        return render(request, "forgot_password.html",
-                      {"form": {"email": email}, "errors": {"email": t("field.email.invalid")}},
-                      status_code=422)
+        return render(
+            request,
+            "forgot_password.html",
+            {"form": {"email": email}, "errors": {"email": t("field.email.invalid")}},
+            status_code=422,
+        )
     await service.request_password_reset(_context(request).pool, email=email)
-    return render(request, "message.html", {"title": t("forgot.sent.title"),
-                                            "message": t("forgot.sent.message")})
+    return render(
+        request,
+        "message.html",
+        {"title": t("forgot.sent.title"), "message": t("forgot.sent.message")},
+    )
