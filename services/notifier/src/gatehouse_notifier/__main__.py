@@ -1,0 +1,61 @@
+"""`python -m gatehouse_notifier migrate|serve|messages …`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from gatehouse_common.logs import configure_logging
+from gatehouse_common.migrations import apply_migrations
+from gatehouse_common.runner import serve
+from gatehouse_notifier import admin
+from gatehouse_notifier.app import create_app
+from gatehouse_notifier.context import NotifierContext
+from gatehouse_notifier.settings import NotifierSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def _serve(settings: NotifierSettings) -> None:
+    context = await NotifierContext.open(settings)
+    try:
+        await serve(
+            app=create_app(context),
+            host=settings.http_host,
+            port=settings.http_port,
+            background=[
+                context.bus.connect_forever,
+                context.consumer().run,
+                context.courier().run,
+                context.housekeeping().run,
+            ],
+        )
+    finally:
+        await context.close()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="gatehouse-notifier")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("serve", help="consume events and send e-mails")
+    admin.add_arguments(commands)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = NotifierSettings()
+    configure_logging(service="notifier", level=settings.log_level)
+    if args.command == "migrate":
+        apply_migrations(settings.database_url, MIGRATIONS)
+    elif args.command == "serve":
+        asyncio.run(_serve(settings))
+    else:
+        sys.exit(asyncio.run(admin.run(settings, args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""The JetStream consumer: one event in, its messages queued, exactly once.
+
+All replicas pull from one durable consumer, so JetStream splits the events between them. For
+each event, one database transaction records its id in `handled_events`, asks identity for the
+recipients, renders and queues the messages; the event is acked only after the commit. A
+redelivered event finds its id already there and is acked without a second message.
+
+- transient failure (identity or database away): nak with a backoff delay; tried again later.
+- poison (unreadable, no handler, a handler that keeps raising): published to
+  `<prefix>.deadletter.notifier` with the reason in a header, and terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+import asyncpg
+import nats.errors
+from google.protobuf.message import Message
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import BadRequestError
+
+from gatehouse_common.db import transaction
+from gatehouse_common.event_catalog import EVENT_MESSAGES
+from gatehouse_common.events import Event, MalformedEventError, event_from_nats
+from gatehouse_common.nats_bus import EventBus
+from gatehouse_notifier import store
+from gatehouse_notifier.backoff import backoff_delay
+from gatehouse_notifier.directory import Directory
+from gatehouse_notifier.errors import TransientError
+from gatehouse_notifier.handlers import HANDLERS, Draft, Handler, HandlerContext, PublicUrls
+from gatehouse_notifier.mail import message_id_header
+from gatehouse_notifier.metrics import (
+    CONSUMER_PENDING,
+    DEAD_LETTERS,
+    EVENTS_CONSUMED,
+    MESSAGES,
+    Outcome,
+)
+from gatehouse_notifier.rendering import Renderer
+from gatehouse_notifier.settings import NotifierSettings
+from gatehouse_notifier.store import NewMessage, Status
+
+logger = logging.getLogger(__name__)
+
+SOURCES = ("identity", "registry")
+DEADLETTER_SUFFIX = "deadletter.notifier"
+REASON_HEADER = "gatehouse-deadletter-reason"
+DETAIL_HEADER = "gatehouse-deadletter-detail"
+SUBJECT_HEADER = "gatehouse-deadletter-subject"
+FETCH_TIMEOUT_S = 5.0
+DRAIN_TIMEOUT_S = 0.05
+MAX_ACK_PENDING = 1000
+TRANSIENT_ERRORS = (
+    TransientError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
+NATS_ERRORS = (nats.errors.Error, OSError, TimeoutError)
+
+
+class DeadLetterReason:
+    MALFORMED = "malformed"
+    NO_HANDLER = "no_handler"
+    HANDLER_ERROR = "handler_error"
+
+
+def filter_subjects(prefix: str) -> list[str]:
+    return [f"{prefix}.{source}.>" for source in SOURCES]
+
+
+def deadletter_subject(prefix: str) -> str:
+    return f"{prefix}.{DEADLETTER_SUFFIX}"
+
+
+class Consumer:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        bus: EventBus,
+        directory: Directory,
+        renderer: Renderer,
+        settings: NotifierSettings,
+        on_queued: Callable[[], None],
+    ) -> None:
+        self._pool = pool
+        self._bus = bus
+        self._directory = directory
+        self._renderer = renderer
+        self._settings = settings
+        self._on_queued = on_queued
+        self._urls = PublicUrls(
+            identity=settings.identity_public_url, registry=settings.registry_public_url
+        )
+        self._domain = settings.mail_from_address.rpartition("@")[2]
+        self._sources = tuple(f"{bus.subject_prefix}.{source}." for source in SOURCES)
+
+    async def run(self) -> None:
+        """Consume until cancelled; after a NATS failure, bind again and go on."""
+        while True:
+            subscription = None
+            try:
+                subscription = await self._subscribe()
+                await self._consume(subscription)
+            except NATS_ERRORS as error:
+                logger.warning("event consumer lost NATS; rebinding", extra={"error": str(error)})
+                await asyncio.sleep(1.0)
+            finally:
+                # A pull subscription left behind would make the connection's drain at
+                # shutdown wait for its whole timeout.
+                if subscription is not None:
+                    with contextlib.suppress(*NATS_ERRORS, ValueError):
+                        await subscription.unsubscribe()
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        js = await self._bus.jetstream()
+        name = self._settings.notifier_consumer
+        config = ConsumerConfig(
+            name=name,
+            durable_name=name,
+            filter_subjects=filter_subjects(self._bus.subject_prefix),
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._settings.consumer_ack_wait_s,
+            # Never dropped by JetStream: poison is parked by us, transient failures must wait.
+            max_deliver=-1,
+            max_ack_pending=MAX_ACK_PENDING,
+        )
+        try:
+            # Creates the consumer, or updates it (e.g. new filter subjects) when it exists.
+            info = await js.add_consumer(self._bus.stream, config)
+        except BadRequestError as error:
+            logger.warning(
+                "consumer exists with a configuration that cannot be updated; using it",
+                extra={"error": str(error), "consumer": name},
+            )
+        else:
+            if not info.config.filter_subjects:
+                # NATS before 2.10 ignores filter_subjects: everything in the stream, dead
+                # letters included, reaches us, and `_process` skips what is not ours.
+                logger.warning(
+                    "NATS ignored the consumer's filter subjects (server older than 2.10?)",
+                    extra={"consumer": name},
+                )
+        return await js.pull_subscribe_bind(durable=name, stream=self._bus.stream)
+
+    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
+        refreshed = 0.0
+        while True:
+            batch = await self._next_batch(subscription)
+            if batch:
+                await asyncio.gather(*(self.process(msg) for msg in batch))
+            if time.monotonic() - refreshed >= self._settings.consumer_pending_refresh_s:
+                info = await subscription.consumer_info()
+                CONSUMER_PENDING.set(info.num_pending or 0)
+                refreshed = time.monotonic()
+
+    async def _next_batch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        """Up to a batch of messages, as soon as one is there.
+
+        nats-py's fetch(n) waits until n messages came or the timeout passed, which would hold a
+        lone event for the whole timeout. So: wait for one, then take whatever else is ready.
+        """
+        try:
+            batch = await subscription.fetch(1, timeout=FETCH_TIMEOUT_S)
+        except TimeoutError:  # nothing arrived (nats' own TimeoutError is one too)
+            return []
+        if self._settings.consumer_batch_size > 1:
+            with contextlib.suppress(TimeoutError):
+                batch += await subscription.fetch(
+                    self._settings.consumer_batch_size - 1, timeout=DRAIN_TIMEOUT_S
+                )
+        return batch
+
+    async def process(self, msg: Msg) -> str:
+        """Handle one message and settle it with JetStream; returns the outcome."""
+        label = _event_type_label(msg.headers)
+        try:
+            outcome = await self._process(msg)
+        except NATS_ERRORS as error:
+            # Not settled: JetStream redelivers after ack_wait, and handled_events dedups.
+            logger.warning("could not settle a message", extra={"error": str(error)})
+            outcome = Outcome.RETRIED
+        EVENTS_CONSUMED.labels(label, outcome).inc()
+        return outcome
+
+    async def _process(self, msg: Msg) -> str:
+        if not msg.subject.startswith(self._sources):
+            # Only reachable without filter subjects; never park it: that would feed our own
+            # dead letters back to us.
+            await msg.term()
+            return Outcome.IGNORED
+        try:
+            event = event_from_nats(msg.headers, msg.data)
+            payload = event.message()
+        except MalformedEventError as error:
+            return await self._dead_letter(msg, DeadLetterReason.MALFORMED, str(error))
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            detail = f"the notifier has no handler for {event.type}"
+            return await self._dead_letter(msg, DeadLetterReason.NO_HANDLER, detail)
+        try:
+            queued = await self._handle(event, payload, handler)
+        except TRANSIENT_ERRORS as error:
+            return await self._retry(msg, event, str(error))
+        except Exception as error:  # noqa: BLE001  (one event's bug must not stop the others)
+            return await self._after_handler_error(msg, event, error)
+        return await self._acknowledge(msg, event, queued)
+
+    async def _acknowledge(self, msg: Msg, event: Event, queued: int | None) -> str:
+        await msg.ack()
+        if queued is None:
+            logger.info("event already handled", extra=_log(event))
+            return Outcome.DUPLICATE
+        if queued:
+            self._on_queued()
+        return Outcome.HANDLED
+
+    async def _handle(self, event: Event, payload: Message, handler: Handler) -> int | None:
+        """Queue the event's messages in one transaction; how many, or None if already handled."""
+        async with transaction(self._pool) as connection:
+            if not await store.mark_event_handled(
+                connection, event_id=event.id, event_type=event.type
+            ):
+                return None
+            drafts = await handler(HandlerContext(event, self._directory, self._urls), payload)
+            messages = [self._message(event, draft) for draft in drafts]
+            await store.insert_messages(connection, messages)
+            queued = sum(1 for m in messages if m.status is Status.QUEUED)
+            if queued:
+                await store.notify_couriers(connection)
+        for message in messages:
+            if message.status is Status.ABANDONED:
+                MESSAGES.labels(message.template, Status.ABANDONED).inc()
+                logger.warning(
+                    "message abandoned before sending",
+                    extra={
+                        **_log(event),
+                        "template": message.template,
+                        "error": message.last_error,
+                    },
+                )
+        logger.info("event handled", extra={**_log(event), "messages": len(messages)})
+        return queued
+
+    def _message(self, event: Event, draft: Draft) -> NewMessage:
+        abandoned = NewMessage(
+            event_id=event.id,
+            event_type=event.type,
+            event_time=event.time,
+            template=draft.template,
+            recipient_user_id=draft.user_id,
+            message_id_header=message_id_header(
+                event_id=event.id,
+                user_id=draft.user_id,
+                template=draft.template,
+                domain=self._domain,
+            ),
+            status=Status.ABANDONED,
+            last_error=draft.abandon_reason,
+        )
+        if draft.recipient is None:
+            return abandoned
+        rendered = self._renderer.render(draft.template, draft.recipient.language, draft.variables)
+        return replace(
+            abandoned,
+            status=Status.QUEUED,
+            last_error=None,
+            language=rendered.language,
+            sender_name=rendered.sender_name,
+            recipient_email=draft.recipient.email,
+            recipient_name=draft.recipient.full_name,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+        )
+
+    async def _retry(self, msg: Msg, event: Event, error: str) -> str:
+        delay = backoff_delay(
+            msg.metadata.num_delivered,
+            base_s=self._settings.delivery_retry_base_s,
+            max_s=self._settings.delivery_retry_max_s,
+        )
+        logger.warning(
+            "event will be retried",
+            extra={**_log(event), "error": error, "retry_in_s": round(delay, 2)},
+        )
+        await msg.nak(delay=delay)
+        return Outcome.RETRIED
+
+    async def _after_handler_error(self, msg: Msg, event: Event, error: Exception) -> str:
+        logger.error("event handler failed", exc_info=error, extra=_log(event))
+        if msg.metadata.num_delivered >= self._settings.consumer_max_handler_failures:
+            detail = f"{type(error).__name__}: {error}"
+            return await self._dead_letter(msg, DeadLetterReason.HANDLER_ERROR, detail)
+        return await self._retry(msg, event, f"{type(error).__name__}: {error}")
+
+    async def _dead_letter(self, msg: Msg, reason: str, detail: str) -> str:
+        headers = {k: v for k, v in (msg.headers or {}).items() if k.lower() != "nats-msg-id"}
+        headers[REASON_HEADER] = reason
+        headers[DETAIL_HEADER] = _header_value(detail)
+        headers[SUBJECT_HEADER] = msg.subject
+        # The original id is inside the stream's duplicate window: reusing it would drop this
+        # publish. The stream sequence is unique and stays the same if we park it twice.
+        headers["Nats-Msg-Id"] = f"{DEADLETTER_SUFFIX}.{msg.metadata.sequence.stream}"
+        js = await self._bus.jetstream()
+        try:
+            await js.publish(
+                deadletter_subject(self._bus.subject_prefix),
+                msg.data,
+                timeout=5,
+                stream=self._bus.stream,
+                headers=headers,
+            )
+        except NATS_ERRORS as error:
+            logger.warning("cannot park a poison event yet", extra={"error": str(error)})
+            await msg.nak(delay=self._settings.delivery_retry_max_s)
+            return Outcome.RETRIED
+        await msg.term()
+        DEAD_LETTERS.labels(reason).inc()
+        logger.error(
+            "event parked on the dead-letter subject",
+            extra={"reason": reason, "detail": headers[DETAIL_HEADER], "subject": msg.subject},
+        )
+        return Outcome.DEAD_LETTERED
+
+
+def _event_type_label(headers: Mapping[str, str] | None) -> str:
+    # Only known names become label values: arbitrary header text would explode cardinality.
+    event_type = (headers or {}).get("ce-type", "")
+    return event_type if event_type in EVENT_MESSAGES else "unknown"
+
+
+def _header_value(text: str) -> str:
+    return re.sub(r"[\r\n]+", " ", text)[:300]
+
+
+def _log(event: Event) -> dict[str, str]:
+    return {"event_id": event.id, "event_type": event.type}

@@ -1,0 +1,78 @@
+"""What the notifier process holds for its lifetime: settings, pool, bus, identity, workers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from gatehouse_common.db import create_pool, is_reachable
+from gatehouse_common.health import ReadinessCheck
+from gatehouse_common.nats_bus import EventBus
+from gatehouse_notifier.consumer import Consumer
+from gatehouse_notifier.courier import Courier
+from gatehouse_notifier.directory import IdentityDirectory
+from gatehouse_notifier.housekeeping import Housekeeping
+from gatehouse_notifier.rendering import Renderer
+from gatehouse_notifier.settings import NotifierSettings
+
+
+@dataclass
+class NotifierContext:
+    settings: NotifierSettings
+    pool: asyncpg.Pool
+    bus: EventBus
+    directory: IdentityDirectory
+    renderer: Renderer
+    # Set by the consumer after it queues messages: this replica's courier starts at once.
+    courier_wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    async def open(cls, settings: NotifierSettings) -> NotifierContext:
+        pool = await create_pool(
+            settings.database_url,
+            min_size=settings.database_pool_min,
+            max_size=settings.database_pool_max,
+        )
+        bus = EventBus(
+            url=settings.nats_url,
+            stream=settings.events_stream,
+            subject_prefix=settings.events_subject_prefix,
+            name="notifier",
+        )
+        directory = IdentityDirectory(
+            target=settings.identity_grpc_target, secret=settings.service_auth_key
+        )
+        renderer = Renderer(timezone=settings.mail_timezone)
+        return cls(settings=settings, pool=pool, bus=bus, directory=directory, renderer=renderer)
+
+    def consumer(self) -> Consumer:
+        return Consumer(
+            pool=self.pool,
+            bus=self.bus,
+            directory=self.directory,
+            renderer=self.renderer,
+            settings=self.settings,
+            on_queued=self.courier_wake.set,
+        )
+
+    def courier(self) -> Courier:
+        return Courier(pool=self.pool, settings=self.settings, wake=self.courier_wake)
+
+    def housekeeping(self) -> Housekeeping:
+        return Housekeeping(pool=self.pool, settings=self.settings)
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        async def nats_connected() -> bool:
+            return self.bus.is_connected
+
+        async def database_reachable() -> bool:
+            return await is_reachable(self.pool)
+
+        return {"database": database_reachable, "nats": nats_connected}
+
+    async def close(self) -> None:
+        await self.directory.close()
+        await self.bus.close()
+        await self.pool.close()

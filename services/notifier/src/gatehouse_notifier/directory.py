@@ -1,0 +1,145 @@
+"""Who receives a message and the links it carries, asked of identity over gRPC.
+
+Events name users by id only and never carry secrets, so the address, name, e-mail language and
+any password link are fetched when the event is handled. Handlers depend on the `Directory`
+protocol, not on gRPC, so they can be exercised without a server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Protocol
+
+import grpc
+from grpc import aio
+
+from gatehouse.identity.v1 import user_service_pb2 as pb
+from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
+from gatehouse_common.service_auth import authenticated_channel
+from gatehouse_notifier.errors import TransientError
+
+# Worth waiting for: the call may well succeed later without anyone changing the event.
+# UNAUTHENTICATED/PERMISSION_DENIED mean a misconfigured secret and UNIMPLEMENTED an identity
+# not yet upgraded; both are fixed by operators, and the event must still be there when they are.
+TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
+# The request can never succeed for this user; the message is recorded as abandoned.
+REFUSED_CODES = frozenset(
+    {
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.INVALID_ARGUMENT,
+    }
+)
+RPC_TIMEOUT_S = 5.0
+
+
+class LinkPurpose(Enum):
+    SET = pb.PASSWORD_LINK_PURPOSE_SET
+    RESET = pb.PASSWORD_LINK_PURPOSE_RESET
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: str
+    email: str
+    first_name: str
+    last_name: str
+    language: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class PasswordLink:
+    url: str
+    expires_at: datetime | None
+
+
+class RefusedError(Exception):
+    """Identity answered that the request cannot be met (unknown user, wrong state)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+
+
+class Directory(Protocol):
+    async def get_user(self, user_id: str) -> Recipient:
+        """The user as a recipient; RefusedError if identity does not know them."""
+        ...
+
+    async def create_password_link(
+        self, *, user_id: str, purpose: LinkPurpose, event_id: str
+    ) -> PasswordLink:
+        """A fresh single-use link; RefusedError if identity will not issue one."""
+        ...
+
+
+class IdentityDirectory:
+    """`Directory` backed by identity's `gatehouse.identity.v1.UserService`."""
+
+    def __init__(self, *, target: str, secret: bytes) -> None:
+        self._channel = authenticated_channel(target, secret=secret, caller="notifier")
+        self._stub = pb_grpc.UserServiceStub(self._channel)
+
+    async def get_user(self, user_id: str) -> Recipient:
+        try:
+            response = await self._stub.GetUser(
+                pb.GetUserRequest(user_id=user_id), timeout=RPC_TIMEOUT_S
+            )
+        except aio.AioRpcError as error:
+            raise _translate(error, "GetUser") from error
+        user = response.user
+        return Recipient(
+            user_id=user.user_id or user_id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            language=user.email_language,
+        )
+
+    async def create_password_link(
+        self, *, user_id: str, purpose: LinkPurpose, event_id: str
+    ) -> PasswordLink:
+        request = pb.CreatePasswordLinkRequest(
+            user_id=user_id, purpose=purpose.value, event_id=event_id
+        )
+        try:
+            response = await self._stub.CreatePasswordLink(request, timeout=RPC_TIMEOUT_S)
+        except aio.AioRpcError as error:
+            raise _translate(error, "CreatePasswordLink") from error
+        expires_at = (
+            response.expire_time.ToDatetime(tzinfo=UTC)
+            if response.HasField("expire_time")
+            else None
+        )
+        return PasswordLink(url=response.url, expires_at=expires_at)
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+
+def _translate(error: aio.AioRpcError, method: str) -> Exception:
+    code = error.code()
+    # The details are identity's own words about the request, never about a secret.
+    detail = f"identity {method} answered {code.name}: {error.details() or ''}".strip()
+    if code in REFUSED_CODES:
+        return RefusedError(code.name, detail)
+    if code in TRANSIENT_CODES:
+        return TransientError(detail)
+    return RuntimeError(detail)

@@ -1,0 +1,57 @@
+"""E-mails about a user's own account (events `identity.user.*`)."""
+
+from __future__ import annotations
+
+from gatehouse.events.v1 import identity_events_pb2 as ev
+from gatehouse_notifier.directory import LinkPurpose
+from gatehouse_notifier.handlers.base import Draft, HandlerContext, draft_for_user, handles
+
+
+@handles("identity.user.created")
+async def user_created(context: HandlerContext, event: ev.UserCreated) -> list[Draft]:
+    draft = await draft_for_user(
+        context, user_id=event.user_id, template="account_created", link_purpose=LinkPurpose.SET
+    )
+    return [draft]
+
+
+@handles("identity.user.registration_repeated")
+async def registration_repeated(
+    context: HandlerContext, event: ev.UserRegistrationRepeated
+) -> list[Draft]:
+    return [await draft_for_user(context, user_id=event.user_id, template="registration_repeated")]
+
+
+@handles("identity.user.password_reset_requested")
+async def password_reset_requested(
+    context: HandlerContext, event: ev.UserPasswordResetRequested
+) -> list[Draft]:
+    draft = await draft_for_user(
+        context, user_id=event.user_id, template="password_reset", link_purpose=LinkPurpose.RESET
+    )
+    return [draft]
+
+
+@handles("identity.user.locked")
+async def user_locked(context: HandlerContext, event: ev.UserLocked) -> list[Draft]:
+    draft = await draft_for_user(
+        context,
+        user_id=event.user_id,
+        template="account_blocked",
+        link_purpose=LinkPurpose.RESET,
+        variables={"failed_attempts": event.failed_attempts or 5},
+    )
+    return [draft]
+
+
+@handles("identity.user.password_set")
+async def password_set(context: HandlerContext, event: ev.UserPasswordSet) -> list[Draft]:
+    # The first password is the user finishing sign-up: they know, there is nothing to warn about.
+    if not event.replaced:
+        return []
+    return [await draft_for_user(context, user_id=event.user_id, template="password_changed")]
+
+
+@handles("identity.user.password_changed")
+async def password_changed(context: HandlerContext, event: ev.UserPasswordChanged) -> list[Draft]:
+    return [await draft_for_user(context, user_id=event.user_id, template="password_changed")]

@@ -1,0 +1,125 @@
+"""Templates to text: `templates/<message>/<lang>/{subject.txt,body.txt,body.html}` (Jinja2).
+
+A missing variable is an error (StrictUndefined), never an empty gap in an e-mail. HTML is
+autoescaped. A language without a translation of a message falls back to English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+FALLBACK_LANGUAGE = "en"
+# The 24 official EU languages a user can choose for e-mails (ISO 639-1).
+EU_LANGUAGES = frozenset(
+    {"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr"}
+    | {"hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv"}
+)
+PARTS = ("subject.txt", "body.txt", "body.html")
+
+_MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "sv": "januari februari mars april maj juni juli augusti september oktober november december",
+}
+_DATETIME_FORMATS = {
+    "en": "{day} {month} {year} at {hh}:{mm} ({zone})",
+    "sv": "{day} {month} {year} kl. {hh}:{mm} ({zone})",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    language: str
+    # Display name for From; empty means MAIL_FROM as configured (whose name is the English one).
+    sender_name: str
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    def __init__(self, *, timezone: str, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self._dir = templates_dir
+        self._zone = ZoneInfo(timezone)
+        self._env = Environment(
+            loader=FileSystemLoader(templates_dir),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        zone = self._zone
+
+        @pass_context
+        def datetime_filter(context: Context, value: datetime) -> str:
+            return format_datetime(
+                value, zone=zone, language=context.get("lang", FALLBACK_LANGUAGE)
+            )
+
+        self._env.filters["datetime"] = datetime_filter
+
+    def messages(self) -> list[str]:
+        """Every message that has templates (folders starting with `_` hold shared layouts)."""
+        return sorted(
+            p.name for p in self._dir.iterdir() if p.is_dir() and not p.name.startswith("_")
+        )
+
+    def languages(self, message: str) -> list[str]:
+        folder = self._dir / message
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+    def language_for(self, message: str, requested: str) -> str:
+        """The language the message is written in for a user who asked for `requested`."""
+        code = requested.strip().lower().replace("_", "-").split("-")[0]
+        if code in EU_LANGUAGES and code in self.languages(message):
+            return code
+        return FALLBACK_LANGUAGE
+
+    def sender_name(self, language: str) -> str:
+        path = self._dir / "_layout" / language / "sender.txt"
+        return _one_line(path.read_text(encoding="utf-8")) if path.is_file() else ""
+
+    def render(
+        self, message: str, requested_language: str, variables: Mapping[str, Any]
+    ) -> Rendered:
+        language = self.language_for(message, requested_language)
+        base = f"{message}/{language}"
+        values = {**variables, "lang": language}
+        subject = _one_line(self._env.get_template(f"{base}/subject.txt").render(values))
+        values["subject"] = subject
+        return Rendered(
+            language=language,
+            sender_name=self.sender_name(language),
+            subject=subject,
+            text=self._env.get_template(f"{base}/body.txt").render(values),
+            html=self._env.get_template(f"{base}/body.html").render(values),
+        )
+
+
+def format_datetime(value: datetime, *, zone: ZoneInfo, language: str) -> str:
+    local = value.astimezone(zone)
+    months = _MONTHS.get(language, _MONTHS[FALLBACK_LANGUAGE]).split()
+    pattern = _DATETIME_FORMATS.get(language, _DATETIME_FORMATS[FALLBACK_LANGUAGE])
+    return pattern.format(
+        day=local.day,
+        month=months[local.month - 1],
+        year=local.year,
+        hh=f"{local.hour:02d}",
+        mm=f"{local.minute:02d}",
+        zone=local.tzname() or zone.key,
+    )
+
+
+def _one_line(text: str) -> str:
+    # A subject is a header: a stray newline from a template must not start another header.
+    return re.sub(r"\s+", " ", text).strip()

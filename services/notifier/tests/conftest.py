@@ -1,0 +1,388 @@
+"""The notifier against real servers: PostgreSQL, NATS JetStream, an SMTP server, identity's gRPC.
+
+PostgreSQL and NATS: `DATABASE_URL` (a server URL; a fresh database with a random name is made
+on it) and `NATS_URL` point at existing servers; without them embedded ones are started
+(gatehouse_devstack). Each run uses its own stream, subject prefix and consumer name, and removes
+them afterwards. SMTP is aiosmtpd in-process (it can be stopped and started again on the same
+port); identity is a small real grpc.aio server implementing `UserService` over in-memory users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import os
+import secrets
+import socket
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import asyncpg
+import grpc
+import nats
+import pytest
+from aiosmtpd.controller import Controller
+from google.protobuf.message import Message
+from grpc import aio
+
+from gatehouse.identity.v1 import user_service_pb2 as pb
+from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
+from gatehouse_common.db import create_pool
+from gatehouse_common.events import Event, event_for, nats_subject
+from gatehouse_common.migrations import apply_migrations
+from gatehouse_common.nats_bus import EventBus
+from gatehouse_common.service_auth import ServiceAuthServerInterceptor
+from gatehouse_notifier.__main__ import MIGRATIONS
+from gatehouse_notifier.context import NotifierContext
+from gatehouse_notifier.directory import IdentityDirectory
+from gatehouse_notifier.rendering import Renderer
+from gatehouse_notifier.settings import NotifierSettings
+
+SECRET = "notifier-tests-service-auth-secret"
+IDENTITY_URL = "https://identity.test"
+REGISTRY_URL = "https://registry.test"
+MAIL_WAIT_S = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[Any]], *, within: float = MAIL_WAIT_S, what: str = ""
+) -> Any:
+    """Poll `condition` until it returns something truthy; that value."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {within} s waiting for {what or condition}")
+        await asyncio.sleep(0.05)
+
+
+# ------------------------------------------------------------------------------ servers
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from gatehouse_devstack.postgres import DatabaseServer, EmbeddedPostgres  # noqa: PLC0415
+
+    name = f"notifier_test_{secrets.token_hex(6)}"
+    embedded: EmbeddedPostgres | None = None
+    server: DatabaseServer | EmbeddedPostgres
+    if external := os.environ.get("DATABASE_URL"):
+        server = DatabaseServer(external)
+    else:
+        embedded = EmbeddedPostgres(
+            tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False
+        )
+        embedded.start()
+        server = embedded
+    url = server.create_database(name)
+    try:
+        apply_migrations(url, MIGRATIONS)
+        yield url
+    finally:
+        server.drop_database(name)
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if external := os.environ.get("NATS_URL"):
+        yield external
+        return
+    from gatehouse_devstack.nats import EmbeddedNats  # noqa: PLC0415
+
+    server = EmbeddedNats(tmp_path_factory.mktemp("nats") / "store", free_port(), free_port())
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------------- SMTP
+
+
+class SmtpSink:
+    """An SMTP server that keeps what it receives. Recipients' local parts steer it:
+    `reject…` is refused with 550 (permanent), `tempfail…` with 451 (try again later)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[EmailMessage] = []
+        self._controller: Controller | None = None
+
+    async def handle_RCPT(  # noqa: N802  (aiosmtpd hook name)
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+    ) -> str:
+        local = address.split("@", maxsplit=1)[0]
+        if local.startswith("reject"):
+            return "550 5.1.1 No such mailbox"
+        if local.startswith("tempfail"):
+            return "451 4.3.0 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = email.message_from_bytes(envelope.original_content, policy=default_policy)
+        self.received.append(parsed)  # type: ignore[arg-type]
+        return "250 OK: queued"
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.received if address in str(m["To"])]
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+class FakeIdentity(pb_grpc.UserServiceServicer):  # type: ignore[misc]
+    """identity's UserService over in-memory users, recording what the notifier asked for."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, pb.User] = {}
+        self.links: list[tuple[str, int, str, str]] = []  # (user_id, purpose, event_id, url)
+        self.get_calls: Counter[str] = Counter()
+        self.unavailable: Counter[str] = Counter()  # user id → calls still to refuse
+
+    def add_user(
+        self,
+        *,
+        language: str,
+        email: str | None = None,
+        first_name: str = "Anna",
+        last_name: str = "Svensson",
+    ) -> pb.User:
+        user_id = f"usr-{secrets.token_hex(6)}"
+        address = f"{user_id}@example.test" if email is None else email
+        user = pb.User(
+            user_id=user_id,
+            email=address,
+            first_name=first_name,
+            last_name=last_name,
+            email_language=language,
+            status=pb.USER_STATUS_ACTIVE,
+        )
+        self.users[user_id] = user
+        return user
+
+    async def GetUser(  # noqa: N802  (gRPC method name)
+        self, request: pb.GetUserRequest, context: aio.ServicerContext
+    ) -> pb.GetUserResponse:
+        self.get_calls[request.user_id] += 1
+        if self.unavailable[request.user_id] > 0:
+            self.unavailable[request.user_id] -= 1
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "identity is restarting")
+        user = self.users.get(request.user_id)
+        if user is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {request.user_id!r}")
+        return pb.GetUserResponse(user=user)
+
+    async def CreatePasswordLink(  # noqa: N802
+        self, request: pb.CreatePasswordLinkRequest, context: aio.ServicerContext
+    ) -> pb.CreatePasswordLinkResponse:
+        if request.user_id not in self.users:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such user")
+        kind = "set" if request.purpose == pb.PASSWORD_LINK_PURPOSE_SET else "reset"
+        url = f"{IDENTITY_URL}/password/{kind}?token={secrets.token_urlsafe(24)}"
+        lifetime = timedelta(hours=24 if kind == "set" else 1)
+        response = pb.CreatePasswordLinkResponse(url=url)
+        response.expire_time.FromDatetime(datetime.now(UTC) + lifetime)
+        self.links.append((request.user_id, request.purpose, request.event_id, url))
+        return response
+
+
+@pytest.fixture(scope="session")
+async def identity() -> AsyncIterator[tuple[FakeIdentity, str]]:
+    servicer = FakeIdentity()
+    server = aio.server(interceptors=[ServiceAuthServerInterceptor(SECRET.encode())])
+    pb_grpc.add_UserServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield servicer, f"127.0.0.1:{port}"
+    await server.stop(0)
+
+
+# ----------------------------------------------------------------------------- notifier
+
+
+@dataclass
+class Harness:
+    """A running notifier (consumer + courier tasks) and handles on everything around it."""
+
+    settings: NotifierSettings
+    context: NotifierContext
+    identity: FakeIdentity
+    sink: SmtpSink
+    nc: nats.NATS
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.context.pool
+
+    @property
+    def prefix(self) -> str:
+        return self.settings.events_subject_prefix
+
+    async def publish(self, event: Event, *, msg_id: str | None = None) -> Event:
+        headers = event.headers()
+        if msg_id is not None:
+            headers["Nats-Msg-Id"] = msg_id
+        js = self.nc.jetstream()
+        await js.publish(
+            nats_subject(self.prefix, event.type),
+            event.data,
+            stream=self.settings.events_stream,
+            headers=headers,
+        )
+        return event
+
+    async def emit(self, event_type: str, message: Message) -> Event:
+        event = event_for(event_type=event_type, source="identity", subject="user", message=message)
+        return await self.publish(event)
+
+    async def publish_raw(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        js = self.nc.jetstream()
+        await js.publish(subject, data, stream=self.settings.events_stream, headers=headers)
+
+    async def mail_to(self, address: str, count: int = 1) -> list[EmailMessage]:
+        async def arrived() -> list[EmailMessage] | None:
+            found = self.sink.to(address)
+            return found if len(found) >= count else None
+
+        found: list[EmailMessage] = await wait_until(arrived, what=f"mail to {address}")
+        return found
+
+    async def rows(self, event_id: str) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self.pool.fetch(
+            "SELECT * FROM messages WHERE event_id = $1 ORDER BY created_at", event_id
+        )
+        return rows
+
+    async def row_with_status(self, event_id: str, *statuses: str) -> asyncpg.Record:
+        async def reached() -> asyncpg.Record | None:
+            rows = await self.rows(event_id)
+            return rows[0] if rows and rows[0]["status"] in statuses else None
+
+        row: asyncpg.Record = await wait_until(reached, what=f"message of {event_id} {statuses}")
+        return row
+
+    async def is_handled(self, event_id: str) -> bool:
+        value = await self.pool.fetchval(
+            "SELECT true FROM handled_events WHERE event_id = $1", event_id
+        )
+        return bool(value)
+
+    def start_replica(self) -> None:
+        """Another consumer and courier on the same durable consumer and table, as a replica."""
+        self.tasks.append(asyncio.create_task(self.context.consumer().run()))
+        self.tasks.append(asyncio.create_task(self.context.courier().run()))
+
+
+def notifier_settings(
+    *, database_url: str, nats_url: str, smtp_port: int, identity_target: str
+) -> NotifierSettings:
+    run = secrets.token_hex(4)
+    return NotifierSettings(
+        gatehouse_environment="test",
+        database_url=database_url,
+        nats_url=nats_url,
+        events_stream=f"NOTIFIER_TEST_{run.upper()}",
+        events_subject_prefix=f"nt{run}",
+        notifier_consumer=f"notifier_{run}",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_tls="none",
+        smtp_username=None,
+        smtp_password=None,
+        smtp_timeout_s=2.0,
+        identity_grpc_target=identity_target,
+        identity_public_url=IDENTITY_URL,
+        registry_public_url=REGISTRY_URL,
+        service_auth_secret=SECRET,
+        delivery_retry_base_s=0.05,
+        delivery_retry_max_s=0.2,
+        delivery_max_attempts=12,
+        consumer_max_handler_failures=3,
+        consumer_pending_refresh_s=0.2,
+        courier_poll_s=0.1,
+    )
+
+
+@pytest.fixture(scope="session")
+async def notifier(
+    database_url: str,
+    nats_url: str,
+    smtp_sink: SmtpSink,
+    identity: tuple[FakeIdentity, str],
+) -> AsyncIterator[Harness]:
+    servicer, target = identity
+    settings = notifier_settings(
+        database_url=database_url,
+        nats_url=nats_url,
+        smtp_port=smtp_sink.port,
+        identity_target=target,
+    )
+    pool = await create_pool(database_url, min_size=2, max_size=20)
+    bus = EventBus(
+        url=nats_url,
+        stream=settings.events_stream,
+        subject_prefix=settings.events_subject_prefix,
+        name="notifier-tests",
+    )
+    context = NotifierContext(
+        settings=settings,
+        pool=pool,
+        bus=bus,
+        directory=IdentityDirectory(target=target, secret=settings.service_auth_key),
+        renderer=Renderer(timezone=settings.mail_timezone),
+    )
+    nc = await nats.connect(nats_url)
+    harness = Harness(settings=settings, context=context, identity=servicer, sink=smtp_sink, nc=nc)
+    harness.tasks.append(asyncio.create_task(bus.connect_forever()))
+    await asyncio.wait_for(bus.jetstream(), timeout=15)
+    harness.start_replica()
+    try:
+        yield harness
+    finally:
+        for task in harness.tasks:
+            task.cancel()
+        for task in harness.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(nats.errors.Error):
+            await nc.jetstream().delete_stream(settings.events_stream)
+        await nc.close()
+        await context.close()
