@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
 from gatehouse_devstack.mailbox_client import MailboxClient, Message, links
 from gatehouse_devstack.stack import Stack
 
@@ -33,7 +34,11 @@ def identity_client(stack: Stack) -> httpx.Client:
 
 
 def request_account(
-    client: httpx.Client, *, email: str, language: str = "en", first_name: str = "Anna",
+    client: httpx.Client,
+    *,
+    email: str,
+    language: str = "en",
+    first_name: str = "Anna",
     last_name: str = "Svensson",
 ) -> httpx.Response:
     return client.post(
@@ -59,8 +64,12 @@ def link_token(message: Message, path: str = "/password/set") -> str:
 
 
 def create_account(
-    client: httpx.Client, mailbox: MailboxClient, *, language: str = "en",
-    password: str = STRONG_PASSWORD, email: str | None = None,
+    client: httpx.Client,
+    mailbox: MailboxClient,
+    *,
+    language: str = "en",
+    password: str = STRONG_PASSWORD,
+    email: str | None = None,
 ) -> Account:
     """A new account with its password set from the e-mailed link."""
     email = email or unique_email()
@@ -70,8 +79,9 @@ def create_account(
         "/api/v1/password/set", json={"token": link_token(message), "password": password}
     )
     assert response.status_code == 200, response.text
-    return Account(email=email, password=password, first_name="Anna", last_name="Svensson",
-                   language=language)
+    return Account(
+        email=email, password=password, first_name="Anna", last_name="Svensson", language=language
+    )
 
 
 def sign_in(client: httpx.Client, *, email: str, password: str) -> httpx.Response:

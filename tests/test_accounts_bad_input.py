@@ -11,12 +11,12 @@ import grpc
 import httpx
 import psycopg
 import pytest
+
 from gatehouse.identity.v1 import user_service_pb2 as pb
 from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
 from gatehouse_common.service_auth import mint_service_token
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
-
 from tests.journeys import (
     STRONG_PASSWORD,
     create_account,
@@ -99,7 +99,13 @@ def test_weak_passwords_are_refused_with_the_rule(
     client.post("/api/v1/accounts", json={**VALID, "email": email, "email_confirmation": email})
     (message,) = mailbox.wait_for(to=email)
     token = link_token(message)
-    for weak in ["short#A1", "alllowercase#123", "ALLUPPERCASE#123", "NoDigitsHere#!", "NoSpecial1234"]:
+    for weak in [
+        "short#A1",
+        "alllowercase#123",
+        "ALLUPPERCASE#123",
+        "NoDigitsHere#!",
+        "NoSpecial1234",
+    ]:
         response = client.post("/api/v1/password/set", json={"token": token, "password": weak})
         assert response.status_code == 422, weak
         assert _fields(response) == {"password"}
@@ -110,29 +116,39 @@ def test_weak_passwords_are_refused_with_the_rule(
 
 @pytest.mark.parametrize("token", ["forged-token", "x" * 150, "a" * 43])
 def test_forged_tokens_are_refused(client: httpx.Client, token: str) -> None:
-    response = client.post("/api/v1/password/set", json={"token": token, "password": STRONG_PASSWORD})
+    response = client.post(
+        "/api/v1/password/set", json={"token": token, "password": STRONG_PASSWORD}
+    )
     assert response.status_code == 400
     assert _fields(response) == {"token"}
 
 
-def test_expired_link_is_refused(stack: Stack, client: httpx.Client, mailbox: MailboxClient) -> None:
+def test_expired_link_is_refused(
+    stack: Stack, client: httpx.Client, mailbox: MailboxClient
+) -> None:
     email = unique_email()
     client.post("/api/v1/accounts", json={**VALID, "email": email, "email_confirmation": email})
     (message,) = mailbox.wait_for(to=email)
     token = link_token(message)
     with psycopg.connect(stack.database_urls["identity"], autocommit=True) as connection:
         connection.execute(
-            "UPDATE password_links SET expires_at = now() - interval '1 second' WHERE token_hash = %s",
+            "UPDATE password_links SET expires_at = now() - interval '1 second'"
+            " WHERE token_hash = %s",
             (hashlib.sha256(token.encode()).digest(),),
         )
-    response = client.post("/api/v1/password/set", json={"token": token, "password": STRONG_PASSWORD})
+    response = client.post(
+        "/api/v1/password/set", json={"token": token, "password": STRONG_PASSWORD}
+    )
     assert response.status_code == 400
 
 
 def test_sign_in_with_malformed_fields_is_a_4xx(client: httpx.Client) -> None:
     assert client.post("/api/v1/sessions", json={"email": "", "password": "x"}).status_code == 422
     assert client.post("/api/v1/sessions", json={"email": "a@b.se"}).status_code == 422
-    assert client.post("/api/v1/sessions", json={"email": "a@b.se", "password": "x" * 300}).status_code == 422
+    assert (
+        client.post("/api/v1/sessions", json={"email": "a@b.se", "password": "x" * 300}).status_code
+        == 422
+    )
 
 
 def test_me_without_a_session_is_401(client: httpx.Client) -> None:
@@ -175,14 +191,18 @@ def test_grpc_user_lookups(
 ) -> None:
     stub, metadata = users
     account = create_account(client, mailbox, language="sv")
-    found = stub.GetUserByEmail(pb.GetUserByEmailRequest(email=account.email), timeout=5, metadata=metadata)
+    found = stub.GetUserByEmail(
+        pb.GetUserByEmailRequest(email=account.email), timeout=5, metadata=metadata
+    )
     assert found.user.email_language == "sv"
     assert found.user.status == pb.USER_STATUS_ACTIVE
     same = stub.GetUser(pb.GetUserRequest(user_id=found.user.user_id), timeout=5, metadata=metadata)
     assert same.user == found.user
     unknown = str(uuid.uuid4())
     batch = stub.BatchGetUsers(
-        pb.BatchGetUsersRequest(user_ids=[found.user.user_id, unknown]), timeout=5, metadata=metadata
+        pb.BatchGetUsersRequest(user_ids=[found.user.user_id, unknown]),
+        timeout=5,
+        metadata=metadata,
     )
     assert [user.user_id for user in batch.users] == [found.user.user_id]
     assert list(batch.missing_user_ids) == [unknown]
@@ -194,9 +214,21 @@ def test_grpc_user_lookups(
         ("GetUser", pb.GetUserRequest(user_id=str(uuid.uuid4())), grpc.StatusCode.NOT_FOUND),
         ("GetUser", pb.GetUserRequest(user_id="not-a-uuid"), grpc.StatusCode.INVALID_ARGUMENT),
         ("GetUser", pb.GetUserRequest(), grpc.StatusCode.INVALID_ARGUMENT),
-        ("GetUserByEmail", pb.GetUserByEmailRequest(email="nobody@example.se"), grpc.StatusCode.NOT_FOUND),
-        ("GetUserByEmail", pb.GetUserByEmailRequest(email="x" * 300), grpc.StatusCode.INVALID_ARGUMENT),
-        ("BatchGetUsers", pb.BatchGetUsersRequest(user_ids=["nope"]), grpc.StatusCode.INVALID_ARGUMENT),
+        (
+            "GetUserByEmail",
+            pb.GetUserByEmailRequest(email="nobody@example.se"),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            "GetUserByEmail",
+            pb.GetUserByEmailRequest(email="x" * 300),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            "BatchGetUsers",
+            pb.BatchGetUsersRequest(user_ids=["nope"]),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
         (
             "BatchGetUsers",
             pb.BatchGetUsersRequest(user_ids=[str(uuid.uuid4()) for _ in range(501)]),
@@ -204,7 +236,9 @@ def test_grpc_user_lookups(
         ),
         (
             "CreatePasswordLink",
-            pb.CreatePasswordLinkRequest(user_id=str(uuid.uuid4()), purpose=pb.PASSWORD_LINK_PURPOSE_SET),
+            pb.CreatePasswordLinkRequest(
+                user_id=str(uuid.uuid4()), purpose=pb.PASSWORD_LINK_PURPOSE_SET
+            ),
             grpc.StatusCode.NOT_FOUND,
         ),
         (
