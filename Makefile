@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/common tools/devstack services/identity services/registry services/notifier
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck protos protos-check test-fast bench lock clean
+.PHONY: install run test lint typecheck protos protos-check test-fast bench lock clean deploy-check images
 
 $(STAMP): requirements.lock $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +49,17 @@ protos-check: install
 
 bench: install
 	$(BIN)/python -m gatehouse_devstack.bench
+
+## make deploy-check: offline checks of images, compose, Kubernetes manifests and monitoring
+deploy-check: install
+	$(BIN)/python -m pytest tests/deploy -q -p no:cacheprovider
+
+IMAGE_PREFIX ?= gatehouse
+VERSION ?= dev
+## make images: one image per service (needs a Docker engine)
+images:
+	for s in identity registry notifier; do \
+	  docker build -f services/$$s/Dockerfile -t $(IMAGE_PREFIX)/$$s:$(VERSION) . || exit 1; done
 
 ## make lock: re-resolve requirements.in into requirements.lock (pins only third-party packages)
 lock: install
