@@ -196,6 +196,21 @@ def secret_variables(settings: type[BaseSettings]) -> frozenset[str]:
 
 # --- metrics -------------------------------------------------------------------------------------
 
+# Metrics that come from outside the code: Prometheus itself and prometheus-nats-exporter
+# (-varz, -jsz=all; its default prefixes are gnatsd_ and jetstream_).
+EXTERNAL_METRICS = frozenset(
+    {
+        "up",
+        "gnatsd_varz_connections",
+        "gnatsd_varz_in_msgs",
+        "gnatsd_varz_out_msgs",
+        "jetstream_consumer_num_pending",
+        "jetstream_consumer_num_ack_pending",
+        "jetstream_stream_total_messages",
+    }
+)
+
+
 _METRIC_DEFINITION = re.compile(
     r"\b(Counter|Gauge|Histogram|Summary)\(\s*[\"']([a-zA-Z_:][a-zA-Z0-9_:]*)[\"']"
 )

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from deploy_support import (
+    EXTERNAL_METRICS,
     REPO,
     SERVICE_SPECS,
     SERVICES,
@@ -26,30 +27,10 @@ GRAFANA = REPO / "deploy" / "grafana"
 # Metrics the dashboard and the alert rules already use but the services do not define yet:
 # PENDING THE SERVICES' INSTRUMENTATION. Remove each entry in the change that adds the metric;
 # test_pending_metrics_are_still_pending fails as soon as one of them exists in the code.
-PENDING_INSTRUMENTATION = frozenset(
-    {
-        # identity, Counter with label outcome: "succeeded" or "failed"
-        "gatehouse_identity_sign_ins_total",
-        # identity, Counter without labels: one per account blocked by the lockout rule
-        "gatehouse_identity_accounts_blocked_total",
-        # every service, Gauge with labels service and state: "in_use", "idle" or "max"
-        "gatehouse_db_pool_connections",
-    }
-)
+PENDING_INSTRUMENTATION: frozenset[str] = frozenset()
 
 # Metrics that come from outside the code: Prometheus itself and prometheus-nats-exporter
 # (-varz, -jsz=all; its default prefixes are gnatsd_ and jetstream_).
-EXTERNAL_METRICS = frozenset(
-    {
-        "up",
-        "gnatsd_varz_connections",
-        "gnatsd_varz_in_msgs",
-        "gnatsd_varz_out_msgs",
-        "jetstream_consumer_num_pending",
-        "jetstream_consumer_num_ack_pending",
-        "jetstream_stream_total_messages",
-    }
-)
 
 SEVERITIES = {"critical", "warning"}
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from prometheus_client import Gauge
 from asyncpg.pool import PoolConnectionProxy
 
 # What code that runs SQL takes: a plain connection or one borrowed from the pool.
@@ -19,6 +20,22 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec(
         "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
     )
+
+
+POOL_CONNECTIONS = Gauge(
+    "gatehouse_db_pool_connections",
+    "Database pool connections by state (read at scrape time)",
+    ["service", "state"],
+)
+
+
+def register_pool_metrics(pool: asyncpg.Pool, *, service: str) -> None:
+    """Expose the pool's size at every scrape; no background task needed."""
+    POOL_CONNECTIONS.labels(service, "in_use").set_function(
+        lambda: pool.get_size() - pool.get_idle_size()
+    )
+    POOL_CONNECTIONS.labels(service, "idle").set_function(pool.get_idle_size)
+    POOL_CONNECTIONS.labels(service, "max").set_function(pool.get_max_size)
 
 
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:

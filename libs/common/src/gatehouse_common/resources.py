@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from gatehouse_common.db import create_pool, is_reachable
+from gatehouse_common.db import create_pool, is_reachable, register_pool_metrics
 from gatehouse_common.health import ReadinessCheck
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.settings import ServiceSettings
@@ -24,6 +24,7 @@ class ServiceResources:
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
+        register_pool_metrics(pool, service=settings.service_name)
         bus = EventBus(
             url=settings.nats_url,
             stream=settings.events_stream,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from prometheus_client import Counter
 
 from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_identity.accounts.errors import (
@@ -27,6 +28,12 @@ from gatehouse_identity.accounts.models import (
 )
 from gatehouse_identity.accounts.passwords import PasswordHasher, check_password_rule
 from gatehouse_identity.events import emit
+
+
+SIGN_INS = Counter("gatehouse_identity_sign_ins_total", "Password sign-ins by outcome", ["outcome"])
+ACCOUNTS_BLOCKED = Counter(
+    "gatehouse_identity_accounts_blocked_total", "Accounts blocked after wrong passwords in a row"
+)
 
 
 def normalize_email(email: str) -> str:
@@ -147,8 +154,10 @@ async def authenticate(
         )
     if candidate is None or reserved is None:
         await hasher.verify_dummy(password)
+        SIGN_INS.labels("failed").inc()
         raise InvalidCredentialsError("wrong e-mail address or password")
     if await hasher.verify(candidate["password_hash"], password):
+        SIGN_INS.labels("succeeded").inc()
         return await _record_success(
             pool,
             hasher=hasher,
@@ -156,6 +165,7 @@ async def authenticate(
             password=password,
             password_hash=candidate["password_hash"],
         )
+    SIGN_INS.labels("failed").inc()
     if reserved >= max_failed_attempts:
         await _block(pool, user_id=candidate["id"], failed_attempts=reserved)
     raise InvalidCredentialsError("wrong e-mail address or password")
@@ -191,6 +201,7 @@ async def _block(pool: asyncpg.Pool, *, user_id: uuid.UUID, failed_attempts: int
         )
         if blocked is None:  # a parallel attempt blocked it first; one e-mail is enough
             return
+        ACCOUNTS_BLOCKED.inc()
         await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
         await emit(
             connection,
