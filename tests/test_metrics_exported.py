@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from gatehouse_devstack.stack import Stack
 
+from gatehouse_devstack.stack import Stack
 from tests.deploy.deploy_support import EXTERNAL_METRICS, promql_metric_names
 
 pytestmark = pytest.mark.stack
@@ -39,7 +39,9 @@ def _expressions() -> list[str]:
 def _scraped_names(url: str) -> set[str]:
     """Sample names a scrape can carry, from its `# TYPE` lines (present even before use)."""
     names = set()
-    for name, kind in re.findall(r"^# TYPE (\S+) (\S+)$", httpx.get(url, timeout=10).text, re.M):
+    for name, kind in re.findall(
+        r"^# TYPE (\S+) (\S+)$", httpx.get(url, timeout=10).text, re.MULTILINE
+    ):
         names.add(name)
         names.update(name + suffix for suffix in SUFFIXES.get(kind, ()))
         if kind == "counter":

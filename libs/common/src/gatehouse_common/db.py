@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from prometheus_client import Gauge
 from asyncpg.pool import PoolConnectionProxy
+from prometheus_client import Gauge
 
 # What code that runs SQL takes: a plain connection or one borrowed from the pool.
 Connection = asyncpg.Connection | PoolConnectionProxy

@@ -29,7 +29,6 @@ from gatehouse_identity.accounts.models import (
 from gatehouse_identity.accounts.passwords import PasswordHasher, check_password_rule
 from gatehouse_identity.events import emit
 
-
 SIGN_INS = Counter("gatehouse_identity_sign_ins_total", "Password sign-ins by outcome", ["outcome"])
 ACCOUNTS_BLOCKED = Counter(
     "gatehouse_identity_accounts_blocked_total", "Accounts blocked after wrong passwords in a row"

@@ -5,6 +5,7 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -15,6 +16,40 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _SecondFactorMethod:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SecondFactorMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SecondFactorMethod.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SECOND_FACTOR_METHOD_UNSPECIFIED: _SecondFactorMethod.ValueType  # 0
+    SECOND_FACTOR_METHOD_TOTP: _SecondFactorMethod.ValueType  # 1
+    """Authenticator app with time-based one-time passwords (RFC 6238)."""
+    SECOND_FACTOR_METHOD_MOBILE_APP: _SecondFactorMethod.ValueType  # 2
+    """The mobile authenticator app: PIN push and QR one-time passwords."""
+    SECOND_FACTOR_METHOD_WEBAUTHN: _SecondFactorMethod.ValueType  # 3
+    """Security key or passkey (WebAuthn)."""
+    SECOND_FACTOR_METHOD_SMS: _SecondFactorMethod.ValueType  # 4
+    """Mobile phone number receiving SMS codes (withdrawn after the SMS sunset date)."""
+    SECOND_FACTOR_METHOD_RECOVERY_CODE: _SecondFactorMethod.ValueType  # 5
+    """One of the printed single-use recovery codes."""
+
+class SecondFactorMethod(_SecondFactorMethod, metaclass=_SecondFactorMethodEnumTypeWrapper):
+    """Kinds of second factor named in the events below."""
+
+SECOND_FACTOR_METHOD_UNSPECIFIED: SecondFactorMethod.ValueType  # 0
+SECOND_FACTOR_METHOD_TOTP: SecondFactorMethod.ValueType  # 1
+"""Authenticator app with time-based one-time passwords (RFC 6238)."""
+SECOND_FACTOR_METHOD_MOBILE_APP: SecondFactorMethod.ValueType  # 2
+"""The mobile authenticator app: PIN push and QR one-time passwords."""
+SECOND_FACTOR_METHOD_WEBAUTHN: SecondFactorMethod.ValueType  # 3
+"""Security key or passkey (WebAuthn)."""
+SECOND_FACTOR_METHOD_SMS: SecondFactorMethod.ValueType  # 4
+"""Mobile phone number receiving SMS codes (withdrawn after the SMS sunset date)."""
+SECOND_FACTOR_METHOD_RECOVERY_CODE: SecondFactorMethod.ValueType  # 5
+"""One of the printed single-use recovery codes."""
+Global___SecondFactorMethod: _TypeAlias = SecondFactorMethod  # noqa: Y015
 
 @_typing.final
 class UserCreated(_message.Message):
@@ -155,3 +190,179 @@ class UserLocked(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UserLocked: _TypeAlias = UserLocked  # noqa: Y015
+
+@_typing.final
+class SecondFactorAdded(_message.Message):
+    """identity.second_factor.added — the user finished enrolling a second factor. The user is told
+    by e-mail, so that a method added by someone else is noticed.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    FACTOR_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    factor_id: _builtins.str
+    method: Global___SecondFactorMethod.ValueType
+    name: _builtins.str
+    """The name the user gave it (a phone number is masked: +46 ••• •• 67)."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        factor_id: _builtins.str = ...,
+        method: Global___SecondFactorMethod.ValueType = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["factor_id", b"factor_id", "method", b"method", "name", b"name", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SecondFactorAdded: _TypeAlias = SecondFactorAdded  # noqa: Y015
+
+@_typing.final
+class SecondFactorRemoved(_message.Message):
+    """identity.second_factor.removed — a second factor was removed by the user."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    FACTOR_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    factor_id: _builtins.str
+    method: Global___SecondFactorMethod.ValueType
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        factor_id: _builtins.str = ...,
+        method: Global___SecondFactorMethod.ValueType = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["factor_id", b"factor_id", "method", b"method", "name", b"name", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SecondFactorRemoved: _TypeAlias = SecondFactorRemoved  # noqa: Y015
+
+@_typing.final
+class SecondFactorFailuresRepeated(_message.Message):
+    """identity.second_factor.failures_repeated — sign-in attempts were ended again and again by
+    wrong second-factor codes: someone may know the password.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    BURSTS_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    method: Global___SecondFactorMethod.ValueType
+    bursts: _builtins.int
+    """Attempts ended by wrong codes within the window (24 hours by default)."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        method: Global___SecondFactorMethod.ValueType = ...,
+        bursts: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bursts", b"bursts", "method", b"method", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SecondFactorFailuresRepeated: _TypeAlias = SecondFactorFailuresRepeated  # noqa: Y015
+
+@_typing.final
+class DeviceLocked(_message.Message):
+    """identity.device.locked — too many wrong PINs in a row locked a mobile device; the user must
+    enrol it again.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    FAILED_PINS_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    device_id: _builtins.str
+    name: _builtins.str
+    failed_pins: _builtins.int
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        device_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        failed_pins: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_id", b"device_id", "failed_pins", b"failed_pins", "name", b"name", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeviceLocked: _TypeAlias = DeviceLocked  # noqa: Y015
+
+@_typing.final
+class UserDevicesReset(_message.Message):
+    """identity.user.devices_reset — the user removed every second factor at once and every session
+    was signed out. The registry suspends the user's access until an administrator unsuspends it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    REMOVED_COUNT_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    removed_count: _builtins.int
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        removed_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["removed_count", b"removed_count", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserDevicesReset: _TypeAlias = UserDevicesReset  # noqa: Y015
+
+@_typing.final
+class RecoveryCodeUsed(_message.Message):
+    """identity.recovery_code.used — a recovery code replaced a second factor at sign-in."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    REMAINING_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    remaining: _builtins.int
+    """Unused recovery codes left after this one."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        remaining: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["remaining", b"remaining", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecoveryCodeUsed: _TypeAlias = RecoveryCodeUsed  # noqa: Y015

@@ -22,15 +22,52 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gatehouse/events/v1/registry_events.proto\x12\x13gatehouse.events.v1\"B\n\x0fOperatorCreated\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gatehouse/events/v1/registry_events.proto\x12\x13gatehouse.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"b\n\x0fOperatorCreated\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x02 \x01(\t\x12\x1e\n\x16\x63ompetent_authority_id\x18\x03 \x01(\t\"D\n\x11OperatorValidated\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\"S\n\x10OperatorRejected\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"m\n\x0f\x41\x63tivityCreated\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61uthority_id\x18\x04 \x01(\t\"Y\n\x11\x41\x63tivityValidated\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\"h\n\x10\x41\x63tivityRejected\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x84\x01\n\x12RoleRequestCreated\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12+\n\x04kind\x18\x04 \x01(\x0e\x32\x1d.gatehouse.events.v1.RoleKind\"\x92\x01\n\x13RoleRequestApproved\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x1c\n\x14\x62\x65\x63\x61me_administrator\x18\x05 \x01(\x08\"\x84\x01\n\x13RoleRequestRejected\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"|\n\x0bRoleRevoked\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"m\n\x0c\x41\x64minGranted\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"m\n\x0c\x41\x64minRemoved\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"Z\n\x14UserInactivityWarned\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x31\n\rinactive_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x0fUserInactivated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x35\n\x11last_sign_in_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x19UserReactivationRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\">\n\x0fUserReactivated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\"R\n\rUserSuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x18\n\x10role_request_ids\x18\x02 \x03(\t\x12\x16\n\x0e\x63\x61use_event_id\x18\x03 \x01(\t\"p\n\x0fUserUnsuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x17\n\x0frole_request_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t*_\n\x08RoleKind\x12\x19\n\x15ROLE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_KIND_MEMBER\x10\x01\x12\"\n\x1eROLE_KIND_RESPONSIBLE_FOR_LOAD\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gatehouse.events.v1.registry_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OPERATORCREATED']._serialized_start=66
-  _globals['_OPERATORCREATED']._serialized_end=132
+  _globals['_ROLEKIND']._serialized_start=1937
+  _globals['_ROLEKIND']._serialized_end=2032
+  _globals['_OPERATORCREATED']._serialized_start=99
+  _globals['_OPERATORCREATED']._serialized_end=197
+  _globals['_OPERATORVALIDATED']._serialized_start=199
+  _globals['_OPERATORVALIDATED']._serialized_end=267
+  _globals['_OPERATORREJECTED']._serialized_start=269
+  _globals['_OPERATORREJECTED']._serialized_end=352
+  _globals['_ACTIVITYCREATED']._serialized_start=354
+  _globals['_ACTIVITYCREATED']._serialized_end=463
+  _globals['_ACTIVITYVALIDATED']._serialized_start=465
+  _globals['_ACTIVITYVALIDATED']._serialized_end=554
+  _globals['_ACTIVITYREJECTED']._serialized_start=556
+  _globals['_ACTIVITYREJECTED']._serialized_end=660
+  _globals['_ROLEREQUESTCREATED']._serialized_start=663
+  _globals['_ROLEREQUESTCREATED']._serialized_end=795
+  _globals['_ROLEREQUESTAPPROVED']._serialized_start=798
+  _globals['_ROLEREQUESTAPPROVED']._serialized_end=944
+  _globals['_ROLEREQUESTREJECTED']._serialized_start=947
+  _globals['_ROLEREQUESTREJECTED']._serialized_end=1079
+  _globals['_ROLEREVOKED']._serialized_start=1081
+  _globals['_ROLEREVOKED']._serialized_end=1205
+  _globals['_ADMINGRANTED']._serialized_start=1207
+  _globals['_ADMINGRANTED']._serialized_end=1316
+  _globals['_ADMINREMOVED']._serialized_start=1318
+  _globals['_ADMINREMOVED']._serialized_end=1427
+  _globals['_USERINACTIVITYWARNED']._serialized_start=1429
+  _globals['_USERINACTIVITYWARNED']._serialized_end=1519
+  _globals['_USERINACTIVATED']._serialized_start=1521
+  _globals['_USERINACTIVATED']._serialized_end=1610
+  _globals['_USERREACTIVATIONREQUESTED']._serialized_start=1612
+  _globals['_USERREACTIVATIONREQUESTED']._serialized_end=1673
+  _globals['_USERREACTIVATED']._serialized_start=1675
+  _globals['_USERREACTIVATED']._serialized_end=1737
+  _globals['_USERSUSPENDED']._serialized_start=1739
+  _globals['_USERSUSPENDED']._serialized_end=1821
+  _globals['_USERUNSUSPENDED']._serialized_start=1823
+  _globals['_USERUNSUSPENDED']._serialized_end=1935
 # @@protoc_insertion_point(module_scope)

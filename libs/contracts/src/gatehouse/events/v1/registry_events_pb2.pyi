@@ -3,8 +3,12 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -16,29 +20,555 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _RoleKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RoleKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RoleKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ROLE_KIND_UNSPECIFIED: _RoleKind.ValueType  # 0
+    ROLE_KIND_MEMBER: _RoleKind.ValueType  # 1
+    """A user of the organization (operator, authority, control body, other entity)."""
+    ROLE_KIND_RESPONSIBLE_FOR_LOAD: _RoleKind.ValueType  # 2
+    """Responsible for the load (RFL), decided by the named responsible authorities."""
+
+class RoleKind(_RoleKind, metaclass=_RoleKindEnumTypeWrapper):
+    """The kind of role a request is for."""
+
+ROLE_KIND_UNSPECIFIED: RoleKind.ValueType  # 0
+ROLE_KIND_MEMBER: RoleKind.ValueType  # 1
+"""A user of the organization (operator, authority, control body, other entity)."""
+ROLE_KIND_RESPONSIBLE_FOR_LOAD: RoleKind.ValueType  # 2
+"""Responsible for the load (RFL), decided by the named responsible authorities."""
+Global___RoleKind: _TypeAlias = RoleKind  # noqa: Y015
+
 @_typing.final
 class OperatorCreated(_message.Message):
-    """Events published by the registry (its domain grows in the registry issue).
+    """Events published by the registry. The event name (CloudEvents `type`) is given above each
+    message; the CloudEvents `subject` is the id of the operator, role request or user it is about.
+    Recipients are not listed in events: the notifier asks the registry (gatehouse.registry.v1) who
+    decides a request or administers an operator, so nobody is told who no longer has the right.
 
-    registry.operator.created — a user created a new operator, waiting for validation.
+    registry.operator.created — a user created a new operator, waiting for validation by its
+    competent authority.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     OPERATOR_ID_FIELD_NUMBER: _builtins.int
     CREATED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    COMPETENT_AUTHORITY_ID_FIELD_NUMBER: _builtins.int
     operator_id: _builtins.str
     created_by_user_id: _builtins.str
+    competent_authority_id: _builtins.str
     def __init__(
         self,
         *,
         operator_id: _builtins.str = ...,
         created_by_user_id: _builtins.str = ...,
+        competent_authority_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_by_user_id", b"created_by_user_id", "operator_id", b"operator_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["competent_authority_id", b"competent_authority_id", "created_by_user_id", b"created_by_user_id", "operator_id", b"operator_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OperatorCreated: _TypeAlias = OperatorCreated  # noqa: Y015
+
+@_typing.final
+class OperatorValidated(_message.Message):
+    """registry.operator.validated — the competent authority validated the operator (and its pending
+    activities it is responsible for).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    operator_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        operator_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "operator_id", b"operator_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OperatorValidated: _TypeAlias = OperatorValidated  # noqa: Y015
+
+@_typing.final
+class OperatorRejected(_message.Message):
+    """registry.operator.rejected — the competent authority rejected the operator; its pending role
+    requests were rejected with it (each has its own registry.role_request.rejected).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    operator_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        operator_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "operator_id", b"operator_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OperatorRejected: _TypeAlias = OperatorRejected  # noqa: Y015
+
+@_typing.final
+class ActivityCreated(_message.Message):
+    """registry.activity.created — an operator's administrator added an activity, to be validated."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    CREATED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    AUTHORITY_ID_FIELD_NUMBER: _builtins.int
+    activity_id: _builtins.str
+    operator_id: _builtins.str
+    created_by_user_id: _builtins.str
+    authority_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        activity_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        created_by_user_id: _builtins.str = ...,
+        authority_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "authority_id", b"authority_id", "created_by_user_id", b"created_by_user_id", "operator_id", b"operator_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActivityCreated: _TypeAlias = ActivityCreated  # noqa: Y015
+
+@_typing.final
+class ActivityValidated(_message.Message):
+    """registry.activity.validated — the activity's authority validated it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    activity_id: _builtins.str
+    operator_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        activity_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "decided_by_user_id", b"decided_by_user_id", "operator_id", b"operator_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActivityValidated: _TypeAlias = ActivityValidated  # noqa: Y015
+
+@_typing.final
+class ActivityRejected(_message.Message):
+    """registry.activity.rejected — the activity's authority rejected it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    activity_id: _builtins.str
+    operator_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        activity_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "decided_by_user_id", b"decided_by_user_id", "operator_id", b"operator_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActivityRejected: _TypeAlias = ActivityRejected  # noqa: Y015
+
+@_typing.final
+class RoleRequestCreated(_message.Message):
+    """registry.role_request.created — a user asked for a role; its deciders should be told."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    role_request_id: _builtins.str
+    user_id: _builtins.str
+    organization_id: _builtins.str
+    kind: Global___RoleKind.ValueType
+    def __init__(
+        self,
+        *,
+        role_request_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        organization_id: _builtins.str = ...,
+        kind: Global___RoleKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "organization_id", b"organization_id", "role_request_id", b"role_request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoleRequestCreated: _TypeAlias = RoleRequestCreated  # noqa: Y015
+
+@_typing.final
+class RoleRequestApproved(_message.Message):
+    """registry.role_request.approved — the role was approved; the user should be told."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    BECAME_ADMINISTRATOR_FIELD_NUMBER: _builtins.int
+    role_request_id: _builtins.str
+    user_id: _builtins.str
+    organization_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    became_administrator: _builtins.bool
+    """True when the user became the organization's administrator (its first approved user)."""
+    def __init__(
+        self,
+        *,
+        role_request_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        organization_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        became_administrator: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["became_administrator", b"became_administrator", "decided_by_user_id", b"decided_by_user_id", "organization_id", b"organization_id", "role_request_id", b"role_request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoleRequestApproved: _TypeAlias = RoleRequestApproved  # noqa: Y015
+
+@_typing.final
+class RoleRequestRejected(_message.Message):
+    """registry.role_request.rejected — the request was rejected; the user should be told."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    role_request_id: _builtins.str
+    user_id: _builtins.str
+    organization_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        role_request_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        organization_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "organization_id", b"organization_id", "reason", b"reason", "role_request_id", b"role_request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoleRequestRejected: _TypeAlias = RoleRequestRejected  # noqa: Y015
+
+@_typing.final
+class RoleRevoked(_message.Message):
+    """registry.role.revoked — an approved role was taken away."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    role_request_id: _builtins.str
+    user_id: _builtins.str
+    organization_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        role_request_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        organization_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "organization_id", b"organization_id", "reason", b"reason", "role_request_id", b"role_request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoleRevoked: _TypeAlias = RoleRevoked  # noqa: Y015
+
+@_typing.final
+class AdminGranted(_message.Message):
+    """registry.admin.granted — an approved user was made an administrator of the organization."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    role_request_id: _builtins.str
+    user_id: _builtins.str
+    organization_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        role_request_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        organization_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "organization_id", b"organization_id", "role_request_id", b"role_request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdminGranted: _TypeAlias = AdminGranted  # noqa: Y015
+
+@_typing.final
+class AdminRemoved(_message.Message):
+    """registry.admin.removed — administrator rights were taken away (never from the last one)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    role_request_id: _builtins.str
+    user_id: _builtins.str
+    organization_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        role_request_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        organization_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "organization_id", b"organization_id", "role_request_id", b"role_request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdminRemoved: _TypeAlias = AdminRemoved  # noqa: Y015
+
+@_typing.final
+class UserInactivityWarned(_message.Message):
+    """registry.user.inactivity_warned — the user has not signed in for a while and becomes inactive
+    at `inactive_time` unless they sign in before.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    INACTIVE_TIME_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    @_builtins.property
+    def inactive_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        inactive_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["inactive_time", b"inactive_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inactive_time", b"inactive_time", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserInactivityWarned: _TypeAlias = UserInactivityWarned  # noqa: Y015
+
+@_typing.final
+class UserInactivated(_message.Message):
+    """registry.user.inactivated — the user did not sign in for four months; no role works until
+    reactivated.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    LAST_SIGN_IN_TIME_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    @_builtins.property
+    def last_sign_in_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        last_sign_in_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_sign_in_time", b"last_sign_in_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_sign_in_time", b"last_sign_in_time", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserInactivated: _TypeAlias = UserInactivated  # noqa: Y015
+
+@_typing.final
+class UserReactivationRequested(_message.Message):
+    """registry.user.reactivation_requested — an inactive user asked to be reactivated; their
+    administrators or authorities (RoleService.ListReactivationDeciders) decide.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    message: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserReactivationRequested: _TypeAlias = UserReactivationRequested  # noqa: Y015
+
+@_typing.final
+class UserReactivated(_message.Message):
+    """registry.user.reactivated — an administrator or authority reactivated the user."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserReactivated: _TypeAlias = UserReactivated  # noqa: Y015
+
+@_typing.final
+class UserSuspended(_message.Message):
+    """registry.user.suspended — identity reset the user's devices, so the registry suspended the
+    listed roles until an administrator or authority unsuspends each.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ROLE_REQUEST_IDS_FIELD_NUMBER: _builtins.int
+    CAUSE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    cause_event_id: _builtins.str
+    """The identity event that caused it."""
+    @_builtins.property
+    def role_request_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        role_request_ids: _abc.Iterable[_builtins.str] | None = ...,
+        cause_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause_event_id", b"cause_event_id", "role_request_ids", b"role_request_ids", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserSuspended: _TypeAlias = UserSuspended  # noqa: Y015
+
+@_typing.final
+class UserUnsuspended(_message.Message):
+    """registry.user.unsuspended — one suspended role works again."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    role_request_id: _builtins.str
+    organization_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        role_request_id: _builtins.str = ...,
+        organization_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "organization_id", b"organization_id", "role_request_id", b"role_request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserUnsuspended: _TypeAlias = UserUnsuspended  # noqa: Y015

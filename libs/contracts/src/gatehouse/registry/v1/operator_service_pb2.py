@@ -24,21 +24,29 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,gatehouse/registry/v1/operator_service.proto\x12\x15gatehouse.registry.v1\"z\n\x08Operator\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x03 \x01(\t\x12\x35\n\x06status\x18\x04 \x01(\x0e\x32%.gatehouse.registry.v1.OperatorStatus\")\n\x12GetOperatorRequest\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\"H\n\x13GetOperatorResponse\x12\x31\n\x08operator\x18\x01 \x01(\x0b\x32\x1f.gatehouse.registry.v1.Operator*\x87\x01\n\x0eOperatorStatus\x12\x1f\n\x1bOPERATOR_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17OPERATOR_STATUS_PENDING\x10\x01\x12\x19\n\x15OPERATOR_STATUS_VALID\x10\x02\x12\x1c\n\x18OPERATOR_STATUS_REJECTED\x10\x03\x32w\n\x0fOperatorService\x12\x64\n\x0bGetOperator\x12).gatehouse.registry.v1.GetOperatorRequest\x1a*.gatehouse.registry.v1.GetOperatorResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,gatehouse/registry/v1/operator_service.proto\x12\x15gatehouse.registry.v1\"\xbc\x01\n\x08Operator\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x03 \x01(\t\x12\x35\n\x06status\x18\x04 \x01(\x0e\x32%.gatehouse.registry.v1.OperatorStatus\x12\x1e\n\x16\x63ompetent_authority_id\x18\x05 \x01(\t\x12 \n\x18\x63ompetent_authority_name\x18\x06 \x01(\t\")\n\x12GetOperatorRequest\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\"H\n\x13GetOperatorResponse\x12\x31\n\x08operator\x18\x01 \x01(\x0b\x32\x1f.gatehouse.registry.v1.Operator\"8\n!ListOperatorAdministratorsRequest\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\"6\n\"ListOperatorAdministratorsResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"4\n\x1dListOperatorValidatorsRequest\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\"2\n\x1eListOperatorValidatorsResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t*\x87\x01\n\x0eOperatorStatus\x12\x1f\n\x1bOPERATOR_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17OPERATOR_STATUS_PENDING\x10\x01\x12\x19\n\x15OPERATOR_STATUS_VALID\x10\x02\x12\x1c\n\x18OPERATOR_STATUS_REJECTED\x10\x03\x32\x93\x03\n\x0fOperatorService\x12\x64\n\x0bGetOperator\x12).gatehouse.registry.v1.GetOperatorRequest\x1a*.gatehouse.registry.v1.GetOperatorResponse\x12\x91\x01\n\x1aListOperatorAdministrators\x12\x38.gatehouse.registry.v1.ListOperatorAdministratorsRequest\x1a\x39.gatehouse.registry.v1.ListOperatorAdministratorsResponse\x12\x85\x01\n\x16ListOperatorValidators\x12\x34.gatehouse.registry.v1.ListOperatorValidatorsRequest\x1a\x35.gatehouse.registry.v1.ListOperatorValidatorsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gatehouse.registry.v1.operator_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OPERATORSTATUS']._serialized_start=313
-  _globals['_OPERATORSTATUS']._serialized_end=448
-  _globals['_OPERATOR']._serialized_start=71
-  _globals['_OPERATOR']._serialized_end=193
-  _globals['_GETOPERATORREQUEST']._serialized_start=195
-  _globals['_GETOPERATORREQUEST']._serialized_end=236
-  _globals['_GETOPERATORRESPONSE']._serialized_start=238
-  _globals['_GETOPERATORRESPONSE']._serialized_end=310
-  _globals['_OPERATORSERVICE']._serialized_start=450
-  _globals['_OPERATORSERVICE']._serialized_end=569
+  _globals['_OPERATORSTATUS']._serialized_start=600
+  _globals['_OPERATORSTATUS']._serialized_end=735
+  _globals['_OPERATOR']._serialized_start=72
+  _globals['_OPERATOR']._serialized_end=260
+  _globals['_GETOPERATORREQUEST']._serialized_start=262
+  _globals['_GETOPERATORREQUEST']._serialized_end=303
+  _globals['_GETOPERATORRESPONSE']._serialized_start=305
+  _globals['_GETOPERATORRESPONSE']._serialized_end=377
+  _globals['_LISTOPERATORADMINISTRATORSREQUEST']._serialized_start=379
+  _globals['_LISTOPERATORADMINISTRATORSREQUEST']._serialized_end=435
+  _globals['_LISTOPERATORADMINISTRATORSRESPONSE']._serialized_start=437
+  _globals['_LISTOPERATORADMINISTRATORSRESPONSE']._serialized_end=491
+  _globals['_LISTOPERATORVALIDATORSREQUEST']._serialized_start=493
+  _globals['_LISTOPERATORVALIDATORSREQUEST']._serialized_end=545
+  _globals['_LISTOPERATORVALIDATORSRESPONSE']._serialized_start=547
+  _globals['_LISTOPERATORVALIDATORSRESPONSE']._serialized_end=597
+  _globals['_OPERATORSERVICE']._serialized_start=738
+  _globals['_OPERATORSERVICE']._serialized_end=1141
 # @@protoc_insertion_point(module_scope)

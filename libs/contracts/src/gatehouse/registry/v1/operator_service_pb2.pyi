@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -44,10 +46,14 @@ class Operator(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     COUNTRY_CODE_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    COMPETENT_AUTHORITY_ID_FIELD_NUMBER: _builtins.int
+    COMPETENT_AUTHORITY_NAME_FIELD_NUMBER: _builtins.int
     operator_id: _builtins.str
     name: _builtins.str
     country_code: _builtins.str
     status: Global___OperatorStatus.ValueType
+    competent_authority_id: _builtins.str
+    competent_authority_name: _builtins.str
     def __init__(
         self,
         *,
@@ -55,10 +61,12 @@ class Operator(_message.Message):
         name: _builtins.str = ...,
         country_code: _builtins.str = ...,
         status: Global___OperatorStatus.ValueType = ...,
+        competent_authority_id: _builtins.str = ...,
+        competent_authority_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["country_code", b"country_code", "name", b"name", "operator_id", b"operator_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["competent_authority_id", b"competent_authority_id", "competent_authority_name", b"competent_authority_name", "country_code", b"country_code", "name", b"name", "operator_id", b"operator_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -102,3 +110,81 @@ class GetOperatorResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetOperatorResponse: _TypeAlias = GetOperatorResponse  # noqa: Y015
+
+@_typing.final
+class ListOperatorAdministratorsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    operator_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        operator_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["operator_id", b"operator_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOperatorAdministratorsRequest: _TypeAlias = ListOperatorAdministratorsRequest  # noqa: Y015
+
+@_typing.final
+class ListOperatorAdministratorsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_ids", b"user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOperatorAdministratorsResponse: _TypeAlias = ListOperatorAdministratorsResponse  # noqa: Y015
+
+@_typing.final
+class ListOperatorValidatorsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    operator_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        operator_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["operator_id", b"operator_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOperatorValidatorsRequest: _TypeAlias = ListOperatorValidatorsRequest  # noqa: Y015
+
+@_typing.final
+class ListOperatorValidatorsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_ids", b"user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOperatorValidatorsResponse: _TypeAlias = ListOperatorValidatorsResponse  # noqa: Y015

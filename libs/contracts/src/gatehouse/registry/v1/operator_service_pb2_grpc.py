@@ -27,6 +27,7 @@ if _version_not_supported:
 
 class OperatorServiceStub:
     """OperatorService answers what other services need to know about the registry's operators.
+    Every call must carry a service credential; ids that are not UUIDs answer INVALID_ARGUMENT.
     """
 
     def __init__(self, channel):
@@ -40,14 +41,41 @@ class OperatorServiceStub:
                 request_serializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.GetOperatorRequest.SerializeToString,
                 response_deserializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.GetOperatorResponse.FromString,
                 _registered_method=True)
+        self.ListOperatorAdministrators = channel.unary_unary(
+                '/gatehouse.registry.v1.OperatorService/ListOperatorAdministrators',
+                request_serializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorAdministratorsRequest.SerializeToString,
+                response_deserializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorAdministratorsResponse.FromString,
+                _registered_method=True)
+        self.ListOperatorValidators = channel.unary_unary(
+                '/gatehouse.registry.v1.OperatorService/ListOperatorValidators',
+                request_serializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorValidatorsRequest.SerializeToString,
+                response_deserializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorValidatorsResponse.FromString,
+                _registered_method=True)
 
 
 class OperatorServiceServicer:
     """OperatorService answers what other services need to know about the registry's operators.
+    Every call must carry a service credential; ids that are not UUIDs answer INVALID_ARGUMENT.
     """
 
     def GetOperator(self, request, context):
         """GetOperator returns one operator; NOT_FOUND when the id is unknown.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOperatorAdministrators(self, request, context):
+        """ListOperatorAdministrators returns the users whose valid roles make them administrators of
+        the operator; NOT_FOUND when the operator is unknown.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOperatorValidators(self, request, context):
+        """ListOperatorValidators returns the users who may validate the operator: the valid members of
+        its competent authority and of the authorities above it; NOT_FOUND when it is unknown.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +89,16 @@ def add_OperatorServiceServicer_to_server(servicer, server):
                     request_deserializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.GetOperatorRequest.FromString,
                     response_serializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.GetOperatorResponse.SerializeToString,
             ),
+            'ListOperatorAdministrators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOperatorAdministrators,
+                    request_deserializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorAdministratorsRequest.FromString,
+                    response_serializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorAdministratorsResponse.SerializeToString,
+            ),
+            'ListOperatorValidators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOperatorValidators,
+                    request_deserializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorValidatorsRequest.FromString,
+                    response_serializer=gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorValidatorsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'gatehouse.registry.v1.OperatorService', rpc_method_handlers)
@@ -71,6 +109,7 @@ def add_OperatorServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class OperatorService:
     """OperatorService answers what other services need to know about the registry's operators.
+    Every call must carry a service credential; ids that are not UUIDs answer INVALID_ARGUMENT.
     """
 
     @staticmethod
@@ -90,6 +129,60 @@ class OperatorService:
             '/gatehouse.registry.v1.OperatorService/GetOperator',
             gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.GetOperatorRequest.SerializeToString,
             gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.GetOperatorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOperatorAdministrators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gatehouse.registry.v1.OperatorService/ListOperatorAdministrators',
+            gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorAdministratorsRequest.SerializeToString,
+            gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorAdministratorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOperatorValidators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gatehouse.registry.v1.OperatorService/ListOperatorValidators',
+            gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorValidatorsRequest.SerializeToString,
+            gatehouse_dot_registry_dot_v1_dot_operator__service__pb2.ListOperatorValidatorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class OperatorServiceStub:
-    """OperatorService answers what other services need to know about the registry's operators."""
+    """OperatorService answers what other services need to know about the registry's operators.
+    Every call must carry a service credential; ids that are not UUIDs answer INVALID_ARGUMENT.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -35,17 +37,37 @@ class OperatorServiceStub:
     def __new__(cls, channel: _aio.Channel) -> OperatorServiceAsyncStub: ...
     GetOperator: _grpc.UnaryUnaryMultiCallable[_operator_service_pb2.GetOperatorRequest, _operator_service_pb2.GetOperatorResponse]
     """GetOperator returns one operator; NOT_FOUND when the id is unknown."""
+    ListOperatorAdministrators: _grpc.UnaryUnaryMultiCallable[_operator_service_pb2.ListOperatorAdministratorsRequest, _operator_service_pb2.ListOperatorAdministratorsResponse]
+    """ListOperatorAdministrators returns the users whose valid roles make them administrators of
+    the operator; NOT_FOUND when the operator is unknown.
+    """
+    ListOperatorValidators: _grpc.UnaryUnaryMultiCallable[_operator_service_pb2.ListOperatorValidatorsRequest, _operator_service_pb2.ListOperatorValidatorsResponse]
+    """ListOperatorValidators returns the users who may validate the operator: the valid members of
+    its competent authority and of the authorities above it; NOT_FOUND when it is unknown.
+    """
 
 @_typing.type_check_only
 class OperatorServiceAsyncStub(OperatorServiceStub):
-    """OperatorService answers what other services need to know about the registry's operators."""
+    """OperatorService answers what other services need to know about the registry's operators.
+    Every call must carry a service credential; ids that are not UUIDs answer INVALID_ARGUMENT.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetOperator: _aio.UnaryUnaryMultiCallable[_operator_service_pb2.GetOperatorRequest, _operator_service_pb2.GetOperatorResponse]  # type: ignore[assignment]
     """GetOperator returns one operator; NOT_FOUND when the id is unknown."""
+    ListOperatorAdministrators: _aio.UnaryUnaryMultiCallable[_operator_service_pb2.ListOperatorAdministratorsRequest, _operator_service_pb2.ListOperatorAdministratorsResponse]  # type: ignore[assignment]
+    """ListOperatorAdministrators returns the users whose valid roles make them administrators of
+    the operator; NOT_FOUND when the operator is unknown.
+    """
+    ListOperatorValidators: _aio.UnaryUnaryMultiCallable[_operator_service_pb2.ListOperatorValidatorsRequest, _operator_service_pb2.ListOperatorValidatorsResponse]  # type: ignore[assignment]
+    """ListOperatorValidators returns the users who may validate the operator: the valid members of
+    its competent authority and of the authorities above it; NOT_FOUND when it is unknown.
+    """
 
 class OperatorServiceServicer(metaclass=_abc_1.ABCMeta):
-    """OperatorService answers what other services need to know about the registry's operators."""
+    """OperatorService answers what other services need to know about the registry's operators.
+    Every call must carry a service credential; ids that are not UUIDs answer INVALID_ARGUMENT.
+    """
 
     @_abc_1.abstractmethod
     def GetOperator(
@@ -54,5 +76,25 @@ class OperatorServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_operator_service_pb2.GetOperatorResponse, _abc.Awaitable[_operator_service_pb2.GetOperatorResponse]]:
         """GetOperator returns one operator; NOT_FOUND when the id is unknown."""
+
+    @_abc_1.abstractmethod
+    def ListOperatorAdministrators(
+        self,
+        request: _operator_service_pb2.ListOperatorAdministratorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_operator_service_pb2.ListOperatorAdministratorsResponse, _abc.Awaitable[_operator_service_pb2.ListOperatorAdministratorsResponse]]:
+        """ListOperatorAdministrators returns the users whose valid roles make them administrators of
+        the operator; NOT_FOUND when the operator is unknown.
+        """
+
+    @_abc_1.abstractmethod
+    def ListOperatorValidators(
+        self,
+        request: _operator_service_pb2.ListOperatorValidatorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_operator_service_pb2.ListOperatorValidatorsResponse, _abc.Awaitable[_operator_service_pb2.ListOperatorValidatorsResponse]]:
+        """ListOperatorValidators returns the users who may validate the operator: the valid members of
+        its competent authority and of the authorities above it; NOT_FOUND when it is unknown.
+        """
 
 def add_OperatorServiceServicer_to_server(servicer: OperatorServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
