@@ -31,7 +31,31 @@ GRPC_LATENCY = Histogram(
 )
 
 
+class _Undecodable:
+    """Stands in for a request whose bytes are not the method's message."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    # gRPC answers a request that fails to decode with INTERNAL/UNKNOWN; that is the client's
+    # fault, so let the handler answer INVALID_ARGUMENT instead.
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception as error:  # noqa: BLE001  (protobuf raises several decode errors)
+            return _Undecodable(error)
+
+    return decode
+
+
 class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    """Counts and times every call, and turns undecodable requests into INVALID_ARGUMENT."""
+
     def __init__(self, service: str) -> None:
         self._service = service
 
@@ -51,6 +75,10 @@ class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             started = time.perf_counter()
             code = "OK"
             try:
+                if isinstance(request, _Undecodable):
+                    await context.abort(
+                        grpc.StatusCode.INVALID_ARGUMENT, "the request is not a valid message"
+                    )
                 return await inner(request, context)
             except Exception:
                 code = (context.code() or grpc.StatusCode.UNKNOWN).name
@@ -63,7 +91,7 @@ class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
         return grpc.unary_unary_rpc_method_handler(
             observed,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 
