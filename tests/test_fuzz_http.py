@@ -9,12 +9,13 @@ from __future__ import annotations
 import hypothesis
 import pytest
 import schemathesis
-from gatehouse_devstack.stack import Stack
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
 )
+
+from gatehouse_devstack.stack import Stack
 
 pytestmark = pytest.mark.stack
 
@@ -47,7 +48,10 @@ def _fuzz(base_url: str) -> list[str]:
 
 @pytest.mark.parametrize("service", ["identity", "registry", "notifier"])
 def test_every_operation_survives_fuzzing(stack: Stack, service: str) -> None:
-    base_url = {"identity": stack.identity_url, "registry": stack.registry_url,
-                "notifier": stack.notifier_url}[service]
+    base_url = {
+        "identity": stack.identity_url,
+        "registry": stack.registry_url,
+        "notifier": stack.notifier_url,
+    }[service]
     checked = _fuzz(base_url)
     assert checked, f"{service} publishes no operations to fuzz"

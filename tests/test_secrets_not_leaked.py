@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
+
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
-
 from tests.journeys import identity_client, link_token, request_account, sign_in, unique_email
 
 pytestmark = pytest.mark.stack
