@@ -1,18 +1,35 @@
-"""The registry's HTTP application (its domain arrives with the registry issue)."""
+"""The registry's HTTP application: the JSON API (OpenAPI at /docs) for operators, role requests,
+users and the audit trail."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from gatehouse_common.http_app import create_service_app
+from gatehouse_common.web_security import security_headers_middleware
+from gatehouse_registry.audit.api import router as audit_api
+from gatehouse_registry.auth.install import install_auth
 from gatehouse_registry.context import RegistryContext
+from gatehouse_registry.errors import install_error_handlers
+from gatehouse_registry.operators.api import router as operators_api
+from gatehouse_registry.reference_data.api import router as reference_data_api
+from gatehouse_registry.roles.api import router as roles_api
+from gatehouse_registry.users.api import router as users_api
+from gatehouse_registry.web.pages import router as web_pages
 
 
 def create_app(context: RegistryContext) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service="registry",
         title="Gatehouse registry",
         version="0.1.0",
         readiness_checks=context.resources.readiness_checks(),
         max_request_bytes=context.settings.max_request_bytes,
     )
+    app.state.context = context
+    app.middleware("http")(security_headers_middleware)
+    install_error_handlers(app)
+    install_auth(app, context)
+    for router in (reference_data_api, operators_api, roles_api, users_api, audit_api, web_pages):
+        app.include_router(router)
+    return app

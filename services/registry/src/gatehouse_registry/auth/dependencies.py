@@ -1,0 +1,153 @@
+"""Who is calling: the FastAPI dependency the rest of the registry uses.
+
+    from gatehouse_registry.auth.dependencies import CurrentUser, RegistryUser, current_user
+
+`current_user` accepts either credential:
+
+- `Authorization: Bearer <identity access token>` (the JSON API): checked with identity's
+  gRPC IntrospectToken (answers cached for INTROSPECTION_CACHE_S); the token must have been
+  issued to one of API_CLIENT_IDS (by default the registry's own client).
+- the registry's session cookie (pages and same-site API calls from them).
+
+Without valid credentials: 401 with `WWW-Authenticate: Bearer` for API requests (a bearer token
+was sent, or the path is under /api/), or a 303 redirect to `/auth/login?next=<this page>` for
+pages. Signed in below multi-factor (REQUIRED_LEVEL): 403. identity unreachable for a bearer
+token: 503.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, HTTPException, Request, status
+
+from gatehouse_registry.auth import sessions
+from gatehouse_registry.auth.identity_grpc import IdentityUnavailableError
+from gatehouse_registry.auth.runtime import AuthRuntime, auth_runtime, satisfies
+
+
+@dataclass(frozen=True)
+class RegistryUser:
+    user_id: uuid.UUID
+    full_name: str
+    email: str
+    # "password" < "multi_factor" < "phishing_resistant"
+    level: str
+    # RFC 8176 authentication method references, e.g. ["pwd", "otp", "mfa"].
+    amr: list[str] = field(default_factory=list)
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def is_api_request(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "authorization" in request.headers
+        or "text/html" not in request.headers.get("accept", "text/html")
+    )
+
+
+def login_redirect_url(request: Request) -> str:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/auth/login?" + urlencode({"next": here})
+
+
+def _not_signed_in(request: Request, *, token_given: bool) -> HTTPException:
+    if is_api_request(request):
+        challenge = 'Bearer realm="registry"'
+        if token_given:
+            challenge += ', error="invalid_token"'
+        return HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="sign in first: a valid identity access token or session is required",
+            headers={"WWW-Authenticate": challenge},
+        )
+    # A page: send the browser to sign in and bring it back here afterwards.
+    return HTTPException(
+        status.HTTP_303_SEE_OTHER,
+        detail="sign in first",
+        headers={"Location": login_redirect_url(request), "Cache-Control": "no-store"},
+    )
+
+
+async def _from_bearer(runtime: AuthRuntime, token: str) -> RegistryUser | None:
+    if not token or len(token) > 500 or not token.isascii():
+        return None
+    try:
+        active = await runtime.grpc.introspect(token)
+        if active is None or active.client_id not in runtime.api_client_ids:
+            return None
+        person = await runtime.grpc.get_user(active.user_id)
+    except IdentityUnavailableError as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="identity cannot check the token right now; try again",
+            headers={"Retry-After": "5"},
+        ) from error
+    if person is None:
+        return None
+    return RegistryUser(
+        user_id=active.user_id,
+        full_name=person.full_name,
+        email=person.email,
+        level=active.level,
+        amr=active.amr,
+    )
+
+
+async def _from_cookie(runtime: AuthRuntime, request: Request) -> RegistryUser | None:
+    session = await sessions.resume_session(
+        runtime.pool,
+        request.cookies.get(runtime.settings.session_cookie_name, ""),
+        idle_timeout=runtime.idle_timeout,
+    )
+    if session is None:
+        return None
+    return RegistryUser(
+        user_id=session.user_id,
+        full_name=session.full_name,
+        email=session.email,
+        level=session.level,
+        amr=session.amr,
+    )
+
+
+async def optional_user(request: Request) -> RegistryUser | None:
+    """The signed-in user, or None (pages that look different when signed out). A bearer token
+    that is not valid is still refused: the caller meant to authenticate."""
+    runtime = auth_runtime(request)
+    token = _bearer_token(request)
+    if token is not None:
+        user = await _from_bearer(runtime, token)
+        if user is None:
+            raise _not_signed_in(request, token_given=True)
+    else:
+        user = await _from_cookie(runtime, request)
+    if user is not None and not satisfies(user.level, runtime.settings.required_level):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"sign in with a second factor: the registry needs "
+            f"{runtime.settings.required_level}",
+        )
+    return user
+
+
+async def current_user(request: Request) -> RegistryUser:
+    """The signed-in user; 401 (API) or a redirect to sign in (pages) without one, 403 below
+    the registry's level."""
+    user = await optional_user(request)
+    if user is None:
+        raise _not_signed_in(request, token_given=_bearer_token(request) is not None)
+    return user
+
+
+CurrentUser = Annotated[RegistryUser, Depends(current_user)]
+OptionalUser = Annotated[RegistryUser | None, Depends(optional_user)]

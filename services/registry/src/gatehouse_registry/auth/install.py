@@ -1,0 +1,14 @@
+"""Wiring sign-in into the registry's HTTP application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gatehouse_registry.auth.routes import router
+from gatehouse_registry.auth.runtime import AuthRuntime
+from gatehouse_registry.context import RegistryContext
+
+
+def install_auth(app: FastAPI, context: RegistryContext) -> None:
+    app.state.auth = AuthRuntime.create(context)
+    app.include_router(router)

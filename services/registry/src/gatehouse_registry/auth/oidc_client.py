@@ -1,0 +1,226 @@
+"""The registry as an OpenID Connect relying party of identity: discovery, the code exchange,
+and validating ID tokens and logout tokens against identity's JWKS (joserfc does the crypto)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from gatehouse_registry.auth.settings import RegistryAuthSettings
+
+METADATA_TTL_S = 3600.0
+JWKS_REFETCH_MIN_S = 10.0
+CLOCK_LEEWAY_S = 60
+LOGOUT_TOKEN_MAX_AGE_S = 300
+ALGORITHMS = ["RS256"]
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+ACR_PREFIX = "urn:gatehouse:acr:"
+
+
+class IdentityProviderError(Exception):
+    """Identity answered something the registry cannot accept (the message is for the log)."""
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A validated sign-in: the ID token's claims and the token itself."""
+
+    claims: dict[str, Any]
+    id_token: str
+    access_token: str
+
+    @property
+    def level(self) -> str:
+        acr = str(self.claims.get("acr", ""))
+        return acr.removeprefix(ACR_PREFIX) if acr.startswith(ACR_PREFIX) else ""
+
+
+class IdentityClient:
+    def __init__(self, settings: RegistryAuthSettings, *, issuer: str) -> None:
+        self._settings = settings
+        self.issuer = issuer.rstrip("/")
+        self._metadata: dict[str, Any] | None = None
+        self._metadata_at = 0.0
+        self._keys: KeySet | None = None
+        self._keys_at = 0.0
+        self._lock = asyncio.Lock()
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=self._settings.identity_http_timeout_s, follow_redirects=False
+            )
+        return self._http
+
+    def _internal(self, url: str) -> str:
+        """The URL the registry itself should use for an endpoint identity published."""
+        internal = self._settings.identity_internal_url.rstrip("/")
+        if not internal or not url.startswith(self.issuer):
+            return url
+        base = urlsplit(internal)
+        parts = urlsplit(url)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    async def metadata(self) -> dict[str, Any]:
+        if self._metadata is not None and time.monotonic() - self._metadata_at < METADATA_TTL_S:
+            return self._metadata
+        url = self._internal(f"{self.issuer}/.well-known/openid-configuration")
+        try:
+            response = await self.http.get(url)
+            response.raise_for_status()
+            metadata: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise IdentityProviderError(f"discovery failed: {error}") from error
+        if metadata.get("issuer") != self.issuer:
+            raise IdentityProviderError("discovery names another issuer")
+        self._metadata, self._metadata_at = metadata, time.monotonic()
+        return metadata
+
+    async def authorization_url(
+        self, *, redirect_uri: str, state: str, nonce: str, code_challenge: str
+    ) -> str:
+        endpoint: str = (await self.metadata())["authorization_endpoint"]
+        params = {
+            "response_type": "code",
+            "client_id": self._settings.oidc_client_id,
+            "redirect_uri": redirect_uri,
+            "scope": self._settings.oidc_scopes,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+            "acr_values": ACR_PREFIX + self._settings.required_level,
+        }
+        return f"{endpoint}?{urlencode(params)}"
+
+    async def end_session_url(self, *, id_token: str, post_logout_redirect_uri: str) -> str:
+        endpoint: str = (await self.metadata())["end_session_endpoint"]
+        params = {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": post_logout_redirect_uri,
+            "client_id": self._settings.oidc_client_id,
+        }
+        return f"{endpoint}?{urlencode(params)}"
+
+    async def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str
+    ) -> SignIn:
+        token_endpoint = self._internal((await self.metadata())["token_endpoint"])
+        try:
+            response = await self.http.post(
+                token_endpoint,
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": code_verifier,
+                },
+                # client_secret_basic
+                auth=(
+                    self._settings.oidc_client_id,
+                    self._settings.oidc_client_secret.get_secret_value(),
+                ),
+            )
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise IdentityProviderError(f"token request failed: {error}") from error
+        if response.status_code != 200:
+            raise IdentityProviderError(f"token endpoint: {body.get('error')!r}")
+        id_token, access_token = body.get("id_token"), body.get("access_token")
+        if not isinstance(id_token, str) or not isinstance(access_token, str):
+            raise IdentityProviderError("token response without id_token or access_token")
+        claims = await self.validate_id_token(id_token, nonce=nonce)
+        return SignIn(claims=claims, id_token=id_token, access_token=access_token)
+
+    async def _key_set(self, *, refresh: bool) -> KeySet:
+        async with self._lock:
+            stale = refresh and time.monotonic() - self._keys_at > JWKS_REFETCH_MIN_S
+            if self._keys is not None and not stale:
+                return self._keys
+            jwks_uri = self._internal((await self.metadata())["jwks_uri"])
+            try:
+                response = await self.http.get(jwks_uri)
+                response.raise_for_status()
+                self._keys = KeySet.import_key_set(response.json())
+            except (httpx.HTTPError, ValueError, JoseError) as error:
+                raise IdentityProviderError(f"JWKS unavailable: {error}") from error
+            self._keys_at = time.monotonic()
+            return self._keys
+
+    async def _decode(self, token: str) -> jwt.Token:
+        """Signature check with identity's keys (fetched again once for an unknown key).
+        Only RS256 is accepted: `alg: none` or a symmetric algorithm never verify."""
+        if len(token) > 16000:
+            raise IdentityProviderError("token too long")
+        try:
+            return jwt.decode(token, await self._key_set(refresh=False), ALGORITHMS)
+        except (JoseError, ValueError):
+            pass
+        try:
+            return jwt.decode(token, await self._key_set(refresh=True), ALGORITHMS)
+        except (JoseError, ValueError) as error:
+            raise IdentityProviderError(f"bad signature: {error}") from error
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or [])
+        if self._settings.oidc_client_id not in audiences:
+            raise IdentityProviderError("token for another client")
+        if len(audiences) > 1 and claims.get("azp") != self._settings.oidc_client_id:
+            raise IdentityProviderError("azp is not the registry")
+
+    async def validate_id_token(self, id_token: str, *, nonce: str) -> dict[str, Any]:
+        token = await self._decode(id_token)
+        claims = dict(token.claims)
+        registry = jwt.JWTClaimsRegistry(
+            leeway=CLOCK_LEEWAY_S,
+            iss={"essential": True, "value": self.issuer},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
+            nonce={"essential": True, "value": nonce},
+        )
+        try:
+            registry.validate(claims)
+        except JoseError as error:
+            raise IdentityProviderError(f"ID token claims: {error}") from error
+        self._check_audience(claims)
+        return claims
+
+    async def validate_logout_token(self, logout_token: str) -> dict[str, Any]:
+        """OpenID Connect Back-Channel Logout 1.0 §2.6."""
+        token = await self._decode(logout_token)
+        if token.header.get("typ") not in (None, "logout+jwt", "JWT"):
+            raise IdentityProviderError("not a logout token")
+        claims = dict(token.claims)
+        registry = jwt.JWTClaimsRegistry(
+            leeway=CLOCK_LEEWAY_S,
+            iss={"essential": True, "value": self.issuer},
+            iat={"essential": True},
+            jti={"essential": True},
+        )
+        try:
+            registry.validate(claims)
+        except JoseError as error:
+            raise IdentityProviderError(f"logout token claims: {error}") from error
+        self._check_audience(claims)
+        events = claims.get("events")
+        if not isinstance(events, dict) or LOGOUT_EVENT not in events:
+            raise IdentityProviderError("logout token without the back-channel logout event")
+        if "nonce" in claims:
+            raise IdentityProviderError("a logout token must not carry a nonce")
+        if not claims.get("sid") and not claims.get("sub"):
+            raise IdentityProviderError("logout token names neither sid nor sub")
+        if abs(time.time() - float(claims["iat"])) > LOGOUT_TOKEN_MAX_AGE_S:
+            raise IdentityProviderError("logout token too old")
+        return claims

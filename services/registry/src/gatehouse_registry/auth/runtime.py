@@ -1,0 +1,65 @@
+"""What the sign-in code shares within one registry process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+from fastapi import Request
+
+from gatehouse_registry.auth.identity_grpc import IdentityGrpc
+from gatehouse_registry.auth.oidc_client import IdentityClient
+from gatehouse_registry.context import RegistryContext
+from gatehouse_registry.settings import RegistrySettings
+
+# Session levels, weakest first (identity's accounts.sessions.AuthLevel).
+LEVELS = ("password", "multi_factor", "phishing_resistant")
+
+
+def satisfies(have: str, need: str) -> bool:
+    return have in LEVELS and need in LEVELS and LEVELS.index(have) >= LEVELS.index(need)
+
+
+@dataclass
+class AuthRuntime:
+    settings: RegistrySettings
+    pool: asyncpg.Pool
+    identity: IdentityClient
+    grpc: IdentityGrpc
+
+    @classmethod
+    def create(cls, context: RegistryContext) -> AuthRuntime:
+        settings = context.settings
+        return cls(
+            settings=settings,
+            pool=context.pool,
+            identity=IdentityClient(settings, issuer=settings.identity_public_url),
+            grpc=IdentityGrpc(
+                target=settings.identity_grpc_target,
+                secret=settings.service_auth_secret.get_secret_value().encode(),
+                timeout_s=settings.identity_grpc_timeout_s,
+                cache_s=settings.introspection_cache_s,
+            ),
+        )
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.settings.public_url.rstrip("/") + "/auth/callback"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        return self.settings.public_url.rstrip("/") + "/"
+
+    @property
+    def idle_timeout(self) -> timedelta:
+        return timedelta(seconds=self.settings.session_idle_timeout_s)
+
+    @property
+    def api_client_ids(self) -> list[str]:
+        return self.settings.api_client_ids or [self.settings.oidc_client_id]
+
+
+def auth_runtime(request: Request) -> AuthRuntime:
+    runtime: AuthRuntime = request.app.state.auth
+    return runtime

@@ -1,0 +1,42 @@
+"""FastAPI dependencies every registry router uses: the process context and the signed-in user."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict
+
+from gatehouse_registry.auth.dependencies import RegistryUser, current_user
+from gatehouse_registry.context import RegistryContext
+
+
+def get_context(request: Request) -> RegistryContext:
+    context: RegistryContext = request.app.state.context
+    return context
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    return get_context(request).pool
+
+
+Context = Annotated[RegistryContext, Depends(get_context)]
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+CurrentUser = Annotated[RegistryUser, Depends(current_user)]
+
+Responses = dict[int | str, dict[str, Any]]
+# Answers every authenticated route may give besides its own.
+AUTH_RESPONSES: Responses = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Signed in without multi-factor, inactive, or not allowed"},
+}
+INVALID: Responses = {422: {"description": "A field is missing or invalid (`detail[].loc`)"}}
+CONFLICT: Responses = {409: {"description": "The registry's state refuses it (`code` says why)"}}
+NOT_FOUND: Responses = {404: {"description": "Unknown id"}}
+
+
+class StrictModel(BaseModel):
+    """Request bodies refuse unknown fields: a typo is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")

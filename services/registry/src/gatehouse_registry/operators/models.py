@@ -1,0 +1,157 @@
+"""Operators as the rest of the registry sees them, and what creating one takes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from gatehouse_registry.operators.identifiers import IdentifierType
+
+
+class OrganizationStatus(StrEnum):
+    PENDING = "pending"
+    VALID = "valid"
+    REJECTED = "rejected"
+
+
+class ContactKind(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class NewAddress:
+    street: str
+    postal_code: str
+    city: str
+    country_code: str
+    is_main: bool = False
+
+
+@dataclass(frozen=True)
+class NewContact:
+    kind: ContactKind
+    value: str
+
+
+@dataclass(frozen=True)
+class NewIdentifier:
+    type: IdentifierType
+    value: str
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    section_code: str
+    activity_type_code: str
+    identification_code: str
+    valid_from: date
+    competent_authority_id: uuid.UUID
+    # Index into the operator's addresses when creating; an address id when adding later.
+    address: int | uuid.UUID
+    chapter_code: str | None = None
+    valid_to: date | None = None
+    publication_date: date | None = None
+    application_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Application:
+    """The "Send application for approval" dialog: all optional."""
+
+    message: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    id: uuid.UUID
+    street: str
+    postal_code: str
+    city: str
+    country_code: str
+    is_main: bool
+
+    def one_line(self) -> str:
+        return f"{self.street} {self.postal_code} {self.city} {self.country_code}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: uuid.UUID
+    kind: ContactKind
+    value: str
+
+
+@dataclass(frozen=True)
+class Identifier:
+    id: uuid.UUID
+    type: IdentifierType
+    country_code: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: uuid.UUID
+    chapter_code: str | None
+    section_code: str
+    activity_type_code: str
+    activity_type_name: str
+    identification_code: str
+    valid_from: date
+    valid_to: date | None
+    publication_date: date | None
+    application_date: date | None
+    address_id: uuid.UUID
+    authority_id: uuid.UUID
+    status: OrganizationStatus
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: uuid.UUID
+    name: str
+    country_code: str
+    status: OrganizationStatus
+    competent_authority_id: uuid.UUID | None
+    created_at: datetime
+    addresses: tuple[Address, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    identifiers: tuple[Identifier, ...] = ()
+    activities: tuple[Activity, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreatedOperator:
+    operator: Operator
+    role_request_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ActivitySummary:
+    section_code: str
+    activity_type_code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: uuid.UUID
+    name: str
+    status: OrganizationStatus
+    address: str
+    activities: tuple[ActivitySummary, ...]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: tuple[SearchHit, ...]
+    page: int
+    page_size: int
+    # Counted up to a cap so that a broad search on a large register stays fast.
+    total: int
+    total_is_exact: bool = True

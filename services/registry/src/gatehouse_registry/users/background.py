@@ -1,0 +1,128 @@
+"""The registry's background work: the inactivity job and the consumer of identity's events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import asyncpg
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import BadRequestError
+
+from gatehouse.events.v1 import identity_events_pb2 as identity_events
+from gatehouse_common.events import MalformedEventError, event_from_nats
+from gatehouse_common.nats_bus import EventBus
+from gatehouse_registry.users.service import run_inactivity_check, suspend_after_devices_reset
+
+logger = logging.getLogger(__name__)
+
+DEVICES_RESET = "identity.user.devices_reset"
+FETCH_TIMEOUT_S = 5.0
+RETRY_DELAY_S = 5.0
+TRANSIENT_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+NATS_ERRORS = (nats.errors.Error, OSError, TimeoutError)
+
+
+class InactivityJob:
+    """Runs the inactivity check every `interval_s` (first run at start-up)."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        interval_s: float,
+        inactive_after_months: int,
+        warning_days: int,
+    ) -> None:
+        self._pool = pool
+        self._interval_s = interval_s
+        self._months = inactive_after_months
+        self._warning_days = warning_days
+
+    async def run(self) -> None:
+        while True:
+            outcome = await run_inactivity_check(
+                self._pool, inactive_after_months=self._months, warning_days=self._warning_days
+            )
+            if outcome.warned or outcome.inactivated:
+                logger.info(
+                    "inactivity check",
+                    extra={"warned": outcome.warned, "inactivated": outcome.inactivated},
+                )
+            await asyncio.sleep(self._interval_s)
+
+
+class IdentityEventsConsumer:
+    """A durable JetStream consumer of its own for identity.user.devices_reset.
+
+    Each event is acted on and recorded in `handled_events` in one transaction and acked after
+    the commit, so a redelivery is acked without suspending twice; a database failure naks the
+    message for a later retry; an unreadable message is terminated (it can never succeed).
+    """
+
+    def __init__(self, *, pool: asyncpg.Pool, bus: EventBus, durable_name: str) -> None:
+        self._pool = pool
+        self._bus = bus
+        self._durable_name = durable_name
+
+    async def run(self) -> None:
+        while True:
+            try:
+                subscription = await self._subscribe()
+                while True:
+                    try:
+                        batch = await subscription.fetch(10, timeout=FETCH_TIMEOUT_S)
+                    except TimeoutError:
+                        continue
+                    for msg in batch:
+                        await self.process(msg)
+            except NATS_ERRORS as error:
+                logger.warning("identity event consumer lost NATS", extra={"error": str(error)})
+                await asyncio.sleep(1.0)
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        js = await self._bus.jetstream()
+        config = ConsumerConfig(
+            name=self._durable_name,
+            durable_name=self._durable_name,
+            filter_subject=f"{self._bus.subject_prefix}.{DEVICES_RESET}",
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=30,
+            max_deliver=-1,
+        )
+        try:
+            await js.add_consumer(self._bus.stream, config)
+        except BadRequestError as error:
+            logger.warning("consumer exists with another configuration", extra={"e": str(error)})
+        return await js.pull_subscribe_bind(durable=self._durable_name, stream=self._bus.stream)
+
+    async def process(self, msg: Msg) -> str:
+        """Act on one message and settle it; returns "done", "duplicate", "retry" or "dropped"."""
+        try:
+            event = event_from_nats(msg.headers, msg.data)
+            payload = event.message()
+            user_id = uuid.UUID(getattr(payload, "user_id", ""))
+            event_id = uuid.UUID(event.id)
+        except (MalformedEventError, ValueError) as error:
+            logger.warning("dropping an unreadable identity event", extra={"error": str(error)})
+            await msg.term()
+            return "dropped"
+        if event.type != DEVICES_RESET or not isinstance(payload, identity_events.UserDevicesReset):
+            logger.warning("dropping an unexpected event", extra={"type": event.type})
+            await msg.term()
+            return "dropped"
+        try:
+            suspended = await suspend_after_devices_reset(
+                self._pool, user_id=user_id, event_id=event_id
+            )
+        except TRANSIENT_ERRORS as error:
+            logger.warning("devices_reset not handled yet; retrying", extra={"error": str(error)})
+            await msg.nak(delay=RETRY_DELAY_S)
+            return "retry"
+        await msg.ack()
+        return "duplicate" if suspended is None else "done"

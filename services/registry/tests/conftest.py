@@ -1,0 +1,271 @@
+"""Fixtures for the registry's tests, against a real PostgreSQL (and NATS where events flow).
+
+PostgreSQL: with DATABASE_URL set (a server URL such as postgresql://postgres@127.0.0.1:5432/test)
+a database with a random name is created on that server and dropped afterwards; otherwise the dev
+stack's embedded PostgreSQL is started in a temporary directory. NATS likewise: NATS_URL, or the
+embedded nats-server.
+
+Most tests use `db`: a stand-in for the pool that lends one connection inside a transaction that
+is rolled back after the test (the services' own transactions become savepoints), so tests do
+not see each other's data. Tests that need real concurrency or a second process use `pool`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import HTTPException, Request
+
+from gatehouse_common.db import create_pool
+from gatehouse_common.migrations import apply_migrations
+from gatehouse_common.nats_bus import EventBus
+from gatehouse_common.resources import ServiceResources
+from gatehouse_registry.app import create_app
+from gatehouse_registry.auth.dependencies import RegistryUser, current_user
+from gatehouse_registry.context import RegistryContext
+from gatehouse_registry.operators import service as operators
+from gatehouse_registry.operators.identifiers import IdentifierType
+from gatehouse_registry.operators.models import (
+    Application,
+    ContactKind,
+    CreatedOperator,
+    NewActivity,
+    NewAddress,
+    NewContact,
+    NewIdentifier,
+)
+from gatehouse_registry.reference_data.admin import add_administrator
+from gatehouse_registry.settings import RegistrySettings
+from gatehouse_registry.users.service import record_sign_in
+
+MIGRATIONS = Path(__file__).parents[1] / "src" / "gatehouse_registry" / "migrations"
+SJV_IEK = "SE-SJV-IEK"  # Jordbruksverket, Import- och exportkontrollenheten
+SJV_IEK_ID = uuid.UUID("6f0e4bb4-2d4c-4d7e-9a37-0c7d4a6c1a01")
+SEGOT_ID = uuid.UUID("6f0e4bb4-2d4c-4d7e-9a37-0c7d4a6c1a11")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    from gatehouse_devstack.postgres import EmbeddedPostgres  # noqa: PLC0415
+
+    server = EmbeddedPostgres(
+        tmp_path_factory.mktemp("registry-pg") / "data", free_port(), durable=False
+    )
+    server.start()
+    try:
+        yield f"{server.server_url}/postgres"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    from gatehouse_devstack.postgres import DatabaseServer  # noqa: PLC0415
+
+    admin = DatabaseServer(server_url)
+    name = f"registry_test_{uuid.uuid4().hex[:12]}"
+    url = admin.create_database(name)
+    try:
+        apply_migrations(url, MIGRATIONS)
+        yield url
+    finally:
+        admin.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(database_url, min_size=1, max_size=10)
+    yield created
+    await created.close()
+
+
+class OneConnectionPool:
+    """What the services use of a pool, served by one connection in an outer transaction."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    @asynccontextmanager
+    async def acquire(self, **_kwargs: Any) -> AsyncIterator[Any]:
+        yield self.connection
+
+    async def fetch(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.connection.fetch(*args, **kwargs)
+
+    async def fetchrow(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.connection.fetchrow(*args, **kwargs)
+
+    async def fetchval(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.connection.fetchval(*args, **kwargs)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.connection.execute(*args, **kwargs)
+
+
+@pytest.fixture
+async def db(pool: asyncpg.Pool) -> AsyncIterator[Any]:
+    async with pool.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            yield OneConnectionPool(connection)
+        finally:
+            await transaction.rollback()
+
+
+def luhn_check_digit(digits: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return str((10 - total % 10) % 10)
+
+
+def new_orgnr() -> str:
+    """A fresh, valid Swedish organisation number (Luhn check digit), e.g. 556123-4567."""
+    body = "556" + "".join(random.choice("0123456789") for _ in range(6))
+    number = body + luhn_check_digit(body)
+    return f"{number[:6]}-{number[6:]}"
+
+
+@pytest.fixture
+def open_client(db: Any) -> Callable[[dict[str, RegistryUser]], Any]:
+    """An HTTP client for the registry app whose `current_user` is the user named in the
+    `x-test-actor` header (401 without one). Sign-in itself is tested by the OIDC code."""
+    import httpx  # noqa: PLC0415
+
+    @asynccontextmanager
+    async def open_(users: dict[str, RegistryUser]) -> AsyncIterator[httpx.AsyncClient]:
+        settings = RegistrySettings(gatehouse_environment="test")
+        bus = EventBus(url="nats://127.0.0.1:1", stream="unused", subject_prefix="t", name="t")
+        context = RegistryContext(settings=settings, resources=ServiceResources(pool=db, bus=bus))
+        app = create_app(context)
+
+        async def test_user(request: Request) -> RegistryUser:
+            name = request.headers.get("x-test-actor", "anonymous")
+            if name not in users:
+                raise HTTPException(status_code=401, detail="sign in first")
+            return users[name]
+
+        app.dependency_overrides[current_user] = test_user
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as c:
+            yield c
+
+    return open_
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., Awaitable[RegistryUser]]:
+    async def make(name: str = "Anna Andersson", *, level: str = "multi_factor") -> RegistryUser:
+        user = RegistryUser(
+            user_id=uuid.uuid4(),
+            full_name=name,
+            email=f"{name.split(maxsplit=1)[0].lower()}.{uuid.uuid4().hex[:8]}@example.se",
+            level=level,
+            amr=["pwd", "otp"],
+        )
+        await record_sign_in(
+            db,
+            user_id=user.user_id,
+            full_name=user.full_name,
+            email=user.email,
+            signed_in_at=datetime.now(UTC),
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_admin_of(
+    db: Any, make_user: Callable[..., Awaitable[RegistryUser]]
+) -> Callable[..., Awaitable[RegistryUser]]:
+    """A user made administrator of an authority (or any organization) by the admin command."""
+
+    async def make(code: str, name: str = "Karin Kontroll") -> RegistryUser:
+        user = await make_user(name)
+        await add_administrator(
+            db,
+            organization_code=code,
+            user_id=user.user_id,
+            full_name=user.full_name,
+            email=user.email,
+        )
+        return user
+
+    return make
+
+
+def operator_input(
+    *,
+    name: str = "Frukt & Grönt i Göteborg AB",
+    city: str = "Göteborg",
+    orgnr: str | None = None,
+    authority_id: uuid.UUID = SJV_IEK_ID,
+    section: str = "EUPO",
+    activity_type: str = "EUPO",
+    valid_from: date = date(2025, 1, 1),
+    valid_to: date | None = None,
+) -> dict[str, Any]:
+    orgnr = orgnr or new_orgnr()
+    return {
+        "name": name,
+        "addresses": [
+            NewAddress(
+                street="Hamngatan 1",
+                postal_code="411 06",
+                city=city,
+                country_code="SE",
+                is_main=True,
+            )
+        ],
+        "contacts": [
+            NewContact(kind=ContactKind.PHONE, value="+46 31 123456"),
+            NewContact(kind=ContactKind.EMAIL, value="info@example.se"),
+        ],
+        "identifiers": [
+            NewIdentifier(type=IdentifierType.NATIONAL_REGISTRATION_NUMBER, value=orgnr)
+        ],
+        "activity": NewActivity(
+            chapter_code="plant_health",
+            section_code=section,
+            activity_type_code=activity_type,
+            identification_code=orgnr.replace("-", ""),
+            valid_from=valid_from,
+            valid_to=valid_to,
+            competent_authority_id=authority_id,
+            address=0,
+        ),
+        "application": Application(message="Vi importerar frukt", phone="+46 31 123456"),
+    }
+
+
+@pytest.fixture
+def create_operator(db: Any) -> Callable[..., Awaitable[CreatedOperator]]:
+    async def create(actor: RegistryUser, **overrides: Any) -> CreatedOperator:
+        return await operators.create_operator(db, actor=actor, **operator_input(**overrides))
+
+    return create
