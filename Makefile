@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := libs/contracts libs/common tools/devstack services/identity services/registry services/notifier
+PACKAGES := libs/contracts libs/common tools/devstack tools/authenticator services/identity services/registry services/notifier
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint typecheck protos protos-check test-fast bench lock clean deploy-check images
@@ -35,7 +35,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/common/src services/identity/src services/registry/src services/notifier/src tools/devstack/src
+	$(BIN)/mypy libs/common/src services/identity/src services/registry/src services/notifier/src tools/devstack/src tools/authenticator/src
 	$(BIN)/buf lint protos
 
 protos: install

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from gatehouse_common.logs import configure_logging
@@ -13,6 +14,8 @@ from gatehouse_common.runner import serve
 from gatehouse_identity.app import create_app
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.grpc_api import start_grpc_server
+from gatehouse_identity.oidc import cli as oidc_cli
+from gatehouse_identity.oidc.backchannel import backchannel_worker
 from gatehouse_identity.settings import IdentitySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,13 +32,15 @@ async def _serve(settings: IdentitySettings) -> None:
             host=settings.http_host,
             port=settings.http_port,
             start_grpc=lambda: start_grpc_server(context),
-            background=[context.bus.connect_forever, relay.run],
+            background=[context.bus.connect_forever, relay.run, backchannel_worker(context).run],
         )
     finally:
         await context.close()
 
 
 def main() -> None:
+    if sys.argv[1:2] and sys.argv[1] in oidc_cli.COMMANDS:  # clients ..., keys ...
+        sys.exit(oidc_cli.main(sys.argv[1:]))
     parser = argparse.ArgumentParser(prog="gatehouse-identity")
     parser.add_argument("command", choices=["migrate", "serve"])
     command = parser.parse_args().command

@@ -13,6 +13,10 @@ from gatehouse_identity.accounts.api import router as accounts_api
 from gatehouse_identity.captcha.views import router as captcha_views
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.errors import install_error_handlers
+from gatehouse_identity.mfa.api import router as mfa_api
+from gatehouse_identity.mfa.errors import install_mfa_error_handlers
+from gatehouse_identity.mfa.pages import router as mfa_pages
+from gatehouse_identity.oidc.install import install_oidc
 from gatehouse_identity.web.pages import router as web_pages
 
 
@@ -27,9 +31,13 @@ def create_app(context: IdentityContext) -> FastAPI:
     app.state.context = context
     app.middleware("http")(security_headers_middleware)
     install_error_handlers(app)
+    install_mfa_error_handlers(app)
     app.include_router(accounts_api)
     app.include_router(captcha_views)
     app.include_router(web_pages)
+    app.include_router(mfa_api)
+    app.include_router(mfa_pages)
+    install_oidc(app, context)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )

@@ -16,6 +16,8 @@ from gatehouse_identity.accounts import service
 from gatehouse_identity.accounts.errors import UserNotFoundError
 from gatehouse_identity.accounts.models import PasswordLinkPurpose, User, UserStatus
 from gatehouse_identity.context import IdentityContext
+from gatehouse_identity.oidc.grpc_tokens import SERVICE_NAME as TOKEN_SERVICE_NAME
+from gatehouse_identity.oidc.grpc_tokens import token_service_registration
 
 MAX_BATCH = 500
 STATUS_TO_WIRE = {
@@ -136,7 +138,13 @@ async def start_grpc_server(context: IdentityContext) -> aio.Server:
         service="identity",
         host=settings.http_host,
         port=settings.grpc_port,
-        registrations=[lambda server: pb_grpc.add_UserServiceServicer_to_server(servicer, server)],
-        service_names=[pb.DESCRIPTOR.services_by_name["UserService"].full_name],
+        registrations=[
+            lambda server: pb_grpc.add_UserServiceServicer_to_server(servicer, server),
+            token_service_registration(context),
+        ],
+        service_names=[
+            pb.DESCRIPTOR.services_by_name["UserService"].full_name,
+            TOKEN_SERVICE_NAME,
+        ],
         auth_secret=settings.service_auth_secret.get_secret_value().encode(),
     )

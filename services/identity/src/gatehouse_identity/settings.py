@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from datetime import date
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
 
 from gatehouse_common.settings import ServiceSettings
+from gatehouse_identity.oidc.settings import OidcSettings
 
 
-class IdentitySettings(ServiceSettings):
+class IdentitySettings(ServiceSettings, OidcSettings):
     service_name: str = "identity"
     http_port: int = 8001
     grpc_port: int = 50051
@@ -29,3 +33,36 @@ class IdentitySettings(ServiceSettings):
     session_idle_timeout_s: int = 30 * 60
     session_absolute_timeout_s: int = 12 * 3600
     session_cookie_name: str = "__Host-gatehouse_session"
+
+    # --- Second factors (gatehouse_identity.mfa) ---
+    # Fernet keys (url-safe base64 of 32 bytes), comma-separated, newest first, that encrypt TOTP
+    # and device secrets at rest. To rotate, put a new key first and keep the old ones: secrets
+    # are re-encrypted with the newest key when next used. Empty: a key derived from SECRET_KEY.
+    second_factor_encryption_keys: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("SECOND_FACTOR_ENCRYPTION_KEYS", "TOTP_ENCRYPTION_KEYS"),
+    )
+    # After this day SMS is neither offered, accepted nor enrolled as a second factor.
+    sms_sunset_date: date = date(2025, 6, 30)
+    # "log": texts are written to identity's log, for developers (never sends anything);
+    # "http": POSTed as JSON {"to", "text"} to SMS_HTTP_URL with SMS_HTTP_TOKEN as bearer.
+    sms_provider: Literal["log", "http"] = "log"
+    sms_http_url: str = ""
+    sms_http_token: SecretStr = SecretStr("")
+    sms_http_timeout_s: float = Field(default=10.0, gt=0)
+    sms_code_ttl_s: int = Field(default=300, ge=30)
+    # App push requests and QR challenges: at most two minutes, per the issue.
+    mobile_request_ttl_s: int = Field(default=120, ge=5, le=120)
+    mobile_enrolment_ttl_s: int = Field(default=600, ge=30)
+    webauthn_challenge_ttl_s: int = Field(default=300, ge=30)
+    # Empty: the host of PUBLIC_URL / its origin. Browsers refuse IP addresses as RP ids.
+    webauthn_rp_id: str = ""
+    webauthn_rp_name: str = "Gatehouse Login"
+    webauthn_origins: list[str] = Field(default_factory=list)
+    max_second_factor_failures: int = Field(default=5, ge=1)
+    max_pin_failures: int = Field(default=5, ge=1)
+    # Sign-in attempts ended by wrong codes within the window before the user is e-mailed.
+    second_factor_bursts_before_email: int = Field(default=2, ge=1)
+    second_factor_burst_window_s: int = Field(default=24 * 3600, ge=60)
+    # Removing the last strong method needs a second factor proved this recently.
+    fresh_second_factor_s: int = Field(default=300, ge=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gatehouse_identity.accounts import service, sessions
@@ -18,12 +18,15 @@ from gatehouse_identity.accounts.schemas import (
     CreateAccountRequest,
     CreateSessionRequest,
     ForgotPasswordRequest,
-    SessionResponse,
     SetPasswordRequest,
     UserResponse,
 )
 from gatehouse_identity.captcha import service as captcha
 from gatehouse_identity.context import IdentityContext
+from gatehouse_identity.mfa import factors as mfa_factors
+from gatehouse_identity.mfa.levels import parse_level
+from gatehouse_identity.mfa.runtime import runtime_for as mfa_runtime_for
+from gatehouse_identity.mfa.schemas import SignInResponse
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 bearer = HTTPBearer(auto_error=False)
@@ -139,9 +142,21 @@ async def forgot_password(body: ForgotPasswordRequest, context: Context) -> Acce
     responses={401: {"description": "Wrong e-mail address or password"}},
 )
 async def create_session(
-    body: CreateSessionRequest, request: Request, response: Response, context: Context
-) -> SessionResponse:
+    body: CreateSessionRequest,
+    request: Request,
+    response: Response,
+    context: Context,
+    level: Annotated[
+        str | None,
+        Query(max_length=30, description="Level the caller needs (default: the user's policy)"),
+    ] = None,
+) -> SignInResponse:
     settings = context.settings
+    wanted = parse_level(level, default="")
+    if wanted is None:
+        raise InvalidInputError(
+            "level must be password, multi_factor or phishing_resistant", field="level"
+        )
     user = await service.authenticate(
         context.pool,
         hasher=context.hasher,
@@ -159,12 +174,21 @@ async def create_session(
         user_agent=request.headers.get("user-agent"),
     )
     set_session_cookie(response, context, new.token)
-    return SessionResponse(
+    # What the password session still needs (second factor, or enrolling one): mfa.factors.
+    need = await mfa_factors.requirement(
+        context.pool, mfa_runtime_for(request), session=new.session, requested_level=wanted or None
+    )
+    return SignInResponse(
         session_token=new.token,
         expires_at=new.session.expires_at,
         level=new.session.level,
         amr=new.session.amr,
         user=user_response(user),
+        required_level=need.level,
+        second_factor_required=not need.satisfied,
+        available_methods=need.methods,
+        enrolment_required=need.enrolment_required,
+        sms_sunset_warning=need.sms_sunset_warning,
     )
 
 

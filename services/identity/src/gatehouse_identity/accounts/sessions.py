@@ -19,6 +19,20 @@ class AuthLevel:
     """How strongly the session's user proved who they are (second factors raise it)."""
 
     PASSWORD = "password"  # noqa: S105  (a level name, not a password)
+    # Password and any second factor (SMS only before the SMS sunset date).
+    MULTI_FACTOR = "multi_factor"
+    # Password and a WebAuthn security key or passkey: bound to the origin, so not phishable.
+    PHISHING_RESISTANT = "phishing_resistant"
+
+    ORDER = (PASSWORD, MULTI_FACTOR, PHISHING_RESISTANT)
+
+
+def level_satisfies(have: str, need: str) -> bool:
+    """True when a session at level `have` may do what needs level `need`.
+
+    An unknown level satisfies nothing and is satisfied by nothing (fail closed)."""
+    order = AuthLevel.ORDER
+    return have in order and need in order and order.index(have) >= order.index(need)
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,8 @@ class Session:
     level: str
     created_at: datetime
     expires_at: datetime
+    # When a second factor was last proved in this session (None: never).
+    second_factor_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +102,7 @@ async def resume_session(
     row = await pool.fetchrow(
         """UPDATE sessions SET last_seen_at = now()
             WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2::interval
-        RETURNING id_hash, user_id, amr, level, created_at, expires_at""",
+        RETURNING id_hash, user_id, amr, level, created_at, expires_at, second_factor_at""",
         session_hash(token),
         idle_timeout,
     )
@@ -99,6 +115,7 @@ async def resume_session(
         level=row["level"],
         created_at=row["created_at"],
         expires_at=row["expires_at"],
+        second_factor_at=row["second_factor_at"],
     )
 
 

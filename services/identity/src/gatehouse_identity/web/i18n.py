@@ -1,43 +1,31 @@
-"""Page texts in English and Swedish (JSON catalogs in i18n/), and choosing the page language."""
+"""Page texts in English and Swedish (JSON catalogs in i18n/), and choosing the page language
+(the generic part lives in gatehouse_common.web_i18n, shared with the registry)."""
 
 from __future__ import annotations
 
-import json
-from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
 
+from gatehouse_common import web_i18n
+from gatehouse_common.web_i18n import LANGUAGE_COOKIE
 from gatehouse_identity.languages import DEFAULT_LANGUAGE, PAGE_LANGUAGES
 
+__all__ = ["CATALOG_DIR", "LANGUAGE_COOKIE", "Translator", "catalog", "page_language"]
+
 CATALOG_DIR = Path(__file__).parent.parent / "i18n"
-LANGUAGE_COOKIE = "gatehouse_lang"
+CATALOGS = web_i18n.Catalogs(CATALOG_DIR, languages=PAGE_LANGUAGES, default=DEFAULT_LANGUAGE)
 
 
-@cache
 def catalog(language: str) -> dict[str, str]:
-    texts: dict[str, str] = json.loads((CATALOG_DIR / f"{language}.json").read_text("utf-8"))
-    return texts
+    return CATALOGS.texts(language)
 
 
-class Translator:
+class Translator(web_i18n.Translator):
     def __init__(self, language: str) -> None:
-        self.language = language
-        self._texts = catalog(language)
-        self._fallback = catalog(DEFAULT_LANGUAGE)
-
-    def __call__(self, key: str, **values: object) -> str:
-        text = self._texts.get(key) or self._fallback.get(key) or key
-        return text.format(**values) if values else text
+        super().__init__(language, catalog(language), catalog(DEFAULT_LANGUAGE))
 
 
 def page_language(request: Request) -> str:
     """?lang= first (the language switch), then the remembered choice, then the browser's."""
-    for candidate in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
-        if candidate in PAGE_LANGUAGES:
-            return candidate
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip()[:2].lower()
-        if code in PAGE_LANGUAGES:
-            return code
-    return DEFAULT_LANGUAGE
+    return CATALOGS.page_language(request)

@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -24,6 +24,10 @@ from gatehouse_identity.accounts.schemas import CreateAccountRequest
 from gatehouse_identity.captcha import service as captcha
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.languages import EU_LANGUAGES
+from gatehouse_identity.mfa import factors as mfa_factors
+from gatehouse_identity.mfa.levels import parse_level
+from gatehouse_identity.mfa.navigation import safe_next, second_factor_url
+from gatehouse_identity.mfa.runtime import runtime_for as mfa_runtime_for
 from gatehouse_identity.web.i18n import LANGUAGE_COOKIE, Translator, page_language
 
 router = APIRouter(include_in_schema=False)
@@ -247,8 +251,30 @@ async def set_password(request: Request) -> Response:
 
 
 @router.get("/login")
-async def login_form(request: Request) -> HTMLResponse:
-    return render(request, "login.html")
+async def login_form(
+    request: Request,
+    next_url: Annotated[str, Query(alias="next", max_length=2000)] = "",
+    level: Annotated[str, Query(max_length=30)] = "",
+    fresh: Annotated[str, Query(max_length=1)] = "",
+) -> Response:
+    """`/login?next=<path>&level=<level>`: sign in, or step an existing session up to `level`
+    (only the missing factor is asked for), then go to `next` (a path on this site only)."""
+    target = safe_next(next_url)
+    wanted = parse_level(level, default="") or None
+    session = await signed_in_session(request)
+    if session is not None:
+        context = _context(request)
+        need = await mfa_factors.requirement(
+            context.pool,
+            mfa_runtime_for(request),
+            session=session,
+            requested_level=wanted,
+            fresh=fresh == "1",
+        )
+        if need.satisfied:
+            return redirect(target)
+        return redirect(second_factor_url(next_url=target, level=wanted, fresh=fresh == "1"))
+    return render(request, "login.html", {"next": target, "level": wanted or ""})
 
 
 @router.post("/login")
@@ -259,6 +285,8 @@ async def login(request: Request) -> Response:
     context = _context(request)
     t = Translator(page_language(request))
     email = fields.get("email", "")[:254]
+    target = safe_next(fields.get("next"))
+    wanted = parse_level(fields.get("level"), default="") or None
     try:
         user = await service.authenticate(
             context.pool,
@@ -271,7 +299,12 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "login.html",
-            {"form": {"email": email}, "errors": {"password": t("login.failed")}},
+            {
+                "form": {"email": email},
+                "errors": {"password": t("login.failed")},
+                "next": target,
+                "level": wanted or "",
+            },
             status_code=401,
         )
     new = await sessions.start_session(
@@ -283,7 +316,13 @@ async def login(request: Request) -> Response:
         ip_address=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
-    response = redirect("/account")
+    # A second factor next when the level (or the user's policy) needs one: mfa.factors.
+    need = await mfa_factors.requirement(
+        context.pool, mfa_runtime_for(request), session=new.session, requested_level=wanted
+    )
+    response = redirect(
+        target if need.satisfied else second_factor_url(next_url=target, level=wanted)
+    )
     set_session_cookie(response, context, new.token)
     return response
 

@@ -1,0 +1,92 @@
+"""Recovery codes: ten single-use codes, shown once, kept as SHA-256 hashes.
+
+Each code is 10 characters from a 31-symbol alphabet without look-alikes (0/O, 1/I/L): about
+49 random bits, so a plain hash is enough (nobody enumerates 2^50 candidates per code), and codes
+are looked up by hash directly. Shown as two groups of five: `K7QX4-M2P9T`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from gatehouse.events.v1 import identity_events_pb2 as events
+from gatehouse_common.db import Connection
+from gatehouse_identity.events import emit
+from gatehouse_identity.mfa.crypto import sha256
+from gatehouse_identity.mfa.errors import InvalidFactorInputError, WrongCodeError
+from gatehouse_identity.mfa.runtime import Db
+
+# Digits 2-9 and capital letters without I, L and O: 31 symbols, about 49.5 bits per code.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_COUNT = 10
+CODE_LENGTH = 10
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalize(code: str) -> str:
+    """The canonical form of what a user typed (case, spaces and hyphens do not matter)."""
+    compact = "".join(code.split()).replace("-", "").upper()
+    if len(compact) != CODE_LENGTH or any(char not in ALPHABET for char in compact):
+        raise InvalidFactorInputError(
+            f"a recovery code has {CODE_LENGTH} letters and digits, like K7QX4-M2P9T", field="code"
+        )
+    return compact
+
+
+async def generate(connection: Connection, *, user_id: uuid.UUID) -> list[str]:
+    """A new set; the old one stops working at once."""
+    await connection.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
+    codes = [new_code() for _ in range(CODE_COUNT)]
+    await connection.executemany(
+        "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)",
+        [(user_id, sha256(normalize(code))) for code in codes],
+    )
+    return codes
+
+
+async def issue_first_set(connection: Connection, *, user_id: uuid.UUID) -> list[str] | None:
+    """At the user's first enrolment: a set, shown once; None when the user already has one."""
+    await connection.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
+    if await connection.fetchval(
+        "SELECT 1 FROM recovery_codes WHERE user_id = $1 LIMIT 1", user_id
+    ):
+        return None
+    return await generate(connection, user_id=user_id)
+
+
+async def remaining(db: Db, *, user_id: uuid.UUID) -> int:
+    count = await db.fetchval(
+        "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL", user_id
+    )
+    return int(count or 0)
+
+
+async def delete_all(connection: Connection, *, user_id: uuid.UUID) -> None:
+    await connection.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
+
+
+async def use(connection: Connection, *, user_id: uuid.UUID, code: str) -> int:
+    """Spend one code (atomically: a code works once, even in parallel); e-mail the user through
+    identity.recovery_code.used. Returns how many are left."""
+    used = await connection.fetchval(
+        """UPDATE recovery_codes SET used_at = now()
+            WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL
+        RETURNING 1""",
+        user_id,
+        sha256(normalize(code)),
+    )
+    if used is None:
+        raise WrongCodeError("this recovery code is wrong or was already used", field="code")
+    left = await remaining(connection, user_id=user_id)
+    await emit(
+        connection,
+        "identity.recovery_code.used",
+        user_id=user_id,
+        message=events.RecoveryCodeUsed(user_id=str(user_id), remaining=left),
+    )
+    return left

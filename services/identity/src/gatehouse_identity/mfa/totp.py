@@ -1,0 +1,246 @@
+"""Authenticator apps: TOTP (RFC 6238) — 6 digits, 30-second steps, one step either way.
+
+The secret (160 random bits, as RFC 4226 recommends) is encrypted at rest. A time step, once
+accepted, is never accepted again for that user: the highest accepted step is kept per user and
+raised with a conditional upsert, so of many parallel submissions of one code exactly one wins.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import struct
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote, urlencode
+
+import asyncpg
+
+from gatehouse_common.db import Connection
+from gatehouse_identity.mfa import factors
+from gatehouse_identity.mfa.crypto import SecretBoxError
+from gatehouse_identity.mfa.errors import InvalidFactorInputError, NotFoundError, WrongCodeError
+from gatehouse_identity.mfa.levels import FactorKind
+from gatehouse_identity.mfa.runtime import MfaRuntime
+
+STEP_SECONDS = 30
+DIGITS = 6
+WINDOW = 1  # steps accepted before and after the current one (clock drift, typing time)
+SECRET_BYTES = 20
+ENROLMENT_TTL = timedelta(minutes=15)
+DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
+def hotp(key: bytes, counter: int, *, digits: int = DIGITS, digest: str = "sha1") -> str:
+    """RFC 4226 HOTP with dynamic truncation."""
+    mac = hmac.new(key, struct.pack(">Q", counter), DIGESTS[digest]).digest()
+    offset = mac[-1] & 0x0F
+    binary = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(binary % 10**digits).zfill(digits)
+
+
+def time_step(unix_time: float, *, step: int = STEP_SECONDS, t0: int = 0) -> int:
+    return int((unix_time - t0) // step)
+
+
+def totp(
+    key: bytes,
+    unix_time: float,
+    *,
+    digits: int = DIGITS,
+    digest: str = "sha1",
+    step: int = STEP_SECONDS,
+) -> str:
+    """RFC 6238: HOTP over the number of `step`-second periods since the epoch."""
+    return hotp(key, time_step(unix_time, step=step), digits=digits, digest=digest)
+
+
+def matching_step(key: bytes, code: str, unix_time: float) -> int | None:
+    """The time step within the window whose code is `code`, or None."""
+    current = time_step(unix_time)
+    found = None
+    for candidate in range(current - WINDOW, current + WINDOW + 1):
+        # Every candidate is compared (constant work), in constant time.
+        if hmac.compare_digest(hotp(key, candidate), code):
+            found = candidate
+    return found
+
+
+def check_code(code: str) -> str:
+    compact = "".join(code.split())
+    if len(compact) != DIGITS or not compact.isascii() or not compact.isdigit():
+        raise InvalidFactorInputError(
+            f"the code from the authenticator app has {DIGITS} digits", field="code"
+        )
+    return compact
+
+
+def provisioning_uri(secret: bytes, *, account: str, issuer: str) -> str:
+    """The otpauth:// URI every RFC 6238 app understands (Key Uri Format)."""
+    label = quote(f"{issuer}:{account}", safe="@:")
+    query = urlencode(
+        {
+            "secret": base32(secret),
+            "issuer": issuer,
+            "algorithm": "SHA1",
+            "digits": DIGITS,
+            "period": STEP_SECONDS,
+        }
+    )
+    return f"otpauth://totp/{label}?{query}"
+
+
+def base32(secret: bytes) -> str:
+    return base64.b32encode(secret).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    factor_id: uuid.UUID
+    secret_base32: str
+    uri: str
+    expires_at: datetime
+
+
+async def start_enrolment(
+    pool: asyncpg.Pool, runtime: MfaRuntime, *, user_id: uuid.UUID, account: str, name: str
+) -> TotpEnrolment:
+    name = factors.check_name(name)
+    secret = secrets.token_bytes(SECRET_BYTES)
+    factor_id = uuid.uuid4()
+    expires_at = runtime.now() + ENROLMENT_TTL
+    async with pool.acquire() as connection, connection.transaction():
+        await factors.prune_pending(connection, user_id=user_id, now=runtime.now())
+        await connection.execute(
+            """INSERT INTO second_factors (id, user_id, method, name, status, pending_until)
+               VALUES ($1, $2, 'totp', $3, 'pending', $4)""",
+            factor_id,
+            user_id,
+            name,
+            expires_at,
+        )
+        await connection.execute(
+            "INSERT INTO totp_authenticators (factor_id, secret_encrypted) VALUES ($1, $2)",
+            factor_id,
+            runtime.box.encrypt(secret),
+        )
+    return TotpEnrolment(
+        factor_id=factor_id,
+        secret_base32=base32(secret),
+        uri=provisioning_uri(secret, account=account, issuer=runtime.settings.webauthn_rp_name),
+        expires_at=expires_at,
+    )
+
+
+async def pending_enrolment(
+    pool: asyncpg.Pool,
+    runtime: MfaRuntime,
+    *,
+    user_id: uuid.UUID,
+    factor_id: uuid.UUID,
+    account: str,
+) -> TotpEnrolment:
+    """The QR code and secret of an enrolment not yet confirmed (to show the page again)."""
+    row = await pool.fetchrow(
+        """SELECT t.secret_encrypted, f.pending_until FROM second_factors f
+             JOIN totp_authenticators t ON t.factor_id = f.id
+            WHERE f.id = $1 AND f.user_id = $2 AND f.status = 'pending' AND f.pending_until > $3""",
+        factor_id,
+        user_id,
+        runtime.now(),
+    )
+    if row is None:
+        raise NotFoundError("this enrolment has expired: start again", field="factor_id")
+    secret = runtime.box.decrypt(row["secret_encrypted"])
+    return TotpEnrolment(
+        factor_id=factor_id,
+        secret_base32=base32(secret),
+        uri=provisioning_uri(secret, account=account, issuer=runtime.settings.webauthn_rp_name),
+        expires_at=row["pending_until"],
+    )
+
+
+async def _consume_step(connection: Connection, *, user_id: uuid.UUID, step: int) -> bool:
+    """Record `step` as used; False when it (or a later one) already was. Atomic: the row lock
+    taken by the upsert makes parallel submissions of one code queue, and only the first finds
+    the stored step lower."""
+    accepted = await connection.fetchval(
+        """INSERT INTO totp_last_steps (user_id, last_step) VALUES ($1, $2)
+           ON CONFLICT (user_id) DO UPDATE SET last_step = EXCLUDED.last_step
+            WHERE totp_last_steps.last_step < EXCLUDED.last_step
+        RETURNING last_step""",
+        user_id,
+        step,
+    )
+    return accepted is not None
+
+
+async def confirm_enrolment(
+    connection: Connection,
+    runtime: MfaRuntime,
+    *,
+    user_id: uuid.UUID,
+    factor_id: uuid.UUID,
+    code: str,
+) -> factors.Factor:
+    """The first code from the app proves it holds the secret; the authenticator goes live."""
+    code = check_code(code)
+    row = await connection.fetchrow(
+        """SELECT t.secret_encrypted FROM second_factors f
+             JOIN totp_authenticators t ON t.factor_id = f.id
+            WHERE f.id = $1 AND f.user_id = $2 AND f.status = 'pending' AND f.pending_until > $3
+              FOR UPDATE OF f""",
+        factor_id,
+        user_id,
+        runtime.now(),
+    )
+    if row is None:
+        raise NotFoundError("this enrolment has expired: start again", field="factor_id")
+    step = matching_step(
+        runtime.box.decrypt(row["secret_encrypted"]), code, runtime.now().timestamp()
+    )
+    if step is None or not await _consume_step(connection, user_id=user_id, step=step):
+        raise WrongCodeError("the code is wrong: type the code the app shows now", field="code")
+    return await factors.activate(connection, factor_id=factor_id, now=runtime.now())
+
+
+async def verify(
+    connection: Connection, runtime: MfaRuntime, *, user_id: uuid.UUID, code: str
+) -> tuple[str, ...]:
+    """Check a sign-in code against each of the user's apps; amr on success."""
+    code = check_code(code)
+    rows = await connection.fetch(
+        """SELECT f.id, t.secret_encrypted FROM second_factors f
+             JOIN totp_authenticators t ON t.factor_id = f.id
+            WHERE f.user_id = $1 AND f.status = 'active' AND f.method = $2""",
+        user_id,
+        FactorKind.TOTP.value,
+    )
+    now = runtime.now()
+    for row in rows:
+        try:
+            secret = runtime.box.decrypt(row["secret_encrypted"])
+        except SecretBoxError:
+            continue  # a key was removed too early; the other apps may still work
+        step = matching_step(secret, code, now.timestamp())
+        if step is None:
+            continue
+        if not await _consume_step(connection, user_id=user_id, step=step):
+            raise WrongCodeError(
+                "this code was already used: wait for the app to show a new one", field="code"
+            )
+        rotated = runtime.box.rotated(row["secret_encrypted"])
+        await connection.execute(
+            """UPDATE second_factors SET last_used_at = $2 WHERE id = $1""", row["id"], now
+        )
+        if rotated is not None:
+            await connection.execute(
+                "UPDATE totp_authenticators SET secret_encrypted = $2 WHERE factor_id = $1",
+                row["id"],
+                rotated,
+            )
+        return ("otp",)
+    raise WrongCodeError("the code is wrong", field="code")

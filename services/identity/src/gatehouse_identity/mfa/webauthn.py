@@ -1,0 +1,369 @@
+"""Security keys and passkeys (WebAuthn Level 2, py_webauthn): registration and authentication
+ceremonies with user verification preferred, and clone detection by the signature counter.
+
+Challenges are single-use, bound to the session that asked for them and short-lived. An
+assertion whose counter does not go up (when the authenticator keeps one) is refused: two
+authenticators share that key, i.e. it was cloned.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import webauthn
+from webauthn.helpers import bytes_to_base64url
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+from webauthn.registration.verify_registration_response import VerifiedRegistration
+
+from gatehouse_common.db import Connection
+from gatehouse_identity.accounts.sessions import Session
+from gatehouse_identity.mfa import factors
+from gatehouse_identity.mfa.errors import (
+    ChallengeExpiredError,
+    ChallengeUsedError,
+    InvalidFactorInputError,
+    MethodUnavailableError,
+    NotFoundError,
+    WrongCodeError,
+)
+from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+
+# Errors py_webauthn (and the CBOR/base64 decoders under it) raise for malformed input.
+MALFORMED = (WebAuthnException, ValueError, KeyError, TypeError, IndexError)
+KNOWN_TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
+
+
+@dataclass(frozen=True)
+class Ceremony:
+    challenge_id: uuid.UUID
+    options: dict[str, Any]
+    expires_at: datetime
+
+
+async def _user_handle(connection: Connection, *, user_id: uuid.UUID) -> bytes:
+    handle = await connection.fetchval(
+        "SELECT webauthn_user_handle FROM users WHERE id = $1 FOR UPDATE", user_id
+    )
+    if handle is None:
+        handle = secrets.token_bytes(32)
+        await connection.execute(
+            "UPDATE users SET webauthn_user_handle = $2 WHERE id = $1", user_id, handle
+        )
+    return bytes(handle)
+
+
+async def _credentials(db: Db, *, user_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        """SELECT f.id, c.credential_id, c.public_key, c.sign_count, c.transports, c.device_type
+             FROM second_factors f JOIN webauthn_credentials c ON c.factor_id = f.id
+            WHERE f.user_id = $1 AND f.status = 'active'""",
+        user_id,
+    )
+
+
+def _descriptor(row: asyncpg.Record) -> PublicKeyCredentialDescriptor:
+    transports = [AuthenticatorTransport(t) for t in row["transports"] if t in KNOWN_TRANSPORTS]
+    return PublicKeyCredentialDescriptor(id=bytes(row["credential_id"]), transports=transports)
+
+
+async def _store_challenge(
+    connection: Connection,
+    runtime: MfaRuntime,
+    *,
+    session: Session,
+    kind: str,
+    challenge: bytes,
+) -> uuid.UUID:
+    challenge_id = uuid.uuid4()
+    await connection.execute(
+        """INSERT INTO mfa_challenges (id, user_id, session_hash, kind, challenge, created_at,
+                                       expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        challenge_id,
+        session.user_id,
+        session.id_hash,
+        kind,
+        challenge,
+        runtime.now(),
+        runtime.now() + timedelta(seconds=runtime.settings.webauthn_challenge_ttl_s),
+    )
+    return challenge_id
+
+
+async def _take_challenge(
+    connection: Connection,
+    runtime: MfaRuntime,
+    *,
+    session: Session,
+    kind: str,
+    challenge_id: uuid.UUID,
+) -> bytes:
+    """The challenge's bytes, marked used (atomically: one ceremony per challenge)."""
+    row = await connection.fetchrow(
+        """UPDATE mfa_challenges SET status = 'used', answered_at = $4
+            WHERE id = $1 AND session_hash = $2 AND kind = $3 AND status = 'pending'
+              AND expires_at > $4
+        RETURNING challenge""",
+        challenge_id,
+        session.id_hash,
+        kind,
+        runtime.now(),
+    )
+    if row is not None:
+        return bytes(row["challenge"])
+    state = await connection.fetchrow(
+        "SELECT status FROM mfa_challenges WHERE id = $1 AND session_hash = $2 AND kind = $3",
+        challenge_id,
+        session.id_hash,
+        kind,
+    )
+    if state is None:
+        raise NotFoundError("no such WebAuthn challenge in this session", field="challenge_id")
+    if state["status"] != "pending":
+        raise ChallengeUsedError(
+            "this challenge was already used: start again", field="challenge_id"
+        )
+    raise ChallengeExpiredError("this challenge has expired: start again", field="challenge_id")
+
+
+def _options_dict(options: Any) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(webauthn.options_to_json(options))
+    return parsed
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+async def registration_options(
+    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, user_name: str, display_name: str
+) -> Ceremony:
+    async with pool.acquire() as connection, connection.transaction():
+        handle = await _user_handle(connection, user_id=session.user_id)
+        existing = await _credentials(connection, user_id=session.user_id)
+        options = webauthn.generate_registration_options(
+            rp_id=runtime.rp_id,
+            rp_name=runtime.settings.webauthn_rp_name,
+            user_name=user_name,
+            user_id=handle,
+            user_display_name=display_name,
+            timeout=runtime.settings.webauthn_challenge_ttl_s * 1000,
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.PREFERRED,
+                user_verification=UserVerificationRequirement.PREFERRED,
+            ),
+            exclude_credentials=[_descriptor(row) for row in existing],
+        )
+        challenge_id = await _store_challenge(
+            connection,
+            runtime,
+            session=session,
+            kind="webauthn_registration",
+            challenge=options.challenge,
+        )
+    return Ceremony(
+        challenge_id=challenge_id,
+        options=_options_dict(options),
+        expires_at=runtime.now() + timedelta(seconds=runtime.settings.webauthn_challenge_ttl_s),
+    )
+
+
+async def register(
+    pool: asyncpg.Pool,
+    runtime: MfaRuntime,
+    *,
+    session: Session,
+    challenge_id: uuid.UUID,
+    name: str,
+    credential: dict[str, Any],
+) -> factors.Factor:
+    name = factors.check_name(name)
+    async with pool.acquire() as connection, connection.transaction():
+        challenge = await _take_challenge(
+            connection,
+            runtime,
+            session=session,
+            kind="webauthn_registration",
+            challenge_id=challenge_id,
+        )
+    # The challenge is spent (committed above) before the response is even looked at.
+    try:
+        verified = webauthn.verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=runtime.rp_id,
+            expected_origin=runtime.origins,
+            require_user_verification=False,  # preferred, not required
+        )
+    except MALFORMED as error:
+        raise InvalidFactorInputError(
+            f"the security key's response is not valid: {error}", field="credential"
+        ) from error
+    transports = [
+        t
+        for t in credential.get("response", {}).get("transports", []) or []
+        if t in KNOWN_TRANSPORTS
+    ]
+    factor_id = uuid.uuid4()
+    try:
+        async with pool.acquire() as connection, connection.transaction():
+            return await _insert_credential(
+                connection,
+                runtime,
+                session=session,
+                factor_id=factor_id,
+                name=name,
+                verified=verified,
+                transports=transports,
+            )
+    except asyncpg.UniqueViolationError as error:
+        raise ChallengeUsedError(
+            "this security key is already registered", field="credential"
+        ) from error
+
+
+async def _insert_credential(
+    connection: Connection,
+    runtime: MfaRuntime,
+    *,
+    session: Session,
+    factor_id: uuid.UUID,
+    name: str,
+    verified: VerifiedRegistration,
+    transports: list[str],
+) -> factors.Factor:
+    await connection.execute(
+        """INSERT INTO second_factors (id, user_id, method, name, status)
+               VALUES ($1, $2, 'webauthn', $3, 'pending')""",
+        factor_id,
+        session.user_id,
+        name,
+    )
+    await connection.execute(
+        """INSERT INTO webauthn_credentials (factor_id, credential_id, public_key, sign_count,
+                                                 transports, device_type, backed_up, aaguid)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        factor_id,
+        verified.credential_id,
+        verified.credential_public_key,
+        verified.sign_count,
+        transports,
+        verified.credential_device_type.value,
+        verified.credential_backed_up,
+        verified.aaguid,
+    )
+    return await factors.activate(connection, factor_id=factor_id, now=runtime.now())
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+async def authentication_options(
+    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session
+) -> Ceremony:
+    credentials = await _credentials(pool, user_id=session.user_id)
+    if not credentials:
+        raise MethodUnavailableError("no security key is registered", field="method")
+    options = webauthn.generate_authentication_options(
+        rp_id=runtime.rp_id,
+        timeout=runtime.settings.webauthn_challenge_ttl_s * 1000,
+        allow_credentials=[_descriptor(row) for row in credentials],
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    async with pool.acquire() as connection, connection.transaction():
+        challenge_id = await _store_challenge(
+            connection,
+            runtime,
+            session=session,
+            kind="webauthn_authentication",
+            challenge=options.challenge,
+        )
+    return Ceremony(
+        challenge_id=challenge_id,
+        options=_options_dict(options),
+        expires_at=runtime.now() + timedelta(seconds=runtime.settings.webauthn_challenge_ttl_s),
+    )
+
+
+def amr_for(device_type: str) -> tuple[str, ...]:
+    """A single-device credential lives in hardware (a key, a TPM): hwk. A synced passkey can
+    be copied between devices by its provider: swk."""
+    return ("hwk",) if device_type == "single_device" else ("swk",)
+
+
+async def verify_assertion(
+    connection: Connection,
+    runtime: MfaRuntime,
+    *,
+    session: Session,
+    challenge_id: uuid.UUID,
+    credential: dict[str, Any],
+) -> tuple[str, ...]:
+    challenge = await _take_challenge(
+        connection,
+        runtime,
+        session=session,
+        kind="webauthn_authentication",
+        challenge_id=challenge_id,
+    )
+    raw_id = str(credential.get("rawId") or credential.get("id") or "")
+    rows = {
+        bytes_to_base64url(bytes(row["credential_id"])): row
+        for row in await _credentials(connection, user_id=session.user_id)
+    }
+    row = rows.get(raw_id.rstrip("="))
+    if row is None:
+        raise WrongCodeError(
+            "this security key is not registered on this account", field="credential"
+        )
+    try:
+        verified = webauthn.verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=runtime.rp_id,
+            expected_origin=runtime.origins,
+            credential_public_key=bytes(row["public_key"]),
+            credential_current_sign_count=row["sign_count"],
+            require_user_verification=False,
+        )
+    except MALFORMED as error:
+        if "sign count" in str(error).lower():
+            raise WrongCodeError(
+                "the security key's signature counter went backwards: it may have been cloned, "
+                "so it is refused",
+                field="credential",
+                reason="sign_count_regression",
+            ) from error
+        raise WrongCodeError(
+            f"the security key's answer is not valid: {error}", field="credential"
+        ) from error
+    # Atomic: of two parallel assertions with the same counter, only one raises it.
+    updated = await connection.fetchval(
+        """UPDATE webauthn_credentials SET sign_count = $2
+            WHERE factor_id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))
+        RETURNING 1""",
+        row["id"],
+        verified.new_sign_count,
+    )
+    if updated is None:
+        raise WrongCodeError(
+            "the security key's signature counter went backwards: it may have been cloned",
+            field="credential",
+            reason="sign_count_regression",
+        )
+    await connection.execute(
+        "UPDATE second_factors SET last_used_at = $2 WHERE id = $1", row["id"], runtime.now()
+    )
+    return amr_for(row["device_type"])

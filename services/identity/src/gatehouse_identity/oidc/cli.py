@@ -1,0 +1,181 @@
+"""`python -m gatehouse_identity clients ...` and `... keys ...`: administration from a shell.
+
+    clients create --client-id registry --redirect-uri https://registry.example/auth/callback \\
+        --min-level multi_factor --first-party \\
+        --backchannel-logout-uri https://registry.example/auth/backchannel-logout \\
+        --post-logout-redirect-uri https://registry.example/
+    clients list | show ID | delete ID | rotate-secret ID
+    keys list | rotate
+
+The database comes from DATABASE_URL like the service's own. A generated client secret is printed
+once and only its hash is stored; `--secret-env NAME` takes the secret from an environment
+variable instead (so it never appears in a process listing), e.g. for a launcher that already
+gave it to the relying service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+
+from gatehouse_common.db import create_pool
+from gatehouse_identity.oidc import clients
+from gatehouse_identity.oidc.clients import ClientError, ClientRegistration
+from gatehouse_identity.oidc.keys import KeyStore
+from gatehouse_identity.oidc.levels import LEVELS, as_level
+from gatehouse_identity.settings import IdentitySettings
+
+COMMANDS = ("clients", "keys")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gatehouse-identity")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    client_commands = groups.add_parser("clients", help="OpenID Connect clients").add_subparsers(
+        dest="command", required=True
+    )
+    create = client_commands.add_parser("create", help="register a client (secret shown once)")
+    create.add_argument("--client-id", required=True)
+    create.add_argument("--name", help="shown on the consent screen (default: the client id)")
+    create.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris")
+    create.add_argument(
+        "--post-logout-redirect-uri", action="append", default=[], dest="post_logout_uris"
+    )
+    create.add_argument("--backchannel-logout-uri")
+    create.add_argument("--min-level", choices=LEVELS, default="multi_factor")
+    create.add_argument("--first-party", action="store_true", help="no consent screen")
+    create.add_argument("--public", action="store_true", help="no secret; PKCE S256 required")
+    create.add_argument("--secret-env", help="read the client secret from this variable")
+    create.add_argument(
+        "--replace", action="store_true", help="overwrite a client with the same id"
+    )
+    create.add_argument("--json", action="store_true", help="print the result as JSON")
+    client_commands.add_parser("list", help="all clients")
+    for name, text in (
+        ("show", "one client"),
+        ("delete", "remove a client and all its tokens"),
+        ("rotate-secret", "replace the secret (printed once)"),
+    ):
+        client_commands.add_parser(name, help=text).add_argument("client_id")
+
+    key_commands = groups.add_parser("keys", help="ID token signing keys").add_subparsers(
+        dest="command", required=True
+    )
+    key_commands.add_parser("list", help="published keys and when each signs")
+    key_commands.add_parser(
+        "rotate", help="retire the signing key now (it stays published until its tokens expire)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    settings = IdentitySettings()
+    try:
+        return asyncio.run(_run(args, settings))
+    except ClientError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+async def _run(args: argparse.Namespace, settings: IdentitySettings) -> int:
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        if args.group == "clients":
+            return await _clients(args, settings, pool)
+        return await _keys(args, settings, pool)
+    finally:
+        await pool.close()
+
+
+def _out(text: str) -> None:
+    print(text)  # noqa: T201  (a command-line tool prints its answer)
+
+
+async def _create(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+    secret = None
+    if args.secret_env:
+        secret = os.environ.get(args.secret_env)
+        if not secret:
+            raise ClientError(f"--secret-env: {args.secret_env} is not set")
+    registration = ClientRegistration(
+        client_id=args.client_id,
+        name=args.name or args.client_id,
+        redirect_uris=args.redirect_uris,
+        post_logout_redirect_uris=args.post_logout_uris,
+        backchannel_logout_uri=args.backchannel_logout_uri,
+        min_level=as_level(args.min_level) or "multi_factor",
+        first_party=args.first_party,
+        public=args.public,
+        secret=secret,
+    )
+    client, issued = await clients.create_client(
+        pool,
+        registration,
+        allow_plain_http=not settings.is_production,
+        replace=args.replace,
+    )
+    shown = issued if secret is None else None
+    if args.json:
+        _out(json.dumps(client.as_dict() | ({"client_secret": shown} if shown else {})))
+    else:
+        _out(f"Registered client {client.client_id} (minimum level {client.min_level}).")
+        if shown:
+            _out(f"client_secret: {shown}")
+            _out("Store it now: only its hash is kept, it cannot be shown again.")
+    return 0
+
+
+async def _clients(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+    if args.command == "create":
+        return await _create(args, settings, pool)
+    if args.command == "list":
+        for client in await clients.list_clients(pool):
+            _out(json.dumps(client.as_dict()))
+        return 0
+    if args.command == "show":
+        found = await clients.get_client(pool, args.client_id)
+        if found is None:
+            raise ClientError(f"no client {args.client_id!r}")
+        _out(json.dumps(found.as_dict(), indent=2))
+        return 0
+    if args.command == "delete":
+        if not await clients.delete_client(pool, args.client_id):
+            raise ClientError(f"no client {args.client_id!r}")
+        _out(f"Deleted client {args.client_id} and its tokens.")
+        return 0
+    try:
+        secret = await clients.rotate_secret(pool, args.client_id)
+    except clients.UnknownClientError as error:
+        raise ClientError(str(error)) from error
+    _out(f"client_secret: {secret}")
+    return 0
+
+
+async def _keys(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+    if settings.oidc_signing_key_files.strip():
+        _out("Keys come from OIDC_SIGNING_KEY_FILES: rotate by changing the files.")
+        return 0 if args.command == "list" else 2
+    store = KeyStore(pool, settings, secret_key=settings.secret_key.get_secret_value())
+    records = await store.ensure_database_keys(rotate_now=args.command == "rotate")
+    now = datetime.now(UTC)
+    for record in records:
+        role = (
+            "signing"
+            if record.sign_from <= now < record.sign_until
+            else ("next" if record.sign_from > now else "retired")
+        )
+        _out(
+            f"{record.kid}  {role:8}  signs {record.sign_from:%Y-%m-%d %H:%M} to "
+            f"{record.sign_until:%Y-%m-%d %H:%M}, published until "
+            f"{record.publish_until:%Y-%m-%d %H:%M} UTC"
+        )
+    return 0

@@ -1,0 +1,250 @@
+"""Relying parties (OAuth clients): registration, lookup and authentication.
+
+A confidential client's secret is 256 random bits shown once; only its SHA-256 is stored (enough
+for a value nobody can guess, see tokens.py). A secret chosen by an operator must be at least as
+long. Public clients (no secret) must use PKCE with S256.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from gatehouse_identity.oidc.levels import Level, as_level
+from gatehouse_identity.oidc.tokens import new_token, token_hash
+
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+MIN_SECRET_LENGTH = 32
+SUPPORTED_SCOPES = ("openid", "profile", "email")
+MAX_URIS = 20
+
+CLIENT_COLUMNS = (
+    "client_id, name, secret_hash IS NULL AS public, redirect_uris, post_logout_redirect_uris,"
+    " backchannel_logout_uri, min_level, first_party, scopes"
+)
+
+
+class ClientError(Exception):
+    """A registration request that cannot be accepted; the message says which field."""
+
+
+class ClientExistsError(ClientError):
+    pass
+
+
+class UnknownClientError(ClientError):
+    pass
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    public: bool
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None
+    min_level: Level
+    first_party: bool
+    scopes: list[str]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Client:
+        return cls(
+            client_id=row["client_id"],
+            name=row["name"],
+            public=row["public"],
+            redirect_uris=list(row["redirect_uris"]),
+            post_logout_redirect_uris=list(row["post_logout_redirect_uris"]),
+            backchannel_logout_uri=row["backchannel_logout_uri"],
+            min_level=as_level(row["min_level"]) or "phishing_resistant",
+            first_party=row["first_party"],
+            scopes=list(row["scopes"]),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "client_id": self.client_id,
+            "name": self.name,
+            "public": self.public,
+            "token_endpoint_auth_method": "none" if self.public else "client_secret_basic",
+            "redirect_uris": self.redirect_uris,
+            "post_logout_redirect_uris": self.post_logout_redirect_uris,
+            "backchannel_logout_uri": self.backchannel_logout_uri,
+            "min_level": self.min_level,
+            "first_party": self.first_party,
+            "scopes": self.scopes,
+        }
+
+
+@dataclass(frozen=True)
+class ClientRegistration:
+    client_id: str
+    name: str
+    redirect_uris: list[str]
+    min_level: Level
+    post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None = None
+    first_party: bool = False
+    public: bool = False
+    # None: generate one (confidential clients). Ignored for public clients.
+    secret: str | None = None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_uri(uri: str, field: str, *, allow_plain_http: bool) -> str:
+    """An absolute http(s) URI without fragment or user info (RFC 6749 §3.1.2, RFC 9700 §2.1)."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ClientError(f"{field}: {uri!r} is not an absolute http(s) URI")
+    if parts.fragment or "#" in uri:
+        raise ClientError(f"{field}: {uri!r} must not have a fragment")
+    if parts.username or parts.password:
+        raise ClientError(f"{field}: {uri!r} must not carry user information")
+    if parts.scheme == "http" and not (allow_plain_http or _is_loopback(parts.hostname)):
+        raise ClientError(f"{field}: {uri!r} must use https")
+    if len(uri) > 2000:
+        raise ClientError(f"{field}: too long")
+    return uri
+
+
+def check_registration(registration: ClientRegistration, *, allow_plain_http: bool) -> None:
+    if not CLIENT_ID_PATTERN.fullmatch(registration.client_id):
+        raise ClientError("client_id: 1-100 characters of letters, digits, '.', '_', '-'")
+    if not registration.name.strip() or len(registration.name) > 200:
+        raise ClientError("name: 1-200 characters")
+    if not registration.redirect_uris or len(registration.redirect_uris) > MAX_URIS:
+        raise ClientError(f"redirect_uris: between 1 and {MAX_URIS}")
+    if len(registration.post_logout_redirect_uris) > MAX_URIS:
+        raise ClientError(f"post_logout_redirect_uris: at most {MAX_URIS}")
+    for uri in registration.redirect_uris:
+        check_uri(uri, "redirect_uris", allow_plain_http=allow_plain_http)
+    for uri in registration.post_logout_redirect_uris:
+        check_uri(uri, "post_logout_redirect_uris", allow_plain_http=allow_plain_http)
+    if registration.backchannel_logout_uri:
+        check_uri(
+            registration.backchannel_logout_uri,
+            "backchannel_logout_uri",
+            allow_plain_http=allow_plain_http,
+        )
+    if registration.secret is not None and len(registration.secret) < MIN_SECRET_LENGTH:
+        raise ClientError(f"secret: at least {MIN_SECRET_LENGTH} characters")
+
+
+async def create_client(
+    pool: asyncpg.Pool,
+    registration: ClientRegistration,
+    *,
+    allow_plain_http: bool,
+    replace: bool = False,
+) -> tuple[Client, str | None]:
+    """Register a client; returns it and its secret (None for public clients).
+
+    `replace` updates an existing client of that id instead of refusing (what a launcher that
+    re-registers its services at every start needs). The secret is replaced too.
+    """
+    check_registration(registration, allow_plain_http=allow_plain_http)
+    secret = None if registration.public else (registration.secret or new_token())
+    values = (
+        registration.client_id,
+        registration.name.strip(),
+        token_hash(secret) if secret else None,
+        registration.redirect_uris,
+        registration.post_logout_redirect_uris,
+        registration.backchannel_logout_uri or None,
+        registration.min_level,
+        registration.first_party,
+        list(SUPPORTED_SCOPES),
+    )
+    conflict = (
+        """ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name,
+               secret_hash = EXCLUDED.secret_hash, redirect_uris = EXCLUDED.redirect_uris,
+               post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris,
+               backchannel_logout_uri = EXCLUDED.backchannel_logout_uri,
+               min_level = EXCLUDED.min_level, first_party = EXCLUDED.first_party,
+               updated_at = now()"""
+        if replace
+        else "ON CONFLICT (client_id) DO NOTHING"
+    )
+    row = await pool.fetchrow(
+        f"""INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris,
+                   post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,
+                   scopes)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            {conflict}
+            RETURNING {CLIENT_COLUMNS}""",
+        *values,
+    )
+    if row is None:
+        raise ClientExistsError(f"client_id: {registration.client_id!r} is already registered")
+    return Client.from_row(row), secret
+
+
+async def get_client(pool: asyncpg.Pool, client_id: str) -> Client | None:
+    if not CLIENT_ID_PATTERN.fullmatch(client_id):
+        return None
+    row = await pool.fetchrow(
+        f"SELECT {CLIENT_COLUMNS} FROM oidc_clients WHERE client_id = $1",
+        client_id,
+    )
+    return Client.from_row(row) if row else None
+
+
+async def list_clients(pool: asyncpg.Pool) -> list[Client]:
+    rows = await pool.fetch(f"SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY client_id")
+    return [Client.from_row(row) for row in rows]
+
+
+async def delete_client(pool: asyncpg.Pool, client_id: str) -> bool:
+    """Remove a client and, with it (cascade), every grant and token it holds."""
+    deleted = await pool.fetchval(
+        "DELETE FROM oidc_clients WHERE client_id = $1 RETURNING client_id", client_id
+    )
+    return deleted is not None
+
+
+async def rotate_secret(pool: asyncpg.Pool, client_id: str) -> str:
+    secret = new_token()
+    updated = await pool.fetchval(
+        """UPDATE oidc_clients SET secret_hash = $2, updated_at = now()
+            WHERE client_id = $1 AND secret_hash IS NOT NULL RETURNING client_id""",
+        client_id,
+        token_hash(secret),
+    )
+    if updated is None:
+        raise UnknownClientError(f"no confidential client {client_id!r}")
+    return secret
+
+
+async def authenticate_client(
+    pool: asyncpg.Pool, client_id: str, secret: str | None
+) -> Client | None:
+    """The client if `secret` is its secret (or it is public and no secret was sent)."""
+    if not CLIENT_ID_PATTERN.fullmatch(client_id) or (secret and len(secret) > 500):
+        return None
+    row = await pool.fetchrow(
+        f"SELECT {CLIENT_COLUMNS}, secret_hash FROM oidc_clients WHERE client_id = $1",
+        client_id,
+    )
+    if row is None:
+        return None
+    stored: bytes | None = row["secret_hash"]
+    if stored is None:
+        return Client.from_row(row) if not secret else None
+    if not secret or not hmac.compare_digest(bytes(stored), token_hash(secret)):
+        return None
+    return Client.from_row(row)

@@ -1,0 +1,1 @@
+"""Sign in with eID: identity as a client of upstream OpenID Connect brokers."""

@@ -1,0 +1,3 @@
+from gatehouse_authenticator.cli import main
+
+main()
