@@ -17,6 +17,7 @@ from gatehouse_identity.mfa.api import router as mfa_api
 from gatehouse_identity.mfa.errors import install_mfa_error_handlers
 from gatehouse_identity.mfa.pages import router as mfa_pages
 from gatehouse_identity.oidc.install import install_oidc
+from gatehouse_identity.throttling.middleware import throttling_middleware
 from gatehouse_identity.web.pages import router as web_pages
 
 
@@ -30,6 +31,7 @@ def create_app(context: IdentityContext) -> FastAPI:
     )
     app.state.context = context
     app.middleware("http")(security_headers_middleware)
+    app.middleware("http")(throttling_middleware)
     install_error_handlers(app)
     install_mfa_error_handlers(app)
     app.include_router(accounts_api)

@@ -28,6 +28,10 @@ class IdentitySettings(ServiceSettings, OidcSettings):
     # Threads that compute argon2 (it releases the GIL): about one per core given to identity.
     password_hash_threads: int = Field(default=2, ge=1)
     max_failed_password_attempts: int = 5
+    # Rate limits and the captcha-after-failures rule (identity/throttling); off only in tests
+    # that are not about throttling, which all come from one address.
+    throttling_enabled: bool = True
+    captcha_after_failed_sign_ins: int = 3
     set_password_link_ttl_s: int = 24 * 3600
     reset_password_link_ttl_s: int = 3600
     session_idle_timeout_s: int = 30 * 60

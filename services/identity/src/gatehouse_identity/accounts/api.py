@@ -27,6 +27,7 @@ from gatehouse_identity.mfa import factors as mfa_factors
 from gatehouse_identity.mfa.levels import parse_level
 from gatehouse_identity.mfa.runtime import runtime_for as mfa_runtime_for
 from gatehouse_identity.mfa.schemas import SignInResponse
+from gatehouse_identity.throttling.sign_in import set_device_cookie, sign_in_with_password
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 bearer = HTTPBearer(auto_error=False)
@@ -157,13 +158,15 @@ async def create_session(
         raise InvalidInputError(
             "level must be password, multi_factor or phishing_resistant", field="level"
         )
-    user = await service.authenticate(
-        context.pool,
-        hasher=context.hasher,
+    user, device_cookie = await sign_in_with_password(
+        request,
+        context,
         email=body.email,
         password=body.password,
-        max_failed_attempts=settings.max_failed_password_attempts,
+        captcha_id=body.captcha_id,
+        captcha_answer=body.captcha_answer,
     )
+    set_device_cookie(response, device_cookie)
     new = await sessions.start_session(
         context.pool,
         user_id=user.id,

@@ -83,6 +83,9 @@ class ForgotPasswordRequest(StrictModel):
 class CreateSessionRequest(StrictModel):
     email: Annotated[str, Field(min_length=1, max_length=254)]
     password: Password
+    # Needed only after several failed sign-ins from the caller's address (answer 422 names it).
+    captcha_id: uuid.UUID | None = None
+    captcha_answer: Annotated[str, Field(max_length=20)] | None = None
 
 
 class UserResponse(BaseModel):

@@ -28,10 +28,16 @@ from gatehouse_identity.accounts.models import (
 )
 from gatehouse_identity.accounts.passwords import PasswordHasher, check_password_rule
 from gatehouse_identity.events import emit
+from gatehouse_identity.throttling.devices import UNKNOWN_CLIENTS
 
 SIGN_INS = Counter("gatehouse_identity_sign_ins_total", "Password sign-ins by outcome", ["outcome"])
 ACCOUNTS_BLOCKED = Counter(
-    "gatehouse_identity_accounts_blocked_total", "Accounts blocked after wrong passwords in a row"
+    "gatehouse_identity_accounts_blocked_total",
+    "Accounts (or their unknown-clients bucket) blocked after wrong passwords in a row",
+)
+ATTACKS_FLAGGED = Counter(
+    "gatehouse_identity_password_attacks_flagged_total",
+    "Accounts whose unknown-clients bucket was blocked: someone other than the user guessing",
 )
 
 
@@ -105,14 +111,16 @@ async def set_password_with_link(
         )
         row = await connection.fetchrow(
             f"""UPDATE users
-                   SET password_hash = $2, status = 'active', failed_password_attempts = 0,
-                       blocked_at = NULL, password_changed_at = now(), updated_at = now()
+                   SET password_hash = $2, status = 'active', blocked_at = NULL,
+                       password_changed_at = now(), updated_at = now()
                  WHERE id = $1
              RETURNING {USER_COLUMNS}""",
             user_id,
             password_hash,
         )
         await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+        # A new password from an e-mailed link unblocks every bucket (the manual's remedy).
+        await connection.execute("DELETE FROM password_failure_buckets WHERE user_id = $1", user_id)
         await emit(
             connection,
             "identity.user.password_set",
@@ -131,12 +139,15 @@ async def authenticate(
     email: str,
     password: str,
     max_failed_attempts: int,
+    bucket: str = UNKNOWN_CLIENTS,
 ) -> User:
-    """Check e-mail and password, counting wrong passwords in a row.
+    """Check e-mail and password, counting wrong passwords in a row per client bucket.
 
-    A verification slot is reserved atomically *before* argon2 runs, so however many guesses
-    arrive in parallel, at most `max_failed_attempts` are ever checked against the account.
-    Unknown, pending and blocked accounts get the same answer after the same work.
+    `bucket` is the browser's own (it signed in to this account before: a device cookie) or the
+    one all unknown clients share. A verification slot in that bucket is reserved atomically
+    *before* argon2 runs, so however many guesses arrive in parallel, at most
+    `max_failed_attempts` are ever checked. Unknown, pending and blocked accounts, and blocked
+    buckets, get the same answer after the same work.
     """
     candidate = await pool.fetchrow(
         "SELECT id, password_hash FROM users WHERE email_normalized = $1 AND status = 'active'",
@@ -145,10 +156,14 @@ async def authenticate(
     reserved = None
     if candidate is not None:
         reserved = await pool.fetchval(
-            """UPDATE users SET failed_password_attempts = failed_password_attempts + 1
-                WHERE id = $1 AND status = 'active' AND failed_password_attempts < $2
-            RETURNING failed_password_attempts""",
+            """INSERT INTO password_failure_buckets (user_id, bucket, failures) VALUES ($1, $2, 1)
+               ON CONFLICT (user_id, bucket) DO UPDATE
+                  SET failures = password_failure_buckets.failures + 1
+                WHERE password_failure_buckets.failures < $3
+                  AND password_failure_buckets.blocked_at IS NULL
+               RETURNING failures""",
             candidate["id"],
+            bucket,
             max_failed_attempts,
         )
     if candidate is None or reserved is None:
@@ -161,12 +176,13 @@ async def authenticate(
             pool,
             hasher=hasher,
             user_id=candidate["id"],
+            bucket=bucket,
             password=password,
             password_hash=candidate["password_hash"],
         )
     SIGN_INS.labels("failed").inc()
     if reserved >= max_failed_attempts:
-        await _block(pool, user_id=candidate["id"], failed_attempts=reserved)
+        await _block(pool, user_id=candidate["id"], bucket=bucket, failed_attempts=reserved)
     raise InvalidCredentialsError("wrong e-mail address or password")
 
 
@@ -175,38 +191,64 @@ async def _record_success(
     *,
     hasher: PasswordHasher,
     user_id: uuid.UUID,
+    bucket: str,
     password: str,
     password_hash: str,
 ) -> User:
     new_hash = await hasher.hash(password) if hasher.needs_rehash(password_hash) else None
-    row = await pool.fetchrow(
-        f"""UPDATE users SET failed_password_attempts = 0,
-                             password_hash = COALESCE($2, password_hash)
-             WHERE id = $1
-         RETURNING {USER_COLUMNS}""",
-        user_id,
-        new_hash,
-    )
+    async with pool.acquire() as connection, connection.transaction():
+        # Success ends this bucket's run of failures (never a blocked bucket: it got no slot).
+        await connection.execute(
+            "DELETE FROM password_failure_buckets WHERE user_id = $1 AND bucket = $2 "
+            "AND blocked_at IS NULL",
+            user_id,
+            bucket,
+        )
+        row = await connection.fetchrow(
+            f"""UPDATE users SET password_hash = COALESCE($2, password_hash)
+                 WHERE id = $1
+             RETURNING {USER_COLUMNS}""",
+            user_id,
+            new_hash,
+        )
     return User.from_row(row)
 
 
-async def _block(pool: asyncpg.Pool, *, user_id: uuid.UUID, failed_attempts: int) -> None:
+async def _block(
+    pool: asyncpg.Pool, *, user_id: uuid.UUID, bucket: str, failed_attempts: int
+) -> None:
+    """Five in a row: block the bucket. Unknown clients: only they are shut out (the user's own
+    browsers keep working). The user's own browser: the whole account, as the manual says."""
+    unknown_only = bucket == UNKNOWN_CLIENTS
     async with pool.acquire() as connection, connection.transaction():
         blocked = await connection.fetchval(
-            """UPDATE users SET status = 'blocked', blocked_at = now(), updated_at = now()
-                WHERE id = $1 AND status = 'active'
-            RETURNING id""",
+            """UPDATE password_failure_buckets SET blocked_at = now()
+                WHERE user_id = $1 AND bucket = $2 AND blocked_at IS NULL
+            RETURNING user_id""",
             user_id,
+            bucket,
         )
         if blocked is None:  # a parallel attempt blocked it first; one e-mail is enough
             return
+        if unknown_only:
+            ATTACKS_FLAGGED.inc()
+        else:
+            await connection.execute(
+                """UPDATE users SET status = 'blocked', blocked_at = now(), updated_at = now()
+                    WHERE id = $1 AND status = 'active'""",
+                user_id,
+            )
+            await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
         ACCOUNTS_BLOCKED.inc()
-        await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
         await emit(
             connection,
             "identity.user.locked",
             user_id=user_id,
-            message=events.UserLocked(user_id=str(user_id), failed_attempts=failed_attempts),
+            message=events.UserLocked(
+                user_id=str(user_id),
+                failed_attempts=failed_attempts,
+                unknown_clients_only=unknown_only,
+            ),
         )
 
 

@@ -28,6 +28,9 @@ from gatehouse_identity.mfa import factors as mfa_factors
 from gatehouse_identity.mfa.levels import parse_level
 from gatehouse_identity.mfa.navigation import safe_next, second_factor_url
 from gatehouse_identity.mfa.runtime import runtime_for as mfa_runtime_for
+from gatehouse_identity.throttling.middleware import client_address
+from gatehouse_identity.throttling.sign_in import set_device_cookie, sign_in_with_password
+from gatehouse_identity.throttling.sign_in_guard import CaptchaRequiredError, captcha_required
 from gatehouse_identity.web.i18n import LANGUAGE_COOKIE, Translator, page_language
 
 router = APIRouter(include_in_schema=False)
@@ -186,6 +189,13 @@ def _uuid_or_none(value: str | None) -> uuid.UUID:
     return uuid.UUID(value or "")
 
 
+def _optional_uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
+
+
 # --- Set a password from an e-mailed link ------------------------------------------------
 
 
@@ -274,7 +284,11 @@ async def login_form(
         if need.satisfied:
             return redirect(target)
         return redirect(second_factor_url(next_url=target, level=wanted, fresh=fresh == "1"))
-    return render(request, "login.html", {"next": target, "level": wanted or ""})
+    return render(
+        request,
+        "login.html",
+        {"next": target, "level": wanted or "", "captcha_id": await _login_captcha(request)},
+    )
 
 
 @router.post("/login")
@@ -288,24 +302,29 @@ async def login(request: Request) -> Response:
     target = safe_next(fields.get("next"))
     wanted = parse_level(fields.get("level"), default="") or None
     try:
-        user = await service.authenticate(
-            context.pool,
-            hasher=context.hasher,
+        user, device_cookie = await sign_in_with_password(
+            request,
+            context,
             email=email,
             password=fields.get("password", "")[:256],
-            max_failed_attempts=context.settings.max_failed_password_attempts,
+            captcha_id=_optional_uuid(fields.get("captcha_id")),
+            captcha_answer=fields.get("captcha_answer"),
         )
-    except InvalidCredentialsError:
+    except (InvalidCredentialsError, CaptchaRequiredError) as error:
+        captcha_due = isinstance(error, CaptchaRequiredError)
         return render(
             request,
             "login.html",
             {
                 "form": {"email": email},
-                "errors": {"password": t("login.failed")},
+                "errors": {"captcha_answer": t("login.captcha_required")}
+                if captcha_due
+                else {"password": t("login.failed")},
                 "next": target,
                 "level": wanted or "",
+                "captcha_id": await _login_captcha(request),
             },
-            status_code=401,
+            status_code=422 if captcha_due else 401,
         )
     new = await sessions.start_session(
         context.pool,
@@ -324,7 +343,21 @@ async def login(request: Request) -> Response:
         target if need.satisfied else second_factor_url(next_url=target, level=wanted)
     )
     set_session_cookie(response, context, new.token)
+    set_device_cookie(response, device_cookie)
     return response
+
+
+async def _login_captcha(request: Request) -> uuid.UUID | None:
+    """A captcha for the sign-in form when this address has failed too often, else None."""
+    context = _context(request)
+    settings = context.settings
+    if not settings.throttling_enabled or not await captcha_required(
+        context.pool,
+        address=client_address(request),
+        after_failures=settings.captcha_after_failed_sign_ins,
+    ):
+        return None
+    return await captcha.create_challenge(context.pool)
 
 
 @router.post("/logout")

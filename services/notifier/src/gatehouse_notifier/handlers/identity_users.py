@@ -39,7 +39,10 @@ async def user_locked(context: HandlerContext, event: ev.UserLocked) -> list[Dra
         user_id=event.user_id,
         template="account_blocked",
         link_purpose=LinkPurpose.RESET,
-        variables={"failed_attempts": event.failed_attempts or 5},
+        variables={
+            "failed_attempts": event.failed_attempts or 5,
+            "unknown_clients_only": event.unknown_clients_only,
+        },
     )
     return [draft]
 

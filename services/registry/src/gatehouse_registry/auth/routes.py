@@ -17,6 +17,12 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from gatehouse_common.web_security import (
+    CSRF_FIELD,
+    csrf_ok,
+    csrf_token_for,
+    remember_csrf_token,
+)
 from gatehouse_registry.auth import sessions
 from gatehouse_registry.auth.dependencies import CurrentUser
 from gatehouse_registry.auth.oidc_client import IdentityProviderError
@@ -50,7 +56,13 @@ def _redirect(url: str) -> RedirectResponse:
 def _page(
     request: Request, name: str, values: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"csrf_field": CSRF_FIELD, "csrf_token": csrf_token_for(request), **values},
+        status_code=status_code,
+    )
+    remember_csrf_token(request, response)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -69,7 +81,7 @@ def _pkce_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-@router.get("/auth/login", summary="Log in: redirects to identity")
+@router.get("/auth/login", summary="Log in: redirects to identity", include_in_schema=False)
 async def login(request: Request, next: str = "/") -> Response:  # noqa: A002
     runtime = auth_runtime(request)
     nonce = sessions.new_token()
@@ -111,7 +123,9 @@ async def login(request: Request, next: str = "/") -> Response:  # noqa: A002
     return response
 
 
-@router.get("/auth/callback", summary="Identity sends the browser back here")
+@router.get(
+    "/auth/callback", summary="Identity sends the browser back here", include_in_schema=False
+)
 async def callback(request: Request) -> Response:
     runtime = auth_runtime(request)
     query = request.query_params
@@ -215,22 +229,32 @@ async def _start_session(
     return response
 
 
-def _cross_site(request: Request, runtime: AuthRuntime) -> bool:
-    """A form posted from another site (CSRF): refused for log out."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
+async def _same_site_form(request: Request, runtime: AuthRuntime) -> bool:
+    """Whether a log out POST comes from the registry's own pages (not a CSRF): the form's
+    `csrf_token` (gatehouse_common.web_security), or failing that the browser's own word
+    (Sec-Fetch-Site, or an Origin naming the registry; pages send `Origin: null` under
+    Referrer-Policy no-referrer, which proves nothing)."""
+    form = await request.form(max_fields=10, max_files=0)
+    submitted = form.get(CSRF_FIELD)
+    if csrf_ok(request, submitted if isinstance(submitted, str) else None):
         return True
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin == "null"
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
     own = urlsplit(runtime.settings.public_url)
-    return origin.rstrip("/") != f"{own.scheme}://{own.netloc}"
+    return request.headers.get("origin", "").rstrip("/") == f"{own.scheme}://{own.netloc}"
 
 
-@router.post("/auth/logout", summary="Log out of the registry and of identity")
+@router.post(
+    "/auth/logout", summary="Log out of the registry and of identity", include_in_schema=False
+)
 async def logout(request: Request) -> Response:
+    """The form that logs out: `<form method="post" action="/auth/logout">` with a hidden
+    `csrf_token` field (gatehouse_common.web_security.csrf_token_for)."""
     runtime = auth_runtime(request)
-    if _cross_site(request, runtime):
-        return JSONResponse({"detail": "cross-site log out refused"}, status_code=403)
+    if not await _same_site_form(request, runtime):
+        return JSONResponse(
+            {"detail": "log out refused: not from a registry page"}, status_code=403
+        )
     cookie_name = runtime.settings.session_cookie_name
     ended = await sessions.end_session(runtime.pool, request.cookies.get(cookie_name, ""))
     response: Response = _redirect(runtime.post_logout_redirect_uri)
@@ -253,7 +277,28 @@ async def logout(request: Request) -> Response:
 @router.post(
     "/auth/backchannel-logout",
     summary="Identity ends a session (OpenID Connect Back-Channel Logout)",
-    responses={400: {"description": "Not a valid logout token"}},
+    response_class=Response,
+    responses={
+        200: {"description": "The sessions of that identity session are ended"},
+        400: {
+            "description": "Not a valid logout token",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"logout_token": {"type": "string"}},
+                        "required": ["logout_token"],
+                    }
+                }
+            },
+        }
+    },
 )
 async def backchannel_logout(request: Request) -> Response:
     runtime = auth_runtime(request)
@@ -286,7 +331,15 @@ async def backchannel_logout(request: Request) -> Response:
     return Response(status_code=200, headers=headers)
 
 
-@router.get("/auth/me", summary="The signed-in user, as the registry sees them")
+@router.get(
+    "/auth/me",
+    summary="The signed-in user, as the registry sees them",
+    responses={
+        401: {"description": "No valid session or bearer token"},
+        403: {"description": "Signed in below multi-factor"},
+        503: {"description": "identity could not check the bearer token"},
+    },
+)
 async def me(user: CurrentUser) -> dict[str, Any]:
     return {
         "user_id": str(user.user_id),

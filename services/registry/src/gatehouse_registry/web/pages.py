@@ -1,117 +1,377 @@
-"""The registry's pages for people: "Request authorisation" and the operator search.
+"""The registry's pages for people (server-rendered, Swedish and English, no JavaScript needed).
 
-Pages that change state (the application dialog, creating an operator, approvals) are still to
-come with the browser journey; everything they need is in the JSON API already.
+This module: the start page, *Request authorisation* with its four kinds of organisation, the
+*Send application for approval* dialog, *Edit your profile → Request new role* (including
+"responsible for the load" naming the responsible authorities) and reactivation. The operator
+search and creation, the authority's decisions, *Actors → Users* and the audit trail are in the
+modules included below; `router` carries them all.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import ValidationError
 
-from gatehouse_registry.dependencies import CurrentUser, Pool
-from gatehouse_registry.errors import InvalidInputError
-from gatehouse_registry.operators import search
+from gatehouse_registry.access import OrganizationKind, RoleKind
+from gatehouse_registry.auth.dependencies import OptionalUser
+from gatehouse_registry.dependencies import Pool
+from gatehouse_registry.errors import NotFoundError, RegistryError
+from gatehouse_registry.lookups import get_operator_summary
+from gatehouse_registry.operators.schemas import ApplicationIn
 from gatehouse_registry.reference_data import service as reference
+from gatehouse_registry.roles import api as roles_api
 from gatehouse_registry.users import service as users
-from gatehouse_registry.users.api import INACTIVE_MESSAGE, NO_ROLE_MESSAGE, PENDING_MESSAGE
-
-router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-ORGANISATION_KINDS = (
-    (
-        "operator",
-        "Operator",
-        "Economic operators such as companies, shops, non-profit organisations…",
-    ),
-    (
-        "organic_control_body",
-        "Organic control body",
-        "Control bodies listed in Annexes III and IV to Commission Regulation (EC) No 1235/2008",
-    ),
-    (
-        "authority",
-        "Authority",
-        "Competent authorities such as customs offices, veterinary and plant health authorities",
-    ),
-    (
-        "other_entity",
-        "Other entity",
-        "Other entities such as national administrators, translators and central customs",
-    ),
+from gatehouse_registry.web.audit_pages import router as audit_router
+from gatehouse_registry.web.forms import (
+    FieldErrors,
+    optional,
+    plain_field,
+    read_form,
+    validation_errors,
 )
+from gatehouse_registry.web.operator_pages import router as operator_router
+from gatehouse_registry.web.rendering import (
+    WEB_DIR,
+    Page,
+    PageIn,
+    PageRoute,
+    csrf_failure,
+    error_message,
+    form_field,
+    open_page,
+    parse_uuid,
+    render,
+    see_other,
+)
+from gatehouse_registry.web.user_pages import router as user_router
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+STYLESHEET = WEB_DIR / "registry.css"
 
 
-@router.get("/request-authorisation", response_class=HTMLResponse)
-async def request_authorisation(request: Request, pool: Pool, user: CurrentUser) -> HTMLResponse:
-    profile = await users.get_profile(pool, actor=user)
-    if profile.status == "inactive":
-        notice: str | None = INACTIVE_MESSAGE
-    elif profile.has_valid_role:
-        notice = None
-    elif profile.has_pending_request:
-        notice = PENDING_MESSAGE
-    else:
-        notice = NO_ROLE_MESSAGE
-    kinds = (
-        [
-            {"href": f"/request-authorisation/{code}", "label": label, "description": text}
-            for code, label, text in ORGANISATION_KINDS
-        ]
-        if profile.status == "active"
-        else []
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    slug: str
+
+    @property
+    def href(self) -> str:
+        return f"/request-authorisation/{self.slug}"
+
+
+KINDS = (
+    Kind(OrganizationKind.OPERATOR.value, "operator"),
+    Kind(OrganizationKind.ORGANIC_CONTROL_BODY.value, "organic-control-body"),
+    Kind(OrganizationKind.AUTHORITY.value, "authority"),
+    Kind(OrganizationKind.OTHER_ENTITY.value, "other-entity"),
+)
+OTHER_KINDS = {kind.slug: kind for kind in KINDS[1:]}
+
+
+@router.get("/static/registry.css")
+async def stylesheet() -> FileResponse:
+    return FileResponse(
+        STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
     )
-    return templates.TemplateResponse(
-        request,
+
+
+@router.get("/")
+async def start(request: Request, pool: Pool, user: OptionalUser) -> Response:
+    """TRACES' start page: a green "Log in" button; signed in, straight to one's work."""
+    if user is None:
+        return render(request, "start.html", viewer=None)
+    page = await open_page(request, pool, user)
+    return see_other("/profile" if page.viewer.valid_roles else "/request-authorisation")
+
+
+# --- Request authorisation ------------------------------------------------------------------
+
+
+def _notice(page: Page) -> str | None:
+    profile = page.viewer.profile
+    if not page.viewer.active:
+        return page.t("notice.inactive")
+    if profile.has_pending_request:
+        return page.t("notice.pending")
+    if not page.viewer.valid_roles:
+        return page.t("notice.no_role")
+    return None
+
+
+def _request_page(
+    page: Page, *, form: dict[str, str] | None = None, errors: FieldErrors | None = None
+) -> HTMLResponse:
+    return page.render(
         "request_authorisation.html",
-        {"user": user, "notice": notice, "kinds": kinds, "roles": profile.roles},
+        {
+            "notice": _notice(page),
+            "inactive": not page.viewer.active,
+            "kinds": KINDS if page.viewer.active else (),
+            "roles": page.viewer.profile.roles,
+            "form": form or {},
+            "errors": errors or {},
+        },
+        status_code=422 if errors else 200,
+        here="/request-authorisation",
     )
 
 
-@router.get("/request-authorisation/operator", response_class=HTMLResponse)
-async def operator_search_page(
-    request: Request,
-    pool: Pool,
-    user: CurrentUser,
+@router.get("/request-authorisation")
+async def request_authorisation(page: PageIn) -> HTMLResponse:
+    return _request_page(page)
+
+
+@router.post("/request-authorisation/reactivation")
+async def request_reactivation(request: Request, page: PageIn) -> Response:
+    form = await read_form(request)
+    if form is None:
+        return csrf_failure(request)
+    message = form.get("message")
+    if len(message) > 2000:
+        return _request_page(
+            page, form=form.values(), errors={"message": page.t("error.too_long", max=2000)}
+        )
+    await users.request_reactivation(page.pool, actor=page.user, message=optional(message))
+    return see_other("/request-authorisation", done="reactivation_requested")
+
+
+# --- Organic control bodies, authorities, other entities: choose one ---------------------------
+
+
+@router.get("/request-authorisation/organic-control-body")
+@router.get("/request-authorisation/authority")
+@router.get("/request-authorisation/other-entity")
+async def choose_organisation(
+    page: PageIn,
     *,
     country: Annotated[str, Query(max_length=2)] = "SE",
-    section: Annotated[str, Query(max_length=60)] = "",
-    activity_type: Annotated[str, Query(max_length=60)] = "",
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    choose: Annotated[str, Query(max_length=1)] = "",
 ) -> HTMLResponse:
-    results: Any = None
-    error = None
-    if q is not None:
-        try:
-            results = await search.search_operators(
-                pool,
-                actor=user,
-                country_code=country or None,
-                section_code=section or None,
-                activity_type_code=activity_type or None,
-                text=q,
-            )
-        except InvalidInputError as problem:
-            error = f"{problem.field}: {problem.message}"
-    return templates.TemplateResponse(
-        request,
-        "operator_search.html",
+    kind = OTHER_KINDS[page.request.url.path.rsplit("/", 1)[-1]]
+    countries = await reference.list_countries(page.pool)
+    known = {c.code for c in countries}
+    found = await reference.list_joinable_organizations(
+        page.pool, kind=kind.code, country_code=country if country in known else None
+    )
+    return page.render(
+        "choose_organisation.html",
         {
-            "user": user,
-            "countries": await reference.list_countries(pool),
-            "chapters": await reference.list_chapters(pool),
-            "form": {
-                "country": country,
-                "section": section,
-                "activity_type": activity_type,
-                "q": q or "",
-            },
-            "results": results,
-            "error": error,
+            "kind": kind,
+            "countries": countries,
+            "form": {"country": country},
+            "organisations": found,
+            "errors": {"organization_id": page.t("error.choose_one")} if choose else {},
         },
     )
+
+
+# --- The "Send application for approval" dialog -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The organisation an application is for, as the dialog names it."""
+
+    id: uuid.UUID
+    name: str
+    kind: Kind
+
+
+async def _organisation(page: Page, organization_id: uuid.UUID) -> Applicant:
+    try:
+        operator = await get_operator_summary(page.pool, operator_id=organization_id)
+    except NotFoundError:
+        pass
+    else:
+        return Applicant(operator.id, operator.name, KINDS[0])
+    for kind in KINDS[1:]:
+        for found in await reference.list_joinable_organizations(page.pool, kind=kind.code):
+            if found.id == organization_id:
+                return Applicant(found.id, found.name, kind)
+    raise NotFoundError(f"no organization {organization_id}")
+
+
+SEARCH_FIELDS = ("country", "section", "activity_type", "q")
+
+
+def _apply_page(
+    page: Page, applicant: Applicant, form: dict[str, str], errors: FieldErrors
+) -> HTMLResponse:
+    # *Cancel* goes back to the list the organisation was ticked in, with the same search.
+    search = {name: form[name] for name in SEARCH_FIELDS if form.get(name)}
+    cancel = applicant.kind.href + (f"?{urlencode(search)}" if search else "")
+    return page.render(
+        "apply.html",
+        {"organisation": applicant, "form": form, "errors": errors, "cancel": cancel},
+        status_code=422 if errors else 200,
+        here=f"/request-authorisation/apply?organization_id={applicant.id}",
+    )
+
+
+@router.get("/request-authorisation/apply")
+async def apply_form(
+    page: PageIn,
+    *,
+    organization_id: Annotated[str, Query(max_length=40)] = "",
+    back: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    query = page.request.query_params
+    search = {name: query[name] for name in SEARCH_FIELDS if query.get(name)}
+    chosen = parse_uuid(organization_id)
+    if chosen is None:
+        # "Request authorisation" pressed without ticking an organisation: back to the list.
+        target = back if back in {k.slug for k in KINDS} else "operator"
+        return see_other(f"/request-authorisation/{target}", **search, choose="1")
+    applicant = await _organisation(page, chosen)
+    return _apply_page(page, applicant, search, {})
+
+
+def application_errors(error: ValidationError, page: Page) -> FieldErrors:
+    return validation_errors(error, page.t, plain_field)
+
+
+@router.post("/request-authorisation/apply")
+async def apply(request: Request, page: PageIn) -> Response:
+    form = await read_form(request)
+    if form is None:
+        return csrf_failure(request)
+    chosen = parse_uuid(form.get("organization_id"))
+    if chosen is None:
+        raise NotFoundError("no organization chosen")
+    applicant = await _organisation(page, chosen)
+    errors: FieldErrors = {}
+    try:
+        application = ApplicationIn.model_validate(
+            {
+                "message": optional(form.get("message")),
+                "email": optional(form.get("email")),
+                "phone": optional(form.get("phone")),
+            }
+        )
+    except ValidationError as error:
+        return _apply_page(page, applicant, form.values(), application_errors(error, page))
+    body = roles_api.CreateRoleRequestIn(
+        organization_id=chosen,
+        message=application.message,
+        email=application.email,
+        phone=application.phone,
+    )
+    try:
+        await roles_api.create_role_request(body, page.pool, page.user)
+    except RegistryError as error:
+        if not _is_form_error(error):
+            raise
+        errors[_field_or_form(error)] = error_message(error, page.t)
+        return _apply_page(page, applicant, form.values(), errors)
+    return see_other("/request-authorisation", done="sent")
+
+
+def _is_form_error(error: RegistryError) -> bool:
+    """Errors the user can correct on the form (shown beside it); others are pages of their own
+    (not allowed, not found)."""
+    return error.http_status in {409, 422}
+
+
+def _field_or_form(error: RegistryError) -> str:
+    return form_field(error.field) if error.field else "form"
+
+
+# --- Edit your profile → Request new role ------------------------------------------------------
+
+
+@router.get("/profile")
+async def profile(page: PageIn) -> HTMLResponse:
+    return page.render("profile.html", {"roles": page.viewer.profile.roles})
+
+
+@router.get("/profile/new-role")
+async def new_role(page: PageIn) -> HTMLResponse:
+    return page.render("new_role.html", {"kinds": KINDS})
+
+
+async def _rfl_page(
+    page: Page, form: dict[str, str], errors: FieldErrors, *, chosen: list[str]
+) -> HTMLResponse:
+    countries = await reference.list_countries(page.pool)
+    country = form.get("country") or "SE"
+    if country not in {c.code for c in countries}:
+        country = "SE"
+    authorities = await reference.list_authorities(page.pool, country_code=country)
+    # Border control posts first: they are what a load is usually declared at.
+    authorities.sort(key=lambda a: (a.authority_kind != "border_control_post", a.name))
+    return page.render(
+        "responsible_for_load.html",
+        {
+            "operators": page.viewer.operators,
+            "countries": countries,
+            "authorities": authorities,
+            "country": country,
+            "chosen": chosen,
+            "form": form,
+            "errors": errors,
+        },
+        status_code=422 if errors else 200,
+        here="/profile/new-role/responsible-for-load",
+    )
+
+
+@router.get("/profile/new-role/responsible-for-load")
+async def responsible_for_load_form(
+    page: PageIn,
+    *,
+    country: Annotated[str, Query(max_length=2)] = "SE",
+    organization_id: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    return await _rfl_page(
+        page, {"country": country, "organization_id": organization_id}, {}, chosen=[]
+    )
+
+
+def _rfl_field(loc: tuple[object, ...]) -> str:
+    if loc and loc[0] == "responsible_authority_ids":
+        return "responsible_authority_ids"
+    return plain_field(loc)
+
+
+@router.post("/profile/new-role/responsible-for-load")
+async def request_responsible_for_load(request: Request, page: PageIn) -> Response:
+    form = await read_form(request)
+    if form is None:
+        return csrf_failure(request)
+    chosen = form.getlist("responsible_authority_ids")
+    try:
+        body = roles_api.CreateRoleRequestIn.model_validate(
+            {
+                "organization_id": form.get("organization_id"),
+                "kind": RoleKind.RESPONSIBLE_FOR_LOAD,
+                "message": optional(form.get("message")),
+                "email": optional(form.get("email")),
+                "phone": optional(form.get("phone")),
+                "responsible_authority_ids": chosen,
+            }
+        )
+    except ValidationError as error:
+        errors = validation_errors(error, page.t, _rfl_field)
+        return await _rfl_page(page, form.values(), errors, chosen=chosen)
+    if not chosen:
+        errors = {"responsible_authority_ids": page.t("error.responsible_authorities")}
+        return await _rfl_page(page, form.values(), errors, chosen=chosen)
+    try:
+        await roles_api.create_role_request(body, page.pool, page.user)
+    except RegistryError as error:
+        if not _is_form_error(error):
+            raise
+        field = _field_or_form(error)
+        errors = {field: error_message(error, page.t)}
+        return await _rfl_page(page, form.values(), errors, chosen=chosen)
+    return see_other("/profile", done="sent")
+
+
+for included in (operator_router, user_router, audit_router):
+    router.include_router(included)

@@ -175,17 +175,23 @@ class UserLocked(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     FAILED_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    UNKNOWN_CLIENTS_ONLY_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     failed_attempts: _builtins.int
+    unknown_clients_only: _builtins.bool
+    """True when only sign-ins from unknown browsers are blocked (someone else guessed); the
+    user's own browsers, which signed in before, still work. False: the whole account.
+    """
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
         failed_attempts: _builtins.int = ...,
+        unknown_clients_only: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed_attempts", b"failed_attempts", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed_attempts", b"failed_attempts", "unknown_clients_only", b"unknown_clients_only", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,68 @@
+"""Per-address and global limits on the endpoints attackers hammer: sign-in, sign-up, password
+reset and second factors, for the JSON API and the pages alike. Over a limit the answer is 429
+with Retry-After, before any password is checked."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse_identity.throttling.limits import Limit, hit, retry_after_s
+
+THROTTLED = Counter(
+    "gatehouse_identity_throttled_total", "Requests refused by a rate limit", ["rule"]
+)
+
+SIGN_IN = ("sign_in", (Limit("per_address", 30, 60), Limit("global", 3000, 60)))
+SIGN_UP = ("sign_up", (Limit("per_address", 20, 3600), Limit("global", 2000, 3600)))
+RESET = ("password_reset", (Limit("per_address", 10, 3600), Limit("global", 2000, 3600)))
+SECOND_FACTOR = ("second_factor", (Limit("per_address", 30, 60), Limit("global", 3000, 60)))
+
+EXACT_PATHS = {
+    "/api/v1/sessions": SIGN_IN,
+    "/login": SIGN_IN,
+    "/api/v1/accounts": SIGN_UP,
+    "/signup": SIGN_UP,
+    "/api/v1/password/forgot": RESET,
+    "/password/forgot": RESET,
+}
+SECOND_FACTOR_PREFIXES = ("/api/v1/sessions/current/second-factor", "/login/second-factor")
+
+
+def _rule_for(path: str) -> tuple[str, tuple[Limit, ...]] | None:
+    if path in EXACT_PATHS:
+        return EXACT_PATHS[path]
+    if path.startswith(SECOND_FACTOR_PREFIXES):
+        return SECOND_FACTOR
+    return None
+
+
+def client_address(request: Request) -> str:
+    # uvicorn has already replaced this with X-Forwarded-For when the peer is a trusted proxy.
+    return request.client.host if request.client else "unknown"
+
+
+async def throttling_middleware(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    context = request.app.state.context
+    rule = _rule_for(request.url.path) if request.method == "POST" else None
+    if rule is None or not context.settings.throttling_enabled:
+        return await call_next(request)
+    name, limits = rule
+    for limit in limits:
+        scope = client_address(request) if limit.name == "per_address" else "all"
+        bucket = f"{name}:{limit.name}:{scope}"
+        if await hit(context.pool, bucket=bucket, window_s=limit.window_s) > limit.limit:
+            THROTTLED.labels(f"{name}:{limit.name}").inc()
+            wait = retry_after_s(limit.window_s)
+            return JSONResponse(
+                {"detail": f"too many attempts; try again in {wait} seconds"},
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+    return await call_next(request)
