@@ -4,7 +4,8 @@ PostgreSQL and NATS: `DATABASE_URL` (a server URL; a fresh database with a rando
 on it) and `NATS_URL` point at existing servers; without them embedded ones are started
 (gatehouse_devstack). Each run uses its own stream, subject prefix and consumer name, and removes
 them afterwards. SMTP is aiosmtpd in-process (it can be stopped and started again on the same
-port); identity is a small real grpc.aio server implementing `UserService` over in-memory users.
+port); identity and the registry are a small real grpc.aio server implementing `UserService`,
+`OperatorService` and `RoleService` over in-memory data.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import os
 import secrets
 import socket
 import time
+import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -34,6 +36,10 @@ from grpc import aio
 
 from gatehouse.identity.v1 import user_service_pb2 as pb
 from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
+from gatehouse.registry.v1 import operator_service_pb2 as op_pb
+from gatehouse.registry.v1 import operator_service_pb2_grpc as op_grpc
+from gatehouse.registry.v1 import role_service_pb2 as role_pb
+from gatehouse.registry.v1 import role_service_pb2_grpc as role_grpc
 from gatehouse_common.db import create_pool
 from gatehouse_common.events import Event, event_for, nats_subject
 from gatehouse_common.migrations import apply_migrations
@@ -42,6 +48,7 @@ from gatehouse_common.service_auth import ServiceAuthServerInterceptor
 from gatehouse_notifier.__main__ import MIGRATIONS
 from gatehouse_notifier.context import NotifierContext
 from gatehouse_notifier.directory import IdentityDirectory
+from gatehouse_notifier.registry import GrpcRegistry
 from gatehouse_notifier.rendering import Renderer
 from gatehouse_notifier.settings import NotifierSettings
 
@@ -120,11 +127,13 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 class SmtpSink:
     """An SMTP server that keeps what it receives. Recipients' local parts steer it:
-    `reject…` is refused with 550 (permanent), `tempfail…` with 451 (try again later)."""
+        `reject…` is refused with 550 (permanent), `tempfail…` with 451 (try again later); a message
+    to `spam…` is refused after its text with 554, to `busy…` with 452 (the first two times)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[EmailMessage] = []
+        self.busy_refusals: Counter[str] = Counter()
         self._controller: Controller | None = None
 
     async def handle_RCPT(  # noqa: N802  (aiosmtpd hook name)
@@ -139,6 +148,12 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        local = envelope.rcpt_tos[0].split("@", maxsplit=1)[0]
+        if local.startswith("spam"):
+            return "554 5.7.1 Rejected as spam"
+        if local.startswith("busy") and self.busy_refusals[local] < 2:
+            self.busy_refusals[local] += 1
+            return "452 4.3.1 Insufficient system storage"
         parsed = email.message_from_bytes(envelope.original_content, policy=default_policy)
         self.received.append(parsed)  # type: ignore[arg-type]
         return "250 OK: queued"
@@ -209,6 +224,19 @@ class FakeIdentity(pb_grpc.UserServiceServicer):  # type: ignore[misc]
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {request.user_id!r}")
         return pb.GetUserResponse(user=user)
 
+    async def BatchGetUsers(  # noqa: N802
+        self, request: pb.BatchGetUsersRequest, context: aio.ServicerContext
+    ) -> pb.BatchGetUsersResponse:
+        for user_id in request.user_ids:
+            self.get_calls[user_id] += 1
+        if any(self.unavailable[user_id] > 0 for user_id in request.user_ids):
+            for user_id in request.user_ids:
+                self.unavailable[user_id] = max(0, self.unavailable[user_id] - 1)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "identity is restarting")
+        found = [self.users[u] for u in request.user_ids if u in self.users]
+        missing = [u for u in request.user_ids if u not in self.users]
+        return pb.BatchGetUsersResponse(users=found, missing_user_ids=missing)
+
     async def CreatePasswordLink(  # noqa: N802
         self, request: pb.CreatePasswordLinkRequest, context: aio.ServicerContext
     ) -> pb.CreatePasswordLinkResponse:
@@ -223,14 +251,97 @@ class FakeIdentity(pb_grpc.UserServiceServicer):  # type: ignore[misc]
         return response
 
 
+# ----------------------------------------------------------------------------- registry
+
+
+@dataclass
+class FakeRegistry(op_grpc.OperatorServiceServicer, role_grpc.RoleServiceServicer):  # type: ignore[misc]
+    """The registry's OperatorService and RoleService over in-memory data."""
+
+    roles: dict[str, role_pb.RoleRequest] = field(default_factory=dict)
+    deciders: dict[str, list[str]] = field(default_factory=dict)
+    operators: dict[str, op_pb.Operator] = field(default_factory=dict)
+    administrators: dict[str, list[str]] = field(default_factory=dict)
+    validators: dict[str, list[str]] = field(default_factory=dict)
+    reactivation: dict[str, list[str]] = field(default_factory=dict)
+
+    def add_operator(
+        self, name: str, *, administrators: Sequence[str] = (), validators: Sequence[str] = ()
+    ) -> str:
+        operator_id = str(uuid.uuid4())
+        self.operators[operator_id] = op_pb.Operator(
+            operator_id=operator_id,
+            name=name,
+            country_code="SE",
+            status=op_pb.OPERATOR_STATUS_VALID,
+            competent_authority_id="auth-1",
+            competent_authority_name="Jordbruksverket",
+        )
+        self.administrators[operator_id] = list(administrators)
+        self.validators[operator_id] = list(validators)
+        return operator_id
+
+    def add_role_request(
+        self, *, user_id: str, operator_id: str, deciders: list[str], status: int = 1
+    ) -> str:
+        role_id = str(uuid.uuid4())
+        self.roles[role_id] = role_pb.RoleRequest(
+            role_request_id=role_id,
+            user_id=user_id,
+            organization_id=operator_id,
+            organization_name=self.operators[operator_id].name,
+            organization_kind=role_pb.ORGANIZATION_KIND_OPERATOR,
+            kind=role_pb.ROLE_KIND_MEMBER,
+            status=status,
+        )
+        self.deciders[role_id] = list(deciders)
+        return role_id
+
+    async def GetRoleRequest(self, request, context):  # noqa: N802
+        if request.role_request_id not in self.roles:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such role request")
+        return role_pb.GetRoleRequestResponse(role_request=self.roles[request.role_request_id])
+
+    async def ListRoleRequestDeciders(self, request, context):  # noqa: N802
+        if request.role_request_id not in self.roles:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such role request")
+        users = self.deciders.get(request.role_request_id, [])
+        return role_pb.ListRoleRequestDecidersResponse(user_ids=users)
+
+    async def ListReactivationDeciders(self, request, _context):  # noqa: N802
+        users = self.reactivation.get(request.user_id, [])
+        return role_pb.ListReactivationDecidersResponse(user_ids=users)
+
+    async def GetOperator(self, request, context):  # noqa: N802
+        if request.operator_id not in self.operators:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such operator")
+        return op_pb.GetOperatorResponse(operator=self.operators[request.operator_id])
+
+    async def ListOperatorAdministrators(self, request, context):  # noqa: N802
+        if request.operator_id not in self.operators:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such operator")
+        users = self.administrators.get(request.operator_id, [])
+        return op_pb.ListOperatorAdministratorsResponse(user_ids=users)
+
+    async def ListOperatorValidators(self, request, context):  # noqa: N802
+        if request.operator_id not in self.operators:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such operator")
+        users = self.validators.get(request.operator_id, [])
+        return op_pb.ListOperatorValidatorsResponse(user_ids=users)
+
+
 @pytest.fixture(scope="session")
-async def identity() -> AsyncIterator[tuple[FakeIdentity, str]]:
-    servicer = FakeIdentity()
+async def services() -> AsyncIterator[tuple[FakeIdentity, FakeRegistry, str]]:
+    """identity's UserService and the registry's lookups on one gRPC server."""
+    identity_servicer = FakeIdentity()
+    registry_servicer = FakeRegistry()
     server = aio.server(interceptors=[ServiceAuthServerInterceptor(SECRET.encode())])
-    pb_grpc.add_UserServiceServicer_to_server(servicer, server)
+    pb_grpc.add_UserServiceServicer_to_server(identity_servicer, server)
+    op_grpc.add_OperatorServiceServicer_to_server(registry_servicer, server)
+    role_grpc.add_RoleServiceServicer_to_server(registry_servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    yield servicer, f"127.0.0.1:{port}"
+    yield identity_servicer, registry_servicer, f"127.0.0.1:{port}"
     await server.stop(0)
 
 
@@ -244,6 +355,7 @@ class Harness:
     settings: NotifierSettings
     context: NotifierContext
     identity: FakeIdentity
+    registry: FakeRegistry
     sink: SmtpSink
     nc: nats.NATS
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -269,8 +381,13 @@ class Harness:
         )
         return event
 
-    async def emit(self, event_type: str, message: Message) -> Event:
-        event = event_for(event_type=event_type, source="identity", subject="user", message=message)
+    async def emit(
+        self, event_type: str, message: Message, *, time: datetime | None = None
+    ) -> Event:
+        source = event_type.split(".", maxsplit=1)[0]
+        event = event_for(event_type=event_type, source=source, subject="s", message=message)
+        if time is not None:
+            event = replace(event, time=time)
         return await self.publish(event)
 
     async def publish_raw(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
@@ -308,7 +425,7 @@ class Harness:
     def start_replica(self) -> None:
         """Another consumer and courier on the same durable consumer and table, as a replica."""
         self.tasks.append(asyncio.create_task(self.context.consumer().run()))
-        self.tasks.append(asyncio.create_task(self.context.courier().run()))
+        self.tasks.append(asyncio.create_task(self.context.couriers()))
 
 
 def notifier_settings(
@@ -329,6 +446,7 @@ def notifier_settings(
         smtp_password=None,
         smtp_timeout_s=2.0,
         identity_grpc_target=identity_target,
+        registry_grpc_target=identity_target,
         identity_public_url=IDENTITY_URL,
         registry_public_url=REGISTRY_URL,
         service_auth_secret=SECRET,
@@ -346,9 +464,9 @@ async def notifier(
     database_url: str,
     nats_url: str,
     smtp_sink: SmtpSink,
-    identity: tuple[FakeIdentity, str],
+    services: tuple[FakeIdentity, FakeRegistry, str],
 ) -> AsyncIterator[Harness]:
-    servicer, target = identity
+    servicer, registry, target = services
     settings = notifier_settings(
         database_url=database_url,
         nats_url=nats_url,
@@ -367,10 +485,18 @@ async def notifier(
         pool=pool,
         bus=bus,
         directory=IdentityDirectory(target=target, secret=settings.service_auth_key),
+        registry=GrpcRegistry(target=target, secret=settings.service_auth_key),
         renderer=Renderer(timezone=settings.mail_timezone),
     )
     nc = await nats.connect(nats_url)
-    harness = Harness(settings=settings, context=context, identity=servicer, sink=smtp_sink, nc=nc)
+    harness = Harness(
+        settings=settings,
+        context=context,
+        identity=servicer,
+        registry=registry,
+        sink=smtp_sink,
+        nc=nc,
+    )
     harness.tasks.append(asyncio.create_task(bus.connect_forever()))
     await asyncio.wait_for(bus.jetstream(), timeout=15)
     harness.start_replica()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
 import pytest
 from nats.js.api import AckPolicy
 from prometheus_client import REGISTRY
@@ -142,8 +143,7 @@ async def test_each_foundation_event_mails_the_user_in_their_language(
         assert SIGN_IN in text
         assert SIGN_IN in html
 
-    [row] = await notifier.rows(event.id)
-    assert row["status"] == "sent"
+    row = await notifier.row_with_status(event.id, "sent")
     assert row["attempts"] == 1
     assert row["language"] == language
 
@@ -222,9 +222,10 @@ async def test_poison_is_parked_with_a_reason_and_the_rest_flows_on(notifier) ->
 
     await notifier.mail_to(user.email)  # later events are not held up by the poison
     messages = await _parked(parked, lambda m: m.headers.get("x-test-marker") == marker, 2)
-    assert [m.headers[REASON_HEADER] for m in messages] == ["malformed", "malformed"]
+    assert [m.headers[REASON_HEADER] for m in messages] == ["malformed", "unknown_type"]
     assert messages[0].data == b"\x00garbage"
     assert "missing headers" in messages[0].headers["gatehouse-deadletter-detail"]
+    assert "not in the event catalog" in messages[1].headers["gatehouse-deadletter-detail"]
     assert messages[1].headers["gatehouse-deadletter-subject"].endswith("identity.user.exploded")
     await parked.unsubscribe()
 
@@ -343,14 +344,45 @@ async def test_identity_unavailable_is_waited_for(notifier) -> None:
     assert len(await notifier.rows(event.id)) == 1
 
 
-async def test_a_crashed_send_is_taken_over_when_its_lease_ends(notifier) -> None:
+async def test_a_row_held_by_a_sender_is_left_alone_and_taken_over_when_it_dies(
+    notifier,
+) -> None:
     user = notifier.identity.add_user(language="en")
-    notifier.sink.stop()  # hold the message back while we fake the crash
+    notifier.sink.stop()  # hold the message back while another "replica" takes it
     try:
         event = await notifier.emit(
             "identity.user.password_changed", ev.UserPasswordChanged(user_id=user.user_id)
         )
-        # As if a replica claimed it and died: 'sending', lease far in the future…
+        await notifier.row_with_status(event.id, "failed")
+        holder = await asyncpg.connect(notifier.settings.database_url)
+        holding = holder.transaction()
+        await holding.start()
+        # As a replica in the middle of sending it: the row is locked by its transaction.
+        await holder.execute(
+            "SELECT 1 FROM messages WHERE event_id = $1 FOR UPDATE", uuid.UUID(event.id)
+        )
+    finally:
+        notifier.sink.start()
+    try:
+        await holder.execute(
+            "UPDATE messages SET next_attempt_at = now() WHERE event_id = $1", uuid.UUID(event.id)
+        )
+        await asyncio.sleep(0.5)
+        assert notifier.sink.to(user.email) == []  # nobody touches a row another one holds
+    finally:
+        await holding.rollback()  # the holder "dies": its transaction ends, the row is free
+        await holder.close()
+    await notifier.mail_to(user.email)
+    await notifier.row_with_status(event.id, "sent")
+
+
+async def test_a_row_leased_by_an_earlier_version_waits_for_its_lease(notifier) -> None:
+    user = notifier.identity.add_user(language="en")
+    notifier.sink.stop()
+    try:
+        event = await notifier.emit(
+            "identity.user.password_changed", ev.UserPasswordChanged(user_id=user.user_id)
+        )
         await _update_while_failed(
             notifier,
             event.id,
@@ -359,12 +391,40 @@ async def test_a_crashed_send_is_taken_over_when_its_lease_ends(notifier) -> Non
     finally:
         notifier.sink.start()
     await asyncio.sleep(0.3)
-    assert notifier.sink.to(user.email) == []  # nobody touches a row under a live lease
-    await notifier.pool.execute(  # …until the lease ends
+    assert notifier.sink.to(user.email) == []
+    await notifier.pool.execute(
         "UPDATE messages SET next_attempt_at = now() WHERE event_id = $1", event.id
     )
     await notifier.mail_to(user.email)
     await notifier.row_with_status(event.id, "sent")
+
+
+async def test_a_message_refused_after_its_text_is_not_counted_as_sent(notifier) -> None:
+    user = notifier.identity.add_user(
+        language="en", email=f"spam-{uuid.uuid4().hex[:8]}@example.test"
+    )
+    event = await notifier.emit(
+        "identity.user.password_changed", ev.UserPasswordChanged(user_id=user.user_id)
+    )
+    row = await notifier.row_with_status(event.id, "abandoned")
+    assert "554" in row["last_error"]
+    assert row["sent_at"] is None
+    assert row["attempts"] == 1
+
+
+async def test_a_temporary_refusal_after_the_text_is_retried(notifier) -> None:
+    user = notifier.identity.add_user(
+        language="sv", email=f"busy-{uuid.uuid4().hex[:8]}@example.test"
+    )
+    event = await notifier.emit(
+        "identity.user.password_changed", ev.UserPasswordChanged(user_id=user.user_id)
+    )
+    [mail] = await notifier.mail_to(user.email)
+    row = await notifier.row_with_status(event.id, "sent")
+    assert row["attempts"] == 3
+    assert mail["Subject"] == "Ditt lösenord har ändrats"
+    await asyncio.sleep(0.3)
+    assert len(notifier.sink.to(user.email)) == 1
 
 
 async def test_replicas_share_the_work_and_send_each_message_once(notifier) -> None:

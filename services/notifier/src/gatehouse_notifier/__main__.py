@@ -28,7 +28,8 @@ async def _serve(settings: NotifierSettings) -> None:
             background=[
                 context.bus.connect_forever,
                 context.consumer().run,
-                context.courier().run,
+                context.couriers,
+                context.reminders().run,
                 context.housekeeping().run,
             ],
         )

@@ -5,9 +5,10 @@ each event, one database transaction records its id in `handled_events`, asks id
 recipients, renders and queues the messages; the event is acked only after the commit. A
 redelivered event finds its id already there and is acked without a second message.
 
-- transient failure (identity or database away): nak with a backoff delay; tried again later.
-- poison (unreadable, no handler, a handler that keeps raising): published to
-  `<prefix>.deadletter.notifier` with the reason in a header, and terminated.
+- transient failure (identity, the registry or the database away): nak with a backoff delay.
+- poison (a type not in the catalog, unreadable, no handler, a handler that keeps raising):
+  published to `<prefix>.deadletter.notifier` with the reason in a header, and terminated.
+  Events that deliberately send nothing have a (silent) handler and are simply handled.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 import asyncpg
 import nats.errors
@@ -36,18 +36,12 @@ from gatehouse_notifier import store
 from gatehouse_notifier.backoff import backoff_delay
 from gatehouse_notifier.directory import Directory
 from gatehouse_notifier.errors import TransientError
-from gatehouse_notifier.handlers import HANDLERS, Draft, Handler, HandlerContext, PublicUrls
-from gatehouse_notifier.mail import message_id_header
-from gatehouse_notifier.metrics import (
-    CONSUMER_PENDING,
-    DEAD_LETTERS,
-    EVENTS_CONSUMED,
-    MESSAGES,
-    Outcome,
-)
-from gatehouse_notifier.rendering import Renderer
+from gatehouse_notifier.handlers import HANDLERS, Handler, HandlerContext, PublicUrls
+from gatehouse_notifier.memory import DatabaseMemory
+from gatehouse_notifier.metrics import CONSUMER_PENDING, DEAD_LETTERS, EVENTS_CONSUMED, Outcome
+from gatehouse_notifier.registry import Registry
 from gatehouse_notifier.settings import NotifierSettings
-from gatehouse_notifier.store import NewMessage, Status
+from gatehouse_notifier.writer import MessageWriter
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +65,15 @@ NATS_ERRORS = (nats.errors.Error, OSError, TimeoutError)
 
 class DeadLetterReason:
     MALFORMED = "malformed"
+    # Not in gatehouse_common.event_catalog (a publisher newer than this notifier, or a typo).
+    UNKNOWN_TYPE = "unknown_type"
+    # In the catalog, but this notifier has no handler for it yet: replay it after upgrading.
     NO_HANDLER = "no_handler"
     HANDLER_ERROR = "handler_error"
+
+
+def public_urls(settings: NotifierSettings) -> PublicUrls:
+    return PublicUrls(identity=settings.identity_public_url, registry=settings.registry_public_url)
 
 
 def filter_subjects(prefix: str) -> list[str]:
@@ -90,20 +91,19 @@ class Consumer:
         pool: asyncpg.Pool,
         bus: EventBus,
         directory: Directory,
-        renderer: Renderer,
+        registry: Registry,
+        writer: MessageWriter,
         settings: NotifierSettings,
         on_queued: Callable[[], None],
     ) -> None:
         self._pool = pool
         self._bus = bus
         self._directory = directory
-        self._renderer = renderer
+        self._registry = registry
+        self._writer = writer
         self._settings = settings
         self._on_queued = on_queued
-        self._urls = PublicUrls(
-            identity=settings.identity_public_url, registry=settings.registry_public_url
-        )
-        self._domain = settings.mail_from_address.rpartition("@")[2]
+        self._urls = public_urls(settings)
         self._sources = tuple(f"{bus.subject_prefix}.{source}." for source in SOURCES)
 
     async def run(self) -> None:
@@ -160,7 +160,7 @@ class Consumer:
         while True:
             batch = await self._next_batch(subscription)
             if batch:
-                await asyncio.gather(*(self.process(msg) for msg in batch))
+                await asyncio.gather(*(self._in_order(group) for group in by_subject(batch)))
             if time.monotonic() - refreshed >= self._settings.consumer_pending_refresh_s:
                 info = await subscription.consumer_info()
                 CONSUMER_PENDING.set(info.num_pending or 0)
@@ -183,6 +183,10 @@ class Consumer:
                 )
         return batch
 
+    async def _in_order(self, messages: list[Msg]) -> None:
+        for msg in messages:
+            await self.process(msg)
+
     async def process(self, msg: Msg) -> str:
         """Handle one message and settle it with JetStream; returns the outcome."""
         label = _event_type_label(msg.headers)
@@ -202,14 +206,9 @@ class Consumer:
             await msg.term()
             return Outcome.IGNORED
         try:
-            event = event_from_nats(msg.headers, msg.data)
-            payload = event.message()
-        except MalformedEventError as error:
-            return await self._dead_letter(msg, DeadLetterReason.MALFORMED, str(error))
-        handler = HANDLERS.get(event.type)
-        if handler is None:
-            detail = f"the notifier has no handler for {event.type}"
-            return await self._dead_letter(msg, DeadLetterReason.NO_HANDLER, detail)
+            event, payload, handler = _decode(msg)
+        except _PoisonError as poison:
+            return await self._dead_letter(msg, poison.reason, poison.detail)
         try:
             queued = await self._handle(event, payload, handler)
         except TRANSIENT_ERRORS as error:
@@ -234,57 +233,17 @@ class Consumer:
                 connection, event_id=event.id, event_type=event.type
             ):
                 return None
-            drafts = await handler(HandlerContext(event, self._directory, self._urls), payload)
-            messages = [self._message(event, draft) for draft in drafts]
-            await store.insert_messages(connection, messages)
-            queued = sum(1 for m in messages if m.status is Status.QUEUED)
-            if queued:
-                await store.notify_couriers(connection)
-        for message in messages:
-            if message.status is Status.ABANDONED:
-                MESSAGES.labels(message.template, Status.ABANDONED).inc()
-                logger.warning(
-                    "message abandoned before sending",
-                    extra={
-                        **_log(event),
-                        "template": message.template,
-                        "error": message.last_error,
-                    },
-                )
-        logger.info("event handled", extra={**_log(event), "messages": len(messages)})
+            context = HandlerContext(
+                event=event,
+                directory=self._directory,
+                registry=self._registry,
+                memory=DatabaseMemory(connection),
+                urls=self._urls,
+            )
+            drafts = await handler(context, payload)
+            queued = await self._writer.queue(connection, event, drafts)
+        logger.info("event handled", extra={**_log(event), "messages": len(drafts)})
         return queued
-
-    def _message(self, event: Event, draft: Draft) -> NewMessage:
-        abandoned = NewMessage(
-            event_id=event.id,
-            event_type=event.type,
-            event_time=event.time,
-            template=draft.template,
-            recipient_user_id=draft.user_id,
-            message_id_header=message_id_header(
-                event_id=event.id,
-                user_id=draft.user_id,
-                template=draft.template,
-                domain=self._domain,
-            ),
-            status=Status.ABANDONED,
-            last_error=draft.abandon_reason,
-        )
-        if draft.recipient is None:
-            return abandoned
-        rendered = self._renderer.render(draft.template, draft.recipient.language, draft.variables)
-        return replace(
-            abandoned,
-            status=Status.QUEUED,
-            last_error=None,
-            language=rendered.language,
-            sender_name=rendered.sender_name,
-            recipient_email=draft.recipient.email,
-            recipient_name=draft.recipient.full_name,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-        )
 
     async def _retry(self, msg: Msg, event: Event, error: str) -> str:
         delay = backoff_delay(
@@ -334,6 +293,42 @@ class Consumer:
             extra={"reason": reason, "detail": headers[DETAIL_HEADER], "subject": msg.subject},
         )
         return Outcome.DEAD_LETTERED
+
+
+def by_subject(batch: list[Msg]) -> list[list[Msg]]:
+    """The batch in groups that may run side by side: events about the same thing (CloudEvents
+    subject: a user, an operator, a role request) stay together and in stream order, so that
+    e.g. an operator's creation is handled before its validation."""
+    groups: dict[str, list[Msg]] = {}
+    for index, msg in enumerate(batch):
+        subject = (msg.headers or {}).get("ce-subject") or f"#{index}"
+        groups.setdefault(subject, []).append(msg)
+    return list(groups.values())
+
+
+class _PoisonError(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _decode(msg: Msg) -> tuple[Event, Message, Handler]:
+    """The event, its payload and its handler; _PoisonError if any of them is missing."""
+    event_type = (msg.headers or {}).get("ce-type", "")
+    if event_type and event_type not in EVENT_MESSAGES:
+        detail = f"{event_type!r} is not in the event catalog"
+        raise _PoisonError(DeadLetterReason.UNKNOWN_TYPE, detail)
+    try:
+        event = event_from_nats(msg.headers, msg.data)
+        payload = event.message()
+    except MalformedEventError as error:
+        raise _PoisonError(DeadLetterReason.MALFORMED, str(error)) from error
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        detail = f"the notifier has no handler for {event.type}"
+        raise _PoisonError(DeadLetterReason.NO_HANDLER, detail)
+    return event, payload, handler
 
 
 def _event_type_label(headers: Mapping[str, str] | None) -> str:

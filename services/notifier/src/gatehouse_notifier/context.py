@@ -1,4 +1,4 @@
-"""What the notifier process holds for its lifetime: settings, pool, bus, identity, workers."""
+"""What the notifier process holds for its lifetime: settings, pool, bus, lookups, workers."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import asyncpg
 from gatehouse_common.db import create_pool, is_reachable
 from gatehouse_common.health import ReadinessCheck
 from gatehouse_common.nats_bus import EventBus
-from gatehouse_notifier.consumer import Consumer
-from gatehouse_notifier.courier import Courier
+from gatehouse_notifier.consumer import Consumer, public_urls
+from gatehouse_notifier.courier import Courier, run_couriers
 from gatehouse_notifier.directory import IdentityDirectory
 from gatehouse_notifier.housekeeping import Housekeeping
+from gatehouse_notifier.registry import GrpcRegistry
+from gatehouse_notifier.reminders import RoleRequestReminders, TrackedPendingRoleRequests
 from gatehouse_notifier.rendering import Renderer
 from gatehouse_notifier.settings import NotifierSettings
+from gatehouse_notifier.writer import MessageWriter
 
 
 @dataclass
@@ -24,6 +27,7 @@ class NotifierContext:
     pool: asyncpg.Pool
     bus: EventBus
     directory: IdentityDirectory
+    registry: GrpcRegistry
     renderer: Renderer
     # Set by the consumer after it queues messages: this replica's courier starts at once.
     courier_wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -41,24 +45,53 @@ class NotifierContext:
             subject_prefix=settings.events_subject_prefix,
             name="notifier",
         )
-        directory = IdentityDirectory(
-            target=settings.identity_grpc_target, secret=settings.service_auth_key
+        return cls(
+            settings=settings,
+            pool=pool,
+            bus=bus,
+            directory=IdentityDirectory(
+                target=settings.identity_grpc_target, secret=settings.service_auth_key
+            ),
+            registry=GrpcRegistry(
+                target=settings.registry_grpc_target, secret=settings.service_auth_key
+            ),
+            renderer=Renderer(timezone=settings.mail_timezone),
         )
-        renderer = Renderer(timezone=settings.mail_timezone)
-        return cls(settings=settings, pool=pool, bus=bus, directory=directory, renderer=renderer)
+
+    @property
+    def writer(self) -> MessageWriter:
+        domain = self.settings.mail_from_address.rpartition("@")[2]
+        return MessageWriter(renderer=self.renderer, domain=domain)
 
     def consumer(self) -> Consumer:
         return Consumer(
             pool=self.pool,
             bus=self.bus,
             directory=self.directory,
-            renderer=self.renderer,
+            registry=self.registry,
+            writer=self.writer,
             settings=self.settings,
             on_queued=self.courier_wake.set,
         )
 
     def courier(self) -> Courier:
+        """One courier (tests); `couriers` runs as many as COURIER_CONCURRENCY."""
         return Courier(pool=self.pool, settings=self.settings, wake=self.courier_wake)
+
+    async def couriers(self) -> None:
+        await run_couriers(pool=self.pool, settings=self.settings, wake=self.courier_wake)
+
+    def reminders(self) -> RoleRequestReminders:
+        return RoleRequestReminders(
+            pool=self.pool,
+            source=TrackedPendingRoleRequests(self.pool),
+            directory=self.directory,
+            registry=self.registry,
+            writer=self.writer,
+            settings=self.settings,
+            urls=public_urls(self.settings),
+            on_queued=self.courier_wake.set,
+        )
 
     def housekeeping(self) -> Housekeeping:
         return Housekeeping(pool=self.pool, settings=self.settings)
@@ -74,5 +107,6 @@ class NotifierContext:
 
     async def close(self) -> None:
         await self.directory.close()
+        await self.registry.close()
         await self.bus.close()
         await self.pool.close()

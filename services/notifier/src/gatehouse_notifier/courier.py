@@ -1,8 +1,22 @@
 """The courier: sends the queued e-mails over SMTP, retrying with backoff, on every replica.
 
-Rows are claimed with `FOR UPDATE SKIP LOCKED`, so replicas share the work without sending a
-row twice. A claim is a lease: if a replica dies mid-send, the row becomes due again when the
-lease ends and another replica sends it (same Message-ID, so a duplicate is recognisable).
+Each message is sent inside its own database transaction that holds the row locked (`FOR UPDATE
+SKIP LOCKED`): replicas never take the same row, and if a replica dies the database rolls its
+transaction back and the row is due again at once, with nothing to wait for.
+
+Exactly once, as far as SMTP allows: the server accepts a message when it reads the final "."
+of DATA. The courier sends everything before that ".", records "sent" (uncommitted), then writes
+the "." and the COMMIT back to back without yielding in between, and only then reads the reply.
+
+- killed before the ".": the server drops the half-received message (connection closed) and
+  the database rolls back: sent again later, received once;
+- killed after both: received once, recorded as sent;
+- the reply is a refusal: the optimistic "sent" is corrected to failed/abandoned;
+- the reply never comes (connection lost after the "."): RFC 5321 says assume not delivered, so
+  it is sent again; the same Message-ID lets the receiving side recognise the copy.
+
+What remains is the instant between the two writes (microseconds, no I/O wait), and a database
+that fails the COMMIT just then.
 """
 
 from __future__ import annotations
@@ -10,19 +24,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosmtplib
 import asyncpg
 
+from gatehouse_common.db import Connection
 from gatehouse_notifier import store
 from gatehouse_notifier.backoff import backoff_delay
 from gatehouse_notifier.mail import (
+    COMPLETED,
     CONNECTION_ERRORS,
     SendFailure,
+    await_reply,
     build_email,
     classify,
+    reset_quietly,
+    send_all_but_end_of_data,
+    send_end_of_data,
     smtp_client,
 )
 from gatehouse_notifier.metrics import DELIVERY_SECONDS, MESSAGES
@@ -32,6 +52,9 @@ from gatehouse_notifier.store import ClaimedMessage, Status
 logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+SMTP_ERRORS = (*CONNECTION_ERRORS, aiosmtplib.SMTPException)
+# SMTP round trips in one message's transaction: connect+EHLO (+STARTTLS, AUTH), MAIL, RCPT, DATA.
+SMTP_STEPS_PER_MESSAGE = 6
 
 
 class Courier:
@@ -41,134 +64,285 @@ class Courier:
         self._pool = pool
         self._settings = settings
         self._wake = wake
+        self._smtp: aiosmtplib.SMTP | None = None
+        # Consecutive failures to reach the SMTP server: the courier itself backs off, so an
+        # outage costs one attempt per pause, not one per queued message.
+        self._unreachable = 0
+        self._idle_timeout_s = settings.smtp_timeout_s * SMTP_STEPS_PER_MESSAGE + 30
 
     async def run(self) -> None:
         """Send until cancelled: whatever is due, then wait for a wake-up or the next poll."""
-        listener = await self._listen()
         try:
             while True:
                 self._wake.clear()
                 try:
-                    while await self.deliver_due() == self._settings.courier_batch_size:
+                    while (taken := await self.deliver_due()) == self._settings.courier_batch_size:
                         pass
+                    if taken == 0:
+                        self._unreachable = 0  # nothing was due: the next message tries at once
                 except DATABASE_ERRORS as error:
                     logger.warning("courier cannot reach the database", extra={"error": str(error)})
+                await self._close_smtp()
+                if self._unreachable:
+                    # Wake-ups do not shorten this pause: the server is down for everyone.
+                    await asyncio.sleep(self._pause())
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._settings.courier_poll_s)
         finally:
-            if listener is not None:
-                await listener.close()
+            await self._close_smtp()
 
     async def deliver_due(self) -> int:
-        """Claim and send one batch of due messages; returns how many were claimed."""
-        claimed = await store.claim_due(
-            self._pool,
-            limit=self._settings.courier_batch_size,
-            lease_s=self._settings.courier_lease_s,
-        )
-        if claimed:
-            await self._deliver(claimed)
-        return len(claimed)
+        """Send up to one batch of due messages, one transaction each; how many were taken.
 
-    async def _deliver(self, batch: Sequence[ClaimedMessage]) -> None:
-        smtp: aiosmtplib.SMTP | None = None
-        try:
-            for index, message in enumerate(batch):
-                if message.attempts > self._settings.delivery_max_attempts:
-                    # Reclaimed after a crash on its last allowed attempt.
-                    await self._abandon(message, "gave up: no attempts left after an interruption")
-                    continue
-                if smtp is None:
+        Stops early when the SMTP server cannot be reached (the rest stay due).
+        """
+        taken = 0
+        while taken < self._settings.courier_batch_size:
+            async with self._pool.acquire() as connection:
+                claim = _Claim(connection)
+                await claim.begin()
+                try:
+                    message = await store.claim_next(
+                        connection, idle_timeout_s=self._idle_timeout_s
+                    )
+                    if message is None:
+                        return taken
+                    taken += 1
                     try:
-                        smtp = await self._connect()
-                    except (*CONNECTION_ERRORS, aiosmtplib.SMTPException) as error:
-                        unreachable = classify(error)
-                        for waiting in batch[index:]:
-                            await self._failed(waiting, unreachable)
-                        return
-                failure = await self._send(smtp, message)
-                if failure is not None and failure.connection_lost:
-                    await _close_quietly(smtp)
-                    smtp = None
-        finally:
-            if smtp is not None:
-                await _close_quietly(smtp)
+                        reached = await self._deliver(claim, message)
+                    except BaseException:
+                        # Shutdown or a lost database in mid-send: drop the SMTP connection
+                        # without QUIT, so the server discards a message it has not finished.
+                        self._abort_smtp()
+                        raise
+                finally:
+                    await claim.rollback_unless_committed()
+            if not reached:
+                return taken
+        return taken
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        smtp = smtp_client(self._settings)
-        await smtp.connect()
-        return smtp
-
-    async def _send(self, smtp: aiosmtplib.SMTP, message: ClaimedMessage) -> SendFailure | None:
-        email = build_email(message, settings=self._settings)
+    async def _deliver(self, claim: _Claim, message: ClaimedMessage) -> bool:
+        """Send one claimed message and settle its row; False if the server was unreachable."""
+        attempt = message.attempts + 1
+        if attempt > self._settings.delivery_max_attempts:
+            reason = "gave up: no attempts left"
+            await self._abandon(claim.connection, message, attempt - 1, reason)
+            await claim.commit()
+            return True
         try:
-            await smtp.send_message(email, sender=self._settings.mail_from_address)
-        except (*CONNECTION_ERRORS, aiosmtplib.SMTPException) as error:
-            failure = classify(error)
-            await self._failed(message, failure)
-            return failure
-        await self._sent(message)
-        return None
+            smtp = await self._connection()
+        except SMTP_ERRORS as error:
+            self._unreachable += 1
+            await self._failed(claim.connection, message, attempt, classify(error))
+            await claim.commit()
+            return False
+        self._unreachable = 0
+        if await self._send_all_but_end(claim, smtp, message, attempt):
+            await self._end_and_commit(claim, smtp, message, attempt)
+        return True
 
-    async def _sent(self, message: ClaimedMessage) -> None:
-        sent_at = await store.mark_sent(self._pool, message)
-        if sent_at is None:
-            logger.warning("sent a message whose lease had passed", extra=_log(message))
+    async def _send_all_but_end(
+        self, claim: _Claim, smtp: aiosmtplib.SMTP, message: ClaimedMessage, attempt: int
+    ) -> bool:
+        """Envelope and text; False (the failure recorded and committed) if refused or cut."""
+        try:
+            await send_all_but_end_of_data(
+                smtp,
+                build_email(message, settings=self._settings),
+                sender=self._settings.mail_from_address,
+                recipient=message.recipient_email,
+            )
+        except SMTP_ERRORS as error:
+            failure = classify(error)
+            if failure.connection_lost:
+                await self._close_smtp()
+            else:
+                await reset_quietly(smtp)
+            await self._failed(claim.connection, message, attempt, failure)
+            await claim.commit()
+            return False
+        return True
+
+    async def _end_and_commit(
+        self, claim: _Claim, smtp: aiosmtplib.SMTP, message: ClaimedMessage, attempt: int
+    ) -> None:
+        connection = claim.connection
+        await store.record_sent(connection, message.id, attempts=attempt)
+        reply = await await_reply(smtp)
+        try:
+            # No await between the "." and the COMMIT: see the module docstring.
+            send_end_of_data(smtp)
+        except SMTP_ERRORS as error:
+            # The connection closed before the ".": the server cannot have taken it.
+            _discard(reply)
+            await self._close_smtp()
+            await self._failed(connection, message, attempt, classify(error))
+            await claim.commit()
+            return
+        try:
+            await claim.commit()
+        except BaseException:
+            _discard(reply)
+            raise
+        try:
+            response = await reply
+        except SMTP_ERRORS as error:
+            await self._close_smtp()
+            await self._failed(connection, message, attempt, classify(error), only_if_sent=True)
+            return
+        if response.code != COMPLETED:
+            failure = classify(aiosmtplib.SMTPDataError(response.code, response.message))
+            await self._failed(connection, message, attempt, failure, only_if_sent=True)
             return
         MESSAGES.labels(message.template, Status.SENT).inc()
-        DELIVERY_SECONDS.observe(max(0.0, (sent_at - message.event_time).total_seconds()))
-        logger.info("message sent", extra=_log(message))
+        waited = datetime.now(UTC) - message.event_time
+        DELIVERY_SECONDS.observe(max(0.0, waited.total_seconds()))
+        logger.info("message sent", extra=_log(message, attempt))
 
-    async def _failed(self, message: ClaimedMessage, failure: SendFailure) -> None:
+    async def _failed(
+        self,
+        connection: Connection,
+        message: ClaimedMessage,
+        attempt: int,
+        failure: SendFailure,
+        *,
+        only_if_sent: bool = False,
+    ) -> None:
         if failure.permanent:
-            await self._abandon(message, failure.reason)
+            await self._abandon(connection, message, attempt, failure.reason, only_if_sent)
             return
-        if message.attempts >= self._settings.delivery_max_attempts:
-            await self._abandon(
-                message, f"gave up after {message.attempts} attempts: {failure.reason}"
-            )
+        if attempt >= self._settings.delivery_max_attempts:
+            reason = f"gave up after {attempt} attempts: {failure.reason}"
+            await self._abandon(connection, message, attempt, reason, only_if_sent)
             return
         delay = backoff_delay(
-            message.attempts,
+            attempt,
             base_s=self._settings.delivery_retry_base_s,
             max_s=self._settings.delivery_retry_max_s,
         )
-        await store.mark_failed(self._pool, message, error=failure.reason, retry_in_s=delay)
+        await store.record_failed(
+            connection,
+            message.id,
+            attempts=attempt,
+            error=failure.reason,
+            retry_in_s=delay,
+            only_if_sent=only_if_sent,
+        )
         MESSAGES.labels(message.template, Status.FAILED).inc()
         logger.warning(
             "delivery failed; will retry",
-            extra={**_log(message), "error": failure.reason, "retry_in_s": round(delay, 2)},
+            extra={
+                **_log(message, attempt),
+                "error": failure.reason,
+                "retry_in_s": round(delay, 2),
+            },
         )
 
-    async def _abandon(self, message: ClaimedMessage, reason: str) -> None:
-        await store.mark_abandoned(self._pool, message, error=reason)
+    async def _abandon(
+        self,
+        connection: Connection,
+        message: ClaimedMessage,
+        attempt: int,
+        reason: str,
+        only_if_sent: bool = False,
+    ) -> None:
+        await store.record_abandoned(
+            connection, message.id, attempts=attempt, error=reason, only_if_sent=only_if_sent
+        )
         MESSAGES.labels(message.template, Status.ABANDONED).inc()
-        logger.error("message abandoned", extra={**_log(message), "error": reason})
+        logger.error("message abandoned", extra={**_log(message, attempt), "error": reason})
 
-    async def _listen(self) -> asyncpg.Connection | None:
+    async def _connection(self) -> aiosmtplib.SMTP:
+        if self._smtp is not None and self._smtp.is_connected:
+            return self._smtp
+        await self._close_smtp()
+        smtp = smtp_client(self._settings)
+        await smtp.connect()
+        self._smtp = smtp
+        return smtp
+
+    def _abort_smtp(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    async def _close_smtp(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None or not smtp.is_connected:
+            return
         try:
-            connection: asyncpg.Connection = await asyncpg.connect(self._settings.database_url)
-            await connection.add_listener(store.NOTIFY_CHANNEL, self._on_notify)
-        except (OSError, asyncpg.PostgresError):
-            logger.warning("courier cannot LISTEN; polling only")
-            return None
-        return connection
+            await smtp.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            smtp.close()
 
-    def _on_notify(self, *_args: Any) -> None:
-        self._wake.set()
-
-
-def _log(message: ClaimedMessage) -> dict[str, Any]:
-    # Never the address, subject or bodies: the bodies carry single-use links.
-    return {
-        "message_id": str(message.id),
-        "template": message.template,
-        "attempts": message.attempts,
-    }
+    def _pause(self) -> float:
+        return backoff_delay(
+            self._unreachable,
+            base_s=self._settings.delivery_retry_base_s,
+            max_s=self._settings.delivery_retry_max_s,
+        )
 
 
-async def _close_quietly(smtp: aiosmtplib.SMTP) -> None:
+async def run_couriers(
+    *, pool: asyncpg.Pool, settings: NotifierSettings, wake: asyncio.Event
+) -> None:
+    """COURIER_CONCURRENCY couriers (each its own SMTP connection and row), woken together by
+    the consumer in this process or, through one LISTEN connection, by any other replica."""
+    listener = await _listen(settings, wake)
     try:
-        await smtp.quit()
-    except (aiosmtplib.SMTPException, OSError, TimeoutError):
-        smtp.close()
+        couriers = [
+            Courier(pool=pool, settings=settings, wake=wake)
+            for _ in range(settings.courier_concurrency)
+        ]
+        await asyncio.gather(*(courier.run() for courier in couriers))
+    finally:
+        if listener is not None:
+            await listener.close()
+
+
+async def _listen(settings: NotifierSettings, wake: asyncio.Event) -> asyncpg.Connection | None:
+    def on_notify(*_args: Any) -> None:
+        wake.set()
+
+    try:
+        connection: asyncpg.Connection = await asyncpg.connect(settings.database_url)
+        await connection.add_listener(store.NOTIFY_CHANNEL, on_notify)
+    except (OSError, asyncpg.PostgresError):
+        logger.warning("courier cannot LISTEN; polling only")
+        return None
+    return connection
+
+
+def _discard(reply: asyncio.Task[aiosmtplib.SMTPResponse]) -> None:
+    """Stop waiting for a reply, and never log its exception as unretrieved."""
+    reply.cancel()
+    reply.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+
+class _Claim:
+    """One message's transaction, committed midway by the courier (so not `async with`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._transaction = connection.transaction()
+        self._open = False
+
+    async def begin(self) -> None:
+        await self._transaction.start()
+        self._open = True
+
+    async def commit(self) -> None:
+        self._open = False  # a failed COMMIT leaves nothing to roll back
+        await self._transaction.commit()
+
+    async def rollback_unless_committed(self) -> None:
+        if self._open:
+            self._open = False
+            with contextlib.suppress(*DATABASE_ERRORS):
+                await self._transaction.rollback()
+
+
+def _log(message: ClaimedMessage, attempt: int) -> dict[str, Any]:
+    # Never the address, subject or bodies: the bodies carry single-use links.
+    return {"message_id": str(message.id), "template": message.template, "attempts": attempt}

@@ -7,6 +7,7 @@ protocol, not on gRPC, so they can be exercised without a server.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -44,6 +45,8 @@ REFUSED_CODES = frozenset(
     }
 )
 RPC_TIMEOUT_S = 5.0
+# identity's BatchGetUsers takes at most 500 ids per call.
+BATCH_SIZE = 200
 
 
 class LinkPurpose(Enum):
@@ -71,7 +74,7 @@ class PasswordLink:
 
 
 class RefusedError(Exception):
-    """Identity answered that the request cannot be met (unknown user, wrong state)."""
+    """Identity or the registry answered that the request cannot be met (unknown id, state)."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(f"{code}: {detail}")
@@ -81,6 +84,10 @@ class RefusedError(Exception):
 class Directory(Protocol):
     async def get_user(self, user_id: str) -> Recipient:
         """The user as a recipient; RefusedError if identity does not know them."""
+        ...
+
+    async def get_users(self, user_ids: Sequence[str]) -> dict[str, Recipient]:
+        """The users identity knows among `user_ids`, by id; unknown ones are left out."""
         ...
 
     async def create_password_link(
@@ -103,15 +110,36 @@ class IdentityDirectory:
                 pb.GetUserRequest(user_id=user_id), timeout=RPC_TIMEOUT_S
             )
         except aio.AioRpcError as error:
-            raise _translate(error, "GetUser") from error
-        user = response.user
-        return Recipient(
-            user_id=user.user_id or user_id,
-            email=user.email,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            language=user.email_language,
-        )
+            raise translate_rpc_error(error, "identity GetUser") from error
+        return _recipient(response.user, user_id)
+
+    async def get_users(self, user_ids: Sequence[str]) -> dict[str, Recipient]:
+        wanted = list(dict.fromkeys(user_ids))
+        found: dict[str, Recipient] = {}
+        for start in range(0, len(wanted), BATCH_SIZE):
+            chunk = wanted[start : start + BATCH_SIZE]
+            try:
+                response = await self._stub.BatchGetUsers(
+                    pb.BatchGetUsersRequest(user_ids=chunk), timeout=RPC_TIMEOUT_S
+                )
+            except aio.AioRpcError as error:
+                translated = translate_rpc_error(error, "identity BatchGetUsers")
+                if not isinstance(translated, RefusedError):
+                    raise translated from error
+                # One malformed id refuses the whole batch: ask for each, so only it is missing.
+                found.update(await self._one_by_one(chunk))
+                continue
+            found.update({user.user_id: _recipient(user, user.user_id) for user in response.users})
+        return found
+
+    async def _one_by_one(self, user_ids: Sequence[str]) -> dict[str, Recipient]:
+        found: dict[str, Recipient] = {}
+        for user_id in user_ids:
+            try:
+                found[user_id] = await self.get_user(user_id)
+            except RefusedError:
+                continue
+        return found
 
     async def create_password_link(
         self, *, user_id: str, purpose: LinkPurpose, event_id: str
@@ -122,7 +150,7 @@ class IdentityDirectory:
         try:
             response = await self._stub.CreatePasswordLink(request, timeout=RPC_TIMEOUT_S)
         except aio.AioRpcError as error:
-            raise _translate(error, "CreatePasswordLink") from error
+            raise translate_rpc_error(error, "identity CreatePasswordLink") from error
         expires_at = (
             response.expire_time.ToDatetime(tzinfo=UTC)
             if response.HasField("expire_time")
@@ -134,10 +162,21 @@ class IdentityDirectory:
         await self._channel.close()
 
 
-def _translate(error: aio.AioRpcError, method: str) -> Exception:
+def _recipient(user: pb.User, user_id: str) -> Recipient:
+    return Recipient(
+        user_id=user.user_id or user_id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        language=user.email_language,
+    )
+
+
+def translate_rpc_error(error: aio.AioRpcError, method: str) -> Exception:
+    """RefusedError, TransientError, or (a bug on one side) RuntimeError for a failed call."""
     code = error.code()
-    # The details are identity's own words about the request, never about a secret.
-    detail = f"identity {method} answered {code.name}: {error.details() or ''}".strip()
+    # The details are the other service's own words about the request, never about a secret.
+    detail = f"{method} answered {code.name}: {error.details() or ''}".strip()
     if code in REFUSED_CODES:
         return RefusedError(code.name, detail)
     if code in TRANSIENT_CODES:

@@ -1,4 +1,5 @@
-"""Periodic clean-up: forget old handled event ids, erase bodies whose links have expired."""
+"""Periodic clean-up: forget old handled event ids and registry memory, erase bodies whose links
+have expired."""
 
 from __future__ import annotations
 
@@ -33,7 +34,21 @@ class Housekeeping:
         scrubbed = await store.scrub_finished_bodies(
             self._pool, older_than_hours=self._settings.message_body_retention_hours
         )
-        if pruned or scrubbed:
+        settings = self._settings
+        last_reminder_days = settings.role_request_reminder_days + (
+            settings.role_request_reminder_repeat_days * max(settings.role_request_max_reminders, 1)
+        )
+        forgotten = await store.prune_registry_memory(
+            self._pool,
+            requests_older_than_days=last_reminder_days + 1,
+            operators_older_than_days=settings.operator_memory_days,
+        )
+        if pruned or scrubbed or forgotten:
             logger.info(
-                "housekeeping", extra={"handled_events_pruned": pruned, "bodies_erased": scrubbed}
+                "housekeeping",
+                extra={
+                    "handled_events_pruned": pruned,
+                    "bodies_erased": scrubbed,
+                    "registry_memory_pruned": forgotten,
+                },
             )

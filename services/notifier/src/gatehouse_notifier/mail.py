@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 import aiosmtplib
+from aiosmtplib.email import flatten_message
+from aiosmtplib.protocol import SMTPProtocol
 
 from gatehouse_notifier.settings import NotifierSettings, SmtpTls
 from gatehouse_notifier.store import ClaimedMessage
+
+_LINE_ENDINGS = re.compile(rb"\r\n|\n|\r")
+_LEADING_PERIOD = re.compile(rb"(?m)^\.")
+END_OF_DATA = b".\r\n"
+START_INPUT = 354
+COMPLETED = 250
 
 # Fixed forever: changing it would give an already-sent message a new Message-ID.
 _MESSAGE_ID_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f7e-9a51-2b0c7d9e4a10")
@@ -107,3 +117,77 @@ def classify(error: Exception) -> SendFailure:
             reason=f"SMTP server unreachable: {error}", permanent=False, connection_lost=True
         )
     return SendFailure(reason=f"SMTP error: {error}", permanent=False, connection_lost=True)
+
+
+# -------------------------------------------------------------------------- one SMTP transaction
+#
+# A message is accepted by the server when it reads the final "." of DATA. Between that moment
+# and our commit of "sent" a crash would make us send it again; so the courier writes the "."
+# and the COMMIT back to back, with no wait in between (see courier.py). These helpers split
+# aiosmtplib's send into the part before the "." and the "." itself.
+
+
+async def send_all_but_end_of_data(
+    smtp: aiosmtplib.SMTP, email: EmailMessage, *, sender: str, recipient: str
+) -> None:
+    """MAIL, RCPT, DATA and the message text, all but the final ".".
+
+    The server holds the message until the "." arrives, and discards it if the connection drops
+    before. Raises aiosmtplib errors (refused recipient, …) like `send_message`.
+    """
+    utf8 = not (sender + recipient).isascii()
+    options = []
+    if utf8:
+        if not smtp.supports_extension("smtputf8"):
+            raise aiosmtplib.SMTPNotSupported("the server cannot take a non-ASCII address")
+        options.append("SMTPUTF8")
+    cte_type = "7bit"
+    if smtp.supports_extension("8BITMIME"):
+        options.append("BODY=8BITMIME")
+        cte_type = "8bit"
+    encoding = "utf-8" if utf8 else "ascii"
+    payload = _data_payload(flatten_message(email, utf8=utf8, cte_type=cte_type))
+    await smtp.mail(sender, options=options, encoding=encoding)
+    await smtp.rcpt(recipient, encoding=encoding)
+    response = await smtp.execute_command(b"DATA")
+    if response.code != START_INPUT:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    _protocol(smtp).write(payload)
+
+
+async def await_reply(smtp: aiosmtplib.SMTP) -> asyncio.Task[aiosmtplib.SMTPResponse]:
+    """Start waiting for the server's reply before sending what it answers.
+
+    The reply may arrive while the courier is still committing; aiosmtplib only keeps data that
+    comes while someone waits for it, so the wait must begin first.
+    """
+    reply = asyncio.ensure_future(_protocol(smtp).read_response(timeout=smtp.timeout))
+    await asyncio.sleep(0)  # let the task start waiting
+    return reply
+
+
+def send_end_of_data(smtp: aiosmtplib.SMTP) -> None:
+    """The final "." (synchronous: handed to the socket before the caller's next await)."""
+    _protocol(smtp).write(END_OF_DATA)
+
+
+async def reset_quietly(smtp: aiosmtplib.SMTP) -> None:
+    """RSET after a refused MAIL/RCPT/DATA, so the connection can carry the next message."""
+    try:
+        await smtp.rset()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        smtp.close()
+
+
+def _protocol(smtp: aiosmtplib.SMTP) -> SMTPProtocol:
+    if smtp.protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    return smtp.protocol
+
+
+def _data_payload(message: bytes) -> bytes:
+    """CRLF line ends, a final CRLF, and leading periods doubled (RFC 5321 4.5.2)."""
+    text = _LINE_ENDINGS.sub(b"\r\n", message)
+    if not text.endswith(b"\r\n"):
+        text += b"\r\n"
+    return _LEADING_PERIOD.sub(b"..", text)

@@ -29,6 +29,11 @@ DEAD_LETTERS = Counter(
     ["reason"],
 )
 
+REMINDERS = Counter(
+    "gatehouse_notifier_role_request_reminders_total",
+    "Reminders queued to the deciders of role requests that waited too long",
+)
+
 
 class Outcome:
     """Values of the `outcome` label of EVENTS_CONSUMED."""

@@ -1,7 +1,8 @@
 """Templates to text: `templates/<message>/<lang>/{subject.txt,body.txt,body.html}` (Jinja2).
 
 A missing variable is an error (StrictUndefined), never an empty gap in an e-mail. HTML is
-autoescaped. A language without a translation of a message falls back to English.
+autoescaped. A language without a translation of a message falls back to English. Messages of
+the registry extend `_layout/<lang>/registry.*` and carry the registry's name as sender.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ _DATETIME_FORMATS = {
     "en": "{day} {month} {year} at {hh}:{mm} ({zone})",
     "sv": "{day} {month} {year} kl. {hh}:{mm} ({zone})",
 }
+_DATE_FORMAT = "{day} {month} {year}"
+# `_layout/<lang>/<file>`: the From display name for each service's messages (empty: MAIL_FROM).
+SENDER_FILES = {"identity": "sender.txt", "registry": "registry_sender.txt"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,12 @@ class Renderer:
                 value, zone=zone, language=context.get("lang", FALLBACK_LANGUAGE)
             )
 
+        @pass_context
+        def date_filter(context: Context, value: datetime) -> str:
+            return format_date(value, zone=zone, language=context.get("lang", FALLBACK_LANGUAGE))
+
         self._env.filters["datetime"] = datetime_filter
+        self._env.filters["date"] = date_filter
 
     def messages(self) -> list[str]:
         """Every message that has templates (folders starting with `_` hold shared layouts)."""
@@ -85,12 +94,17 @@ class Renderer:
             return code
         return FALLBACK_LANGUAGE
 
-    def sender_name(self, language: str) -> str:
-        path = self._dir / "_layout" / language / "sender.txt"
+    def sender_name(self, language: str, sender: str = "identity") -> str:
+        path = self._dir / "_layout" / language / SENDER_FILES[sender]
         return _one_line(path.read_text(encoding="utf-8")) if path.is_file() else ""
 
     def render(
-        self, message: str, requested_language: str, variables: Mapping[str, Any]
+        self,
+        message: str,
+        requested_language: str,
+        variables: Mapping[str, Any],
+        *,
+        sender: str = "identity",
     ) -> Rendered:
         language = self.language_for(message, requested_language)
         base = f"{message}/{language}"
@@ -99,7 +113,7 @@ class Renderer:
         values["subject"] = subject
         return Rendered(
             language=language,
-            sender_name=self.sender_name(language),
+            sender_name=self.sender_name(language, sender),
             subject=subject,
             text=self._env.get_template(f"{base}/body.txt").render(values),
             html=self._env.get_template(f"{base}/body.html").render(values),
@@ -118,6 +132,12 @@ def format_datetime(value: datetime, *, zone: ZoneInfo, language: str) -> str:
         mm=f"{local.minute:02d}",
         zone=local.tzname() or zone.key,
     )
+
+
+def format_date(value: datetime, *, zone: ZoneInfo, language: str) -> str:
+    local = value.astimezone(zone)
+    months = _MONTHS.get(language, _MONTHS[FALLBACK_LANGUAGE]).split()
+    return _DATE_FORMAT.format(day=local.day, month=months[local.month - 1], year=local.year)
 
 
 def _one_line(text: str) -> str:

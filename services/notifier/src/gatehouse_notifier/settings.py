@@ -52,10 +52,18 @@ class NotifierSettings(ServiceSettings):
     delivery_max_attempts: int = Field(default=12, ge=1)
 
     courier_batch_size: int = Field(default=10, ge=1, le=500)
+    # Couriers per process, each with its own SMTP connection and database connection.
+    courier_concurrency: int = Field(default=4, ge=1, le=64)
     courier_poll_s: float = Field(default=2.0, gt=0)
-    # A row claimed for sending belongs to its replica this long; after that (crash mid-send) any
-    # replica may take it again. Must exceed the time to send one whole batch.
-    courier_lease_s: float = Field(default=300.0, gt=0)
+
+    # Deciders of a pending role request are reminded once it has waited this long, then again
+    # every ROLE_REQUEST_REMINDER_REPEAT_DAYS, at most ROLE_REQUEST_MAX_REMINDERS times (0: never).
+    role_request_reminder_days: float = Field(default=7.0, gt=0)
+    role_request_reminder_repeat_days: float = Field(default=7.0, gt=0)
+    role_request_max_reminders: int = Field(default=3, ge=0, le=100)
+    reminder_check_interval_s: float = Field(default=900.0, gt=0)
+    # What the notifier remembers of a new operator (who created it) is forgotten after this long.
+    operator_memory_days: int = Field(default=365, ge=1)
 
     housekeeping_interval_s: float = Field(default=3600.0, gt=0)
     # Longer than the stream's max age (14 days): a message still in the stream must be recognised.

@@ -1,8 +1,8 @@
-"""The `handled_events` and `messages` tables: every SQL statement the notifier runs.
+"""The notifier's tables: `handled_events`, `messages`, and what it remembers of registry events.
 
-A message row moves queued → sending → sent, or → failed (retried later) → … → abandoned.
-Every change of a claimed row is guarded by (status 'sending', attempts): if a lease expired and
-another replica took the row over, the slower replica's late update matches nothing.
+A message row moves queued → sent, or → failed (retried later) → … → abandoned. The courier
+settles a row in the transaction that locked it (see courier.py); 'sending' is only found in rows
+written by an earlier version, which leased rows instead of locking them.
 """
 
 from __future__ import annotations
@@ -142,69 +142,81 @@ async def notify_couriers(connection: Connection) -> None:
 
 
 # ----------------------------------------------------------------------------- courier side
+#
+# The courier holds a claimed row locked in an open transaction while it sends it: another
+# replica skips it (SKIP LOCKED), and if the sender dies the database rolls back and the row is
+# due again at once. Its outcome (sent, failed, abandoned) is written in that same transaction.
 
 
-async def claim_due(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[ClaimedMessage]:
-    """Take up to `limit` due rows for this replica and count the attempt.
+async def claim_next(connection: Connection, *, idle_timeout_s: float) -> ClaimedMessage | None:
+    """Lock the next due row in the caller's transaction; None when nothing is due.
 
-    Due: queued or failed rows whose time has come, and sending rows whose lease expired.
+    `idle_timeout_s` ends the transaction (and frees the row) if this replica stops talking to
+    the database for that long, e.g. its host vanished without closing the connection.
     """
-    rows = await pool.fetch(
-        """WITH due AS (
-               SELECT id FROM messages
-                WHERE status IN ('queued', 'failed', 'sending') AND next_attempt_at <= now()
-                ORDER BY next_attempt_at
-                LIMIT $1
-                FOR UPDATE SKIP LOCKED)
-           UPDATE messages m
-              SET status = 'sending',
-                  attempts = m.attempts + 1,
-                  next_attempt_at = now() + make_interval(secs => $2),
-                  updated_at = now()
-             FROM due
-            WHERE m.id = due.id
-        RETURNING m.id, m.template, m.language, m.recipient_email, m.recipient_name,
-                  m.sender_name, m.subject, m.body_text, m.body_html, m.message_id_header,
-                  m.attempts, m.event_time""",
-        limit,
-        lease_s,
+    await connection.execute(
+        f"SET LOCAL idle_in_transaction_session_timeout = {int(idle_timeout_s * 1000)}"
     )
-    return [ClaimedMessage(**dict(row)) for row in rows]
-
-
-async def mark_sent(pool: asyncpg.Pool, message: ClaimedMessage) -> datetime | None:
-    """Returns when it was recorded as sent, or None if the row was no longer ours."""
-    sent_at: datetime | None = await pool.fetchval(
-        """UPDATE messages SET status = 'sent', sent_at = now(), updated_at = now(),
-                  last_error = NULL
-            WHERE id = $1 AND status = 'sending' AND attempts = $2
-        RETURNING sent_at""",
-        message.id,
-        message.attempts,
+    row = await connection.fetchrow(
+        """SELECT id, template, language, recipient_email, recipient_name, sender_name,
+                  subject, body_text, body_html, message_id_header, attempts, event_time
+             FROM messages
+            -- 'sending': rows claimed by a version that leased rows instead of locking them.
+            WHERE status IN ('queued', 'failed', 'sending') AND next_attempt_at <= now()
+            ORDER BY next_attempt_at
+            LIMIT 1
+              FOR UPDATE SKIP LOCKED"""
     )
-    return sent_at
+    return None if row is None else ClaimedMessage(**dict(row))
 
 
-async def mark_failed(
-    pool: asyncpg.Pool, message: ClaimedMessage, *, error: str, retry_in_s: float
+async def record_sent(connection: Connection, message_id: uuid.UUID, *, attempts: int) -> None:
+    await connection.execute(
+        """UPDATE messages SET status = 'sent', attempts = $2, sent_at = now(),
+                  updated_at = now(), last_error = NULL
+            WHERE id = $1""",
+        message_id,
+        attempts,
+    )
+
+
+async def record_failed(
+    connection: Connection,
+    message_id: uuid.UUID,
+    *,
+    attempts: int,
+    error: str,
+    retry_in_s: float,
+    only_if_sent: bool = False,
 ) -> None:
-    await pool.execute(
-        """UPDATE messages SET status = 'failed', last_error = $3, updated_at = now(),
-                  next_attempt_at = now() + make_interval(secs => $4)
-            WHERE id = $1 AND status = 'sending' AND attempts = $2""",
-        message.id,
-        message.attempts,
+    """Failed this time, tried again in `retry_in_s`. `only_if_sent`: correcting an optimistic
+    'sent' after the server refused the message text (a no-op if anything else changed it)."""
+    await connection.execute(
+        f"""UPDATE messages SET status = 'failed', attempts = $2, last_error = $3,
+                   updated_at = now(), sent_at = NULL,
+                   next_attempt_at = now() + make_interval(secs => $4)
+             WHERE id = $1 {"AND status = 'sent' AND attempts = $2" if only_if_sent else ""}""",
+        message_id,
+        attempts,
         _truncate(error),
         retry_in_s,
     )
 
 
-async def mark_abandoned(pool: asyncpg.Pool, message: ClaimedMessage, *, error: str) -> None:
-    await pool.execute(
-        """UPDATE messages SET status = 'abandoned', last_error = $3, updated_at = now()
-            WHERE id = $1 AND status = 'sending' AND attempts = $2""",
-        message.id,
-        message.attempts,
+async def record_abandoned(
+    connection: Connection,
+    message_id: uuid.UUID,
+    *,
+    attempts: int,
+    error: str,
+    only_if_sent: bool = False,
+) -> None:
+    await connection.execute(
+        f"""UPDATE messages SET status = 'abandoned', attempts = $2, last_error = $3,
+                   updated_at = now(), sent_at = NULL
+             WHERE id = $1 {"AND status = 'sent' AND attempts = $2" if only_if_sent else ""}""",
+        message_id,
+        attempts,
         _truncate(error),
     )
 
@@ -292,3 +304,19 @@ async def scrub_finished_bodies(pool: asyncpg.Pool, *, older_than_hours: int) ->
         older_than_hours,
     )
     return int(result.rsplit(maxsplit=1)[-1])
+
+
+async def prune_registry_memory(
+    pool: asyncpg.Pool, *, requests_older_than_days: float, operators_older_than_days: int
+) -> int:
+    """Forget pending requests past their last reminder and creators of long-decided operators."""
+    requests: str = await pool.execute(
+        """DELETE FROM pending_role_requests
+            WHERE requested_at < now() - make_interval(secs => $1)""",
+        requests_older_than_days * 86400,
+    )
+    operators: str = await pool.execute(
+        "DELETE FROM operator_creators WHERE created_at < now() - make_interval(days => $1)",
+        operators_older_than_days,
+    )
+    return int(requests.rsplit(maxsplit=1)[-1]) + int(operators.rsplit(maxsplit=1)[-1])

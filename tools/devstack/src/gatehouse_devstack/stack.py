@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
+import hmac
 import json
 import logging
 import os
 import secrets
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -59,6 +62,8 @@ PORT_SETTINGS: dict[str, tuple[str, int, str]] = {
 
 # Run after every service answers /readyz, with the running stack (e.g. to register OIDC clients).
 post_start_hooks: list[Callable[[Stack], None]] = []
+
+REGISTRY_CLIENT_ID = "registry"
 
 
 class StackError(RuntimeError):
@@ -291,6 +296,8 @@ def service_environment(
         env["PUBLIC_URL"] = registry_public_url
         env["IDENTITY_PUBLIC_URL"] = identity_public_url
         env["IDENTITY_GRPC_TARGET"] = identity_grpc_target
+        env["OIDC_CLIENT_ID"] = REGISTRY_CLIENT_ID
+        env["OIDC_CLIENT_SECRET"] = registry_client_secret(wiring.secrets)
     if service == "notifier":
         env["SMTP_HOST"] = wiring.smtp_host
         env["SMTP_PORT"] = str(wiring.smtp_port)
@@ -660,3 +667,33 @@ def _in_parallel(tasks: list[Callable[[], object]]) -> None:
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
+
+
+def registry_client_secret(stack_secrets: Secrets) -> str:
+    """The registry's OpenID Connect client secret, derived so it is stable across dev runs."""
+    key = stack_secrets.secret_keys["registry"].encode()
+    return hmac.new(key, b"oidc-client-secret", hashlib.sha256).hexdigest()
+
+
+def register_registry_client(stack: Stack) -> None:
+    """Make the registry a first-party OIDC client of identity, as an operator would once."""
+    url = stack.registry_url
+    secret = stack.env_for("registry")["OIDC_CLIENT_SECRET"]
+    env = {**os.environ, **stack.env_for("identity"), "OIDC_CLIENT_SECRET": secret}
+    command = [
+        stack.options.python, "-m", "gatehouse_identity", "clients", "create",
+        "--client-id", REGISTRY_CLIENT_ID, "--name", "Gatehouse registry",
+        "--redirect-uri", f"{url}/auth/callback",
+        "--post-logout-redirect-uri", f"{url}/",
+        "--backchannel-logout-uri", f"{url}/auth/backchannel-logout",
+        "--min-level", "multi_factor", "--first-party",
+        "--secret-env", "OIDC_CLIENT_SECRET", "--replace",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        raise StackError(f"registering the registry with identity failed:\n{result.stderr[-2000:]}")
+
+
+post_start_hooks.append(register_registry_client)

@@ -1,14 +1,18 @@
-"""What an event handler is, the registry of handlers by event type, and the common helper.
+"""What an event handler is, the registry of handlers by event type, and the common helpers.
 
 A handler turns one decoded event into zero or more `Draft`s: which template goes to whom with
 which variables. It never renders, stores or sends; the consumer does that in one transaction.
 Adding an e-mail for an event = one handler function here + one folder under templates/.
+An event that deliberately sends nothing is declared with `silent(...)`, so that every event in
+the catalog is accounted for and only unknown or unreadable events are parked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
@@ -16,6 +20,17 @@ from google.protobuf.message import Message
 from gatehouse_common.event_catalog import message_class_for
 from gatehouse_common.events import Event
 from gatehouse_notifier.directory import Directory, LinkPurpose, Recipient, RefusedError
+from gatehouse_notifier.memory import Memory
+from gatehouse_notifier.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+
+class Sender(StrEnum):
+    """Which service the message speaks for: its layout and From name."""
+
+    IDENTITY = "identity"
+    REGISTRY = "registry"
 
 
 @dataclass(frozen=True)
@@ -31,11 +46,21 @@ class PublicUrls:
     def forgot_password(self) -> str:
         return f"{self.identity}/password/forgot"
 
+    @property
+    def account(self) -> str:
+        return f"{self.identity}/account"
+
+    @property
+    def registry_sign_in(self) -> str:
+        return f"{self.registry}/auth/login"
+
 
 @dataclass(frozen=True)
 class HandlerContext:
     event: Event
     directory: Directory
+    registry: Registry
+    memory: Memory
     urls: PublicUrls
 
 
@@ -48,12 +73,15 @@ class Draft:
     recipient: Recipient | None
     variables: Mapping[str, Any] = field(default_factory=dict)
     abandon_reason: str | None = None
+    sender: Sender = Sender.IDENTITY
 
 
 Handler = Callable[[HandlerContext, Message], Awaitable[list[Draft]]]
 M = TypeVar("M", bound=Message)
 
 HANDLERS: dict[str, Handler] = {}
+# Event types that deliberately produce no message, and why (documentation that tests read).
+SILENT: dict[str, str] = {}
 
 
 def handles(
@@ -78,6 +106,34 @@ def handles(
     return register
 
 
+def silent(event_type: str, why: str) -> None:
+    """Declare that `event_type` is handled by sending nothing (it is recorded as handled)."""
+    message_class_for(event_type)  # a typo must fail at import, not park events at run time
+
+    async def nothing(_context: HandlerContext, _message: Message) -> list[Draft]:
+        return []
+
+    if event_type in HANDLERS:
+        raise ValueError(f"{event_type} already has a handler")
+    HANDLERS[event_type] = nothing
+    SILENT[event_type] = why
+
+
+def common_values(context: HandlerContext, recipient: Recipient) -> dict[str, Any]:
+    """Variables every template may use."""
+    return {
+        "first_name": recipient.first_name,
+        "last_name": recipient.last_name,
+        "full_name": recipient.full_name,
+        "email": recipient.email,
+        "event_time": context.event.time,
+        "sign_in_url": context.urls.sign_in,
+        "forgot_password_url": context.urls.forgot_password,
+        "account_url": context.urls.account,
+        "registry_url": context.urls.registry_sign_in,
+    }
+
+
 async def draft_for_user(
     context: HandlerContext,
     *,
@@ -85,6 +141,7 @@ async def draft_for_user(
     template: str,
     link_purpose: LinkPurpose | None = None,
     variables: Mapping[str, Any] | None = None,
+    sender: Sender = Sender.IDENTITY,
 ) -> Draft:
     """A draft to the user `user_id`, with a fresh password link if `link_purpose` is given.
 
@@ -94,30 +151,71 @@ async def draft_for_user(
     try:
         recipient = await context.directory.get_user(user_id)
     except RefusedError as error:
-        return _abandoned(template, user_id, f"recipient unknown to identity ({error})")
+        return abandoned(template, user_id, f"recipient unknown to identity ({error})", sender)
     if not recipient.email:
-        return _abandoned(template, user_id, "recipient has no e-mail address")
-    values: dict[str, Any] = {
-        "first_name": recipient.first_name,
-        "last_name": recipient.last_name,
-        "full_name": recipient.full_name,
-        "email": recipient.email,
-        "event_time": context.event.time,
-        "sign_in_url": context.urls.sign_in,
-        "forgot_password_url": context.urls.forgot_password,
-        **(variables or {}),
-    }
+        return abandoned(template, user_id, "recipient has no e-mail address", sender)
+    values = {**common_values(context, recipient), **(variables or {})}
     if link_purpose is not None:
         try:
             link = await context.directory.create_password_link(
                 user_id=user_id, purpose=link_purpose, event_id=context.event.id
             )
         except RefusedError as error:
-            return _abandoned(template, user_id, f"identity issued no password link ({error})")
+            reason = f"identity issued no password link ({error})"
+            return abandoned(template, user_id, reason, sender)
         values["link_url"] = link.url
         values["link_expires_at"] = link.expires_at
-    return Draft(template=template, user_id=user_id, recipient=recipient, variables=values)
+    return Draft(
+        template=template, user_id=user_id, recipient=recipient, variables=values, sender=sender
+    )
 
 
-def _abandoned(template: str, user_id: str, reason: str) -> Draft:
-    return Draft(template=template, user_id=user_id, recipient=None, abandon_reason=reason)
+async def drafts_for_users(
+    context: HandlerContext,
+    *,
+    user_ids: Iterable[str],
+    template: str,
+    variables: Mapping[str, Any] | None = None,
+    per_user: Mapping[str, Mapping[str, Any]] | None = None,
+    sender: Sender = Sender.REGISTRY,
+) -> list[Draft]:
+    """The same message to each of `user_ids` (asked of identity in one call), in each one's
+    language, with `per_user[user_id]` added to the variables; users identity does not know, or
+    without an address, give abandoned drafts."""
+    wanted = [user_id for user_id in dict.fromkeys(user_ids) if user_id]
+    if not wanted:
+        logger.warning(
+            "nobody to tell",
+            extra={"event_id": context.event.id, "event_type": context.event.type},
+        )
+        return []
+    found = await context.directory.get_users(wanted)
+    drafts = []
+    for user_id in wanted:
+        recipient = found.get(user_id)
+        if recipient is None:
+            drafts.append(abandoned(template, user_id, "recipient unknown to identity", sender))
+        elif not recipient.email:
+            drafts.append(abandoned(template, user_id, "recipient has no e-mail address", sender))
+        else:
+            values = {
+                **common_values(context, recipient),
+                **(variables or {}),
+                **(per_user or {}).get(user_id, {}),
+            }
+            drafts.append(
+                Draft(
+                    template=template,
+                    user_id=user_id,
+                    recipient=recipient,
+                    variables=values,
+                    sender=sender,
+                )
+            )
+    return drafts
+
+
+def abandoned(template: str, user_id: str, reason: str, sender: Sender) -> Draft:
+    return Draft(
+        template=template, user_id=user_id, recipient=None, abandon_reason=reason, sender=sender
+    )

@@ -1,0 +1,80 @@
+"""Drafts to `messages` rows: rendered in the recipient's language, queued in the caller's
+transaction. Shared by the event consumer and the scheduled reminders."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from gatehouse_common.db import Connection
+from gatehouse_common.events import Event
+from gatehouse_notifier import store
+from gatehouse_notifier.handlers import Draft
+from gatehouse_notifier.mail import message_id_header
+from gatehouse_notifier.metrics import MESSAGES
+from gatehouse_notifier.rendering import Renderer
+from gatehouse_notifier.store import NewMessage, Status
+
+logger = logging.getLogger(__name__)
+
+
+class MessageWriter:
+    def __init__(self, *, renderer: Renderer, domain: str) -> None:
+        self._renderer = renderer
+        self._domain = domain
+
+    async def queue(self, connection: Connection, event: Event, drafts: list[Draft]) -> int:
+        """Insert the drafts' rows (one per event, recipient and message at most); how many
+        are queued for sending. Wakes every courier when the transaction commits."""
+        messages = [self.message(event, draft) for draft in drafts]
+        await store.insert_messages(connection, messages)
+        queued = sum(1 for m in messages if m.status is Status.QUEUED)
+        if queued:
+            await store.notify_couriers(connection)
+        for message in messages:
+            if message.status is Status.ABANDONED:
+                MESSAGES.labels(message.template, Status.ABANDONED).inc()
+                logger.warning(
+                    "message abandoned before sending",
+                    extra={
+                        "event_id": event.id,
+                        "event_type": event.type,
+                        "template": message.template,
+                        "error": message.last_error,
+                    },
+                )
+        return queued
+
+    def message(self, event: Event, draft: Draft) -> NewMessage:
+        abandoned = NewMessage(
+            event_id=event.id,
+            event_type=event.type,
+            event_time=event.time,
+            template=draft.template,
+            recipient_user_id=draft.user_id,
+            message_id_header=message_id_header(
+                event_id=event.id,
+                user_id=draft.user_id,
+                template=draft.template,
+                domain=self._domain,
+            ),
+            status=Status.ABANDONED,
+            last_error=draft.abandon_reason,
+        )
+        if draft.recipient is None:
+            return abandoned
+        rendered = self._renderer.render(
+            draft.template, draft.recipient.language, draft.variables, sender=draft.sender
+        )
+        return replace(
+            abandoned,
+            status=Status.QUEUED,
+            last_error=None,
+            language=rendered.language,
+            sender_name=rendered.sender_name,
+            recipient_email=draft.recipient.email,
+            recipient_name=draft.recipient.full_name,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+        )

@@ -1,0 +1,315 @@
+"""Every message delivered exactly once through faults: the notifier killed mid-batch, two
+notifier replicas, SMTP down, NATS restarted, poison in the stream, an event delivered twice.
+
+Runs on the real system (`stack`): identity events are published straight to JetStream, as
+identity's outbox relay would, for accounts that really exist in identity, so the notifier asks
+identity for each recipient as in production. Each event is identity.user.password_changed (one
+message per event), and "exactly once" is counted in the mailbox by recipient and Message-ID.
+
+SMTP_OUTAGE_S (default 30, the issue's figure) sets how long SMTP is down; the devstack gives the
+notifier DELIVERY_RETRY_MAX_S=5 and CONSUMER_ACK_WAIT_S=10 in tests, so recoveries take seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import httpx
+import nats
+import psycopg
+import pytest
+
+from gatehouse.events.v1 import identity_events_pb2 as ev
+from gatehouse_common.events import Event, event_for, nats_subject
+from gatehouse_devstack.mailbox_client import MailboxClient
+from gatehouse_devstack.stack import Stack
+from gatehouse_notifier.mail import message_id_header
+from tests.journeys import create_account, identity_client, unique_email
+
+pytestmark = pytest.mark.stack
+
+SMTP_OUTAGE_S = float(os.environ.get("SMTP_OUTAGE_S", "30"))
+MAIL_DOMAIN = "gatehouse.localhost"  # of the devstack's MAIL_FROM
+TEMPLATE = "password_changed"
+EVENT_TYPE = "identity.user.password_changed"
+
+
+@dataclass(frozen=True)
+class User:
+    email: str
+    user_id: str
+
+
+@pytest.fixture(scope="module")
+def users(stack: Stack) -> list[User]:
+    """Five real accounts (Swedish and English), reused by every test of the module."""
+    if stack.mailbox_url is None:
+        pytest.skip("SMTP_HOST is set: there is no mailbox to count deliveries in")
+    found = []
+    with identity_client(stack) as client, MailboxClient(stack.mailbox_url) as mailbox:
+        for number in range(5):
+            email = unique_email(f"faults-{number}")
+            create_account(client, mailbox, language=("sv", "en")[number % 2], email=email)
+            found.append(User(email=email, user_id=_user_id(stack, email)))
+    return found
+
+
+@pytest.fixture
+def mail(stack: Stack) -> Iterator[MailboxClient]:
+    assert stack.mailbox_url is not None
+    with MailboxClient(stack.mailbox_url, timeout=60) as client:
+        yield client
+
+
+def _user_id(stack: Stack, email: str) -> str:
+    with psycopg.connect(stack.database_urls["identity"], autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT id FROM users WHERE email_normalized = lower(%s)", (email,)
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def password_changes(users: list[User], count: int) -> list[tuple[Event, User]]:
+    """`count` events, spread over the users; each must become exactly one e-mail."""
+    made = []
+    for index in range(count):
+        user = users[index % len(users)]
+        event = event_for(
+            event_type=EVENT_TYPE,
+            source="gatehouse/identity",
+            subject=user.user_id,
+            message=ev.UserPasswordChanged(user_id=user.user_id),
+        )
+        made.append((event, user))
+    return made
+
+
+def publish(stack: Stack, messages: list[tuple[str, bytes, dict[str, str]]]) -> None:
+    """(subject, data, headers) to the events stream, in order."""
+
+    async def send() -> None:
+        nc = await nats.connect(stack.nats_url, connect_timeout=5)
+        try:
+            js = nc.jetstream()
+            for subject, data, headers in messages:
+                await js.publish(subject, data, stream=stack.events_stream, headers=headers)
+        finally:
+            await nc.close()
+
+    asyncio.run(send())
+
+
+def publish_events(stack: Stack, events: list[tuple[Event, User]]) -> None:
+    subject = nats_subject(stack.events_subject_prefix, EVENT_TYPE)
+    publish(stack, [(subject, event.data, event.headers()) for event, _ in events])
+
+
+def _message_statuses(stack: Stack, events: list[tuple[Event, User]]) -> Counter[str]:
+    with psycopg.connect(stack.database_urls["notifier"], autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT status, count(*) FROM messages WHERE event_id = ANY(%s::uuid[])"
+            " GROUP BY status",
+            ([event.id for event, _ in events],),
+        ).fetchall()
+    return Counter(dict(rows))
+
+
+def _handled(stack: Stack, events: list[tuple[Event, User]]) -> int:
+    with psycopg.connect(stack.database_urls["notifier"], autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM handled_events WHERE event_id = ANY(%s::uuid[])",
+            ([event.id for event, _ in events],),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def wait_until_sent(stack: Stack, events: list[tuple[Event, User]], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = _message_statuses(stack, events)
+        if statuses["sent"] == len(events):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"not all {len(events)} messages sent after {timeout} s: {statuses}")
+        time.sleep(0.5)
+
+
+def assert_delivered_exactly_once(mail: MailboxClient, events: list[tuple[Event, User]]) -> None:
+    """Every event's message is in the mailbox once: counted by recipient and Message-ID."""
+    time.sleep(2)  # a duplicate, if one were on its way, would have arrived by now
+    expected = {
+        (
+            user.email,
+            message_id_header(
+                event_id=event.id, user_id=user.user_id, template=TEMPLATE, domain=MAIL_DOMAIN
+            ),
+        )
+        for event, user in events
+    }
+    delivered = Counter(
+        (recipient, message.message_id)
+        for message in mail.messages()
+        for recipient in message.envelope_recipients
+        if (recipient, message.message_id) in expected
+    )
+    missing = expected - set(delivered)
+    twice = {key: n for key, n in delivered.items() if n > 1}
+    assert not missing, f"{len(missing)} of {len(expected)} messages never arrived"
+    assert not twice, f"{len(twice)} messages arrived more than once"
+
+
+def _metric(url: str, name: str, labels: dict[str, str]) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and all(part in line for part in wanted.split(",") if part):
+            total += float(line.rsplit(" ", maxsplit=1)[1])
+    return total
+
+
+# ----------------------------------------------------------------------------------- faults
+
+
+def test_a_notifier_killed_mid_batch_delivers_every_message_once(
+    stack: Stack, users: list[User], mail: MailboxClient
+) -> None:
+    events = password_changes(users, 500)
+    publish_events(stack, events)
+    deadline = time.monotonic() + 60
+    while _handled(stack, events) < 100:
+        assert time.monotonic() < deadline, "the notifier did not start on the batch"
+        time.sleep(0.05)
+    stack.kill_component("notifier")  # SIGKILL: no shutdown, no last acks, no last commits
+    handled, statuses = _handled(stack, events), _message_statuses(stack, events)
+    assert handled < 500 or statuses["sent"] < 500, "killed too late to be mid-batch"
+    stack.start_component("notifier")
+    wait_until_sent(stack, events, timeout=90)
+    assert _handled(stack, events) == 500
+    assert_delivered_exactly_once(mail, events)
+
+
+def test_two_notifier_replicas_share_the_stream_and_send_each_message_once(
+    stack: Stack, users: list[User], mail: MailboxClient
+) -> None:
+    replica = stack.start_service_replica("notifier")
+    try:
+        handled = {"outcome": "handled", "event_type": EVENT_TYPE}
+        before = {
+            url: _metric(url, "gatehouse_notifier_events_consumed_total", handled)
+            for url in (stack.notifier_url, replica.url)
+        }
+        events = password_changes(users, 300)
+        publish_events(stack, events)
+        wait_until_sent(stack, events, timeout=60)
+        assert_delivered_exactly_once(mail, events)
+        shares = {
+            url: _metric(url, "gatehouse_notifier_events_consumed_total", handled) - before[url]
+            for url in before
+        }
+        assert all(share > 0 for share in shares.values()), f"one replica idled: {shares}"
+        assert sum(shares.values()) == len(events)
+    finally:
+        stack.stop_component(replica.name)
+
+
+def test_mail_queued_while_smtp_is_down_is_delivered_once_when_it_returns(
+    stack: Stack, users: list[User], mail: MailboxClient
+) -> None:
+    events = password_changes(users, 60)
+    stack.stop_component("mailbox")
+    try:
+        publish_events(stack, events)
+        time.sleep(SMTP_OUTAGE_S)
+        statuses = _message_statuses(stack, events)
+        assert statuses["sent"] == 0
+        assert statuses["queued"] + statuses["failed"] == len(events), statuses
+    finally:
+        stack.start_component("mailbox")
+    wait_until_sent(stack, events, timeout=60)
+    assert_delivered_exactly_once(mail, events)
+
+
+def test_a_nats_restart_loses_nothing_and_duplicates_nothing(
+    stack: Stack, users: list[User], mail: MailboxClient
+) -> None:
+    if stack.nats is None:
+        pytest.skip("NATS_URL is set: that server is not ours to restart")
+    before, after = password_changes(users, 100), password_changes(users, 100)
+    publish_events(stack, before)
+    stack.restart_component("nats")  # while the notifier is working through them
+    publish_events(stack, after)
+    wait_until_sent(stack, before + after, timeout=90)
+    assert_delivered_exactly_once(mail, before + after)
+
+
+def test_poison_events_are_parked_and_the_rest_flow_on(
+    stack: Stack, users: list[User], mail: MailboxClient
+) -> None:
+    prefix = stack.events_subject_prefix
+    unreadable = event_for(
+        event_type="identity.user.locked",
+        source="gatehouse/identity",
+        subject="x",
+        message=ev.UserLocked(user_id=users[0].user_id),
+    )
+    unknown = replace(unreadable, id=str(uuid.uuid4()))
+    poison = [
+        (f"{prefix}.identity.user.created", b"\x00garbage", {"x-test": "no headers"}),
+        (f"{prefix}.identity.user.locked", b"\xff\xff\xff", unreadable.headers()),
+        (
+            f"{prefix}.identity.user.exploded",
+            unknown.data,
+            {**unknown.headers(), "ce-type": "identity.user.exploded"},
+        ),
+    ]
+    good = password_changes(users, 20)
+    subject = nats_subject(prefix, EVENT_TYPE)
+    publish(stack, poison + [(subject, event.data, event.headers()) for event, _ in good])
+    wait_until_sent(stack, good, timeout=60)
+    assert_delivered_exactly_once(mail, good)
+
+    listing = subprocess.run(
+        [sys.executable, "-m", "gatehouse_notifier", "deadletters", "list", "--limit", "10000"],
+        env=stack.env_for("notifier"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    parked = {line.split()[1] for line in listing.splitlines() if unreadable.id in line}
+    parked |= {line.split()[1] for line in listing.splitlines() if unknown.id in line}
+    assert parked == {"malformed", "unknown_type"}, listing
+    assert "malformed" in listing  # the one without headers too
+    assert _handled(stack, good) == len(good)
+
+
+def test_an_event_delivered_again_sends_nothing(
+    stack: Stack, users: list[User], mail: MailboxClient
+) -> None:
+    events = password_changes(users[:1], 1)
+    publish_events(stack, events)
+    wait_until_sent(stack, events, timeout=30)
+    duplicate = {"outcome": "duplicate", "event_type": EVENT_TYPE}
+    before = _metric(stack.notifier_url, "gatehouse_notifier_events_consumed_total", duplicate)
+    [(event, _)] = events
+    # The same event (same id) again, past JetStream's own duplicate window: another Nats-Msg-Id.
+    again = {**event.headers(), "Nats-Msg-Id": str(uuid.uuid4())}
+    publish(stack, [(nats_subject(stack.events_subject_prefix, EVENT_TYPE), event.data, again)])
+    deadline = time.monotonic() + 30
+    while (
+        _metric(stack.notifier_url, "gatehouse_notifier_events_consumed_total", duplicate) <= before
+    ):
+        assert time.monotonic() < deadline, "the redelivered event was never consumed"
+        time.sleep(0.2)
+    assert _message_statuses(stack, events) == Counter({"sent": 1})
+    assert_delivered_exactly_once(mail, events)

@@ -1,0 +1,331 @@
+"""Sign-in benchmarks against identity alone on the measured core.
+
+- login_password: complete password sign-ins (`POST /api/v1/sessions`, a new session each) by
+  concurrent clients.
+- login_oidc_mfa: what a user of a relying service does, as a browser does it: the client's
+  authorization request (code flow, PKCE S256), identity's sign-in page, the password, the
+  second-factor page, an authenticator-app code (TOTP), the redirect back with the code, and the
+  client's token exchange (`POST /oidc/token`).
+
+Both are compared with the physical limit of one core: one argon2id verification per sign-in,
+timed on the same core in the same run with identity's parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+import time
+from collections import deque
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import httpx
+
+from gatehouse_devstack.bench.fixtures import Account, OidcClient, TotpAccount, totp_code
+from gatehouse_devstack.bench.harness import PASSWORD, Bench, CpuMeter, Samples, closed_loop
+from gatehouse_devstack.bench.report import Result
+
+REDIRECTS = {301, 302, 303, 307, 308}
+MAX_HOPS = 15
+
+
+def hash_limit(probes: list[dict[str, Any]]) -> float:
+    """The faster of the probes around a run: noise only ever slows a probe down."""
+    return max(float(probe["per_s"]) for probe in probes)
+
+
+def figures(samples: Samples, window_s: float, limit: float) -> dict[str, float]:
+    rate = samples.completed / window_s
+    return {
+        "logins_per_s": rate,
+        "hash_limit_per_s": limit,
+        "ratio": rate / limit,
+        "p99_ms": samples.p(0.99),
+    }
+
+
+def sample_details(samples: Samples, window_s: float) -> dict[str, Any]:
+    return {
+        "completed": samples.completed,
+        "window_s": window_s,
+        "errors": samples.errors,
+        "first_error": samples.first_error,
+        "p50_ms": round(samples.p(0.5), 1),
+        "p95_ms": round(samples.p(0.95), 1),
+        "p99_ms": round(samples.p(0.99), 1),
+    }
+
+
+# --- password sign-in ---------------------------------------------------------------------------
+
+
+async def _password_run(
+    bench: Bench, accounts: list[Account], meter: CpuMeter
+) -> tuple[Samples, float]:
+    sizes = bench.sizes
+    samples = Samples()
+    limits = httpx.Limits(max_connections=len(accounts), max_keepalive_connections=len(accounts))
+    async with httpx.AsyncClient(
+        base_url=bench.stack.identity_url, timeout=30, limits=limits
+    ) as client:
+
+        async def sign_in(worker: int) -> None:
+            account = accounts[worker % len(accounts)]
+            response = await client.post(
+                "/api/v1/sessions", json={"email": account.email, "password": PASSWORD}
+            )
+            client.cookies.clear()
+            if response.status_code != 201:
+                raise RuntimeError(f"{response.status_code} {response.text[:200]}")
+
+        window = await closed_loop(
+            sizes.login_clients,
+            warmup_s=sizes.warmup_s,
+            duration_s=sizes.login_s,
+            one=sign_in,
+            samples=samples,
+            meter=meter,
+        )
+    return samples, window
+
+
+def login_password(bench: Bench, accounts: list[Account]) -> Result:
+    placement = bench.place("identity")
+    before = bench.argon2_probe(bench.sizes.argon2_probe_s)
+    meter = CpuMeter(bench.stack)
+    samples, window = asyncio.run(_password_run(bench, accounts, meter))
+    after = bench.argon2_probe(bench.sizes.argon2_probe_s)
+    limit = hash_limit([before, after])
+    return Result(
+        "login_password",
+        figures(samples, window, limit),
+        details={
+            **sample_details(samples, window),
+            "clients": bench.sizes.login_clients,
+            "cpu_cores_used": meter.shares(),
+            "cpu_ms_per_sign_in": meter.per_operation_ms(samples.completed),
+            "argon2": bench.argon2_parameters,
+            "argon2_probes_per_s": [round(before["per_s"], 2), round(after["per_s"], 2)],
+            "argon2_median_ms": [round(before["median_ms"], 2), round(after["median_ms"], 2)],
+            "password_hash_threads": bench.stack.services["identity"].env.get(
+                "PASSWORD_HASH_THREADS", "default"
+            ),
+            "placement": placement,
+        },
+    )
+
+
+# --- OpenID Connect code flow with a second factor ----------------------------------------------
+
+
+class _Page(HTMLParser):
+    """The forms (action and fields) and links of an HTML page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self.links: list[str] = []
+        self.refresh = ""  # where <meta http-equiv="refresh"> sends the browser
+        self._text: list[str] = []
+        self._hidden = 0
+        self.feed(html)
+
+    def text(self) -> str:
+        """The page's visible words, for error messages."""
+        return " ".join(" ".join(self._text).split())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self._hidden = max(0, self._hidden - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._text.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {key: value or "" for key, value in attrs}
+        if tag in ("script", "style", "head"):
+            self._hidden += 1
+        if tag == "form":
+            self.forms.append((values.get("action", ""), {}))
+        elif tag == "input" and self.forms and values.get("name"):
+            if values.get("type") == "checkbox" and "checked" not in values:
+                return
+            self.forms[-1][1][values["name"]] = values.get("value", "")
+        elif tag == "a" and values.get("href"):
+            self.links.append(values["href"])
+        elif tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            _, _, target = values.get("content", "").partition("url=")
+            self.refresh = target.strip()
+
+
+class Browser:
+    """Cookies as a browser keeps them for http://127.0.0.1 (a secure context, so `__Host-`
+    cookies are sent), over a shared connection pool."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.cookies: dict[str, str] = {}
+        self.requests = 0
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Accept": "text/html,application/xhtml+xml"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = await self.client.request(method, url, headers=headers, **kwargs)
+        self.requests += 1
+        self.client.cookies.clear()  # this jar is the only one
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if "max-age=0" in header.lower() or not value:
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value
+        return response
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def oidc_sign_in(
+    client: httpx.AsyncClient, identity_url: str, rp: OidcClient, user: TotpAccount
+) -> dict[str, Any]:
+    """One whole sign-in of `user` at relying party `rp`; returns the token response."""
+    browser = Browser(client)
+    verifier, challenge = _pkce()
+    state = secrets.token_urlsafe(12)
+    query = {
+        "response_type": "code",
+        "client_id": rp.client_id,
+        "redirect_uri": rp.redirect_uri,
+        "scope": "openid profile email",
+        "state": state,
+        "nonce": secrets.token_urlsafe(12),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    url = f"{identity_url}/oidc/authorize?{urlencode(query)}"
+    response = await browser.request("GET", url)
+    for _ in range(MAX_HOPS):
+        data: dict[str, str] | None = None
+        if response.status_code in REDIRECTS:
+            target = urljoin(url, response.headers["location"])
+        elif response.status_code == 200:
+            target, data = _next_step(url, response.text, user)
+        else:
+            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+        url = target
+        if url.startswith(rp.redirect_uri):
+            break
+        method = "GET" if data is None else "POST"
+        response = await browser.request(method, url, data=data)
+    else:
+        raise RuntimeError(f"no code after {MAX_HOPS} steps; last {url}")
+    answer = {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+    if answer.get("state") != state or "code" not in answer:
+        raise RuntimeError(f"bad redirect: {url}")
+    token = await client.post(
+        f"{identity_url}/oidc/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": answer["code"],
+            "redirect_uri": rp.redirect_uri,
+            "code_verifier": verifier,
+        },
+        auth=(rp.client_id, rp.client_secret),
+    )
+    client.cookies.clear()
+    if token.status_code != 200:
+        raise RuntimeError(f"token exchange: {token.status_code} {token.text[:200]}")
+    tokens: dict[str, Any] = token.json()
+    tokens["requests"] = browser.requests + 1
+    return tokens
+
+
+def _next_step(url: str, html: str, user: TotpAccount) -> tuple[str, dict[str, str] | None]:
+    """What a person (or their browser) does on a page: sign in, pick the authenticator app,
+    type its code, or let the page move on by itself. Returns where to go and, for a form, what
+    to post."""
+    page = _Page(html)
+    for action, fields in page.forms:
+        if "password" in fields:
+            fields.update(email=user.account.email, password=PASSWORD)
+        elif "code" in fields:
+            fields["code"] = totp_code(user.secret)
+        else:
+            continue
+        return urljoin(url, action or url), fields
+    if page.refresh:
+        return urljoin(url, page.refresh), None
+    for link in page.links:
+        if "/second-factor/totp" in link:
+            return urljoin(url, link), None
+    raise RuntimeError(f"{url}: a page the benchmark cannot answer: {page.text()[:300]}")
+
+
+async def _oidc_run(
+    bench: Bench, rp: OidcClient, users: list[TotpAccount], meter: CpuMeter
+) -> tuple[Samples, float, int, int]:
+    sizes = bench.sizes
+    samples = Samples()
+    unused = deque(users)  # TOTP: each time step is accepted once per user, so one user a login
+    ran_out = 0
+    requests: list[int] = []
+    limits = httpx.Limits(max_connections=sizes.oidc_clients * 2)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def sign_in(_worker: int) -> None:
+            nonlocal ran_out
+            if not unused:
+                ran_out += 1
+                await asyncio.sleep(0.5)
+                raise RuntimeError("ran out of enrolled accounts")
+            tokens = await oidc_sign_in(client, bench.stack.identity_url, rp, unused.popleft())
+            bench.access_tokens.append(tokens["access_token"])
+            requests.append(tokens["requests"])
+
+        window = await closed_loop(
+            sizes.oidc_clients,
+            warmup_s=sizes.warmup_s,
+            duration_s=sizes.oidc_s,
+            one=sign_in,
+            samples=samples,
+            meter=meter,
+        )
+    return samples, window, ran_out, max(requests, default=0)
+
+
+def login_oidc_mfa(bench: Bench, rp: OidcClient, users: list[TotpAccount]) -> Result:
+    placement = bench.place("identity")
+    before = bench.argon2_probe(bench.sizes.argon2_probe_s)
+    started = time.time()
+    meter = CpuMeter(bench.stack)
+    samples, window, ran_out, requests = asyncio.run(_oidc_run(bench, rp, users, meter))
+    after = bench.argon2_probe(bench.sizes.argon2_probe_s)
+    limit = hash_limit([before, after])
+    return Result(
+        "login_oidc_mfa",
+        figures(samples, window, limit),
+        details={
+            **sample_details(samples, window),
+            "clients": bench.sizes.oidc_clients,
+            "cpu_cores_used": meter.shares(),
+            "cpu_ms_per_sign_in": meter.per_operation_ms(samples.completed),
+            "http_requests_per_sign_in": requests,
+            "steps": "authorize, sign-in page, password, second-factor choice, TOTP page, TOTP "
+            "code, resume, (continue page), redirect with the code, token exchange",
+            "accounts_prepared": len(users),
+            "ran_out_of_accounts": ran_out,
+            "argon2_probes_per_s": [round(before["per_s"], 2), round(after["per_s"], 2)],
+            "started_at": started,
+            "placement": placement,
+        },
+    )
