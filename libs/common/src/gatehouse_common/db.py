@@ -38,12 +38,27 @@ def register_pool_metrics(pool: asyncpg.Pool, *, service: str) -> None:
     POOL_CONNECTIONS.labels(service, "max").set_function(pool.get_max_size)
 
 
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """What the pool runs when a connection comes back: nothing beyond asyncpg's own clean-up
+    (rolling back a transaction left open, forgetting listeners on the connection object).
+
+    asyncpg's default also sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL` to the server: one more round trip for every `pool.fetch…`/`acquire` (on token
+    introspection it was 40 % of PostgreSQL's and 10 % of identity's CPU time per call, see
+    tools/devstack/BENCHMARKS.md). Nothing here leaves session state on a pooled connection:
+    settings are changed with `set_config(..., true)` / `SET LOCAL`, locks are
+    `pg_advisory_xact_lock`, and LISTEN runs on dedicated connections. Code that needs session
+    state must keep to that (or use a connection of its own).
+    """
+
+
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         database_url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         # Statements are short; a stuck one should fail the request, not hold the pool forever.
         command_timeout=30,
     )

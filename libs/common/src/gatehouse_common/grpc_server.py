@@ -106,7 +106,7 @@ async def start_grpc_server(
     port: int,
     registrations: Sequence[Registration],
     service_names: Sequence[str],
-    auth_secret: bytes,
+    auth_secret: bytes | Sequence[bytes],  # current first, then previous (during a rotation)
 ) -> aio.Server:
     """Start serving; `service_names` are the full names reported by health and reflection."""
     server = aio.server(

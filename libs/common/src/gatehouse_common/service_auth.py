@@ -4,6 +4,10 @@ A caller sends `authorization: Bearer v1.<caller>.<expires>.<signature>` where t
 HMAC-SHA256 over `v1.<caller>.<expires>`. The callee checks signature and expiry before any
 method runs (health and reflection stay open so orchestrators can probe). Tokens are minted per
 call, so nothing long-lived crosses the wire.
+
+Rotating the shared secret without downtime (docs/KEY_ROTATION.md): verifiers accept a list of
+secrets, the current one first and then SERVICE_AUTH_PREVIOUS_SECRETS; tokens are always minted
+with the current one.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
@@ -46,13 +50,40 @@ def mint_service_token(secret: bytes, *, caller: str, now: float | None = None) 
     return f"{payload}.{_signature(secret, payload)}"
 
 
-def verify_service_token(secret: bytes, token: str, *, now: float | None = None) -> str:
-    """Returns the caller's name, or raises InvalidServiceTokenError."""
+Secrets = bytes | Sequence[bytes]
+
+
+def secret_list(secrets: Secrets) -> list[bytes]:
+    """One secret or several (current first), as a list."""
+    return [secrets] if isinstance(secrets, bytes) else list(secrets)
+
+
+def verify_service_token(secret: Secrets, token: str, *, now: float | None = None) -> str:
+    """Returns the caller's name, or raises InvalidServiceTokenError (and nothing else, whatever
+    `token` holds). `secret` may be a list: the current secret, then previous ones still
+    accepted while a rotation is under way."""
+    candidates = secret_list(secret)
+    if not candidates:
+        raise ValueError("at least one service-auth secret is needed")
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != TOKEN_VERSION or not parts[2].isdigit():
+    if (
+        len(parts) != 4
+        or parts[0] != TOKEN_VERSION
+        or not parts[2].isascii()
+        or not parts[2].isdigit()
+        or len(parts[2]) > 12
+    ):
         raise InvalidServiceTokenError("malformed service token")
     payload = ".".join(parts[:3])
-    if not hmac.compare_digest(_signature(secret, payload), parts[3]):
+    try:
+        presented = parts[3].encode("ascii")
+    except UnicodeEncodeError as error:
+        raise InvalidServiceTokenError("bad signature") from error
+    # Every candidate is checked (no early exit), so timing does not tell which secret matched.
+    matches = [
+        hmac.compare_digest(_signature(key, payload).encode(), presented) for key in candidates
+    ]
+    if not any(matches):
         raise InvalidServiceTokenError("bad signature")
     if int(parts[2]) < (now if now is not None else time.time()):
         raise InvalidServiceTokenError("expired service token")
@@ -62,8 +93,8 @@ def verify_service_token(secret: bytes, token: str, *, now: float | None = None)
 class ServiceAuthServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
     """Refuses every call without a valid service token with UNAUTHENTICATED."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+    def __init__(self, secret: Secrets) -> None:
+        self._secret = secret_list(secret)
 
     async def intercept_service(
         self,

@@ -38,8 +38,20 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # Shared HMAC secret for service-to-service gRPC credentials.
     service_auth_secret: SecretStr = SecretStr("change-me-service-auth-secret")
+    # Earlier secrets still accepted (comma-separated) while a rotation is under way; tokens are
+    # always minted with SERVICE_AUTH_SECRET. See docs/KEY_ROTATION.md.
+    service_auth_previous_secrets: SecretStr = SecretStr("")
     # Largest HTTP request body accepted, in bytes; larger ones get 413 before they are parsed.
     max_request_bytes: int = 64 * 1024
+
+    @property
+    def service_auth_secrets(self) -> list[bytes]:
+        """The secrets service tokens are verified with: the current one first."""
+        previous = self.service_auth_previous_secrets.get_secret_value().split(",")
+        return [
+            self.service_auth_secret.get_secret_value().encode(),
+            *(part.strip().encode() for part in previous if part.strip()),
+        ]
 
     @property
     def is_production(self) -> bool:

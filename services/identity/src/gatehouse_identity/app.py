@@ -10,6 +10,9 @@ from fastapi.staticfiles import StaticFiles
 from gatehouse_common.http_app import create_service_app
 from gatehouse_common.web_security import security_headers_middleware
 from gatehouse_identity.accounts.api import router as accounts_api
+from gatehouse_identity.audit.api import router as audit_api
+from gatehouse_identity.audit.middleware import ClientInfoMiddleware
+from gatehouse_identity.audit.pages import router as audit_pages
 from gatehouse_identity.captcha.views import router as captcha_views
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.errors import install_error_handlers
@@ -32,6 +35,7 @@ def create_app(context: IdentityContext) -> FastAPI:
     app.state.context = context
     app.middleware("http")(security_headers_middleware)
     app.middleware("http")(throttling_middleware)
+    app.add_middleware(ClientInfoMiddleware)  # where a request came from, for the audit log
     install_error_handlers(app)
     install_mfa_error_handlers(app)
     app.include_router(accounts_api)
@@ -39,6 +43,8 @@ def create_app(context: IdentityContext) -> FastAPI:
     app.include_router(web_pages)
     app.include_router(mfa_api)
     app.include_router(mfa_pages)
+    app.include_router(audit_api)
+    app.include_router(audit_pages)
     install_oidc(app, context)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"

@@ -146,5 +146,5 @@ async def start_grpc_server(context: IdentityContext) -> aio.Server:
             pb.DESCRIPTOR.services_by_name["UserService"].full_name,
             TOKEN_SERVICE_NAME,
         ],
-        auth_secret=settings.service_auth_secret.get_secret_value().encode(),
+        auth_secret=settings.service_auth_secrets,
     )

@@ -190,5 +190,5 @@ async def start_grpc_server(context: RegistryContext) -> aio.Server:
             op_pb.DESCRIPTOR.services_by_name["OperatorService"].full_name,
             role_pb.DESCRIPTOR.services_by_name["RoleService"].full_name,
         ],
-        auth_secret=settings.service_auth_secret.get_secret_value().encode(),
+        auth_secret=settings.service_auth_secrets,
     )

@@ -677,6 +677,8 @@ def registry_client_secret(stack_secrets: Secrets) -> str:
 
 def register_registry_client(stack: Stack) -> None:
     """Make the registry a first-party OIDC client of identity, as an operator would once."""
+    if stack.options.service_modules["identity"] != SERVICE_MODULES["identity"]:
+        return  # a stand-in identity (the launcher's own tests) has no client registry
     url = stack.registry_url
     secret = stack.env_for("registry")["OIDC_CLIENT_SECRET"]
     env = {**os.environ, **stack.env_for("identity"), "OIDC_CLIENT_SECRET": secret}

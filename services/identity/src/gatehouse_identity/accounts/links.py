@@ -59,7 +59,7 @@ async def issue_password_link(
 
 async def consume_password_link(connection: Connection, token: str) -> uuid.UUID:
     """Marks the link used and returns its user; InvalidLinkError if it cannot be used."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise InvalidLinkError("the link is not valid", field="token")
     user_id: uuid.UUID | None = await connection.fetchval(
         """UPDATE password_links SET used_at = now()
@@ -77,7 +77,7 @@ async def consume_password_link(connection: Connection, token: str) -> uuid.UUID
 
 async def check_password_link(connection: Connection, token: str) -> bool:
     """True when the link can still be used (for showing the form before the user types)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         return False
     found = await connection.fetchval(
         """SELECT 1 FROM password_links

@@ -27,6 +27,8 @@ from gatehouse_identity.accounts.models import (
     UserStatus,
 )
 from gatehouse_identity.accounts.passwords import PasswordHasher, check_password_rule
+from gatehouse_identity.audit import service as audit
+from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.events import emit
 from gatehouse_identity.throttling.devices import UNKNOWN_CLIENTS
 
@@ -121,6 +123,12 @@ async def set_password_with_link(
         await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
         # A new password from an e-mailed link unblocks every bucket (the manual's remedy).
         await connection.execute("DELETE FROM password_failure_buckets WHERE user_id = $1", user_id)
+        await audit.record(
+            connection,
+            kind=AuditKind.PASSWORD_SET,
+            user_id=user_id,
+            detail={"replaced": previous_status != UserStatus.PENDING_PASSWORD},
+        )
         await emit(
             connection,
             "identity.user.password_set",
@@ -169,6 +177,16 @@ async def authenticate(
     if candidate is None or reserved is None:
         await hasher.verify_dummy(password)
         SIGN_INS.labels("failed").inc()
+        # Never the typed address: for an unknown one, nobody is named.
+        await audit.record(
+            pool,
+            kind=AuditKind.SIGN_IN_FAILED,
+            user_id=candidate["id"] if candidate is not None else None,
+            detail={
+                "reason": "no_such_account" if candidate is None else "bucket_blocked",
+                "bucket": _bucket_kind(bucket),
+            },
+        )
         raise InvalidCredentialsError("wrong e-mail address or password")
     if await hasher.verify(candidate["password_hash"], password):
         SIGN_INS.labels("succeeded").inc()
@@ -181,9 +199,20 @@ async def authenticate(
             password_hash=candidate["password_hash"],
         )
     SIGN_INS.labels("failed").inc()
+    await audit.record(
+        pool,
+        kind=AuditKind.SIGN_IN_FAILED,
+        user_id=candidate["id"],
+        detail={"reason": "wrong_password", "bucket": _bucket_kind(bucket)},
+    )
     if reserved >= max_failed_attempts:
         await _block(pool, user_id=candidate["id"], bucket=bucket, failed_attempts=reserved)
     raise InvalidCredentialsError("wrong e-mail address or password")
+
+
+def _bucket_kind(bucket: str) -> str:
+    """What the audit log says about a bucket: never the device nonce itself."""
+    return "unknown" if bucket == UNKNOWN_CLIENTS else "device"
 
 
 async def _record_success(
@@ -210,6 +239,12 @@ async def _record_success(
              RETURNING {USER_COLUMNS}""",
             user_id,
             new_hash,
+        )
+        await audit.record(
+            connection,
+            kind=AuditKind.SIGN_IN_SUCCEEDED,
+            user_id=user_id,
+            detail={"bucket": _bucket_kind(bucket)},
         )
     return User.from_row(row)
 
@@ -240,6 +275,12 @@ async def _block(
             )
             await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
         ACCOUNTS_BLOCKED.inc()
+        await audit.record(
+            connection,
+            kind=AuditKind.LOCKED,
+            user_id=user_id,
+            detail={"bucket": _bucket_kind(bucket), "failed_attempts": failed_attempts},
+        )
         await emit(
             connection,
             "identity.user.locked",
@@ -282,6 +323,7 @@ async def change_password(
             user_id,
             keep_session_hash,
         )
+        await audit.record(connection, kind=AuditKind.PASSWORD_CHANGED, user_id=user_id)
         await emit(
             connection,
             "identity.user.password_changed",
@@ -298,6 +340,7 @@ async def request_password_reset(pool: asyncpg.Pool, *, email: str) -> None:
         )
         if user_id is None:
             return
+        await audit.record(connection, kind=AuditKind.PASSWORD_RESET_REQUESTED, user_id=user_id)
         await emit(
             connection,
             "identity.user.password_reset_requested",

@@ -97,8 +97,8 @@ async def resume_session(
     pool: asyncpg.Pool, *, token: str, idle_timeout: timedelta
 ) -> Session | None:
     """The live session for a token (touching its idle clock), or None."""
-    if not token or len(token) > MAX_SESSION_TOKEN_LENGTH:
-        return None
+    if not token or len(token) > MAX_SESSION_TOKEN_LENGTH or not token.isascii():
+        return None  # tokens are base64url: anything else is no session (and has no UTF-8)
     row = await pool.fetchrow(
         """UPDATE sessions SET last_seen_at = now()
             WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2::interval
@@ -120,5 +120,5 @@ async def resume_session(
 
 
 async def end_session(pool: asyncpg.Pool, *, token: str) -> None:
-    if token and len(token) <= MAX_SESSION_TOKEN_LENGTH:
+    if token and len(token) <= MAX_SESSION_TOKEN_LENGTH and token.isascii():
         await pool.execute("DELETE FROM sessions WHERE id_hash = $1", session_hash(token))

@@ -22,6 +22,8 @@ import asyncpg
 from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_common.db import Connection
 from gatehouse_identity.accounts.sessions import AuthLevel, Session, level_satisfies
+from gatehouse_identity.audit import service as audit
+from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.events import emit
 from gatehouse_identity.mfa import recovery_codes
 from gatehouse_identity.mfa.errors import (
@@ -251,6 +253,12 @@ async def activate(connection: Connection, *, factor_id: uuid.UUID, now: datetim
     if row is None:
         raise NotFoundError("this enrolment is no longer pending", field="factor_id")
     factor = Factor.from_row(row)
+    await audit.record(
+        connection,
+        kind=AuditKind.SECOND_FACTOR_ADDED,
+        user_id=factor.user_id,
+        detail={"method": factor.kind.value, "factor_id": str(factor.id)},
+    )
     await emit(
         connection,
         "identity.second_factor.added",
@@ -319,6 +327,12 @@ async def remove(
                 )
         await connection.execute("DELETE FROM second_factors WHERE id = $1", factor_id)
         if factor.status != "pending":
+            await audit.record(
+                connection,
+                kind=AuditKind.SECOND_FACTOR_REMOVED,
+                user_id=session.user_id,
+                detail={"method": factor.kind.value, "factor_id": str(factor.id)},
+            )
             await emit(
                 connection,
                 "identity.second_factor.removed",
@@ -358,6 +372,12 @@ async def reset_all(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> int:
             "UPDATE users SET always_require_mfa = false WHERE id = $1", user_id
         )
         await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+        await audit.record(
+            connection,
+            kind=AuditKind.DEVICES_RESET,
+            user_id=user_id,
+            detail={"removed_count": int(removed or 0)},
+        )
         await emit(
             connection,
             "identity.user.devices_reset",

@@ -16,6 +16,8 @@ from prometheus_client import Counter
 from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_common.db import Connection
 from gatehouse_identity.accounts.sessions import Session
+from gatehouse_identity.audit import service as audit
+from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.events import emit
 from gatehouse_identity.mfa.errors import AttemptEndedError, WrongCodeError
 from gatehouse_identity.mfa.factors import WIRE_SIGN_IN_METHOD
@@ -49,6 +51,16 @@ async def record_failure(
         RETURNING failures""",
         session.id_hash,
         method.value,
+    )
+    await audit.record(
+        pool,
+        kind=AuditKind.SECOND_FACTOR_FAILED,
+        user_id=session.user_id,
+        detail={
+            "method": method.value,
+            "reason": "wrong_answer",
+            "attempt_ended": failures >= limit,
+        },
     )
     if failures < limit:
         error.extra["attempts_left"] = limit - failures

@@ -23,6 +23,8 @@ from gatehouse_identity.accounts.sessions import (
     Session,
     session_hash,
 )
+from gatehouse_identity.audit import service as audit
+from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.mfa import (
     factors,
     failures,
@@ -88,6 +90,12 @@ async def rotate(
         now,
     )
     await failures.clear(connection, session=session)
+    await audit.record(
+        connection,
+        kind=AuditKind.SECOND_FACTOR_USED,
+        user_id=old["user_id"],
+        detail={"method": method.value, "level": level},
+    )
     return NewSession(
         token=token,
         session=Session(
@@ -163,6 +171,12 @@ async def answer_second_factor(
             return await rotate(connection, runtime, session=session, method=answer.method, amr=amr)
     except AttemptEndedError:
         # The request was denied on the device ("this was not me"): end this attempt.
+        await audit.record(
+            pool,
+            kind=AuditKind.SECOND_FACTOR_FAILED,
+            user_id=session.user_id,
+            detail={"method": answer.method.value, "reason": "denied", "attempt_ended": True},
+        )
         await failures.end_attempt(pool, runtime, session=session, method=answer.method)
         raise
     except WrongCodeError as error:

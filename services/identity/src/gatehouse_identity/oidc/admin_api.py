@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from gatehouse_common.service_auth import InvalidServiceTokenError, verify_service_token
+from gatehouse_identity.audit import service as audit
+from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.oidc import clients
 from gatehouse_identity.oidc.clients import ClientError, ClientExistsError, ClientRegistration
 from gatehouse_identity.oidc.levels import Level
@@ -35,7 +37,7 @@ def admin_caller(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     try:
         caller = verify_service_token(
-            settings.service_auth_secret.get_secret_value().encode(),
+            settings.service_auth_secrets,
             token.strip() if scheme.lower() == "bearer" else "",
         )
     except InvalidServiceTokenError as error:
@@ -81,7 +83,7 @@ def _client_json(client: clients.Client, secret: str | None = None) -> dict[str,
     summary="Register a client (a generated secret is in the answer, once)",
     responses={409: {"description": "The client_id is taken"}, 422: {"description": "Invalid"}},
 )
-async def create_client(body: ClientRequest, _caller: AdminCaller, runtime: Runtime) -> Any:
+async def create_client(body: ClientRequest, caller: AdminCaller, runtime: Runtime) -> Any:
     registration = ClientRegistration(
         client_id=body.client_id,
         name=body.name,
@@ -104,6 +106,7 @@ async def create_client(body: ClientRequest, _caller: AdminCaller, runtime: Runt
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from error
     except ClientError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from error
+    await _audit(runtime, AuditKind.OIDC_CLIENT_CREATED, client_id=client.client_id, caller=caller)
     # A secret the caller chose is not echoed back.
     return _client_json(client, secret if body.client_secret is None else None)
 
@@ -129,9 +132,10 @@ async def get_client(client_id: str, _caller: AdminCaller, runtime: Runtime) -> 
     summary="Remove a client and every token it holds",
     responses={404: {"description": "Unknown"}},
 )
-async def delete_client(client_id: str, _caller: AdminCaller, runtime: Runtime) -> None:
+async def delete_client(client_id: str, caller: AdminCaller, runtime: Runtime) -> None:
     if not await clients.delete_client(runtime.context.pool, client_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such client")
+    await _audit(runtime, AuditKind.OIDC_CLIENT_DELETED, client_id=client_id, caller=caller)
 
 
 @router.post(
@@ -139,9 +143,20 @@ async def delete_client(client_id: str, _caller: AdminCaller, runtime: Runtime) 
     summary="Replace a client's secret (shown once)",
     responses={404: {"description": "Unknown, or a public client"}},
 )
-async def rotate_secret(client_id: str, _caller: AdminCaller, runtime: Runtime) -> dict[str, str]:
+async def rotate_secret(client_id: str, caller: AdminCaller, runtime: Runtime) -> dict[str, str]:
     try:
         secret = await clients.rotate_secret(runtime.context.pool, client_id)
     except clients.UnknownClientError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
+    await _audit(runtime, AuditKind.OIDC_CLIENT_SECRET_ROTATED, client_id=client_id, caller=caller)
     return {"client_id": client_id, "client_secret": secret}
+
+
+async def _audit(runtime: OidcRuntime, kind: AuditKind, *, client_id: str, caller: str) -> None:
+    """Client administration is done by services, not users: the entry names no user."""
+    await audit.record(
+        runtime.context.pool,
+        kind=kind,
+        user_id=None,
+        detail={"client_id": client_id, "caller": caller},
+    )

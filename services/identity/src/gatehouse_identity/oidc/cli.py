@@ -5,7 +5,7 @@
         --backchannel-logout-uri https://registry.example/auth/backchannel-logout \\
         --post-logout-redirect-uri https://registry.example/
     clients list | show ID | delete ID | rotate-secret ID
-    keys list | rotate
+    keys list | rotate | reencrypt-second-factors
 
 The database comes from DATABASE_URL like the service's own. A generated client secret is printed
 once and only its hash is stored; `--secret-env NAME` takes the secret from an environment
@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 import asyncpg
 
 from gatehouse_common.db import create_pool
+from gatehouse_identity.mfa.key_rotation import reencrypt_second_factor_secrets
+from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.oidc import clients
 from gatehouse_identity.oidc.clients import ClientError, ClientRegistration
 from gatehouse_identity.oidc.keys import KeyStore
@@ -72,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     key_commands.add_parser("list", help="published keys and when each signs")
     key_commands.add_parser(
         "rotate", help="retire the signing key now (it stays published until its tokens expire)"
+    )
+    key_commands.add_parser(
+        "reencrypt-second-factors",
+        help="re-encrypt TOTP and app secrets with the newest SECOND_FACTOR_ENCRYPTION_KEYS key",
     )
     return parser
 
@@ -160,7 +166,22 @@ async def _clients(args: argparse.Namespace, settings: IdentitySettings, pool: a
     return 0
 
 
+async def _reencrypt(settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+    box = MfaRuntime.from_settings(settings).box
+    report = await reencrypt_second_factor_secrets(pool, box)
+    _out(
+        f"re-encrypted {report.reencrypted}, already current {report.already_current}, "
+        f"undecryptable {report.undecryptable}"
+    )
+    if report.undecryptable:
+        _out("Some secrets no configured key decrypts: keep the old keys until this is 0.")
+        return 1
+    return 0
+
+
 async def _keys(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+    if args.command == "reencrypt-second-factors":
+        return await _reencrypt(settings, pool)
     if settings.oidc_signing_key_files.strip():
         _out("Keys come from OIDC_SIGNING_KEY_FILES: rotate by changing the files.")
         return 0 if args.command == "list" else 2

@@ -16,6 +16,7 @@ from gatehouse_common.grpc_server import Registration
 from gatehouse_common.service_auth import (
     METADATA_KEY,
     InvalidServiceTokenError,
+    Secrets,
     verify_service_token,
 )
 from gatehouse_identity.context import IdentityContext
@@ -30,7 +31,7 @@ LEVEL_TO_WIRE = {
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TokenService"].full_name
 
 
-def caller_of(context: aio.ServicerContext, secret: bytes) -> str | None:
+def caller_of(context: aio.ServicerContext, secret: Secrets) -> str | None:
     metadata = dict(context.invocation_metadata() or ())
     header = str(metadata.get(METADATA_KEY, ""))
     try:
@@ -48,7 +49,7 @@ def _timestamp(value: object) -> Timestamp:
 class TokenServicer(pb_grpc.TokenServiceServicer):
     def __init__(self, context: IdentityContext) -> None:
         self._context = context
-        self._secret = context.settings.service_auth_secret.get_secret_value().encode()
+        self._secret = context.settings.service_auth_secrets
 
     async def IntrospectToken(  # noqa: N802  (gRPC method name)
         self, request: pb.IntrospectTokenRequest, context: aio.ServicerContext

@@ -14,7 +14,9 @@ MAX_COOKIE_LENGTH = 200
 
 
 def _signature(key: bytes, nonce: str, email: str) -> str:
-    digest = hmac.new(key, f"{nonce}:{email.strip().lower()}".encode(), hashlib.sha256).digest()
+    # surrogatepass: a JSON string may hold a lone surrogate; it must not raise here.
+    message = f"{nonce}:{email.strip().lower()}".encode("utf-8", "surrogatepass")
+    digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -25,8 +27,8 @@ def issue_device_cookie(key: bytes, *, email: str) -> str:
 
 def failure_bucket(key: bytes, *, cookie: str | None, email: str) -> str:
     """The bucket this attempt counts in: its own device's, or the unknown clients' one."""
-    if not cookie or len(cookie) > MAX_COOKIE_LENGTH:
-        return UNKNOWN_CLIENTS
+    if not cookie or len(cookie) > MAX_COOKIE_LENGTH or not cookie.isascii():
+        return UNKNOWN_CLIENTS  # issued cookies are ASCII; compare_digest refuses other text
     parts = cookie.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         return UNKNOWN_CLIENTS

@@ -65,7 +65,9 @@ def render(
     )
     remember_csrf_token(request, response)
     if request.query_params.get("lang") == language:
-        response.set_cookie(LANGUAGE_COOKIE, language, path="/", samesite="lax", secure=True)
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, path="/", samesite="lax", secure=True, httponly=True
+        )
     return response
 
 

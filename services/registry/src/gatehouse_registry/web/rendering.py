@@ -177,7 +177,9 @@ def render(
     remember_csrf_token(request, response)
     response.headers["Cache-Control"] = "no-store"
     if request.query_params.get("lang") == language and language in PAGE_LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, language, path="/", samesite="lax", secure=True)
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, path="/", samesite="lax", secure=True, httponly=True
+        )
     return response
 
 

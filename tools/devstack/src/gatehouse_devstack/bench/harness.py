@@ -27,9 +27,9 @@ class Sizes:
     warmup_s: float = 2.0
     login_s: float = 20.0
     login_clients: int = 4
-    oidc_s: float = 20.0
+    oidc_s: float = 15.0
     oidc_clients: int = 4
-    oidc_accounts: int = 700
+    oidc_accounts: int = 600  # TOTP: one sign-in per account and time step
     introspect_s: float = 10.0
     introspect_concurrency: int = 64
     operators: int = 1_000_000
@@ -38,7 +38,7 @@ class Sizes:
     pipeline_burst: int = 3000
     pipeline_rate: float = 200.0
     pipeline_rate_s: float = 15.0
-    pipeline_wait_s: float = 30.0  # longest wait for a phase's e-mails (a budget, not a goal)
+    pipeline_wait_s: float = 20.0  # longest wait for a phase's e-mails (a budget, not a goal)
     raw_nats_messages: int = 20_000
     event_accounts: int = 500
     argon2_probe_s: float = 3.0

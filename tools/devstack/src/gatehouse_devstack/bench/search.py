@@ -32,7 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from gatehouse_devstack.bench.harness import Bench, Samples
+from gatehouse_devstack.bench.harness import Bench, CpuMeter, Samples
 from gatehouse_devstack.bench.report import Result
 
 CHUNK = 50_000
@@ -383,7 +383,10 @@ def operator_search(bench: Bench) -> Result:
     timings["generate_s"] = round(time.perf_counter() - started, 1)
     planned = queries(sample, sizes.search_queries + 10)
     placement = bench.place("registry")
+    meter = CpuMeter(bench.stack)
+    meter.start()
     samples, found, warmup = asyncio.run(_search(bench, planned))
+    meter.stop()
     measured = len(samples.latencies)
     return Result(
         "operator_search",
@@ -398,6 +401,7 @@ def operator_search(bench: Bench) -> Result:
             "warmup_queries": warmup,
             "example_query": planned[-1][1] if planned else {},
             "target_on_first_page": f"{found}/{measured}",
+            "cpu_ms_per_query": meter.per_operation_ms(measured + warmup),
             "p99_ms": round(samples.p(0.99), 1),
             "max_ms": round(max(samples.latencies, default=0) * 1000, 1),
             "errors": samples.errors,

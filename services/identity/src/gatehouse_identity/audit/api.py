@@ -1,0 +1,117 @@
+"""`/api/v1/me/audit` (the user's own activity) and `/api/v1/me/sessions` (live sessions, ending
+one, signing out everywhere)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel
+
+from gatehouse_identity.accounts.api import Context, CurrentSession
+from gatehouse_identity.audit import service as audit
+from gatehouse_identity.audit import sessions as active
+
+router = APIRouter(prefix="/api/v1/me", tags=["activity and sessions"])
+
+
+class AuditEntryResponse(BaseModel):
+    id: int
+    occurred_at: datetime
+    kind: str
+    ip_address: str | None
+    user_agent: str | None
+    detail: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryResponse]
+    # Pass as `before` to get the next (older) page; null on the last page.
+    next_before: int | None
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip_address: str | None
+    user_agent: str | None
+    level: str
+    current: bool
+
+
+class SignedOutResponse(BaseModel):
+    sessions_ended: int
+
+
+@router.get(
+    "/audit",
+    summary="My account's security activity, newest first (paged)",
+    responses={401: {"description": "Not signed in"}},
+)
+async def my_audit(
+    session: CurrentSession,
+    context: Context,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE_SIZE)] = 50,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> AuditPage:
+    entries = await audit.entries_for_user(
+        context.pool, user_id=session.user_id, limit=limit, before_id=before
+    )
+    return AuditPage(
+        entries=[AuditEntryResponse(**vars(entry)) for entry in entries],
+        next_before=entries[-1].id if len(entries) == limit else None,
+    )
+
+
+@router.get(
+    "/sessions",
+    summary="My live sessions, most recently used first",
+    responses={401: {"description": "Not signed in"}},
+)
+async def my_sessions(session: CurrentSession, context: Context) -> list[SessionResponse]:
+    found = await active.active_sessions(
+        context.pool,
+        user_id=session.user_id,
+        current_hash=session.id_hash,
+        idle_timeout_s=context.settings.session_idle_timeout_s,
+    )
+    return [
+        SessionResponse(
+            session_id=item.public_id,
+            created_at=item.created_at,
+            last_seen_at=item.last_seen_at,
+            expires_at=item.expires_at,
+            ip_address=item.ip_address,
+            user_agent=item.user_agent,
+            level=item.level,
+            current=item.current,
+        )
+        for item in found
+    ]
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End one of my sessions (its OpenID Connect tokens are revoked)",
+    responses={401: {"description": "Not signed in"}, 404: {"description": "No such session"}},
+)
+async def end_my_session(session_id: str, session: CurrentSession, context: Context) -> Response:
+    if len(session_id) != active.PUBLIC_ID_LENGTH or not await active.end_session(
+        context.pool, user_id=session.user_id, session_public_id=session_id
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such session")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/sessions/sign-out-everywhere",
+    summary="End all my sessions, this one too (their OpenID Connect tokens are revoked)",
+    responses={401: {"description": "Not signed in"}},
+)
+async def sign_out_everywhere(session: CurrentSession, context: Context) -> SignedOutResponse:
+    ended = await active.sign_out_everywhere(context.pool, user_id=session.user_id)
+    return SignedOutResponse(sessions_ended=ended)

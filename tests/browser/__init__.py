@@ -1,0 +1,1 @@
+"""Browser tests: the manual, screen by screen, in Chromium (see conftest.py)."""

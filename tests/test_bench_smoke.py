@@ -1,0 +1,70 @@
+"""The benchmark harness runs end to end: `python -m gatehouse_devstack.bench --quick` starts its
+own system, runs every benchmark for about a second with tiny sizes, and prints the six `BENCH`
+lines in the agreed form, the table, and a JSON file with the machine. No figure is checked:
+timings on a shared test machine say nothing (`make bench` is for that)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.stack
+
+NUMBER = r"(?:\d+(?:\.\d+)?)"
+# The exact form of each line (issue 9); a benchmark that cannot run says why instead.
+EXPECTED_KEYS = {
+    "login_password": ("logins_per_s", "hash_limit_per_s", "ratio", "p99_ms"),
+    "login_oidc_mfa": ("logins_per_s", "hash_limit_per_s", "ratio", "p99_ms"),
+    "introspect_grpc": ("calls_per_s", "p99_ms"),
+    "operator_search": ("operators", "p50_ms", "p95_ms"),
+    "events_pipeline": ("events_per_s", "raw_nats_per_s", "ratio", "p99_ms"),
+    "memory": ("identity_rss_mb", "registry_rss_mb", "notifier_rss_mb"),
+}
+
+
+def line_pattern(name: str, keys: tuple[str, ...]) -> re.Pattern[str]:
+    figures = " ".join(f"{key}={NUMBER}" for key in keys)
+    return re.compile(rf"^BENCH {name} (?:{figures}|unavailable=\S+)$")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    workdir = tmp_path_factory.mktemp("bench")
+    results = workdir / "results"
+    command = [sys.executable, "-m", "gatehouse_devstack.bench", "--quick"]
+    completed = subprocess.run(
+        [*command, "--results-dir", str(results)],
+        cwd=workdir,  # its system's data and logs go to workdir/var/bench
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout, results
+
+
+def test_prints_the_six_lines_in_order_and_form(quick_run: tuple[str, Path]) -> None:
+    stdout, _ = quick_run
+    lines = [line for line in stdout.splitlines() if line.startswith("BENCH ")]
+    assert [line.split()[1] for line in lines] == list(EXPECTED_KEYS), stdout
+    for line, (name, keys) in zip(lines, EXPECTED_KEYS.items(), strict=True):
+        assert line_pattern(name, keys).match(line), line
+
+
+def test_prints_a_table_and_keeps_json_with_the_machine(quick_run: tuple[str, Path]) -> None:
+    stdout, results = quick_run
+    assert "benchmark" in stdout
+    assert "goal" in stdout
+    (path,) = results.glob("bench-*.json")
+    document = json.loads(path.read_text())
+    assert document["machine"]["cpu_model"]
+    assert document["machine"]["cores"] >= 1
+    assert [result["name"] for result in document["results"]] == list(EXPECTED_KEYS)
+    for result in document["results"]:
+        assert result["line"] in stdout
