@@ -43,6 +43,8 @@ SKIPPED = {
     "DELETE /api/v1/sessions/current",
     "POST /api/v1/me/second-factors/reset",
     "POST /api/v1/me/password",
+    "POST /api/v1/me/sessions/sign-out-everywhere",
+    "DELETE /api/v1/me/sessions/{session_id}",
 }
 
 
