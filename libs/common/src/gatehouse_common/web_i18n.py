@@ -36,6 +36,11 @@ class Translator:
     def has(self, key: str) -> bool:
         return key in self._texts or key in self._fallback
 
+    def message(self, text: str) -> str:
+        """A domain error's English message in this language (catalog key `message:<text>`),
+        or the message itself where no translation exists."""
+        return self._texts.get(f"message:{text}") or text
+
 
 def choose_language(request: Request, languages: Sequence[str], default: str) -> str:
     """?lang= first (the language switch), then the remembered choice, then the browser's."""

@@ -113,8 +113,9 @@ def _message(
     return render(request, "message.html", values, status_code=status_code)
 
 
-def _error_text(error: MfaError) -> str:
-    return error.message
+def _error_text(request: Request, error: MfaError) -> str:
+    """The error's message in the page's language (domain errors are written in English)."""
+    return Translator(page_language(request)).message(error.message)
 
 
 # --- sign-in: the second step -----------------------------------------------------------------
@@ -247,7 +248,7 @@ async def method_form(request: Request, method_name: str) -> Response:
         return _message(
             request,
             _t(request)("error.title"),
-            _error_text(error),
+            _error_text(request, error),
             link=f"/login/second-factor?{flow.query}",
             link_text=_t(request)("mfa.login.other_method"),
             status_code=error.status_code,
@@ -281,7 +282,7 @@ async def send_sms_code(request: Request) -> Response:
         return _message(
             request,
             t("error.title"),
-            _error_text(error),
+            _error_text(request, error),
             link=f"/login/second-factor?{flow.query}",
             link_text=t("mfa.login.other_method"),
             status_code=error.status_code,
@@ -346,7 +347,7 @@ async def _answer_failed(
         ended = _message(
             request,
             t("mfa.login.ended_title"),
-            _error_text(error),
+            _error_text(request, error),
             link=login_url(next_url=flow.next_url, level=flow.level),
             link_text=t("login.title"),
             status_code=status.HTTP_401_UNAUTHORIZED,
@@ -359,7 +360,7 @@ async def _answer_failed(
         values = {
             "flow": flow,
             "method": method,
-            "errors": {"code": _error_text(error)},
+            "errors": {"code": _error_text(request, error)},
             "sunset_date": runtime.settings.sms_sunset_date.isoformat(),
             "code_length": sms.CODE_DIGITS,
         }
@@ -370,14 +371,14 @@ async def _answer_failed(
             session,
             flow,
             method,
-            errors={"code": _error_text(error)},
+            errors={"code": _error_text(request, error)},
             status_code=error.status_code,
             challenge_id=challenge_id,
         )
     return _message(
         request,
         t("error.title"),
-        _error_text(error),
+        _error_text(request, error),
         link=f"/login/second-factor?{flow.query}",
         link_text=t("mfa.login.try_again"),
         status_code=error.status_code,
@@ -503,7 +504,7 @@ async def always_require(request: Request) -> Response:
         return await _security_page(
             request,
             session,
-            errors={"always_require_mfa": error.message},
+            errors={"always_require_mfa": _error_text(request, error)},
             status_code=error.status_code,
         )
     return redirect(SECURITY)
@@ -526,7 +527,7 @@ async def rename_factor(request: Request, factor_id: uuid.UUID) -> Response:
         return await _security_page(
             request,
             session,
-            errors={f"name-{factor_id}": error.message},
+            errors={f"name-{factor_id}": _error_text(request, error)},
             status_code=error.status_code,
         )
     return redirect(SECURITY)
@@ -550,7 +551,10 @@ async def remove_factor(request: Request, factor_id: uuid.UUID) -> Response:
         )
     except MfaError as error:
         return await _security_page(
-            request, session, errors={"form": error.message}, status_code=error.status_code
+            request,
+            session,
+            errors={"form": _error_text(request, error)},
+            status_code=error.status_code,
         )
     return _message(
         request,
@@ -664,7 +668,7 @@ async def totp_start(request: Request) -> Response:
         return render(
             request,
             "mfa/totp_new.html",
-            {"form": fields, "errors": {"name": error.message}},
+            {"form": fields, "errors": {"name": _error_text(request, error)}},
             status_code=422,
         )
     return _totp_qr_page(request, enrolment)
@@ -713,7 +717,7 @@ async def totp_confirm(request: Request, factor_id: uuid.UUID) -> Response:
         return _message(
             request,
             _t(request)("error.title"),
-            error.message,
+            _error_text(request, error),
             link=SECURITY,
             link_text=_t(request)("mfa.security.title"),
             status_code=404,
@@ -724,7 +728,10 @@ async def totp_confirm(request: Request, factor_id: uuid.UUID) -> Response:
             context.pool, runtime, user_id=session.user_id, factor_id=factor_id, account=user.email
         )
         return _totp_qr_page(
-            request, enrolment, errors={"code": error.message}, status_code=error.status_code
+            request,
+            enrolment,
+            errors={"code": _error_text(request, error)},
+            status_code=error.status_code,
         )
     return await _enrolled(request, session, factor)
 
@@ -765,7 +772,7 @@ async def mobile_start(request: Request) -> Response:
             "mfa/mobile_new.html",
             {
                 "form": {"name": fields.get("name", "")},
-                "errors": {error.field or "name": error.message},
+                "errors": {error.field or "name": _error_text(request, error)},
             },
             status_code=422,
         )
@@ -898,7 +905,7 @@ async def security_key_register(request: Request) -> Response:
         return await _security_key_page(
             request,
             session,
-            errors={error.field or "credential": error.message},
+            errors={error.field or "credential": _error_text(request, error)},
             status_code=error.status_code,
         )
     return await _enrolled(request, session, factor)
@@ -956,7 +963,7 @@ async def phone_start(request: Request) -> Response:
             "mfa/phone_new.html",
             {
                 "form": {"phone_number": fields.get("phone_number", "")[:40]},
-                "errors": {"phone_number": error.message},
+                "errors": {"phone_number": _error_text(request, error)},
                 "sunset_date": runtime.settings.sms_sunset_date.isoformat(),
             },
             status_code=error.status_code,
@@ -989,7 +996,7 @@ async def phone_confirm(request: Request, factor_id: uuid.UUID) -> Response:
             "mfa/phone_confirm.html",
             {
                 "factor_id": factor_id,
-                "errors": {"code": error.message},
+                "errors": {"code": _error_text(request, error)},
                 "sunset_date": runtime.settings.sms_sunset_date.isoformat(),
             },
             status_code=error.status_code,
