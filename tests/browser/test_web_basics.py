@@ -143,9 +143,21 @@ def test_cookies_are_secure_httponly_and_samesite(
         context.close()
 
 
-@pytest.mark.parametrize("path", ["/login", "/signup", "/password/forgot", "/account/security"])
-def test_pages_send_a_content_security_policy(system: SystemUnderTest, path: str) -> None:
-    response = httpx.get(system.identity_url + path, follow_redirects=True, timeout=10)
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("identity", "/login"),
+        ("identity", "/signup"),
+        ("identity", "/password/forgot"),
+        ("identity", "/account/security"),
+        ("registry", "/"),
+    ],
+)
+def test_pages_send_a_content_security_policy(
+    system: SystemUnderTest, service: str, path: str
+) -> None:
+    base = system.identity_url if service == "identity" else system.registry_url
+    response = httpx.get(base + path, follow_redirects=True, timeout=10)
     assert response.status_code == 200
     policy = response.headers.get("content-security-policy", "")
     directives = {

@@ -65,8 +65,8 @@ def run_development_stack(root: Path) -> int:
 def describe(stack: Stack) -> str:
     """The table of addresses printed once the system is up."""
     rows = [
-        ("Identity (accounts, sign-in)", stack.identity_url),
-        ("Registry (operators)", stack.registry_url),
+        ("Identity (accounts, sign-in)", stack.env_for("identity")["PUBLIC_URL"]),
+        ("Registry (operators)", stack.env_for("registry")["PUBLIC_URL"]),
         ("Mailbox (emails sent)", _mailbox_address(stack)),
         ("Notifier metrics", f"{stack.notifier_url}/metrics"),
         ("NATS JetStream", _nats_address(stack)),

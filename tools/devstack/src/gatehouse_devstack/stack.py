@@ -268,8 +268,11 @@ def service_environment(
     those of the first instance, as behind a load balancer.
     """
     ports = wiring.ports
-    identity_public_url = f"http://127.0.0.1:{ports.identity_http}"
-    registry_public_url = f"http://127.0.0.1:{ports.registry_http}"
+    # Browsers refuse WebAuthn (security keys, passkeys) on an IP address, so the addresses a
+    # person opens in `make run` use localhost; tests talk to 127.0.0.1 directly.
+    public_host = "localhost" if wiring.environment == "development" else "127.0.0.1"
+    identity_public_url = f"http://{public_host}:{ports.identity_http}"
+    registry_public_url = f"http://{public_host}:{ports.registry_http}"
     identity_grpc_target = f"127.0.0.1:{ports.identity_grpc}"
     registry_grpc_target = f"127.0.0.1:{ports.registry_grpc}"
     env = {
@@ -679,7 +682,7 @@ def register_registry_client(stack: Stack) -> None:
     """Make the registry a first-party OIDC client of identity, as an operator would once."""
     if stack.options.service_modules["identity"] != SERVICE_MODULES["identity"]:
         return  # a stand-in identity (the launcher's own tests) has no client registry
-    url = stack.registry_url
+    url = stack.env_for("registry")["PUBLIC_URL"].rstrip("/")  # what browsers are sent back to
     secret = stack.env_for("registry")["OIDC_CLIENT_SECRET"]
     env = {**os.environ, **stack.env_for("identity"), "OIDC_CLIENT_SECRET": secret}
     command = [
