@@ -86,12 +86,6 @@ def test_number_like_input_parses_or_is_refused(typed: str) -> None:
 # --- the app's QR payloads ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="gatehouse_authenticator.payloads._server lets urlsplit's ValueError ('Invalid IPv6 "
-    "URL') escape instead of PayloadError: found by this test, fix belongs to the app's owner",
-)
 @given(ANY_TEXT)
 @example("gatehouse://enrol?v=1&server=https://[::1&token=x&account=a")
 @example("gatehouse://[")

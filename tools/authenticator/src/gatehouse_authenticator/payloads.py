@@ -43,7 +43,10 @@ def _one(params: dict[str, list[str]], name: str) -> str:
 
 
 def _server(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as error:  # e.g. a broken IPv6 literal: still just a bad QR code
+        raise PayloadError("the QR code names no valid server address") from error
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
         raise PayloadError("the QR code names no valid server address")
     return value.rstrip("/")
@@ -53,7 +56,10 @@ def parse_payload(text: str) -> EnrolmentPayload | OtpPayload:
     text = text.strip()
     if not text or len(text) > MAX_PAYLOAD_LENGTH:
         raise PayloadError("this is not a Gatehouse QR code (empty or too long)")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as error:
+        raise PayloadError("this is not a Gatehouse QR code") from error
     if parts.scheme != "gatehouse" or parts.netloc not in ("enrol", "otp") or parts.path:
         raise PayloadError("this is not a Gatehouse QR code")
     params = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
