@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
 from gatehouse_common.service_auth import ServiceAuthServerInterceptor
+from gatehouse_common.tracing import TracingServerInterceptor, tracing_enabled
 
 MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -109,8 +110,14 @@ async def start_grpc_server(
     auth_secret: bytes | Sequence[bytes],  # current first, then previous (during a rotation)
 ) -> aio.Server:
     """Start serving; `service_names` are the full names reported by health and reflection."""
+    interceptors: list[aio.ServerInterceptor] = [
+        ServiceAuthServerInterceptor(auth_secret),
+        MetricsServerInterceptor(service),
+    ]
+    if tracing_enabled():  # first, so that refused calls are traced too
+        interceptors.insert(0, TracingServerInterceptor())
     server = aio.server(
-        interceptors=[ServiceAuthServerInterceptor(auth_secret), MetricsServerInterceptor(service)],
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

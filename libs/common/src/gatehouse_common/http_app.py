@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatehouse_common.health import ReadinessCheck, health_router
-from gatehouse_common.logs import request_id_middleware
-from gatehouse_common.metrics import metrics_middleware, metrics_router
+from gatehouse_common.logs import RequestIdMiddleware
+from gatehouse_common.metrics import MetricsMiddleware, metrics_router
+from gatehouse_common.tracing import TracingMiddleware, tracing_enabled
 
 
 class RequestTooLargeError(Exception):
@@ -78,9 +79,11 @@ def create_service_app(
     max_request_bytes: int,
 ) -> FastAPI:
     app = FastAPI(title=title, version=version)
-    app.middleware("http")(metrics_middleware(service))
-    app.middleware("http")(request_id_middleware)
+    app.add_middleware(MetricsMiddleware, service=service)
+    app.add_middleware(RequestIdMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_request_bytes)
+    if tracing_enabled():  # outermost: the span covers every other middleware
+        app.add_middleware(TracingMiddleware)
     app.include_router(health_router(readiness_checks))
     app.include_router(metrics_router())
     return app

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
     "gatehouse_http_requests_total",
@@ -33,26 +33,39 @@ def _route_template(request: Request) -> str:
     return "unmatched"
 
 
-def metrics_middleware(
-    service: str,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class MetricsMiddleware:
+    """Counts and times every HTTP request by route template.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette runs each of those in a task of
+    its own with memory streams between them, about 0.1 ms of CPU per request and layer.
+    """
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, observed_send)
         finally:
+            request = Request(scope)
             route = _route_template(request)
-            HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-            HTTP_LATENCY.labels(service, request.method, route).observe(
+            HTTP_REQUESTS.labels(self.service, request.method, route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, request.method, route).observe(
                 time.perf_counter() - started
             )
-
-    return middleware
 
 
 def metrics_router() -> APIRouter:

@@ -22,6 +22,7 @@ from prometheus_client import Counter, Gauge
 from gatehouse_common.db import Connection
 from gatehouse_common.events import Event, event_for, nats_subject
 from gatehouse_common.nats_bus import EventBus
+from gatehouse_common.tracing import inject_trace_headers
 
 logger = logging.getLogger(__name__)
 
@@ -64,17 +65,21 @@ async def add_event(
     subject: str,
     message: Message,
 ) -> Event:
-    """Record an event in the current transaction; it is published after the commit."""
+    """Record an event in the current transaction; it is published after the commit.
+
+    With tracing on, the current trace context (`traceparent`, `tracestate`) is stored in the
+    row's headers, which the relay publishes as NATS headers."""
     event = event_for(event_type=event_type, source=source, subject=subject, message=message)
     await connection.execute(
-        """INSERT INTO outbox_events (id, event_type, source, subject, payload, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO outbox_events (id, event_type, source, subject, payload, created_at, headers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         event.id,
         event.type,
         event.source,
         event.subject,
         event.data,
         event.time,
+        inject_trace_headers(),
     )
     # Delivered to listeners only if the transaction commits: wakes the relay at once.
     await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)

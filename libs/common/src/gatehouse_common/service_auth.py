@@ -22,6 +22,8 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from gatehouse_common.tracing import TracingClientInterceptor, tracing_enabled
+
 TOKEN_VERSION = "v1"  # noqa: S105  (a format version, not a secret)
 TOKEN_TTL_S = 60
 METADATA_KEY = "authorization"
@@ -158,8 +160,11 @@ def authenticated_channel(
 
     Retries are configured by service config for idempotent (read) methods only.
     """
+    interceptors: list[aio.ClientInterceptor] = [
+        ServiceAuthClientInterceptor(secret, caller=caller)
+    ]
+    if tracing_enabled():
+        interceptors.insert(0, TracingClientInterceptor())
     return aio.insecure_channel(
-        target,
-        options=[("grpc.enable_retries", 1), *options],
-        interceptors=[ServiceAuthClientInterceptor(secret, caller=caller)],
+        target, options=[("grpc.enable_retries", 1), *options], interceptors=interceptors
     )

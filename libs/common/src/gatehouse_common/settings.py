@@ -8,7 +8,7 @@ reach production.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     service_auth_previous_secrets: SecretStr = SecretStr("")
     # Largest HTTP request body accepted, in bytes; larger ones get 413 before they are parsed.
     max_request_bytes: int = 64 * 1024
+    # OpenTelemetry traces (gatehouse_common.tracing): off unless TRACING_ENABLED is true. "otlp"
+    # sends them to OTEL_EXPORTER_OTLP_ENDPOINT; "console" writes JSON lines to stdout.
+    tracing_enabled: bool = False
+    tracing_exporter: Literal["otlp", "console"] = "otlp"
 
     @property
     def service_auth_secrets(self) -> list[bytes]:

@@ -11,6 +11,7 @@ from gatehouse_common.logs import configure_logging
 from gatehouse_common.migrations import apply_migrations
 from gatehouse_common.outbox import OutboxRelay
 from gatehouse_common.runner import serve
+from gatehouse_common.tracing import configure_tracing
 from gatehouse_identity.app import create_app
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.grpc_api import start_grpc_server
@@ -49,6 +50,7 @@ def main() -> None:
     if command == "migrate":
         apply_migrations(settings.database_url, MIGRATIONS)
     else:
+        configure_tracing(settings, "identity")
         asyncio.run(_serve(settings))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from gatehouse_common.logs import configure_logging
 from gatehouse_common.migrations import apply_migrations
 from gatehouse_common.runner import serve
+from gatehouse_common.tracing import configure_tracing
 from gatehouse_notifier import admin
 from gatehouse_notifier.app import create_app
 from gatehouse_notifier.context import NotifierContext
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         apply_migrations(settings.database_url, MIGRATIONS)
     elif args.command == "serve":
+        configure_tracing(settings, "notifier")
         asyncio.run(_serve(settings))
     else:
         sys.exit(asyncio.run(admin.run(settings, args)))

@@ -32,6 +32,7 @@ from gatehouse_common.db import transaction
 from gatehouse_common.event_catalog import EVENT_MESSAGES
 from gatehouse_common.events import Event, MalformedEventError, event_from_nats
 from gatehouse_common.nats_bus import EventBus
+from gatehouse_common.tracing import consumer_span
 from gatehouse_notifier import store
 from gatehouse_notifier.backoff import backoff_delay
 from gatehouse_notifier.directory import Directory
@@ -210,7 +211,9 @@ class Consumer:
         except _PoisonError as poison:
             return await self._dead_letter(msg, poison.reason, poison.detail)
         try:
-            queued = await self._handle(event, payload, handler)
+            # A child of the publisher's trace (traceparent header); a no-op with tracing off.
+            with consumer_span(f"notifier handle {event.type}", event.extra_headers, _log(event)):
+                queued = await self._handle(event, payload, handler)
         except TRANSIENT_ERRORS as error:
             return await self._retry(msg, event, str(error))
         except Exception as error:  # noqa: BLE001  (one event's bug must not stop the others)

@@ -14,6 +14,7 @@ from gatehouse_common.logs import configure_logging
 from gatehouse_common.migrations import apply_migrations
 from gatehouse_common.outbox import OutboxRelay
 from gatehouse_common.runner import serve
+from gatehouse_common.tracing import configure_tracing
 from gatehouse_registry.app import create_app
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.grpc_api import start_grpc_server
@@ -113,6 +114,7 @@ def main() -> None:
     elif arguments.command == "add-administrator":
         asyncio.run(_add_administrator(settings, arguments))
     else:
+        configure_tracing(settings, "registry")
         asyncio.run(_serve(settings))
 
 

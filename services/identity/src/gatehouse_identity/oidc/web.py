@@ -4,6 +4,7 @@ ends in a redirect to another site."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,8 @@ from gatehouse_common.web_security import (
 )
 from gatehouse_identity.accounts import sessions
 from gatehouse_identity.context import IdentityContext
+from gatehouse_identity.mfa.levels import effective_level
+from gatehouse_identity.mfa.runtime import runtime_for as mfa_runtime_for
 from gatehouse_identity.web.i18n import Translator, page_language
 
 PACKAGE_DIR = Path(__file__).parent
@@ -132,12 +135,18 @@ def session_token(request: Request) -> str:
 
 
 async def current_session(request: Request) -> sessions.Session | None:
+    """The browser's session, at the level it has *now*: one raised by SMS alone counts as
+    password-only once SMS is past its sunset, so no client gets a multi-factor token from it."""
     context = identity_context(request)
-    return await sessions.resume_session(
+    session = await sessions.resume_session(
         context.pool,
         token=session_token(request),
         idle_timeout=timedelta(seconds=context.settings.session_idle_timeout_s),
     )
+    if session is None:
+        return None
+    level = effective_level(session, sms_allowed=mfa_runtime_for(request).sms_allowed)
+    return dataclasses.replace(session, level=level)
 
 
 async def read_form(request: Request, *, check_csrf: bool = True) -> dict[str, str] | None:

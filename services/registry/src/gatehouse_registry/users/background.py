@@ -16,6 +16,7 @@ from nats.js.errors import BadRequestError
 from gatehouse.events.v1 import identity_events_pb2 as identity_events
 from gatehouse_common.events import MalformedEventError, event_from_nats
 from gatehouse_common.nats_bus import EventBus
+from gatehouse_common.tracing import consumer_span
 from gatehouse_registry.users.service import run_inactivity_check, suspend_after_devices_reset
 
 logger = logging.getLogger(__name__)
@@ -117,9 +118,10 @@ class IdentityEventsConsumer:
             await msg.term()
             return "dropped"
         try:
-            suspended = await suspend_after_devices_reset(
-                self._pool, user_id=user_id, event_id=event_id
-            )
+            with consumer_span(f"registry handle {event.type}", event.extra_headers):
+                suspended = await suspend_after_devices_reset(
+                    self._pool, user_id=user_id, event_id=event_id
+                )
         except TRANSIENT_ERRORS as error:
             logger.warning("devices_reset not handled yet; retrying", extra={"error": str(error)})
             await msg.nak(delay=RETRY_DELAY_S)
