@@ -4,6 +4,7 @@ metrics and a message-size limit."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -30,6 +31,15 @@ GRPC_LATENCY = Histogram(
     ["service", "grpc_method"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
 )
+
+
+async def parse_uuid_field(value: str, field: str, context: aio.ServicerContext) -> uuid.UUID:
+    """A request's UUID field, or the call aborted with INVALID_ARGUMENT naming the field."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a UUID")
+        raise  # abort raises; this line satisfies the type checker
 
 
 class _Undecodable:

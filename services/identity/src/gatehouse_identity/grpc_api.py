@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 import grpc
@@ -11,6 +10,7 @@ from grpc import aio
 
 from gatehouse.identity.v1 import user_service_pb2 as pb
 from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
+from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
 from gatehouse_identity.accounts import service
 from gatehouse_identity.accounts.errors import UserNotFoundError
@@ -49,14 +49,6 @@ def user_to_wire(user: User) -> pb.User:
     )
 
 
-async def _parse_uuid(value: str, field: str, context: aio.ServicerContext) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a UUID")
-        raise  # abort raises; this line satisfies the type checker
-
-
 class UserServicer(pb_grpc.UserServiceServicer):
     def __init__(self, context: IdentityContext) -> None:
         self._context = context
@@ -64,7 +56,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
     async def GetUser(  # noqa: N802  (gRPC method name)
         self, request: pb.GetUserRequest, context: aio.ServicerContext
     ) -> pb.GetUserResponse:
-        user_id = await _parse_uuid(request.user_id, "user_id", context)
+        user_id = await parse_uuid_field(request.user_id, "user_id", context)
         try:
             user = await service.get_user(self._context.pool, user_id=user_id)
         except UserNotFoundError:
@@ -79,7 +71,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"user_ids: at most {MAX_BATCH} per call"
             )
-        ids = [await _parse_uuid(value, "user_ids", context) for value in request.user_ids]
+        ids = [await parse_uuid_field(value, "user_ids", context) for value in request.user_ids]
         users = await service.get_users(self._context.pool, user_ids=ids)
         found = {user.id for user in users}
         return pb.BatchGetUsersResponse(
@@ -102,13 +94,15 @@ class UserServicer(pb_grpc.UserServiceServicer):
     async def CreatePasswordLink(  # noqa: N802
         self, request: pb.CreatePasswordLinkRequest, context: aio.ServicerContext
     ) -> pb.CreatePasswordLinkResponse:
-        user_id = await _parse_uuid(request.user_id, "user_id", context)
+        user_id = await parse_uuid_field(request.user_id, "user_id", context)
         purpose = PURPOSE_FROM_WIRE.get(request.purpose)
         if purpose is None:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "purpose: SET or RESET")
             raise AssertionError  # unreachable: abort raises
         event_id = (
-            await _parse_uuid(request.event_id, "event_id", context) if request.event_id else None
+            await parse_uuid_field(request.event_id, "event_id", context)
+            if request.event_id
+            else None
         )
         settings = self._context.settings
         ttl_s = (

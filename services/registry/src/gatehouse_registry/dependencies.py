@@ -34,6 +34,9 @@ AUTH_RESPONSES: Responses = {
 INVALID: Responses = {422: {"description": "A field is missing or invalid (`detail[].loc`)"}}
 CONFLICT: Responses = {409: {"description": "The registry's state refuses it (`code` says why)"}}
 NOT_FOUND: Responses = {404: {"description": "Unknown id"}}
+# A decision on an existing thing (approve, validate, …), and one that must say why (reject, …).
+DECISION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT}
+REASONED_DECISION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT, **INVALID}
 
 
 class StrictModel(BaseModel):

@@ -3,7 +3,6 @@ lookups. Service credentials are checked by gatehouse_common.grpc_server before 
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import grpc
@@ -14,6 +13,7 @@ from gatehouse.registry.v1 import operator_service_pb2 as op_pb
 from gatehouse.registry.v1 import operator_service_pb2_grpc as op_grpc
 from gatehouse.registry.v1 import role_service_pb2 as role_pb
 from gatehouse.registry.v1 import role_service_pb2_grpc as role_grpc
+from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
 from gatehouse_registry import lookups
 from gatehouse_registry.access import OrganizationKind, RoleKind
@@ -53,14 +53,6 @@ def _timestamp(value: datetime | None) -> Timestamp | None:
     return stamp
 
 
-async def _parse_uuid(value: str, field: str, context: aio.ServicerContext) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a UUID")
-        raise  # abort raises; this line satisfies the type checker
-
-
 async def _not_found(context: aio.ServicerContext, error: NotFoundError) -> None:
     await context.abort(grpc.StatusCode.NOT_FOUND, error.message)
 
@@ -90,7 +82,7 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
     async def GetOperator(  # noqa: N802  (gRPC method name)
         self, request: op_pb.GetOperatorRequest, context: aio.ServicerContext
     ) -> op_pb.GetOperatorResponse:
-        operator_id = await _parse_uuid(request.operator_id, "operator_id", context)
+        operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
             found = await lookups.get_operator_summary(self._context.pool, operator_id=operator_id)
         except NotFoundError as error:
@@ -110,7 +102,7 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
     async def ListOperatorAdministrators(  # noqa: N802
         self, request: op_pb.ListOperatorAdministratorsRequest, context: aio.ServicerContext
     ) -> op_pb.ListOperatorAdministratorsResponse:
-        operator_id = await _parse_uuid(request.operator_id, "operator_id", context)
+        operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
             users = await lookups.list_operator_administrators(
                 self._context.pool, operator_id=operator_id
@@ -123,7 +115,7 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
     async def ListOperatorValidators(  # noqa: N802
         self, request: op_pb.ListOperatorValidatorsRequest, context: aio.ServicerContext
     ) -> op_pb.ListOperatorValidatorsResponse:
-        operator_id = await _parse_uuid(request.operator_id, "operator_id", context)
+        operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
             users = await lookups.list_operator_validators(
                 self._context.pool, operator_id=operator_id
@@ -141,7 +133,7 @@ class RoleServicer(role_grpc.RoleServiceServicer):
     async def GetRoleRequest(  # noqa: N802
         self, request: role_pb.GetRoleRequestRequest, context: aio.ServicerContext
     ) -> role_pb.GetRoleRequestResponse:
-        role_id = await _parse_uuid(request.role_request_id, "role_request_id", context)
+        role_id = await parse_uuid_field(request.role_request_id, "role_request_id", context)
         try:
             role = await lookups.get_role_request(self._context.pool, role_request_id=role_id)
         except NotFoundError as error:
@@ -152,7 +144,7 @@ class RoleServicer(role_grpc.RoleServiceServicer):
     async def ListRoleRequestDeciders(  # noqa: N802
         self, request: role_pb.ListRoleRequestDecidersRequest, context: aio.ServicerContext
     ) -> role_pb.ListRoleRequestDecidersResponse:
-        role_id = await _parse_uuid(request.role_request_id, "role_request_id", context)
+        role_id = await parse_uuid_field(request.role_request_id, "role_request_id", context)
         try:
             users = await lookups.list_role_request_deciders(
                 self._context.pool, role_request_id=role_id
@@ -165,7 +157,7 @@ class RoleServicer(role_grpc.RoleServiceServicer):
     async def ListReactivationDeciders(  # noqa: N802
         self, request: role_pb.ListReactivationDecidersRequest, context: aio.ServicerContext
     ) -> role_pb.ListReactivationDecidersResponse:
-        user_id = await _parse_uuid(request.user_id, "user_id", context)
+        user_id = await parse_uuid_field(request.user_id, "user_id", context)
         try:
             users = await lookups.list_reactivation_deciders(self._context.pool, user_id=user_id)
         except NotFoundError as error:

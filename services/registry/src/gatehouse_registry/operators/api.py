@@ -11,8 +11,10 @@ from fastapi import APIRouter, Query, status
 from gatehouse_registry.dependencies import (
     AUTH_RESPONSES,
     CONFLICT,
+    DECISION_RESPONSES,
     INVALID,
     NOT_FOUND,
+    REASONED_DECISION_RESPONSES,
     CurrentUser,
     Pool,
 )
@@ -37,6 +39,7 @@ from gatehouse_registry.operators.schemas import (
     SearchPageOut,
     activity_out,
     operator_out,
+    optional_reason,
     search_page_out,
 )
 
@@ -140,13 +143,13 @@ async def get_operator(operator_id: uuid.UUID, pool: Pool, user: CurrentUser) ->
 @router.post(
     "/operators/{operator_id}/validate",
     summary="The competent authority validates a pending operator",
-    responses={**NOT_FOUND, **CONFLICT},
+    responses=DECISION_RESPONSES,
 )
 async def validate_operator(
     operator_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
 ) -> OperatorOut:
     operator = await service.validate_operator(
-        pool, actor=user, operator_id=operator_id, reason=body.reason if body else None
+        pool, actor=user, operator_id=operator_id, reason=optional_reason(body)
     )
     return operator_out(operator)
 
@@ -154,7 +157,7 @@ async def validate_operator(
 @router.post(
     "/operators/{operator_id}/reject",
     summary="The competent authority rejects a pending operator",
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses=REASONED_DECISION_RESPONSES,
 )
 async def reject_operator(
     operator_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
@@ -169,7 +172,7 @@ async def reject_operator(
     "/operators/{operator_id}/activities",
     status_code=status.HTTP_201_CREATED,
     summary="An administrator adds an activity, to be validated by its authority",
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses=REASONED_DECISION_RESPONSES,
 )
 async def add_activity(
     operator_id: uuid.UUID, body: AddActivityIn, pool: Pool, user: CurrentUser
@@ -183,7 +186,7 @@ async def add_activity(
 @router.post(
     "/activities/{activity_id}/validate",
     summary="The activity's authority validates it",
-    responses={**NOT_FOUND, **CONFLICT},
+    responses=DECISION_RESPONSES,
 )
 async def validate_activity(
     activity_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
@@ -193,7 +196,7 @@ async def validate_activity(
         actor=user,
         activity_id=activity_id,
         approve=True,
-        reason=body.reason if body else None,
+        reason=optional_reason(body),
     )
     return activity_out(activity)
 
@@ -201,7 +204,7 @@ async def validate_activity(
 @router.post(
     "/activities/{activity_id}/reject",
     summary="The activity's authority rejects it",
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses=REASONED_DECISION_RESPONSES,
 )
 async def reject_activity(
     activity_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser

@@ -101,6 +101,11 @@ class DecisionIn(StrictModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
 
 
+def optional_reason(body: DecisionIn | None) -> str | None:
+    """The reason of a decision whose body (and reason) may be left out."""
+    return body.reason if body else None
+
+
 class RejectionIn(StrictModel):
     reason: Reason
 

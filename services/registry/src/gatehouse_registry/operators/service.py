@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+from google.protobuf.message import Message
 
 from gatehouse.events.v1 import registry_events_pb2 as events
 from gatehouse_common.db import Connection
@@ -283,24 +284,18 @@ async def create_operator(
             address_id=address_ids[activity.address],
             created_by=actor.user_id,
         )
-        await emit(
+        await _record_operator_change(
             connection,
-            "registry.operator.created",
-            subject=operator_id,
+            principal=principal,
+            operator_id=operator_id,
+            authority_id=activity.competent_authority_id,
+            event_type="registry.operator.created",
             message=events.OperatorCreated(
                 operator_id=str(operator_id),
                 created_by_user_id=str(actor.user_id),
                 competent_authority_id=str(activity.competent_authority_id),
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="operator.created",
-            subject_type="operator",
-            subject_id=operator_id,
-            organization_id=operator_id,
-            scope=[activity.competent_authority_id],
             details={"name": name, "first_activity_id": str(activity_id)},
         )
         role_request_id = await insert_role_request(
@@ -314,6 +309,37 @@ async def create_operator(
         operator = await _load_operator(connection, operator_id)
     assert operator is not None  # noqa: S101  (inserted above, same transaction)
     return CreatedOperator(operator=operator, role_request_id=role_request_id)
+
+
+async def _record_operator_change(
+    connection: Connection,
+    *,
+    principal: Principal,
+    operator_id: uuid.UUID,
+    authority_id: uuid.UUID | None,
+    event_type: str,
+    message: Message,
+    action: str,
+    subject_type: str = "operator",
+    subject_id: uuid.UUID | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Emit the operator's outbox event and write the audit entry, in the caller's transaction:
+    one never exists without the other. The audit subject is the operator unless `subject_id`
+    (e.g. an activity's) says otherwise; `authority_id` is the one that may read the entry."""
+    await emit(connection, event_type, subject=operator_id, message=message)
+    await audit.record(
+        connection,
+        actor=principal,
+        action=action,
+        subject_type=subject_type,
+        subject_id=operator_id if subject_id is None else subject_id,
+        organization_id=operator_id,
+        scope=[authority_id],
+        reason=reason,
+        details=details,
+    )
 
 
 async def _insert_activity(
@@ -499,22 +525,16 @@ async def validate_operator(
             list(principal.authority_ids),
             actor.user_id,
         )
-        await emit(
+        await _record_operator_change(
             connection,
-            "registry.operator.validated",
-            subject=operator_id,
+            principal=principal,
+            operator_id=operator_id,
+            authority_id=row["competent_authority_id"],
+            event_type="registry.operator.validated",
             message=events.OperatorValidated(
                 operator_id=str(operator_id), decided_by_user_id=str(actor.user_id)
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="operator.validated",
-            subject_type="operator",
-            subject_id=operator_id,
-            organization_id=operator_id,
-            scope=[row["competent_authority_id"]],
             reason=reason,
             details={"activities_validated": [str(a["id"]) for a in activity_ids]},
         )
@@ -558,22 +578,16 @@ async def reject_operator(
         await connection.execute(
             "UPDATE identifiers SET active = false WHERE organization_id = $1", operator_id
         )
-        await emit(
+        await _record_operator_change(
             connection,
-            "registry.operator.rejected",
-            subject=operator_id,
+            principal=principal,
+            operator_id=operator_id,
+            authority_id=row["competent_authority_id"],
+            event_type="registry.operator.rejected",
             message=events.OperatorRejected(
                 operator_id=str(operator_id), decided_by_user_id=str(actor.user_id), reason=reason
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="operator.rejected",
-            subject_type="operator",
-            subject_id=operator_id,
-            organization_id=operator_id,
-            scope=[row["competent_authority_id"]],
             reason=reason,
         )
         await reject_pending_requests_of(
@@ -621,25 +635,21 @@ async def add_activity(
             address_id=activity.address,
             created_by=actor.user_id,
         )
-        await emit(
+        await _record_operator_change(
             connection,
-            "registry.activity.created",
-            subject=operator_id,
+            principal=principal,
+            operator_id=operator_id,
+            authority_id=activity.competent_authority_id,
+            event_type="registry.activity.created",
             message=events.ActivityCreated(
                 activity_id=str(activity_id),
                 operator_id=str(operator_id),
                 created_by_user_id=str(actor.user_id),
                 authority_id=str(activity.competent_authority_id),
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="activity.created",
             subject_type="activity",
             subject_id=activity_id,
-            organization_id=operator_id,
-            scope=[activity.competent_authority_id],
             details={"activity_type_code": activity.activity_type_code},
         )
         return await _load_activity(connection, activity_id)
@@ -699,37 +709,30 @@ async def decide_activity(
             reason,
         )
         operator_id = row["organization_id"]
+        message: Message
         if approve:
-            await emit(
-                connection,
-                "registry.activity.validated",
-                subject=operator_id,
-                message=events.ActivityValidated(
-                    activity_id=str(activity_id),
-                    operator_id=str(operator_id),
-                    decided_by_user_id=str(actor.user_id),
-                ),
+            message = events.ActivityValidated(
+                activity_id=str(activity_id),
+                operator_id=str(operator_id),
+                decided_by_user_id=str(actor.user_id),
             )
         else:
-            await emit(
-                connection,
-                "registry.activity.rejected",
-                subject=operator_id,
-                message=events.ActivityRejected(
-                    activity_id=str(activity_id),
-                    operator_id=str(operator_id),
-                    decided_by_user_id=str(actor.user_id),
-                    reason=reason or "",
-                ),
+            message = events.ActivityRejected(
+                activity_id=str(activity_id),
+                operator_id=str(operator_id),
+                decided_by_user_id=str(actor.user_id),
+                reason=reason or "",
             )
-        await audit.record(
+        await _record_operator_change(
             connection,
-            actor=principal,
+            principal=principal,
+            operator_id=operator_id,
+            authority_id=row["authority_id"],
+            event_type="registry.activity.validated" if approve else "registry.activity.rejected",
+            message=message,
             action="activity.validated" if approve else "activity.rejected",
             subject_type="activity",
             subject_id=activity_id,
-            organization_id=operator_id,
-            scope=[row["authority_id"]],
             reason=reason,
         )
         return await _load_activity(connection, activity_id)

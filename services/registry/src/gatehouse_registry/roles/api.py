@@ -13,14 +13,16 @@ from gatehouse_registry.access import RoleKind
 from gatehouse_registry.dependencies import (
     AUTH_RESPONSES,
     CONFLICT,
+    DECISION_RESPONSES,
     INVALID,
     NOT_FOUND,
+    REASONED_DECISION_RESPONSES,
     CurrentUser,
     Pool,
     StrictModel,
 )
 from gatehouse_registry.operators.models import Application
-from gatehouse_registry.operators.schemas import DecisionIn, Phone, RejectionIn
+from gatehouse_registry.operators.schemas import DecisionIn, Phone, RejectionIn, optional_reason
 from gatehouse_registry.roles import service
 from gatehouse_registry.roles.models import RoleRequest, RoleStatus
 
@@ -148,13 +150,13 @@ async def get_role_request(
 @router.post(
     "/role-requests/{role_request_id}/approve",
     summary="Approve (cannot be undone here: revoke is separate and audited)",
-    responses={**NOT_FOUND, **CONFLICT},
+    responses=DECISION_RESPONSES,
 )
 async def approve_role_request(
     role_request_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
 ) -> RoleRequestOut:
     role = await service.approve_role_request(
-        pool, actor=user, role_request_id=role_request_id, reason=body.reason if body else None
+        pool, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
     )
     return role_out(role)
 
@@ -162,7 +164,7 @@ async def approve_role_request(
 @router.post(
     "/role-requests/{role_request_id}/reject",
     summary="Reject a pending request",
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses=REASONED_DECISION_RESPONSES,
 )
 async def reject_role_request(
     role_request_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
@@ -176,7 +178,7 @@ async def reject_role_request(
 @router.post(
     "/role-requests/{role_request_id}/revoke",
     summary="Revoke an approved role (audited)",
-    responses={**NOT_FOUND, **CONFLICT, **INVALID},
+    responses=REASONED_DECISION_RESPONSES,
 )
 async def revoke_role(
     role_request_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
@@ -190,7 +192,7 @@ async def revoke_role(
 @router.put(
     "/role-requests/{role_request_id}/administrator",
     summary="Make an approved user an administrator",
-    responses={**NOT_FOUND, **CONFLICT},
+    responses=DECISION_RESPONSES,
 )
 async def grant_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser) -> RoleRequestOut:
     return role_out(await service.grant_admin(pool, actor=user, role_request_id=role_request_id))
@@ -199,7 +201,7 @@ async def grant_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser)
 @router.delete(
     "/role-requests/{role_request_id}/administrator",
     summary="Remove administrator rights (never from the last administrator)",
-    responses={**NOT_FOUND, **CONFLICT},
+    responses=DECISION_RESPONSES,
 )
 async def remove_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser) -> RoleRequestOut:
     return role_out(await service.remove_admin(pool, actor=user, role_request_id=role_request_id))
@@ -208,13 +210,13 @@ async def remove_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser
 @router.post(
     "/role-requests/{role_request_id}/unsuspend",
     summary="Let a role suspended after a devices reset work again",
-    responses={**NOT_FOUND, **CONFLICT},
+    responses=DECISION_RESPONSES,
 )
 async def unsuspend_role(
     role_request_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
 ) -> RoleRequestOut:
     role = await service.unsuspend_role(
-        pool, actor=user, role_request_id=role_request_id, reason=body.reason if body else None
+        pool, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
     )
     return role_out(role)
 

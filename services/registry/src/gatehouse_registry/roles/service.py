@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+from google.protobuf.message import Message
 
 from gatehouse.events.v1 import registry_events_pb2 as events
 from gatehouse_common.db import Connection
@@ -382,6 +383,42 @@ async def _administrator_count(connection: Connection, organization_id: uuid.UUI
     return count
 
 
+async def _record_decision(
+    connection: Connection,
+    *,
+    principal: Principal,
+    role: RoleRequest,
+    scope: Sequence[uuid.UUID | None],
+    event_type: str,
+    message: Message,
+    action: str,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    event_subject: uuid.UUID | None = None,
+) -> None:
+    """Emit a decision's outbox event and write its audit entry, in the caller's transaction:
+    one never exists without the other. The event is about the role request unless
+    `event_subject` says otherwise."""
+    await emit(
+        connection,
+        event_type,
+        subject=role.id if event_subject is None else event_subject,
+        message=message,
+    )
+    await audit.record(
+        connection,
+        actor=principal,
+        action=action,
+        subject_type="role_request",
+        subject_id=role.id,
+        organization_id=role.organization_id,
+        scope=scope,
+        target_user_id=role.user_id,
+        reason=reason,
+        details=details,
+    )
+
+
 async def approve_role_request(
     pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, reason: str | None = None
 ) -> RoleRequest:
@@ -409,10 +446,12 @@ async def approve_role_request(
             actor.user_id,
             reason,
         )
-        await emit(
+        await _record_decision(
             connection,
-            "registry.role_request.approved",
-            subject=role_request_id,
+            principal=principal,
+            role=role,
+            scope=_scope(role, organization),
+            event_type="registry.role_request.approved",
             message=events.RoleRequestApproved(
                 role_request_id=str(role_request_id),
                 user_id=str(role.user_id),
@@ -420,16 +459,7 @@ async def approve_role_request(
                 decided_by_user_id=str(actor.user_id),
                 became_administrator=becomes_admin,
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="role_request.approved",
-            subject_type="role_request",
-            subject_id=role_request_id,
-            organization_id=role.organization_id,
-            scope=_scope(role, organization),
-            target_user_id=role.user_id,
             reason=reason,
             details={"kind": role.kind.value, "became_administrator": becomes_admin},
         )
@@ -490,10 +520,12 @@ async def _reject(
         principal.user_id,
         reason,
     )
-    await emit(
+    await _record_decision(
         connection,
-        "registry.role_request.rejected",
-        subject=role.id,
+        principal=principal,
+        role=role,
+        scope=scope,
+        event_type="registry.role_request.rejected",
         message=events.RoleRequestRejected(
             role_request_id=str(role.id),
             user_id=str(role.user_id),
@@ -501,16 +533,7 @@ async def _reject(
             decided_by_user_id=str(principal.user_id),
             reason=reason,
         ),
-    )
-    await audit.record(
-        connection,
-        actor=principal,
         action="role_request.rejected",
-        subject_type="role_request",
-        subject_id=role.id,
-        organization_id=role.organization_id,
-        scope=scope,
-        target_user_id=role.user_id,
         reason=reason,
     )
 
@@ -563,10 +586,12 @@ async def revoke_role(
             actor.user_id,
             reason,
         )
-        await emit(
+        await _record_decision(
             connection,
-            "registry.role.revoked",
-            subject=role_request_id,
+            principal=principal,
+            role=role,
+            scope=_scope(role, organization),
+            event_type="registry.role.revoked",
             message=events.RoleRevoked(
                 role_request_id=str(role_request_id),
                 user_id=str(role.user_id),
@@ -574,16 +599,7 @@ async def revoke_role(
                 decided_by_user_id=str(actor.user_id),
                 reason=reason,
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="role.revoked",
-            subject_type="role_request",
-            subject_id=role_request_id,
-            organization_id=role.organization_id,
-            scope=_scope(role, organization),
-            target_user_id=role.user_id,
             reason=reason,
             details={"was_administrator": role.is_admin},
         )
@@ -619,26 +635,19 @@ async def grant_admin(
         if role.is_admin:
             raise ConflictError("already an administrator")
         await connection.execute("UPDATE roles SET is_admin = true WHERE id = $1", role_request_id)
-        await emit(
+        await _record_decision(
             connection,
-            "registry.admin.granted",
-            subject=role_request_id,
+            principal=principal,
+            role=role,
+            scope=_scope(role, organization),
+            event_type="registry.admin.granted",
             message=events.AdminGranted(
                 role_request_id=str(role_request_id),
                 user_id=str(role.user_id),
                 organization_id=str(role.organization_id),
                 decided_by_user_id=str(actor.user_id),
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="admin.granted",
-            subject_type="role_request",
-            subject_id=role_request_id,
-            organization_id=role.organization_id,
-            scope=_scope(role, organization),
-            target_user_id=role.user_id,
         )
         granted = await load_role(connection, role_request_id)
     assert granted is not None  # noqa: S101
@@ -661,26 +670,19 @@ async def remove_admin(
                 "administrator first"
             )
         await connection.execute("UPDATE roles SET is_admin = false WHERE id = $1", role_request_id)
-        await emit(
+        await _record_decision(
             connection,
-            "registry.admin.removed",
-            subject=role_request_id,
+            principal=principal,
+            role=role,
+            scope=_scope(role, organization),
+            event_type="registry.admin.removed",
             message=events.AdminRemoved(
                 role_request_id=str(role_request_id),
                 user_id=str(role.user_id),
                 organization_id=str(role.organization_id),
                 decided_by_user_id=str(actor.user_id),
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="admin.removed",
-            subject_type="role_request",
-            subject_id=role_request_id,
-            organization_id=role.organization_id,
-            scope=_scope(role, organization),
-            target_user_id=role.user_id,
         )
         removed = await load_role(connection, role_request_id)
     assert removed is not None  # noqa: S101
@@ -699,27 +701,21 @@ async def unsuspend_role(
         await connection.execute(
             "UPDATE roles SET suspended_at = NULL WHERE id = $1", role_request_id
         )
-        await emit(
+        await _record_decision(
             connection,
-            "registry.user.unsuspended",
-            subject=role.user_id,
+            principal=principal,
+            role=role,
+            scope=_scope(role, organization),
+            event_type="registry.user.unsuspended",
             message=events.UserUnsuspended(
                 user_id=str(role.user_id),
                 role_request_id=str(role_request_id),
                 organization_id=str(role.organization_id),
                 decided_by_user_id=str(actor.user_id),
             ),
-        )
-        await audit.record(
-            connection,
-            actor=principal,
             action="role.unsuspended",
-            subject_type="role_request",
-            subject_id=role_request_id,
-            organization_id=role.organization_id,
-            scope=_scope(role, organization),
-            target_user_id=role.user_id,
             reason=reason,
+            event_subject=role.user_id,
         )
         unsuspended = await load_role(connection, role_request_id)
     assert unsuspended is not None  # noqa: S101
