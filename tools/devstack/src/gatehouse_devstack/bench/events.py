@@ -10,9 +10,12 @@ courier hands it to the SMTP sink (the devstack mailbox). An e-mail counts as de
 sink has accepted it and the notifier has recorded it sent; latency runs from the event's time
 to that moment (both on this machine's clock).
 
-- sustained: a burst of events written as fast as the producer can, delivered as fast as the
-  pipeline can; the rate is taken over the middle 80 % of deliveries (the steady state).
-- latency: events at a fixed rate (200/s) for a while; p99 of event → e-mail.
+- latency: events at a fixed rate (200/s) for a while, from an empty pipeline; p99 of event →
+  e-mail. E-mails still queued when the wait ends count with the time waited so far (the p99 is
+  then a lower bound, and the table says so).
+- sustained: a burst of events written as fast as the producer can, on top of whatever is still
+  queued; the rate is e-mails delivered per second while there is work queued (from a second
+  after the burst began until the queue is empty or the time is up).
 - raw NATS: plain nats-py on the same server, same run: JetStream publish_async and a pull
   consumer that acks each message, concurrently (publishing one message at a time, awaiting
   each ack, is measured too and kept in the JSON).
@@ -199,7 +202,9 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
         _wait_for_deliveries(bench, since, count + burst, wait_s=sizes.pipeline_wait_s * 2)
     )
     meter.stop()
-    drained = len(everything) + fixed_troubled + burst_troubled >= count + burst
+    if not everything:
+        raise RuntimeError("no e-mail arrived at the SMTP sink (see the notifier's log)")
+    drained = len(everything) + burst_troubled >= count + burst
     window_end = everything[-1][1] if drained and everything else burst_end
     # The first second (at most a tenth of the window) is the pipeline filling up.
     lead = min(1.0, max(0.0, (window_end - burst_since).total_seconds()) / 10)
@@ -209,6 +214,12 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
     bench.place("nats")
     raw = asyncio.run(_raw_nats(bench, sizes.raw_nats_messages, pipelined=True))
     one_by_one = asyncio.run(_raw_nats(bench, sizes.raw_nats_messages // 10, pipelined=False))
+    note = (
+        f"{undelivered} of {count} e-mails still queued at {sizes.pipeline_rate:g}/s: "
+        "p99 is a lower bound"
+        if undelivered > 0
+        else ""
+    )
     return Result(
         "events_pipeline",
         {
@@ -217,6 +228,7 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
             "ratio": sustained / raw["end_to_end_per_s"],
             "p99_ms": p99,
         },
+        note=note,
         details={
             "events": EVENT_TYPE,
             "at_fixed_rate": {

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,7 +73,7 @@ class Bench:
     stack: Stack
     sizes: Sizes
     pin: bool
-    # The argon2id hash identity made for PASSWORD (identity's parameters), set by the first probe.
+    # An argon2id hash of PASSWORD with identity's parameters, made by the first probe.
     password_hash: str = ""
     argon2_parameters: dict[str, Any] = field(default_factory=dict)
     # Access tokens issued by the OIDC benchmark, for introspection.
@@ -219,8 +218,12 @@ async def closed_loop(
     stop_at = measure_from + duration_s
     ends: list[float] = []
 
+    # However slow or failing the operations, the run ends by then.
+    give_up_at = stop_at + max(30.0, duration_s)
+
     def finished() -> bool:
-        return time.perf_counter() >= stop_at and len(samples.latencies) >= min_completed
+        now = time.perf_counter()
+        return now >= give_up_at or (now >= stop_at and len(samples.latencies) >= min_completed)
 
     async def client(worker: int) -> None:
         while not finished():
@@ -250,8 +253,8 @@ async def closed_loop(
     await asyncio.gather(metering(), *(client(worker) for worker in range(workers)))
     window_end = max(stop_at, max(ends, default=stop_at))
     samples.completed = len(ends)
+    if not ends:
+        raise RuntimeError(
+            f"no operation succeeded ({samples.errors} failed: {samples.first_error})"
+        )
     return window_end - measure_from
-
-
-def python() -> str:
-    return sys.executable

@@ -58,6 +58,14 @@ def cpu_ratio(meter: CpuMeter, samples: Samples, probes: list[dict[str, Any]]) -
     return round(min(float(probe["cpu_ms"]) for probe in probes) / identity_ms, 3)
 
 
+def _note(ratio_in_cpu: float | None, meter: CpuMeter) -> str:
+    share = meter.shares().get("identity", 0.0)
+    text = f"identity had {share:.2f} of its core"
+    if ratio_in_cpu is not None:
+        text += f"; ratio in CPU time {ratio_in_cpu:.2f}"
+    return text
+
+
 def sample_details(samples: Samples, window_s: float) -> dict[str, Any]:
     return {
         "completed": samples.completed,
@@ -110,15 +118,17 @@ def login_password(bench: Bench, accounts: list[Account]) -> Result:
     samples, window = asyncio.run(_password_run(bench, accounts, meter))
     after = bench.argon2_probe(bench.sizes.argon2_probe_s)
     limit = hash_limit([before, after])
+    ratio_in_cpu = cpu_ratio(meter, samples, [before, after])
     return Result(
         "login_password",
         figures(samples, window, limit),
+        note=_note(ratio_in_cpu, meter),
         details={
             **sample_details(samples, window),
             "clients": bench.sizes.login_clients,
             "cpu_cores_used": meter.shares(),
             "cpu_ms_per_sign_in": meter.per_operation_ms(samples.completed),
-            "cpu_ratio": cpu_ratio(meter, samples, [before, after]),
+            "cpu_ratio": ratio_in_cpu,
             "argon2": bench.argon2_parameters,
             "argon2_probes_per_s": [round(before["per_s"], 2), round(after["per_s"], 2)],
             "argon2_median_ms": [round(before["median_ms"], 2), round(after["median_ms"], 2)],
@@ -323,15 +333,17 @@ def login_oidc_mfa(bench: Bench, rp: OidcClient, users: list[TotpAccount]) -> Re
     samples, window, ran_out, requests = asyncio.run(_oidc_run(bench, rp, users, meter))
     after = bench.argon2_probe(bench.sizes.argon2_probe_s)
     limit = hash_limit([before, after])
+    ratio_in_cpu = cpu_ratio(meter, samples, [before, after])
     return Result(
         "login_oidc_mfa",
         figures(samples, window, limit),
+        note=_note(ratio_in_cpu, meter),
         details={
             **sample_details(samples, window),
             "clients": bench.sizes.oidc_clients,
             "cpu_cores_used": meter.shares(),
             "cpu_ms_per_sign_in": meter.per_operation_ms(samples.completed),
-            "cpu_ratio": cpu_ratio(meter, samples, [before, after]),
+            "cpu_ratio": ratio_in_cpu,
             "http_requests_per_sign_in": requests,
             "steps": "authorize, sign-in page, password, second-factor choice, TOTP page, TOTP "
             "code, resume, (continue page), redirect with the code, token exchange",

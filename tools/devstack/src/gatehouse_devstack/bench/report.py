@@ -63,6 +63,8 @@ class Result:
     unavailable: str | None = None
     # How the figures were obtained and anything else worth keeping (JSON and table only).
     details: dict[str, Any] = field(default_factory=dict)
+    # One remark for the table (e.g. the CPU-time view of a ratio when the machine was busy).
+    note: str = ""
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -109,10 +111,10 @@ def parse_line(line: str) -> tuple[str, dict[str, str]] | None:
 
 def table(results: Sequence[Result]) -> str:
     """The human-readable summary printed after the lines."""
-    rows = [("benchmark", "figures", "goal", "met")]
+    rows = [("benchmark", "figures", "goal", "met", "note")]
     for result in results:
         if result.unavailable is not None:
-            rows.append((result.name, f"unavailable: {result.unavailable}", "", ""))
+            rows.append((result.name, f"unavailable: {result.unavailable}", "", "", ""))
             continue
         figures = ", ".join(
             f"{key} {format_number(result.figures[key], decimals)}"
@@ -125,8 +127,8 @@ def table(results: Sequence[Result]) -> str:
             met = ""
         elif not all(ok for _, ok in outcomes) and any(ok for _, ok in outcomes):
             met = "partly"
-        rows.append((result.name, figures, goals, met))
-    widths = [min(max(len(row[i]) for row in rows), 80) for i in range(4)]
+        rows.append((result.name, figures, goals, met, result.note))
+    widths = [min(max(len(row[i]) for row in rows), 80) for i in range(5)]
     lines = []
     for index, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
@@ -152,6 +154,7 @@ def write_json(
                 "figures": result.figures,
                 "unavailable": result.unavailable,
                 "goals": [{"goal": goal, "met": met} for goal, met in result.goal_outcomes()],
+                "note": result.note,
                 "seconds": round(result.seconds, 1),
                 "details": result.details,
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import platform
 import shutil
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = Sizes.quick() if args.quick else Sizes()
     if args.operators is not None:
-        sizes = Sizes(**{**sizes.__dict__, "operators": args.operators})
+        sizes = dataclasses.replace(sizes, operators=args.operators)
     pin = not args.no_pin and cpu.can_pin()
     if not args.no_pin and not pin:
         progress(f"only cores {cpu.INITIAL_CORES}: running unpinned")
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     run = {
         "quick": args.quick,
         "pinned": pin,
-        "sizes": sizes.__dict__,
+        "sizes": dataclasses.asdict(sizes),
         "total_seconds": round(time.monotonic() - began, 1),
         "logs": str(run_dir / "logs"),
     }
@@ -125,11 +126,11 @@ def main(argv: list[str] | None = None) -> int:
 def run_benchmarks(bench: Bench, selected: list[str]) -> list[Result]:
     sizes = bench.sizes
     log = bench.stack.options.run_dir / "bench-errors.log"
-    progress("timing argon2id with identity's settings (the physical limit)")
-    bench.argon2_probe(sizes.argon2_probe_s)
     setup: dict[str, Any] = {}
 
     def prepare_accounts() -> None:
+        progress("timing argon2id with identity's settings (the physical limit)")
+        bench.argon2_probe(sizes.argon2_probe_s)
         setup["login"] = asyncio.run(create_accounts(bench, sizes.login_clients, label="login"))
         setup["events"] = asyncio.run(create_accounts(bench, sizes.event_accounts, label="event"))
 

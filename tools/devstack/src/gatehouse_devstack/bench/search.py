@@ -388,6 +388,8 @@ def operator_search(bench: Bench) -> Result:
     samples, found, warmup = asyncio.run(_search(bench, planned))
     meter.stop()
     measured = len(samples.latencies)
+    if not measured:
+        raise RuntimeError(f"no search succeeded: {samples.first_error}")
     return Result(
         "operator_search",
         {
