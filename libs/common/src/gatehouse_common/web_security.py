@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "__Host-gatehouse_csrf"
 CSRF_FIELD = "csrf_token"
@@ -45,14 +46,36 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     return bool(cookie and submitted) and hmac.compare_digest(cookie, str(submitted))
 
 
-async def security_headers_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.url.path.startswith(("/api/", "/account", "/password", "/login", "/signup")):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+NO_STORE_PREFIXES = ("/api/", "/account", "/password", "/login", "/signup")
+SECURITY_HEADERS = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response that does not set its own (plain ASGI: a
+    `@app.middleware` layer costs ~0.1 ms per request, measured by make bench)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = str(scope.get("path", "")).startswith(NO_STORE_PREFIXES)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    if name not in headers:
+                        headers.append(name, value)
+                if no_store and "cache-control" not in headers:
+                    headers.append("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

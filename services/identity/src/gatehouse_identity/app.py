@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse_common.http_app import create_service_app
-from gatehouse_common.web_security import security_headers_middleware
+from gatehouse_common.web_security import SecurityHeadersMiddleware
 from gatehouse_identity.accounts.api import router as accounts_api
 from gatehouse_identity.audit.api import router as audit_api
 from gatehouse_identity.audit.middleware import ClientInfoMiddleware
@@ -20,7 +20,7 @@ from gatehouse_identity.mfa.api import router as mfa_api
 from gatehouse_identity.mfa.errors import install_mfa_error_handlers
 from gatehouse_identity.mfa.pages import router as mfa_pages
 from gatehouse_identity.oidc.install import install_oidc
-from gatehouse_identity.throttling.middleware import throttling_middleware
+from gatehouse_identity.throttling.middleware import ThrottlingMiddleware
 from gatehouse_identity.web.pages import router as web_pages
 
 
@@ -33,8 +33,8 @@ def create_app(context: IdentityContext) -> FastAPI:
         max_request_bytes=context.settings.max_request_bytes,
     )
     app.state.context = context
-    app.middleware("http")(security_headers_middleware)
-    app.middleware("http")(throttling_middleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ThrottlingMiddleware)
     app.add_middleware(ClientInfoMiddleware)  # where a request came from, for the audit log
     install_error_handlers(app)
     install_mfa_error_handlers(app)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gatehouse_common.http_app import create_service_app
-from gatehouse_common.web_security import security_headers_middleware
+from gatehouse_common.web_security import SecurityHeadersMiddleware
 from gatehouse_registry.audit.api import router as audit_api
 from gatehouse_registry.auth.install import install_auth
 from gatehouse_registry.context import RegistryContext
@@ -27,7 +27,7 @@ def create_app(context: RegistryContext) -> FastAPI:
         max_request_bytes=context.settings.max_request_bytes,
     )
     app.state.context = context
-    app.middleware("http")(security_headers_middleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     install_auth(app, context)
     for router in (reference_data_api, operators_api, roles_api, users_api, audit_api, web_pages):
