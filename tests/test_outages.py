@@ -35,6 +35,8 @@ def _deliveries(mailbox: MailboxClient, addresses: list[str]) -> Counter[str]:
 def test_accounts_created_while_nats_is_down_get_their_email_exactly_once(
     stack: Stack, client: httpx.Client, mailbox: MailboxClient
 ) -> None:
+    if stack.nats is None:
+        pytest.skip("NATS_URL is set: that server is not ours to stop")
     stack.stop_component("nats")
     try:
         addresses = [unique_email("outage-nats") for _ in range(5)]
