@@ -176,3 +176,28 @@ def test_change_password_asks_for_the_current_one_and_ends_other_sessions(
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {other}"}).status_code == 401
     mailbox.wait_for(to=account.email, subject_contains="password has been changed")
+
+
+def test_user_changes_name_and_email_language(client: httpx.Client, mailbox: MailboxClient) -> None:
+    account = create_account(client, mailbox)
+    token = sign_in(client, email=account.email, password=account.password).json()["session_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    bad = client.patch(
+        "/api/v1/me",
+        json={"first_name": "", "last_name": "Lind", "email_language": "xx"},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert {problem["loc"][-1] for problem in bad.json()["detail"]} == {
+        "first_name",
+        "email_language",
+    }
+    changed = client.patch(
+        "/api/v1/me",
+        json={"first_name": "Britta", "last_name": "Lind", "email_language": "sv"},
+        headers=headers,
+    )
+    assert changed.status_code == 200
+    me = client.get("/api/v1/me", headers=headers).json()
+    assert (me["first_name"], me["last_name"], me["email_language"]) == ("Britta", "Lind", "sv")
+    assert client.patch("/api/v1/me", json={}, headers={}).status_code == 401

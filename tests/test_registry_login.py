@@ -29,7 +29,6 @@ from gatehouse_registry.auth.routes import safe_return_path
 from tests.journeys import Account, away_from_step_edge, totp_code
 from tests.oidc_helpers import (
     Browser,
-    database,
     form_to,
     identity_cli,
     new_account,
@@ -184,13 +183,13 @@ def test_registry_shows_the_name_changed_in_identity_after_the_next_login(
     page = log_in_to_registry(stack, registry, browser)
     assert "Anna Svensson" in page.text
 
-    # TEST FIXTURE: identity has no page to rename an account yet, so the name is changed in
-    # its database, as that page would.
-    with database(stack.database_urls["identity"]) as connection:
-        connection.execute(
-            "UPDATE users SET first_name = 'Britta', last_name = 'Lind' WHERE email = %s",
-            (account.email,),
-        )
+    # The user changes their name in identity (My account), with identity's own session.
+    renamed = browser.request(
+        "PATCH",
+        f"{stack.identity_url}/api/v1/me",
+        json={"first_name": "Britta", "last_name": "Lind", "email_language": "sv"},
+    )
+    assert renamed.status_code == 200, renamed.text
     # Log out of the registry only (identity's session stays), then log in again.
     browser.jar.clear("127.0.0.1", "/", REGISTRY_COOKIE)
     page = log_in_to_registry(stack, registry, browser)

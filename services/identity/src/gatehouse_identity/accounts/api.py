@@ -19,6 +19,7 @@ from gatehouse_identity.accounts.schemas import (
     CreateSessionRequest,
     ForgotPasswordRequest,
     SetPasswordRequest,
+    UpdateProfileRequest,
     UserResponse,
 )
 from gatehouse_identity.captcha import service as captcha
@@ -223,6 +224,24 @@ async def delete_session(
 @router.get("/me", summary="The signed-in user", responses={401: {"description": "Not signed in"}})
 async def get_me(session: CurrentSession, context: Context) -> UserResponse:
     return user_response(await service.get_user(context.pool, user_id=session.user_id))
+
+
+@router.patch(
+    "/me",
+    summary="Change my name and e-mail language",
+    responses={401: {"description": "Not signed in"}, 422: {"description": "Invalid input"}},
+)
+async def update_me(
+    body: UpdateProfileRequest, session: CurrentSession, context: Context
+) -> UserResponse:
+    user = await service.update_profile(
+        context.pool,
+        user_id=session.user_id,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        email_language=body.email_language,
+    )
+    return user_response(user)
 
 
 @router.post(

@@ -105,6 +105,12 @@ class SessionResponse(BaseModel):
     user: UserResponse
 
 
+class UpdateProfileRequest(StrictModel):
+    first_name: Name
+    last_name: Name
+    email_language: LanguageCode = Field(description="ISO 639-1 code of one of the 24 EU languages")
+
+
 class ChangePasswordRequest(StrictModel):
     current_password: Password
     new_password: Password

@@ -368,6 +368,33 @@ async def create_password_link(
     return link.token, link.expires_at
 
 
+async def update_profile(
+    pool: asyncpg.Pool,
+    *,
+    user_id: uuid.UUID,
+    first_name: str,
+    last_name: str,
+    email_language: str,
+) -> User:
+    """Change the name and e-mail language. Relying services read them at the user's next
+    sign-in (the registry refreshes its copy then, as the manual says)."""
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            f"""UPDATE users SET first_name = $2, last_name = $3, email_language = $4,
+                                 updated_at = now()
+                 WHERE id = $1
+             RETURNING {USER_COLUMNS}""",
+            user_id,
+            first_name,
+            last_name,
+            email_language,
+        )
+        if row is None:
+            raise UserNotFoundError(f"no user {user_id}", field="user_id")
+        await audit.record(connection, kind=AuditKind.PROFILE_UPDATED, user_id=user_id)
+    return User.from_row(row)
+
+
 async def get_user(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> User:
     row = await pool.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
     if row is None:

@@ -41,6 +41,7 @@ class AuditKind(StrEnum):
     PASSWORD_SET = "password.set"  # noqa: S105  (event kinds, not passwords)
     PASSWORD_CHANGED = "password.changed"  # noqa: S105
     PASSWORD_RESET_REQUESTED = "password.reset_requested"  # noqa: S105
+    PROFILE_UPDATED = "profile.updated"
     SECOND_FACTOR_ADDED = "second_factor.added"
     SECOND_FACTOR_REMOVED = "second_factor.removed"
     SECOND_FACTOR_USED = "second_factor.used"
