@@ -628,65 +628,51 @@ async def grant_admin(
     pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID
 ) -> RoleRequest:
     """The blue person icon: make an approved user an administrator too (several allowed)."""
-    async with pool.acquire() as connection, connection.transaction():
-        principal, role, organization = await _begin_admin_change(
-            connection, actor, role_request_id
-        )
-        if role.is_admin:
-            raise ConflictError("already an administrator")
-        await connection.execute("UPDATE roles SET is_admin = true WHERE id = $1", role_request_id)
-        await _record_decision(
-            connection,
-            principal=principal,
-            role=role,
-            scope=_scope(role, organization),
-            event_type="registry.admin.granted",
-            message=events.AdminGranted(
-                role_request_id=str(role_request_id),
-                user_id=str(role.user_id),
-                organization_id=str(role.organization_id),
-                decided_by_user_id=str(actor.user_id),
-            ),
-            action="admin.granted",
-        )
-        granted = await load_role(connection, role_request_id)
-    assert granted is not None  # noqa: S101
-    return granted
+    return await _set_admin(pool, actor=actor, role_request_id=role_request_id, admin=True)
 
 
 async def remove_admin(
     pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID
 ) -> RoleRequest:
     """Take administrator rights away (one's own too), never from the last administrator."""
+    return await _set_admin(pool, actor=actor, role_request_id=role_request_id, admin=False)
+
+
+async def _set_admin(
+    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, admin: bool
+) -> RoleRequest:
     async with pool.acquire() as connection, connection.transaction():
         principal, role, organization = await _begin_admin_change(
             connection, actor, role_request_id
         )
-        if not role.is_admin:
-            raise ConflictError("not an administrator")
-        if await _administrator_count(connection, role.organization_id) <= 1:
+        if role.is_admin == admin:
+            raise ConflictError("already an administrator" if admin else "not an administrator")
+        if not admin and await _administrator_count(connection, role.organization_id) <= 1:
             raise LastAdministratorError(
                 "the last administrator cannot lose the rights; make another user "
                 "administrator first"
             )
-        await connection.execute("UPDATE roles SET is_admin = false WHERE id = $1", role_request_id)
+        await connection.execute(
+            "UPDATE roles SET is_admin = $2 WHERE id = $1", role_request_id, admin
+        )
+        fields = {
+            "role_request_id": str(role_request_id),
+            "user_id": str(role.user_id),
+            "organization_id": str(role.organization_id),
+            "decided_by_user_id": str(actor.user_id),
+        }
         await _record_decision(
             connection,
             principal=principal,
             role=role,
             scope=_scope(role, organization),
-            event_type="registry.admin.removed",
-            message=events.AdminRemoved(
-                role_request_id=str(role_request_id),
-                user_id=str(role.user_id),
-                organization_id=str(role.organization_id),
-                decided_by_user_id=str(actor.user_id),
-            ),
-            action="admin.removed",
+            event_type="registry.admin.granted" if admin else "registry.admin.removed",
+            message=events.AdminGranted(**fields) if admin else events.AdminRemoved(**fields),
+            action="admin.granted" if admin else "admin.removed",
         )
-        removed = await load_role(connection, role_request_id)
-    assert removed is not None  # noqa: S101
-    return removed
+        changed = await load_role(connection, role_request_id)
+    assert changed is not None  # noqa: S101
+    return changed
 
 
 async def unsuspend_role(
