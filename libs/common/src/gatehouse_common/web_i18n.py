@@ -14,6 +14,8 @@ from pathlib import Path
 
 from starlette.requests import Request
 
+from gatehouse_common.errors import DomainError
+
 # The language switch's remembered choice (one cookie per site, so services do not share it).
 LANGUAGE_COOKIE = "gatehouse_lang"
 
@@ -35,6 +37,15 @@ class Translator:
 
     def has(self, key: str) -> bool:
         return key in self._texts or key in self._fallback
+
+    def error(self, error: DomainError) -> str:
+        """The visible sentence of a domain error: catalog key `error.<code>`, filled from the
+        error's params. A code without a sentence is a bug that a test per service catches; the
+        English message is the last resort so a person still reads something."""
+        text = self._texts.get(f"error.{error.code}") or self._fallback.get(f"error.{error.code}")
+        if text is None:
+            return error.message
+        return text.format(**error.params) if error.params else text
 
     def message(self, text: str) -> str:
         """A domain error's English message in this language (catalog key `message:<text>`),
