@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/common tools/devstack tools/authenticator services/identity services/registry services/notifier
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck protos protos-check test-fast bench lock clean deploy-check images
+.PHONY: install run demo manage demo-code test lint typecheck protos protos-check test-fast bench lock clean deploy-check images
 
 $(STAMP): requirements.lock $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -24,6 +24,19 @@ install: $(STAMP)
 ## make run: the whole system on this machine (embedded PostgreSQL, NATS, SMTP sink, 3 services)
 run: install
 	$(BIN)/gatehouse-dev run
+
+## make demo: the same with example people and operators, and how to sign in as each
+demo: install
+	$(BIN)/gatehouse-dev run --demo
+
+## make manage ARGS='registry add-administrator --email … --organization-code …': a service's
+## operating command beside `make run`, with the settings make run gives it (ARGS='registry --help')
+manage: install
+	$(BIN)/gatehouse-dev manage $(ARGS)
+
+## make demo-code WHO=emma: the current authenticator-app code of an example account
+demo-code: install
+	$(BIN)/gatehouse-dev demo-code $(WHO)
 
 ## make test: lint, contracts and the whole test suite against real servers
 test: install lint protos-check

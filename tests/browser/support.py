@@ -669,13 +669,11 @@ def add_registry_administrator(
 ) -> None:
     """`python -m gatehouse_registry add-administrator`: how operations staff make someone the
     first administrator of an authority (nobody inside the registry can approve that one)."""
-    assert person.user_id, "provision the person's identity account first"
     done = subprocess.run(
         [
             sys.executable,
             *("-m", "gatehouse_registry", "add-administrator"),
-            *("--organization-code", organization_code, "--user-id", person.user_id),
-            *("--full-name", person.full_name, "--email", person.email),
+            *("--organization-code", organization_code, "--email", person.email),
         ],
         env={**os.environ, **system.stack.env_for("registry")},
         capture_output=True,

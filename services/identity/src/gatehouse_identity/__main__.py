@@ -1,4 +1,4 @@
-"""`python -m gatehouse_identity migrate|serve`."""
+"""`python -m gatehouse_identity migrate|serve|clients …|keys …` (--help on each)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ import asyncio
 import sys
 from pathlib import Path
 
+from gatehouse_common.cli import CommandParser, run_command
 from gatehouse_common.logs import configure_logging
 from gatehouse_common.migrations import apply_migrations
 from gatehouse_common.outbox import OutboxRelay
 from gatehouse_common.runner import serve
 from gatehouse_common.tracing import configure_tracing
+from gatehouse_identity.accounts import cli as accounts_cli
 from gatehouse_identity.app import create_app
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.grpc_api import start_grpc_server
 from gatehouse_identity.oidc import cli as oidc_cli
 from gatehouse_identity.oidc.backchannel import backchannel_worker
+from gatehouse_identity.oidc.clients import ClientError
 from gatehouse_identity.settings import IdentitySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,15 +42,35 @@ async def _serve(settings: IdentitySettings) -> None:
         await context.close()
 
 
-def main() -> None:
-    if sys.argv[1:2] and sys.argv[1] in oidc_cli.COMMANDS:  # clients ..., keys ...
-        sys.exit(oidc_cli.main(sys.argv[1:]))
-    parser = argparse.ArgumentParser(prog="gatehouse-identity")
-    parser.add_argument("command", choices=["migrate", "serve"])
-    command = parser.parse_args().command
+def _parser() -> CommandParser:
+    parser = CommandParser(
+        prog="gatehouse-identity",
+        description="The identity service (the EU Login analogue) and its operating commands.",
+        epilog="Beside `make run`, run them as: make manage ARGS='identity <command> …'",
+    )
+    groups = parser.add_subparsers(dest="group", required=True, metavar="command")
+    groups.add_parser("migrate", help="apply pending database migrations")
+    groups.add_parser("serve", help="run the HTTP and gRPC servers and the outbox relay")
+    oidc_cli.add_commands(groups)
+    accounts_cli.add_commands(groups)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = _parser().parse_args(argv)
+    run_command("gatehouse-identity", lambda: _run(arguments), expected=(ClientError,))
+
+
+def _run(arguments: argparse.Namespace) -> None:
     settings = IdentitySettings()
+    if arguments.group in oidc_cli.COMMANDS or arguments.group in accounts_cli.COMMANDS:
+        cli = oidc_cli if arguments.group in oidc_cli.COMMANDS else accounts_cli
+        status = cli.run(arguments, settings)
+        if status:
+            sys.exit(status)
+        return
     configure_logging(service="identity", level=settings.log_level)
-    if command == "migrate":
+    if arguments.group == "migrate":
         apply_migrations(settings.database_url, MIGRATIONS)
     else:
         configure_tracing(settings, "identity")

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from gatehouse_common.cli import CommandParser, run_command
 from gatehouse_common.logs import configure_logging
 from gatehouse_common.migrations import apply_migrations
 from gatehouse_common.runner import serve
@@ -39,16 +40,28 @@ async def _serve(settings: NotifierSettings) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="gatehouse-notifier")
-    commands = parser.add_subparsers(dest="command", required=True)
+    return _parser().parse_args(argv)
+
+
+def _parser() -> CommandParser:
+    parser = CommandParser(
+        prog="gatehouse-notifier",
+        description="The notifier service (events to e-mails) and its operating commands.",
+        epilog="Beside `make run`, run them as: make manage ARGS='notifier <command> …'",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("serve", help="consume events and send e-mails")
     admin.add_arguments(commands)
-    return parser.parse_args(argv)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    run_command("gatehouse-notifier", lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> None:
     settings = NotifierSettings()
     configure_logging(service="notifier", level=settings.log_level)
     if args.command == "migrate":

@@ -8,7 +8,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 import nats
 from nats.aio.client import Client
@@ -29,7 +29,7 @@ from gatehouse_notifier.store import MessageSummary, Status
 DEADLETTER_HEADERS = {REASON_HEADER, DETAIL_HEADER, SUBJECT_HEADER, "nats-msg-id"}
 
 
-def add_arguments(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_arguments(subparsers: argparse._SubParsersAction[Any]) -> None:
     messages = subparsers.add_parser("messages", help="inspect and repair outgoing e-mails")
     actions = messages.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="newest messages first")

@@ -1,6 +1,11 @@
 """`gatehouse-dev`: the whole system on this machine, for development.
 
-    gatehouse-dev run    # what `make run` does; Ctrl-C stops everything
+    gatehouse-dev run           # what `make run` does; Ctrl-C stops everything
+    gatehouse-dev run --demo    # `make demo`: the same with example people and operators
+    gatehouse-dev manage registry add-administrator --email … --organization-code …
+                                # `make manage ARGS=…`: a service's operating command, with the
+                                # settings `make run` gives that service
+    gatehouse-dev demo-code emma  # `make demo-code WHO=emma`: an example account's app code
 
 Ports and external servers are chosen with environment variables: IDENTITY_HTTP_PORT, ...,
 DATABASE_URL, NATS_URL, SMTP_HOST (see gatehouse_devstack.stack). Once every service is ready,
@@ -10,29 +15,102 @@ the functions in `gatehouse_devstack.stack.post_start_hooks` run (in tests too).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
-from gatehouse_devstack.stack import Stack, StackError, StackOptions
+from gatehouse_devstack.demo import DemoData, demo_file, load_demo_data, wait_for_current_code
+from gatehouse_devstack.demo import describe as demo_table
+from gatehouse_devstack.stack import Stack, StackError, StackOptions, is_port_free
 
 WATCH_INTERVAL = 1.0
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="gatehouse-dev", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+SERVICES_WITH_COMMANDS = ("identity", "registry", "notifier")
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A wrong invocation is said in one line that names the help (like the services' commands,
+    gatehouse_common.cli, which this launcher does not depend on)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+
+
+def _parser() -> CommandParser:
+    parser = CommandParser(prog="gatehouse-dev", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     run = commands.add_parser("run", help="start the whole system until Ctrl-C")
     run.add_argument(
-        "--root", type=Path, default=Path.cwd(), help="directory for var/ (default: here)"
+        "--demo",
+        action="store_true",
+        help="add example people and operators (once) and print how to sign in as each",
     )
-    args = parser.parse_args(argv)
-    sys.exit(run_development_stack(args.root))
+    manage = commands.add_parser(
+        "manage",
+        help="run a service's operating command beside `make run`, with its settings",
+        description="Runs `python -m gatehouse_<service> <command> …` with the settings "
+        "`make run` gives that service. `gatehouse-dev manage <service> --help` lists them.",
+    )
+    manage.add_argument("service", choices=SERVICES_WITH_COMMANDS)
+    manage.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its options")
+    code = commands.add_parser("demo-code", help="the current app code of an example account")
+    code.add_argument(
+        "who", help="the account's short name or e-mail address (make demo lists them)"
+    )
+    for each in (run, manage, code):
+        each.add_argument(
+            "--root", type=Path, default=Path.cwd(), help="directory of var/ (default: here)"
+        )
+    return parser
 
 
-def run_development_stack(root: Path) -> int:
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        sys.exit(run_development_stack(args.root, demo=args.demo))
+    try:
+        if args.command == "manage":
+            sys.exit(manage(args.root, args.service, args.arguments))
+        sys.exit(demo_code(args.root, args.who))
+    except StackError as error:
+        sys.stderr.write(f"gatehouse-dev: {error}\n")
+        sys.exit(1)
+
+
+def _stopped_stack(root: Path) -> Stack:
+    """The development stack's wiring (ports, databases, secrets) without starting anything."""
+    stack = Stack(StackOptions.development(root))
+    if stack.postgres is not None and is_port_free(stack.options.ports.postgres):
+        raise StackError(
+            "Gatehouse is not running here: start `make run` (or `make demo`) in another "
+            "terminal first"
+        )
+    return stack
+
+
+def manage(root: Path, service: str, arguments: list[str]) -> int:
+    """`python -m gatehouse_<service> arguments…` with the environment `make run` gives it."""
+    env = {**os.environ, **_stopped_stack(root).env_for(service)}
+    command = [sys.executable, "-m", f"gatehouse_{service}", *(arguments or ["--help"])]
+    return subprocess.run(command, env=env, check=False).returncode
+
+
+def demo_code(root: Path, who: str) -> int:
+    data = DemoData.load(demo_file(_stopped_stack(root)))
+    if data is None:
+        raise StackError("there are no example accounts yet: start `make demo` first")
+    person = data.person(who)
+    print(f"{wait_for_current_code(person)}  ({person.full_name}, {person.email})")
+    return 0
+
+
+def run_development_stack(root: Path, *, demo: bool = False) -> int:
     """Start the stack, show where everything is, and stop it all on Ctrl-C or SIGTERM."""
     signal.signal(signal.SIGTERM, _interrupt)  # a `kill` stops as cleanly as Ctrl-C does
     try:
@@ -52,7 +130,13 @@ def run_development_stack(root: Path) -> int:
         return 130
     try:
         print(describe(stack))
+        if demo:
+            print("Adding the example people and operators (once)...")
+            print(demo_table(load_demo_data(stack), stack))
         watch(stack)
+    except StackError as error:
+        print(f"\nThe example data could not be added.\n{error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     finally:
@@ -118,3 +202,7 @@ def _shown(path: Path) -> str:
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    main()

@@ -19,9 +19,8 @@ import argparse
 import asyncio
 import json
 import os
-import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -37,12 +36,10 @@ from gatehouse_identity.settings import IdentitySettings
 COMMANDS = ("clients", "keys")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gatehouse-identity")
-    groups = parser.add_subparsers(dest="group", required=True)
-
+def add_commands(groups: argparse._SubParsersAction[Any]) -> None:
+    """The `clients` and `keys` command groups, added to identity's command line."""
     client_commands = groups.add_parser("clients", help="OpenID Connect clients").add_subparsers(
-        dest="command", required=True
+        dest="command", required=True, metavar="command"
     )
     create = client_commands.add_parser("create", help="register a client (secret shown once)")
     create.add_argument("--client-id", required=True)
@@ -68,9 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     ):
         client_commands.add_parser(name, help=text).add_argument("client_id")
 
-    key_commands = groups.add_parser("keys", help="ID token signing keys").add_subparsers(
-        dest="command", required=True
-    )
+    key_commands = groups.add_parser(
+        "keys", help="ID token signing keys and second-factor encryption"
+    ).add_subparsers(dest="command", required=True, metavar="command")
     key_commands.add_parser("list", help="published keys and when each signs")
     key_commands.add_parser(
         "rotate", help="retire the signing key now (it stays published until its tokens expire)"
@@ -79,17 +76,11 @@ def _parser() -> argparse.ArgumentParser:
         "reencrypt-second-factors",
         help="re-encrypt TOTP and app secrets with the newest SECOND_FACTOR_ENCRYPTION_KEYS key",
     )
-    return parser
 
 
-def main(argv: Sequence[str]) -> int:
-    args = _parser().parse_args(argv)
-    settings = IdentitySettings()
-    try:
-        return asyncio.run(_run(args, settings))
-    except ClientError as error:
-        print(f"error: {error}", file=sys.stderr)  # noqa: T201
-        return 2
+def run(args: argparse.Namespace, settings: IdentitySettings) -> int:
+    """Run a `clients …` or `keys …` command; ClientError says what was wrong."""
+    return asyncio.run(_run(args, settings))
 
 
 async def _run(args: argparse.Namespace, settings: IdentitySettings) -> int:

@@ -59,6 +59,8 @@ def render(
             "csrf_token": csrf_token_for(request),
             "errors": {},
             "form": {},
+            # "Sign in with eID" only where an upstream eID broker is configured (EID_PROVIDERS).
+            "eid_offered": bool(_context(request).settings.eid_providers),
             **(values or {}),
         },
         status_code=status_code,

@@ -136,6 +136,24 @@ class IdentityGrpc:
         self._tokens[key] = (until, active)
         return active
 
+    async def get_user_by_email(self, email: str) -> IdentityUser | None:
+        """The account with this e-mail address (case-insensitive), or None; not cached (an
+        operating command asks once)."""
+        stub = user_grpc.UserServiceStub(self._channel_now())
+        try:
+            answer = await stub.GetUserByEmail(
+                user_pb.GetUserByEmailRequest(email=email), timeout=self._timeout_s
+            )
+        except aio.AioRpcError as error:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return None
+            raise IdentityUnavailableError(str(error.code())) from error
+        return IdentityUser(
+            user_id=uuid.UUID(answer.user.user_id),
+            full_name=f"{answer.user.first_name} {answer.user.last_name}",
+            email=answer.user.email,
+        )
+
     async def get_user(self, user_id: uuid.UUID) -> IdentityUser | None:
         now = time.time()
         cached = self._users.get(user_id)
