@@ -90,6 +90,10 @@ SUBJECTS = {
         "Ny ansökan om behörighet för {o}",
         "New request for access to {o}",
     ),
+    "role_request_received": (
+        "Vi har tagit emot din ansökan om behörighet för {o}",
+        "We have received your request for access to {o}",
+    ),
     "role_request_reminder": (
         "Påminnelse: en ansökan om behörighet för {o} väntar",
         "Reminder: a request for access to {o} is waiting",
@@ -430,6 +434,8 @@ def _expected(cast: Cast) -> dict[str, Counter[tuple[str, str]]]:
             ("devices_reset", ""),
             ("recovery_code_used", ""),
             ("user_suspended", ""),
+            ("role_request_received", org(cast.operator)),
+            ("role_request_received", org(cast.new_operator)),
             ("role_approved", org(cast.operator)),
             ("role_rejected", org(cast.operator)),
             ("role_revoked", org(cast.operator)),

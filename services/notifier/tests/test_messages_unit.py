@@ -198,7 +198,12 @@ def _role(
         organization_kind=OrganizationKind.OPERATOR,
         kind=kind,
         status=status,
+        application_message=APPLICATION_MESSAGE if kind is RoleKind.MEMBER else "",
+        contact_phone="+46 70 123 45 67" if kind is RoleKind.MEMBER else "",
     )
+
+
+APPLICATION_MESSAGE = "Jag sköter importen av äpplen från och med mars.\nRing mig gärna."
 
 
 def _stamp(moment: datetime) -> Timestamp:
@@ -322,19 +327,19 @@ EXAMPLES: list[tuple[str, Message, dict[str, list[str]]]] = [
         reg.RoleRequestCreated(
             role_request_id="rr-member", user_id=U, organization_id=OPERATOR, kind=1
         ),
-        {"role_requested": ["u-admin"]},
+        {"role_requested": ["u-admin"], "role_request_received": [U]},
     ),
     (
         "registry.role_request.created",
         reg.RoleRequestCreated(
             role_request_id="rr-first", user_id=U, organization_id=NEW_OPERATOR, kind=1
         ),
-        {"role_requested": ["u-val"]},
+        {"role_requested": ["u-val"], "role_request_received": [U]},
     ),
     (
         "registry.role_request.created",
         reg.RoleRequestCreated(role_request_id="rr-rfl", user_id=U, organization_id=OPERATOR),
-        {"role_requested": ["u-val"]},
+        {"role_requested": ["u-val"], "role_request_received": [U]},
     ),
     (
         "registry.role_request.created",
@@ -488,6 +493,7 @@ ALL_MESSAGES = {
     "role_rejected",
     "role_request_reminder",
     "role_requested",
+    "role_request_received",
     "role_revoked",
     "second_factor_added",
     "second_factor_failures",
@@ -630,6 +636,27 @@ def test_every_message_has_every_part_in_swedish_and_english(renderer: Renderer)
                 assert (folder / message / language / part).is_file(), (message, language, part)
 
 
+def badly_wrapped(text: str, width: int = 72) -> list[str]:
+    """Lines too long, and lines broken early: the next line's first word would have fitted
+    (what a template wrapped by hand does once a long name is filled in). A line ending in a
+    colon, or followed by a list item or a link, ends where it means to."""
+    found = []
+    lines = text.split("\n")
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        if len(line) > width and " " in line.strip():
+            found.append(f"too long: {line!r}")
+        # A line that ends a sentence or a clause, or a short one (a signature), ends on purpose.
+        deliberate = line.rstrip().endswith((":", ",", ".", "!", "?")) or len(line.split()) < 4
+        if deliberate or not following.strip():
+            continue
+        first_word = following.split()[0]
+        if first_word in {"-", "*"} or "://" in first_word or following.startswith(" "):
+            continue
+        if len(line.rstrip()) + 1 + len(first_word) <= width:
+            found.append(f"broken early: {line!r} / {following!r}")
+    return found
+
+
 @pytest.mark.parametrize("link_expiry", [True, False], ids=["expiry-known", "expiry-unknown"])
 async def test_every_template_renders_in_every_language(
     renderer: Renderer, link_expiry: bool
@@ -669,9 +696,14 @@ async def test_every_template_renders_in_every_language(
             if draft.sender == "registry":
                 assert "Gatehouse" in out.text
                 assert out.sender_name in {"Gatehouse registry", "Gatehouse-registret"}
-            text = " ".join(f" {out.subject} {out.text} ".split()).lower() + " "
+            # What the applicant wrote is theirs, in whatever language they wrote it.
+            own_words = out.text
+            for line in APPLICATION_MESSAGE.splitlines():
+                own_words = own_words.replace(line, "")
+            text = " ".join(f" {out.subject} {own_words} ".split()).lower() + " "
             foreign = ENGLISH_WORDS if language == "sv" else SWEDISH_WORDS
             assert not [word for word in foreign if word in text], (where, text)
+            assert not badly_wrapped(out.text), (where, badly_wrapped(out.text), out.text)
             texts[language] = out
         assert texts["sv"].subject != texts["en"].subject
         assert texts["sv"].text != texts["en"].text
@@ -737,6 +769,30 @@ def test_times_are_written_the_way_each_language_writes_them() -> None:
     assert format_date(late, zone=zone, language="en") == "1 July 2025"
 
 
+async def test_deciders_read_the_application_and_follow_a_deep_link(renderer: Renderer) -> None:
+    """Issue 14: "Review the request" opened the sign-in page, not the request; the applicant's
+    message was not in the e-mail, and the applicant got no receipt."""
+    created = reg.RoleRequestCreated(role_request_id="rr-member", user_id=U)
+    drafts = await drafts_for("registry.role_request.created", created)
+    to_deciders = [draft for draft in drafts if draft.template == "role_requested"]
+    (receipt,) = [draft for draft in drafts if draft.template == "role_request_received"]
+    assert to_deciders
+    assert receipt.user_id == U
+    for draft in [*to_deciders, receipt]:
+        for language in LANGUAGES:
+            out = renderer.render(draft.template, language, draft.variables, sender=draft.sender)
+            assert "Importföretaget AB" in " ".join(out.text.split())
+            for line in APPLICATION_MESSAGE.splitlines():
+                assert line in out.text, (draft.template, language, out.text)
+                assert line in out.html
+            link = URLS.registry_user(U) if draft in to_deciders else URLS.registry_profile
+            assert link in out.text, (draft.template, out.text)
+            assert f'href="{link}"' in out.html
+            assert "/auth/login" not in out.text
+            if draft in to_deciders:
+                assert "+46 70 123 45 67" in out.text
+
+
 async def test_handlers_ask_for_the_right_links() -> None:
     expected = {
         "identity.user.created": ("account_created", LinkPurpose.SET),
@@ -775,6 +831,7 @@ async def test_among_several_recipients_only_the_unknown_ones_are_abandoned() ->
     assert {d.user_id: d.recipient is not None for d in drafts} == {
         "u-admin": True,
         "u-gone": False,
+        U: True,  # the applicant's receipt
     }
     [gone] = [d for d in drafts if d.recipient is None]
     assert gone.abandon_reason == "recipient unknown to identity"

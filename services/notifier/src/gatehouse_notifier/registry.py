@@ -75,6 +75,10 @@ class RoleRequest:
     status: RoleStatus
     requested_at: datetime | None = None
     responsible_authority_ids: tuple[str, ...] = field(default_factory=tuple)
+    # The applicant's "Send application for approval" dialog ("" when left empty).
+    application_message: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,9 @@ class GrpcRegistry:
             status=ROLE_STATUSES.get(role.status, RoleStatus.UNKNOWN),
             requested_at=_time(role.create_time) if role.HasField("create_time") else None,
             responsible_authority_ids=tuple(role.responsible_authority_ids),
+            application_message=role.application_message,
+            contact_email=role.contact_email,
+            contact_phone=role.contact_phone,
         )
 
     async def role_request_deciders(self, role_request_id: str) -> list[str]:

@@ -138,6 +138,8 @@ async def reminder_drafts(
             "requested_at": requested_at,
             "days_waiting": (context.event.time - requested_at).days,
             "reminder_number": number,
+            "application_message": role.application_message,
+            "registry_url": context.urls.registry_user(role.user_id),
         },
     )
 

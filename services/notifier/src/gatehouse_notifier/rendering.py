@@ -1,13 +1,17 @@
 """Templates to text: `templates/<message>/<lang>/{subject.txt,body.txt,body.html}` (Jinja2).
 
 A missing variable is an error (StrictUndefined), never an empty gap in an e-mail. HTML is
-autoescaped. A language without a translation of a message falls back to English. Messages of
-the registry extend `_layout/<lang>/registry.*` and carry the registry's name as sender.
+autoescaped. Text bodies write each paragraph on one line and are wrapped here, after the names
+and addresses are in (`wrap_text`): a template wrapped by hand broke its lines unevenly once a
+long organisation name was filled in. A language without a translation of a message falls back
+to English. Messages of the registry extend `_layout/<lang>/registry.*` and carry the registry's
+name as sender.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +42,9 @@ _DATETIME_FORMATS = {
 _DATE_FORMAT = "{day} {month} {year}"
 # `_layout/<lang>/<file>`: the From display name for each service's messages (empty: MAIL_FROM).
 SENDER_FILES = {"identity": "sender.txt", "registry": "registry_sender.txt"}
+# Plain-text e-mail lines stay readable in any client (RFC 3676 suggests under 78).
+TEXT_WIDTH = 72
+_LIST_ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+")
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ class Renderer:
             language=language,
             sender_name=self.sender_name(language, sender),
             subject=subject,
-            text=self._env.get_template(f"{base}/body.txt").render(values),
+            text=wrap_text(self._env.get_template(f"{base}/body.txt").render(values)),
             html=self._env.get_template(f"{base}/body.html").render(values),
         )
 
@@ -138,6 +145,28 @@ def format_date(value: datetime, *, zone: ZoneInfo, language: str) -> str:
     local = value.astimezone(zone)
     months = _MONTHS.get(language, _MONTHS[FALLBACK_LANGUAGE]).split()
     return _DATE_FORMAT.format(day=local.day, month=months[local.month - 1], year=local.year)
+
+
+def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
+    """Every line longer than `width` wrapped at spaces (never inside a word or a link); a list
+    item's continuation lines are indented under its text."""
+    wrapped = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            wrapped.append(line)
+            continue
+        item = _LIST_ITEM.match(line)
+        indent = " " * len(item.group(0)) if item else ""
+        wrapped.append(
+            textwrap.fill(
+                line,
+                width=width,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(wrapped)
 
 
 def _one_line(text: str) -> str:

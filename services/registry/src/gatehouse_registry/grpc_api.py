@@ -72,6 +72,9 @@ def role_request_to_wire(role: RoleRequest) -> role_pb.RoleRequest:
         create_time=_timestamp(role.requested_at),
         decide_time=_timestamp(role.decided_at),
         decision_reason=role.decision_reason or "",
+        application_message=role.message or "",
+        contact_email=role.contact_email or "",
+        contact_phone=role.contact_phone or "",
     )
 
 

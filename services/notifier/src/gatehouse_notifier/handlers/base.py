@@ -54,6 +54,20 @@ class PublicUrls:
     def registry_sign_in(self) -> str:
         return f"{self.registry}/auth/login"
 
+    # Deep links: a registry page sends someone who is not signed in through sign-in and back
+    # to the page, so an e-mail links to where the work is, not to the sign-in.
+    def registry_user(self, user_id: str) -> str:
+        """The page where deciders approve a user's requests and unsuspend their roles."""
+        return f"{self.registry}/actors/users/{user_id}"
+
+    def registry_operator(self, operator_id: str) -> str:
+        return f"{self.registry}/operators/{operator_id}"
+
+    @property
+    def registry_profile(self) -> str:
+        """The reader's own roles and requests."""
+        return f"{self.registry}/profile"
+
 
 @dataclass(frozen=True)
 class HandlerContext:

@@ -32,6 +32,7 @@ async def operator_created(context: HandlerContext, event: ev.OperatorCreated) -
             "country_code": operator.country_code,
             "creator_name": creator["name"],
             "creator_email": creator["email"],
+            "registry_url": context.urls.registry_operator(event.operator_id),
         },
     )
 
@@ -48,6 +49,7 @@ async def _decision(
     variables: dict[str, object] = {
         "operator_name": operator.name,
         "authority_name": operator.competent_authority_name,
+        "registry_url": context.urls.registry_operator(operator_id),
     }
     if reason is not None:
         variables["reason"] = reason
@@ -88,6 +90,7 @@ async def activity_created(context: HandlerContext, event: ev.ActivityCreated) -
             "operator_name": operator.name,
             "creator_name": creator["name"],
             "creator_email": creator["email"],
+            "registry_url": context.urls.registry_operator(event.operator_id),
         },
     )
 
@@ -102,6 +105,7 @@ async def _activity_decision(
     variables: dict[str, object] = {
         "operator_name": operator.name,
         "authority_name": operator.competent_authority_name,
+        "registry_url": context.urls.registry_operator(operator_id),
     }
     if reason is not None:
         variables["reason"] = reason

@@ -36,17 +36,35 @@ async def role_request_created(
     )
     recipients = await role_request_recipients(context, role)
     requester = await person(context, role.user_id)
-    return await drafts_for_users(
+    deciders = await drafts_for_users(
         context,
-        user_ids=recipients,
+        user_ids=[user for user in recipients if user != role.user_id],
         template="role_requested",
         variables={
             "requester_name": requester["name"],
             "requester_email": requester["email"],
             "organization_name": role.organization_name,
             "role_kind": role.kind.value,
+            "application_message": role.application_message,
+            "contact_email": role.contact_email,
+            "contact_phone": role.contact_phone,
+            "registry_url": context.urls.registry_user(role.user_id),
         },
     )
+    receipt = await draft_for_user(
+        context,
+        user_id=role.user_id,
+        template="role_request_received",
+        sender=Sender.REGISTRY,
+        variables={
+            "organization_name": role.organization_name,
+            "role_kind": role.kind.value,
+            "application_message": role.application_message,
+            "deciders_told": bool(deciders),
+            "registry_url": context.urls.registry_profile,
+        },
+    )
+    return [receipt, *deciders]
 
 
 async def _to_requester(
@@ -71,6 +89,7 @@ async def _to_requester(
         variables={
             "organization_name": role.organization_name,
             "role_kind": role.kind.value,
+            "registry_url": context.urls.registry_profile,
             **(variables or {}),
         },
     )

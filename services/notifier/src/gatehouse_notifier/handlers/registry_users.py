@@ -71,6 +71,7 @@ async def reactivation_requested(
             "requester_name": user["name"],
             "requester_email": user["email"],
             "request_message": event.message,
+            "registry_url": context.urls.registry_user(event.user_id),
         },
     )
 
@@ -113,7 +114,11 @@ async def suspended(context: HandlerContext, event: ev.UserSuspended) -> list[Dr
         context,
         user_ids=sorted(to_review),
         template="suspension_to_review",
-        variables={"suspended_name": user["name"], "suspended_email": user["email"]},
+        variables={
+            "suspended_name": user["name"],
+            "suspended_email": user["email"],
+            "registry_url": context.urls.registry_user(event.user_id),
+        },
         per_user={
             decider: {"organizations": sorted(set(names))} for decider, names in to_review.items()
         },

@@ -96,6 +96,9 @@ class RoleRequest(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     DECIDE_TIME_FIELD_NUMBER: _builtins.int
     DECISION_REASON_FIELD_NUMBER: _builtins.int
+    APPLICATION_MESSAGE_FIELD_NUMBER: _builtins.int
+    CONTACT_EMAIL_FIELD_NUMBER: _builtins.int
+    CONTACT_PHONE_FIELD_NUMBER: _builtins.int
     role_request_id: _builtins.str
     user_id: _builtins.str
     organization_id: _builtins.str
@@ -106,6 +109,12 @@ class RoleRequest(_message.Message):
     administrator: _builtins.bool
     suspended: _builtins.bool
     decision_reason: _builtins.str
+    application_message: _builtins.str
+    """What the applicant wrote in "Send application for approval" (all optional), so the people
+    who decide can read it in their e-mail.
+    """
+    contact_email: _builtins.str
+    contact_phone: _builtins.str
     @_builtins.property
     def responsible_authority_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -128,10 +137,13 @@ class RoleRequest(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         decide_time: _timestamp_pb2.Timestamp | None = ...,
         decision_reason: _builtins.str = ...,
+        application_message: _builtins.str = ...,
+        contact_email: _builtins.str = ...,
+        contact_phone: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decide_time", b"decide_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["administrator", b"administrator", "create_time", b"create_time", "decide_time", b"decide_time", "decision_reason", b"decision_reason", "kind", b"kind", "organization_id", b"organization_id", "organization_kind", b"organization_kind", "organization_name", b"organization_name", "responsible_authority_ids", b"responsible_authority_ids", "role_request_id", b"role_request_id", "status", b"status", "suspended", b"suspended", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["administrator", b"administrator", "application_message", b"application_message", "contact_email", b"contact_email", "contact_phone", b"contact_phone", "create_time", b"create_time", "decide_time", b"decide_time", "decision_reason", b"decision_reason", "kind", b"kind", "organization_id", b"organization_id", "organization_kind", b"organization_kind", "organization_name", b"organization_name", "responsible_authority_ids", b"responsible_authority_ids", "role_request_id", b"role_request_id", "status", b"status", "suspended", b"suspended", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
