@@ -19,7 +19,8 @@ MIGRATION_TIMEOUT = 120.0
 
 
 class MailboxProcess(ProcessComponent):
-    """`python -m gatehouse_devstack.mailbox` on 127.0.0.1, keeping messages in `store_dir`."""
+    """`python -m gatehouse_devstack.mailbox` on 127.0.0.1, keeping messages in `store_dir`;
+    `faults`: it takes faults to inject through its API (tests only)."""
 
     name = "mailbox"
 
@@ -33,8 +34,10 @@ class MailboxProcess(ProcessComponent):
         ledger: ProcessLedger | None = None,
         python: str = sys.executable,
         ready_timeout: float = 30.0,
+        faults: bool = False,
     ) -> None:
         self.store_dir = store_dir.resolve()
+        self.faults = faults
         self.smtp_port = smtp_port
         self.http_port = http_port
         self.log_path = log_path or self.store_dir.with_name(f"{self.store_dir.name}.log")
@@ -51,6 +54,7 @@ class MailboxProcess(ProcessComponent):
             *(self.python, "-m", "gatehouse_devstack.mailbox"),
             *("--smtp-port", str(self.smtp_port), "--http-port", str(self.http_port)),
             *("--store", str(self.store_dir)),
+            *(("--faults",) if self.faults else ()),
         ]
         # The web side starts after the SMTP server, so /healthz means both are up.
         healthy = functools.partial(http_ok, f"{self.url}/healthz")

@@ -2,8 +2,8 @@
 
     python -m gatehouse_devstack.mailbox --smtp-port 1025 --http-port 8025 --store var/dev/mail
 
-Messages are kept as files in the store directory (raw `.eml` plus parsed `.json`), so they
-survive a restart of the mailbox. The web side offers:
+Messages are kept in a spool file in the store directory (`mail_store`), so they survive a
+restart of the mailbox. The SMTP side is `smtp_sink`. The web side offers:
 
     GET    /                        inbox, newest first
     GET    /messages/<id>           one message: text body with clickable links
@@ -13,114 +13,44 @@ survive a restart of the mailbox. The web side offers:
     GET    /api/messages/<id>       JSON of one message
     DELETE /api/messages            empty the mailbox
     GET    /healthz                 200 when up
+
+and, when started with `--faults` (the test stack does), the controls of the notifier's crash
+tests (see `smtp_sink`):
+
+    PUT    /api/fault               arm one fault: {"step": "data" | "end_of_data" | "accepted",
+                                    "action": "kill_client" | "drop", "skip": n}
+    GET    /api/fault               {"armed": ..., "fired": {step, action, at, message_id, ...}}
+    DELETE /api/fault               disarm
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import html
 import json
 import logging
-import secrets
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any, cast
+from typing import cast
 
-from aiosmtpd.controller import Controller
-
-from gatehouse_devstack.mail import Message, link_spans, parse_message
+from gatehouse_devstack.mail import Message, link_spans
+from gatehouse_devstack.mail_store import MailStore
+from gatehouse_devstack.smtp_sink import Action, FaultPlan, SmtpSink, Step
 
 logger = logging.getLogger("gatehouse_devstack.mailbox")
-
-
-class MailStore:
-    """Messages in memory for fast reads, and on disk so that they outlive the process."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._messages = {message.id: message for message in self._load()}
-
-    def save(self, raw: bytes, envelope_from: str, envelope_recipients: list[str]) -> Message:
-        received_at = datetime.now(UTC)
-        # Sortable by arrival; the random suffix keeps ids unique within one microsecond.
-        message_id = f"{received_at:%Y%m%d%H%M%S%f}-{secrets.token_hex(3)}"
-        message = parse_message(
-            raw,
-            message_id=message_id,
-            envelope_from=envelope_from,
-            envelope_recipients=envelope_recipients,
-            received_at=received_at,
-        )
-        with self._lock:
-            (self.directory / f"{message_id}.eml").write_bytes(raw)
-            _write_atomically(self.directory / f"{message_id}.json", json.dumps(message.to_json()))
-            self._messages[message_id] = message
-        return message
-
-    def all(self) -> list[Message]:
-        """Every message, oldest first."""
-        with self._lock:
-            return list(self._messages.values())
-
-    def get(self, message_id: str) -> Message | None:
-        with self._lock:
-            return self._messages.get(message_id)
-
-    def raw(self, message_id: str) -> bytes | None:
-        if self.get(message_id) is None:  # also keeps arbitrary paths out of the file name
-            return None
-        return (self.directory / f"{message_id}.eml").read_bytes()
-
-    def clear(self) -> None:
-        with self._lock:
-            for path in [*self.directory.glob("*.json"), *self.directory.glob("*.eml")]:
-                path.unlink(missing_ok=True)
-            self._messages.clear()
-
-    def _load(self) -> list[Message]:
-        paths = sorted(self.directory.glob("*.json"))
-        return [Message.from_json(json.loads(path.read_text())) for path in paths]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    # Readers after a crash never see half a message: the rename is atomic.
-    partial = path.with_suffix(".partial")
-    partial.write_text(text)
-    partial.replace(path)
-
-
-class StoringHandler:
-    """aiosmtpd handler: accept every message and keep it in the store."""
-
-    def __init__(self, store: MailStore) -> None:
-        self.store = store
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
-        message = await asyncio.to_thread(
-            self.store.save,
-            bytes(envelope.original_content),
-            str(envelope.mail_from),
-            [str(recipient) for recipient in envelope.rcpt_tos],
-        )
-        recipients = ", ".join(message.envelope_recipients)
-        logger.info("received %s to %s: %s", message.id, recipients, message.subject)
-        return "250 Message accepted for delivery"
 
 
 class MailboxHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, store: MailStore) -> None:
+    def __init__(self, port: int, store: MailStore, faults: FaultPlan | None = None) -> None:
         self.store = store
+        self.faults = faults  # None: the fault API is off
         super().__init__(("127.0.0.1", port), MailboxRequestHandler)
 
 
@@ -138,6 +68,9 @@ class MailboxRequestHandler(BaseHTTPRequestHandler):
                 self._send_html(render_inbox(self.store.all()))
             case ["healthz"]:
                 self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8")
+            case ["api", "fault"]:
+                if (faults := self._faults()) is not None:
+                    self._send_json(faults.state())
             case ["api", "messages"]:
                 self._send_json([message.to_json() for message in self.store.all()])
             case ["api", "messages", message_id]:
@@ -152,12 +85,43 @@ class MailboxRequestHandler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
 
     def do_DELETE(self) -> None:
-        if self.path.rstrip("/") != "/api/messages":
+        path = self.path.rstrip("/")
+        if path == "/api/messages":
+            self.store.clear()
+        elif path != "/api/fault":
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
             return
-        self.store.clear()
+        elif (faults := self._faults()) is None:
+            return
+        else:
+            faults.disarm()
         self.send_response(HTTPStatus.NO_CONTENT)
         self.end_headers()
+
+    def do_PUT(self) -> None:
+        if self.path.rstrip("/") != "/api/fault":
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+            return
+        if (faults := self._faults()) is None:
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = json.loads(self.rfile.read(length))
+            step, action = Step(request["step"]), Action(request["action"])
+            faults.arm(step, action, skip=int(request.get("skip", 0)))
+        except (ValueError, KeyError, TypeError) as error:
+            reason = f"expected step, action and skip: {error}\n".encode()
+            self._send(HTTPStatus.UNPROCESSABLE_ENTITY, reason, "text/plain; charset=utf-8")
+            return
+        self.send_response(HTTPStatus.NO_CONTENT)
+        self.end_headers()
+
+    def _faults(self) -> FaultPlan | None:
+        """The fault plan; None after answering 404 when the mailbox runs without `--faults`."""
+        faults = cast("MailboxHttpServer", self.server).faults
+        if faults is None:
+            self._send(HTTPStatus.NOT_FOUND, b"faults are off\n", "text/plain; charset=utf-8")
+        return faults
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Tests poll the API several times a second; request lines would drown the log."""
@@ -269,19 +233,18 @@ def linkify(text: str) -> str:
     return "".join(pieces)
 
 
-def serve(smtp_port: int, http_port: int, store_dir: Path) -> None:
+def serve(smtp_port: int, http_port: int, store_dir: Path, *, faults: bool = False) -> None:
     """Run until SIGTERM or SIGINT."""
     store = MailStore(store_dir)
-    smtp = Controller(
-        StoringHandler(store), hostname="127.0.0.1", port=smtp_port, enable_SMTPUTF8=True
-    )
+    smtp = SmtpSink("127.0.0.1", smtp_port, store.save)
     smtp.start()
-    web = MailboxHttpServer(http_port, store)
+    web = MailboxHttpServer(http_port, store, smtp.faults if faults else None)
     threading.Thread(target=web.serve_forever, name="mailbox-http", daemon=True).start()
     logger.info("mailbox: SMTP on 127.0.0.1:%d, web on http://127.0.0.1:%d", smtp_port, http_port)
     _wait_for_stop_signal()
     web.shutdown()
     smtp.stop()
+    store.close()
     logger.info("mailbox stopped")
 
 
@@ -301,9 +264,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--http-port", type=int, default=8025)
     parser.add_argument("--store", type=Path, required=True, help="directory the messages go to")
+    parser.add_argument(
+        "--faults", action="store_true", help="accept faults to inject (PUT /api/fault)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    serve(args.smtp_port, args.http_port, args.store)
+    serve(args.smtp_port, args.http_port, args.store, faults=args.faults)
 
 
 if __name__ == "__main__":

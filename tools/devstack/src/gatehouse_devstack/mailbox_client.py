@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -27,6 +28,22 @@ class MailboxClient:
 
     def clear(self) -> None:
         self._http.delete("/api/messages").raise_for_status()
+
+    def arm_fault(self, *, step: str, action: str, skip: int = 0) -> None:
+        """Inject one fault at the (skip+1)-th arrival of an SMTP conversation at `step`
+        (`data`, `end_of_data`, `accepted`): `kill_client` or `drop` (see smtp_sink)."""
+        body = {"step": step, "action": action, "skip": skip}
+        self._http.put("/api/fault", json=body).raise_for_status()
+
+    def fault(self) -> dict[str, Any]:
+        """{"armed": {...} or None, "fired": {step, action, at, message_id, client_pid} or None}"""
+        response = self._http.get("/api/fault")
+        response.raise_for_status()
+        state: dict[str, Any] = response.json()
+        return state
+
+    def disarm_fault(self) -> None:
+        self._http.delete("/api/fault").raise_for_status()
 
     def wait_for(
         self,

@@ -594,6 +594,7 @@ class Stack:
             log_path=self.logs_dir / "mailbox.log",
             ledger=self.ledger,
             python=self.options.python,
+            faults=self.options.environment == "test",
         )
 
     def _service(self, service: str) -> ServiceProcess:
