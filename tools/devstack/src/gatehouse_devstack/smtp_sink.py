@@ -135,6 +135,7 @@ class SmtpSession(asyncio.Protocol):
         self._recipients: list[str] = []
         self._in_data = False
         self._scanned = 0  # how far the text has been searched for its end
+        self._quitting = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # noqa: S101  (TCP always is)
@@ -149,7 +150,9 @@ class SmtpSession(asyncio.Protocol):
         self._buffer += data
         replies: list[bytes] = []
         # Pipelined commands are all answered in one write (RFC 2920).
-        while self._transport is not None and not self._transport.is_closing():
+        while (
+            self._transport is not None and not self._transport.is_closing() and not self._quitting
+        ):
             if self._in_data:
                 if not self._take_message(replies):
                     break
@@ -163,6 +166,8 @@ class SmtpSession(asyncio.Protocol):
             del self._buffer[: end + 2]
             replies.append(self._command(line))
         self._flush(replies)
+        if self._quitting and self._transport is not None:
+            self._transport.close()
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -202,10 +207,8 @@ class SmtpSession(asyncio.Protocol):
         return b"250 2.0.0 OK"
 
     def _quit(self, _argument: str) -> bytes:
-        if self._transport is not None:
-            self._transport.write(b"221 2.0.0 Bye\r\n")
-            self._transport.close()
-        return b""
+        self._quitting = True  # after the replies before it
+        return b"221 2.0.0 Bye"
 
     def _mail(self, argument: str) -> bytes:
         if not self._greeted:
