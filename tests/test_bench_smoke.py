@@ -22,7 +22,7 @@ EXPECTED_KEYS = {
     "login_oidc_mfa": ("logins_per_s", "hash_limit_per_s", "ratio", "p99_ms"),
     "introspect_grpc": ("calls_per_s", "p99_ms"),
     "operator_search": ("operators", "p50_ms", "p95_ms"),
-    "events_pipeline": ("events_per_s", "raw_nats_per_s", "ratio", "p99_ms"),
+    "events_pipeline": ("events_per_s", "raw_nats_per_s", "ratio", "p99_ms", "sink_per_s"),
     "memory": ("identity_rss_mb", "registry_rss_mb", "notifier_rss_mb"),
 }
 

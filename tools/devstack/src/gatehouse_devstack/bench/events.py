@@ -19,6 +19,8 @@ to that moment (both on this machine's clock).
 - raw NATS: plain nats-py on the same server, same run: JetStream publish_async and a pull
   consumer that acks each message, concurrently (publishing one message at a time, awaiting
   each ack, is measured too and kept in the JSON).
+- the SMTP sink alone (`sink_per_s`), same run, on the measured core: whether the notifier or
+  the sink is the limit (bench/sink.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from gatehouse_common.db import create_pool
 from gatehouse_devstack.bench.fixtures import Account
 from gatehouse_devstack.bench.harness import Bench, CpuMeter
 from gatehouse_devstack.bench.report import Result, percentile
+from gatehouse_devstack.bench.sink import sink_capacity
 
 EVENT_TYPE = "identity.user.password_reset_requested"
 TEMPLATE = "password_reset"
@@ -214,6 +217,8 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
     bench.place("nats")
     raw = asyncio.run(_raw_nats(bench, sizes.raw_nats_messages, pipelined=True))
     one_by_one = asyncio.run(_raw_nats(bench, sizes.raw_nats_messages // 10, pipelined=False))
+    # 4. The SMTP sink alone, on the measured core.
+    sink = sink_capacity(bench, sizes.sink_messages)
     note = (
         f"{undelivered} of {count} e-mails still queued at {sizes.pipeline_rate:g}/s: "
         "p99 is a lower bound"
@@ -227,6 +232,7 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
             "raw_nats_per_s": raw["end_to_end_per_s"],
             "ratio": sustained / raw["end_to_end_per_s"],
             "p99_ms": p99,
+            "sink_per_s": sink["per_s"],
         },
         note=note,
         details={
@@ -260,6 +266,11 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
                 "each message, concurrently",
                 **{key: round(value, 1) for key, value in raw.items()},
                 "awaiting_each_ack_per_s": round(one_by_one["end_to_end_per_s"], 1),
+            },
+            "smtp_sink_alone": {
+                "method": "e-mails of the notifier's size over "
+                f"{sink['connections']} connections, each pipelining (RFC 2920)",
+                **{key: round(value, 3) for key, value in sink.items()},
             },
             "placement": placement,
         },

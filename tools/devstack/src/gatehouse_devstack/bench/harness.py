@@ -39,6 +39,7 @@ class Sizes:
     pipeline_rate_s: float = 15.0
     pipeline_wait_s: float = 20.0  # longest wait for a phase's e-mails (a budget, not a goal)
     raw_nats_messages: int = 20_000
+    sink_messages: int = 20_000
     event_accounts: int = 500
     argon2_probe_s: float = 3.0
 
@@ -61,6 +62,7 @@ class Sizes:
             pipeline_rate_s=1.0,
             pipeline_wait_s=10.0,
             raw_nats_messages=500,
+            sink_messages=200,
             event_accounts=10,
             argon2_probe_s=0.5,
         )

@@ -32,6 +32,7 @@ FIGURES: dict[str, tuple[tuple[str, int], ...]] = {
         ("raw_nats_per_s", 0),
         ("ratio", 3),
         ("p99_ms", 0),
+        ("sink_per_s", 0),
     ),
     "memory": (("identity_rss_mb", 0), ("registry_rss_mb", 0), ("notifier_rss_mb", 0)),
 }
