@@ -37,7 +37,6 @@ from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.identifiers import IdentifierType
 from gatehouse_registry.operators.models import (
-    Application,
     ContactKind,
     CreatedOperator,
     NewActivity,
@@ -46,6 +45,7 @@ from gatehouse_registry.operators.models import (
     NewIdentifier,
 )
 from gatehouse_registry.reference_data.admin import add_administrator
+from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.service import record_sign_in
 

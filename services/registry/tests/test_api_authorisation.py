@@ -18,8 +18,8 @@ import pytest
 
 from gatehouse_registry.auth.dependencies import RegistryUser
 from gatehouse_registry.operators import service as operators
-from gatehouse_registry.operators.models import Application
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.models import Application
 
 from .conftest import SJV_IEK
 

@@ -13,7 +13,6 @@ from gatehouse_registry.errors import LastAdministratorError, PermissionDeniedEr
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.identifiers import IdentifierType
 from gatehouse_registry.operators.models import (
-    Application,
     ContactKind,
     NewActivity,
     NewAddress,
@@ -27,6 +26,7 @@ from gatehouse_registry.reference_data.admin import (
     load_reference_data,
 )
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.models import Application
 from gatehouse_registry.users.service import record_sign_in
 
 from .conftest import new_orgnr

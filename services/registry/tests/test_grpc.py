@@ -22,8 +22,8 @@ from gatehouse_registry.access import RoleKind
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.grpc_api import start_grpc_server
 from gatehouse_registry.operators import service as operators
-from gatehouse_registry.operators.models import Application
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 
 from .conftest import SEGOT_ID, SJV_IEK, free_port

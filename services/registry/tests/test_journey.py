@@ -24,9 +24,9 @@ from gatehouse_registry.errors import (
 )
 from gatehouse_registry.operators import search
 from gatehouse_registry.operators import service as operators
-from gatehouse_registry.operators.models import Application, OrganizationStatus
+from gatehouse_registry.operators.models import OrganizationStatus
 from gatehouse_registry.roles import service as roles
-from gatehouse_registry.roles.models import RoleStatus
+from gatehouse_registry.roles.models import Application, RoleStatus
 
 from .conftest import SEGOT_ID, SJV_IEK
 

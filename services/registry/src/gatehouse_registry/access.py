@@ -178,6 +178,30 @@ async def load_principal(connection: Connection, actor: Actor) -> Principal:
     )
 
 
+async def is_in_authority_scope(
+    connection: Connection, principal: Principal, operator_id: uuid.UUID
+) -> bool:
+    """The operator's competent authority, the authority of one of its activities, or an
+    authority named for one of its "responsible for the load" roles is (below) the actor's."""
+    if not principal.authority_ids:
+        return False
+    return bool(
+        await connection.fetchval(
+            """SELECT EXISTS (
+                   SELECT 1 FROM organizations
+                    WHERE id = $1 AND competent_authority_id = ANY($2::uuid[])
+                   UNION ALL
+                   SELECT 1 FROM activities
+                    WHERE organization_id = $1 AND authority_id = ANY($2::uuid[])
+                   UNION ALL
+                   SELECT 1 FROM roles r JOIN role_authorities ra ON ra.role_id = r.id
+                    WHERE r.organization_id = $1 AND ra.authority_id = ANY($2::uuid[]))""",
+            operator_id,
+            list(principal.authority_ids),
+        )
+    )
+
+
 # The one definition of "may decide about this role": used to list pending applications, to check
 # a single decision, and by gRPC to find who should be told about a request. Parameters:
 # $1 the actor's user id, $2 organizations they administer, $3 their authorities (with posts).

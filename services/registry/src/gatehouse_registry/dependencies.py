@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict
 
 from gatehouse_registry.auth.dependencies import RegistryUser, current_user
 from gatehouse_registry.context import RegistryContext
@@ -37,9 +36,3 @@ NOT_FOUND: Responses = {404: {"description": "Unknown id"}}
 # A decision on an existing thing (approve, validate, …), and one that must say why (reject, …).
 DECISION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT}
 REASONED_DECISION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT, **INVALID}
-
-
-class StrictModel(BaseModel):
-    """Request bodies refuse unknown fields: a typo is an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")

@@ -1,11 +1,35 @@
-"""Registry settings (environment variables)."""
+"""Registry settings (environment variables): the service's own, and signing in through identity
+(mixed in, so the sign-in code reads only what it needs)."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
 
 from gatehouse_common.settings import ServiceSettings
-from gatehouse_registry.auth.settings import RegistryAuthSettings
+
+
+class RegistryAuthSettings(BaseSettings):
+    # The registry's client at identity (registered with `gatehouse_identity clients create`).
+    oidc_client_id: str = "registry"
+    oidc_client_secret: SecretStr = SecretStr("change-me-registry-oidc-client-secret")
+    oidc_scopes: str = "openid profile email"
+    # Where the registry itself reaches identity's HTTP endpoints (token, JWKS, userinfo) when
+    # that differs from IDENTITY_PUBLIC_URL, the issuer browsers see (e.g. inside a container
+    # network). Empty: the public URL.
+    identity_internal_url: str = ""
+    # The weakest sign-in the registry accepts (sent as acr_values; the ID token must carry it).
+    required_level: str = "multi_factor"
+    session_cookie_name: str = "__Host-registry_session"
+    session_idle_timeout_s: int = Field(default=30 * 60, ge=60)
+    session_absolute_timeout_s: int = Field(default=8 * 3600, ge=300)
+    login_state_ttl_s: int = Field(default=600, ge=60)
+    # How long an IntrospectToken answer is reused (tokens revoked meanwhile still work this long).
+    introspection_cache_s: float = Field(default=30.0, ge=0)
+    # Clients whose access tokens the JSON API accepts; empty: only OIDC_CLIENT_ID's.
+    api_client_ids: list[str] = Field(default_factory=list)
+    identity_grpc_timeout_s: float = Field(default=3.0, gt=0)
+    identity_http_timeout_s: float = Field(default=10.0, gt=0)
 
 
 class RegistrySettings(ServiceSettings, RegistryAuthSettings):

@@ -26,8 +26,8 @@ from gatehouse_registry.app import create_app
 from gatehouse_registry.auth.dependencies import RegistryUser, current_user, optional_user
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.operators import service as operators
-from gatehouse_registry.operators.models import Application
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.web.i18n import CATALOGS
 

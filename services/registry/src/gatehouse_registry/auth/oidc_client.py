@@ -14,7 +14,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from gatehouse_registry.auth.settings import RegistryAuthSettings
+from gatehouse_registry.settings import RegistryAuthSettings
 
 METADATA_TTL_S = 3600.0
 JWKS_REFETCH_MIN_S = 10.0

@@ -20,7 +20,6 @@ from gatehouse_registry.dependencies import (
 )
 from gatehouse_registry.operators import search, service
 from gatehouse_registry.operators.models import (
-    Application,
     ContactKind,
     NewActivity,
     NewAddress,
@@ -33,15 +32,14 @@ from gatehouse_registry.operators.schemas import (
     AddActivityIn,
     CreatedOperatorOut,
     CreateOperatorRequest,
-    DecisionIn,
     OperatorOut,
-    RejectionIn,
     SearchPageOut,
     activity_out,
     operator_out,
-    optional_reason,
     search_page_out,
 )
+from gatehouse_registry.roles.models import Application
+from gatehouse_registry.schemas import DecisionIn, RejectionIn, optional_reason
 
 router = APIRouter(prefix="/api/v1", tags=["operators"], responses=AUTH_RESPONSES)
 

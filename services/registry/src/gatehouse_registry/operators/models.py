@@ -58,15 +58,6 @@ class NewActivity:
 
 
 @dataclass(frozen=True)
-class Application:
-    """The "Send application for approval" dialog: all optional."""
-
-    message: str | None = None
-    email: str | None = None
-    phone: str | None = None
-
-
-@dataclass(frozen=True)
 class Address:
     id: uuid.UUID
     street: str

@@ -7,21 +7,16 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from gatehouse_registry.dependencies import StrictModel
 from gatehouse_registry.operators import models
 from gatehouse_registry.operators.identifiers import IdentifierType
+from gatehouse_registry.roles.schemas import ApplicationIn
+from gatehouse_registry.schemas import Email, Phone, StrictModel
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=60)]
-# International format, as the manual's example "+32 02 123456".
-Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^\+[0-9][0-9 ()-]{5,24}$")
-]
-Email = Annotated[EmailStr, Field(max_length=254)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
 class AddressIn(StrictModel):
@@ -77,14 +72,6 @@ class AddActivityIn(ActivityFields):
     address_id: uuid.UUID
 
 
-class ApplicationIn(StrictModel):
-    """The "Send application for approval" dialog: everything optional."""
-
-    message: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-
-
 class CreateOperatorRequest(StrictModel):
     name: Text200
     addresses: Annotated[list[AddressIn], Field(min_length=1, max_length=10)]
@@ -95,19 +82,6 @@ class CreateOperatorRequest(StrictModel):
     identifiers: Annotated[list[IdentifierIn], Field(min_length=1, max_length=10)]
     activity: NewOperatorActivityIn
     application: ApplicationIn = Field(default_factory=ApplicationIn)
-
-
-class DecisionIn(StrictModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
-
-
-def optional_reason(body: DecisionIn | None) -> str | None:
-    """The reason of a decision whose body (and reason) may be left out."""
-    return body.reason if body else None
-
-
-class RejectionIn(StrictModel):
-    reason: Reason
 
 
 class AddressOut(BaseModel):

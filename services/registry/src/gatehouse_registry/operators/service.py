@@ -16,7 +16,13 @@ from google.protobuf.message import Message
 
 from gatehouse.events.v1 import registry_events_pb2 as events
 from gatehouse_common.db import Connection
-from gatehouse_registry.access import Actor, OrganizationKind, Principal, load_principal
+from gatehouse_registry.access import (
+    Actor,
+    OrganizationKind,
+    Principal,
+    is_in_authority_scope,
+    load_principal,
+)
 from gatehouse_registry.audit import service as audit
 from gatehouse_registry.errors import (
     AlreadyDecidedError,
@@ -32,7 +38,6 @@ from gatehouse_registry.operators.identifiers import IdentifierType, normalize_i
 from gatehouse_registry.operators.models import (
     Activity,
     Address,
-    Application,
     Contact,
     ContactKind,
     CreatedOperator,
@@ -45,7 +50,8 @@ from gatehouse_registry.operators.models import (
     OrganizationStatus,
 )
 from gatehouse_registry.reference_data.service import NO_CHAPTER, get_authority
-from gatehouse_registry.roles.service import insert_role_request
+from gatehouse_registry.roles.models import Application
+from gatehouse_registry.roles.service import insert_role_request, reject_pending_requests_of
 
 MAX_ADDRESSES = 10
 MAX_CONTACTS = 20
@@ -444,30 +450,6 @@ def _activity(row: Any) -> Activity:
     )
 
 
-async def is_in_authority_scope(
-    connection: Connection, principal: Principal, operator_id: uuid.UUID
-) -> bool:
-    """The operator's competent authority, the authority of one of its activities, or an
-    authority named for one of its "responsible for the load" roles is (below) the actor's."""
-    if not principal.authority_ids:
-        return False
-    return bool(
-        await connection.fetchval(
-            """SELECT EXISTS (
-                   SELECT 1 FROM organizations
-                    WHERE id = $1 AND competent_authority_id = ANY($2::uuid[])
-                   UNION ALL
-                   SELECT 1 FROM activities
-                    WHERE organization_id = $1 AND authority_id = ANY($2::uuid[])
-                   UNION ALL
-                   SELECT 1 FROM roles r JOIN role_authorities ra ON ra.role_id = r.id
-                    WHERE r.organization_id = $1 AND ra.authority_id = ANY($2::uuid[]))""",
-            operator_id,
-            list(principal.authority_ids),
-        )
-    )
-
-
 async def get_operator(pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID) -> Operator:
     """The whole operator (contacts, identifiers, activities) for its valid users and the
     authorities in scope; everyone else sees only what search shows."""
@@ -548,8 +530,6 @@ async def reject_operator(
 ) -> Operator:
     """The competent authority rejects a pending operator: its identifiers are released (they
     may be registered again, correctly) and its pending role requests are rejected with it."""
-    from gatehouse_registry.roles.service import reject_pending_requests_of  # noqa: PLC0415
-
     reason = _text(reason, field="reason", max_length=1000)
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)

@@ -1,4 +1,4 @@
-"""Role requests as the rest of the registry sees them."""
+"""Role requests as the rest of the registry sees them, and the application that asks for one."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ class RoleStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Application:
+    """The "Send application for approval" dialog: all optional."""
+
+    message: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)

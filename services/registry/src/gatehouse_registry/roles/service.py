@@ -30,6 +30,7 @@ from gatehouse_registry.access import (
     RoleKind,
     check_multi_factor,
     decider_parameters,
+    is_in_authority_scope,
     load_principal,
 )
 from gatehouse_registry.audit import service as audit
@@ -45,8 +46,7 @@ from gatehouse_registry.errors import (
     SelfDecisionError,
 )
 from gatehouse_registry.events import emit
-from gatehouse_registry.operators.models import Application
-from gatehouse_registry.roles.models import RoleRequest, RoleStatus
+from gatehouse_registry.roles.models import Application, RoleRequest, RoleStatus
 
 MAX_RESPONSIBLE_AUTHORITIES = 20
 MAX_PAGE_SIZE = 200
@@ -717,8 +717,6 @@ async def list_organization_users(
 ) -> list[RoleRequest]:
     """The organization's users and requests, for its administrators and the authorities that
     have it in scope."""
-    from gatehouse_registry.operators.service import is_in_authority_scope  # noqa: PLC0415
-
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, status
 from pydantic import BaseModel, StringConstraints
 
-from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, Pool, StrictModel
-from gatehouse_registry.operators.schemas import DecisionIn
-from gatehouse_registry.roles.api import RoleRequestOut, role_out
+from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, Pool
+from gatehouse_registry.roles.schemas import RoleRequestOut, role_out
+from gatehouse_registry.schemas import DecisionIn, StrictModel
 from gatehouse_registry.users import service
 
 router = APIRouter(prefix="/api/v1", tags=["users"], responses=AUTH_RESPONSES)

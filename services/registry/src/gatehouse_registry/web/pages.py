@@ -23,11 +23,12 @@ from gatehouse_registry.auth.dependencies import OptionalUser
 from gatehouse_registry.dependencies import Pool
 from gatehouse_registry.errors import NotFoundError, RegistryError
 from gatehouse_registry.lookups import get_operator_summary
-from gatehouse_registry.operators.schemas import ApplicationIn
 from gatehouse_registry.reference_data import service as reference
 from gatehouse_registry.roles import api as roles_api
+from gatehouse_registry.roles.schemas import ApplicationIn, CreateRoleRequestIn
 from gatehouse_registry.users import service as users
 from gatehouse_registry.web.audit_pages import router as audit_router
+from gatehouse_registry.web.authority_pages import router as authority_router
 from gatehouse_registry.web.forms import (
     FieldErrors,
     optional,
@@ -35,7 +36,9 @@ from gatehouse_registry.web.forms import (
     read_form,
     validation_errors,
 )
+from gatehouse_registry.web.new_operator_pages import router as new_operator_router
 from gatehouse_registry.web.operator_pages import router as operator_router
+from gatehouse_registry.web.operator_search_pages import router as operator_search_router
 from gatehouse_registry.web.rendering import (
     WEB_DIR,
     Page,
@@ -256,7 +259,7 @@ async def apply(request: Request, page: PageIn) -> Response:
         )
     except ValidationError as error:
         return _apply_page(page, applicant, form.values(), application_errors(error, page))
-    body = roles_api.CreateRoleRequestIn(
+    body = CreateRoleRequestIn(
         organization_id=chosen,
         message=application.message,
         email=application.email,
@@ -346,7 +349,7 @@ async def request_responsible_for_load(request: Request, page: PageIn) -> Respon
         return csrf_failure(request)
     chosen = form.getlist("responsible_authority_ids")
     try:
-        body = roles_api.CreateRoleRequestIn.model_validate(
+        body = CreateRoleRequestIn.model_validate(
             {
                 "organization_id": form.get("organization_id"),
                 "kind": RoleKind.RESPONSIBLE_FOR_LOAD,
@@ -373,5 +376,12 @@ async def request_responsible_for_load(request: Request, page: PageIn) -> Respon
     return see_other("/profile", done="sent")
 
 
-for included in (operator_router, user_router, audit_router):
+for included in (
+    operator_search_router,
+    new_operator_router,
+    operator_router,
+    authority_router,
+    user_router,
+    audit_router,
+):
     router.include_router(included)

@@ -324,7 +324,7 @@ def queries(
 
 async def registry_session(bench: Bench) -> tuple[str, str]:
     """A multi-factor registry session: (cookie name, value)."""
-    from gatehouse_registry.auth.settings import RegistryAuthSettings  # noqa: PLC0415
+    from gatehouse_registry.settings import RegistryAuthSettings  # noqa: PLC0415
 
     cookie = RegistryAuthSettings.model_fields["session_cookie_name"].default
     token = secrets.token_urlsafe(32)

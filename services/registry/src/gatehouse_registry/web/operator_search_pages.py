@@ -1,0 +1,79 @@
+"""*Select an existing operator*: the search a user makes before asking for access to an operator
+(or, finding none, before creating one)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from gatehouse_registry.errors import InvalidInputError
+from gatehouse_registry.operators import search
+from gatehouse_registry.operators.models import SearchPage
+from gatehouse_registry.web.forms import FieldErrors
+from gatehouse_registry.web.reference import Reference, local_address
+from gatehouse_registry.web.rendering import PageIn, PageRoute
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+# Sections that let an operator import plants (DESIGN §1.4); others get the manual's hint.
+PLANT_IMPORT_SECTIONS = frozenset({"EUPO", "EURPO"})
+SEARCH_PAGE_SIZE = 20
+
+
+@router.get("/request-authorisation/operator")
+async def operator_search(
+    page: PageIn,
+    *,
+    country: Annotated[str, Query(max_length=2)] = "SE",
+    section: Annotated[str, Query(max_length=60)] = "",
+    activity_type: Annotated[str, Query(max_length=60)] = "",
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    number: Annotated[int, Query(alias="page", ge=1, le=search.MAX_PAGE)] = 1,
+    choose: Annotated[str, Query(max_length=1)] = "",
+) -> HTMLResponse:
+    reference = await Reference.load(page.pool)
+    form = {"country": country, "section": section, "activity_type": activity_type, "q": q or ""}
+    results: SearchPage | None = None
+    errors: FieldErrors = {}
+    if q is not None:
+        try:
+            results = await search.search_operators(
+                page.pool,
+                actor=page.user,
+                country_code=country or None,
+                section_code=section or None,
+                activity_type_code=activity_type or None,
+                text=q,
+                page=number,
+                page_size=SEARCH_PAGE_SIZE,
+            )
+        except InvalidInputError as problem:
+            fieldname = problem.field or "q"
+            message = page.t("error.too_long", max=search.MAX_TEXT)
+            errors[fieldname] = message if fieldname == "q" else page.t("error.choose")
+    if choose and results is not None and results.items:
+        errors["organization_id"] = page.t("error.choose_one")
+    query = {key: value for key, value in form.items() if value}
+    hits = results.items if results else ()
+    return page.render(
+        "operator_search.html",
+        {
+            "reference": reference,
+            "form": form,
+            "errors": errors,
+            "results": results,
+            "searched": q is not None,
+            "without_plant_section": {
+                hit.id
+                for hit in hits
+                if not {a.section_code for a in hit.activities} & PLANT_IMPORT_SECTIONS
+            },
+            "addresses": {hit.id: local_address(page, reference, hit.address) for hit in hits},
+            "query": query,
+            "number": number,
+            "more": bool(results and number * SEARCH_PAGE_SIZE < results.total),
+        },
+        status_code=422 if errors and "organization_id" not in errors else 200,
+    )
