@@ -18,6 +18,7 @@ import pytest
 
 from gatehouse_registry.auth.dependencies import RegistryUser
 from gatehouse_registry.operators import service as operators
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 
@@ -56,14 +57,14 @@ async def world(db: Any, make_user: Any, make_admin_of: Any, create_operator: An
     created_b = await create_operator(admin_b, name="Beta Grönt AB")
     for created in (created_a, created_b):
         await operators.validate_operator(db, actor=authority_in, operator_id=created.operator.id)
-        await roles.approve_role_request(
+        await decisions.approve_role_request(
             db, actor=authority_in, role_request_id=created.role_request_id
         )
     valid_user = await make_user("Vera Giltig")
     joined = await roles.request_role(
         db, actor=valid_user, organization_id=created_a.operator.id, application=Application()
     )
-    await roles.approve_role_request(db, actor=admin_a, role_request_id=joined.id)
+    await decisions.approve_role_request(db, actor=admin_a, role_request_id=joined.id)
     pending_user = await make_user("Per Väntar")
     waiting = await roles.request_role(
         db, actor=pending_user, organization_id=created_a.operator.id, application=Application()

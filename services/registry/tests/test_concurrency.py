@@ -25,6 +25,7 @@ from gatehouse_registry.reference_data.admin import (
     add_administrator,
     load_reference_data,
 )
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.users.service import record_sign_in
@@ -99,16 +100,18 @@ async def test_two_administrators_removing_each_other_leave_one(pool: asyncpg.Po
     )
     operator_id = created.operator.id
     await operators.validate_operator(pool, actor=authority, operator_id=operator_id)
-    await roles.approve_role_request(pool, actor=authority, role_request_id=created.role_request_id)
+    await decisions.approve_role_request(
+        pool, actor=authority, role_request_id=created.role_request_id
+    )
     joined = await roles.request_role(
         pool, actor=second, organization_id=operator_id, application=Application()
     )
-    await roles.approve_role_request(pool, actor=first, role_request_id=joined.id)
-    await roles.grant_admin(pool, actor=first, role_request_id=joined.id)
+    await decisions.approve_role_request(pool, actor=first, role_request_id=joined.id)
+    await decisions.grant_admin(pool, actor=first, role_request_id=joined.id)
 
     outcomes = await asyncio.gather(
-        roles.remove_admin(pool, actor=first, role_request_id=joined.id),
-        roles.remove_admin(pool, actor=second, role_request_id=created.role_request_id),
+        decisions.remove_admin(pool, actor=first, role_request_id=joined.id),
+        decisions.remove_admin(pool, actor=second, role_request_id=created.role_request_id),
         return_exceptions=True,
     )
     succeeded = [o for o in outcomes if not isinstance(o, BaseException)]

@@ -22,6 +22,7 @@ from gatehouse_registry.access import RoleKind
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.grpc_api import start_grpc_server
 from gatehouse_registry.operators import service as operators
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
@@ -82,7 +83,9 @@ async def test_lookups_find_the_right_people(
     assert list(deciders.user_ids) == [str(authority.user_id)]
 
     await operators.validate_operator(db, actor=authority, operator_id=operator_id)
-    await roles.approve_role_request(db, actor=authority, role_request_id=created.role_request_id)
+    await decisions.approve_role_request(
+        db, actor=authority, role_request_id=created.role_request_id
+    )
     admins = await operator_stub.ListOperatorAdministrators(
         op_pb.ListOperatorAdministratorsRequest(operator_id=str(operator_id))
     )

@@ -25,6 +25,7 @@ from gatehouse_registry.errors import (
 from gatehouse_registry.operators import search
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.models import OrganizationStatus
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application, RoleStatus
 
@@ -62,7 +63,7 @@ async def test_the_manuals_path(
 
     # The user cannot be approved before the operator is valid.
     with pytest.raises(OrganizationNotValidError):
-        await roles.approve_role_request(
+        await decisions.approve_role_request(
             db, actor=authority, role_request_id=created.role_request_id
         )
 
@@ -70,7 +71,7 @@ async def test_the_manuals_path(
     validated = await operators.validate_operator(db, actor=authority, operator_id=operator.id)
     assert validated.status is OrganizationStatus.VALID
     assert validated.activities[0].status is OrganizationStatus.VALID
-    first = await roles.approve_role_request(
+    first = await decisions.approve_role_request(
         db, actor=authority, role_request_id=created.role_request_id
     )
     assert first.status is RoleStatus.APPROVED
@@ -92,14 +93,14 @@ async def test_the_manuals_path(
     # The administrator finds it under "Search pending applications" and approves it.
     pending = await roles.list_decidable_requests(db, actor=anna)
     assert [r.id for r in pending] == [request.id]
-    approved = await roles.approve_role_request(db, actor=anna, role_request_id=request.id)
+    approved = await decisions.approve_role_request(db, actor=anna, role_request_id=request.id)
     assert approved.status is RoleStatus.APPROVED
     assert not approved.is_admin
     with pytest.raises(AlreadyDecidedError):  # an approval cannot be un-ticked or repeated
-        await roles.approve_role_request(db, actor=anna, role_request_id=request.id)
+        await decisions.approve_role_request(db, actor=anna, role_request_id=request.id)
 
     # The administrator makes the colleague an administrator too.
-    promoted = await roles.grant_admin(db, actor=anna, role_request_id=request.id)
+    promoted = await decisions.grant_admin(db, actor=anna, role_request_id=request.id)
     assert promoted.is_admin
 
     # Responsible for the load, naming the border control post in Göteborg, approved by it.
@@ -112,9 +113,11 @@ async def test_the_manuals_path(
         responsible_authority_ids=[SEGOT_ID],
     )
     with pytest.raises(PermissionDeniedError):  # the operator's own admins do not decide RFL
-        await roles.approve_role_request(db, actor=bertil, role_request_id=rfl.id)
+        await decisions.approve_role_request(db, actor=bertil, role_request_id=rfl.id)
     assert [r.id for r in await roles.list_decidable_requests(db, actor=border_post)] == [rfl.id]
-    rfl_approved = await roles.approve_role_request(db, actor=border_post, role_request_id=rfl.id)
+    rfl_approved = await decisions.approve_role_request(
+        db, actor=border_post, role_request_id=rfl.id
+    )
     assert rfl_approved.status is RoleStatus.APPROVED
     assert not rfl_approved.is_admin
 
@@ -156,7 +159,9 @@ async def valid_operator(
     admin = await make_user("Anna Admin")
     created = await create_operator(admin)
     await operators.validate_operator(db, actor=authority, operator_id=created.operator.id)
-    await roles.approve_role_request(db, actor=authority, role_request_id=created.role_request_id)
+    await decisions.approve_role_request(
+        db, actor=authority, role_request_id=created.role_request_id
+    )
     return {
         "authority": authority,
         "admin": admin,
@@ -178,16 +183,16 @@ async def test_the_last_administrator_cannot_lose_the_rights(
 ) -> None:
     admin, operator = valid_operator["admin"], valid_operator["operator"]
     with pytest.raises(LastAdministratorError):
-        await roles.remove_admin(db, actor=admin, role_request_id=valid_operator["admin_role"])
+        await decisions.remove_admin(db, actor=admin, role_request_id=valid_operator["admin_role"])
     colleague, request = await _colleague(db, make_user, operator.id, "Cecilia Kollega")
-    await roles.approve_role_request(db, actor=admin, role_request_id=request.id)
-    await roles.grant_admin(db, actor=admin, role_request_id=request.id)
+    await decisions.approve_role_request(db, actor=admin, role_request_id=request.id)
+    await decisions.grant_admin(db, actor=admin, role_request_id=request.id)
     # With two administrators one may step down; then the other is the last one again.
-    await roles.remove_admin(db, actor=admin, role_request_id=valid_operator["admin_role"])
+    await decisions.remove_admin(db, actor=admin, role_request_id=valid_operator["admin_role"])
     with pytest.raises(LastAdministratorError):
-        await roles.remove_admin(db, actor=colleague, role_request_id=request.id)
+        await decisions.remove_admin(db, actor=colleague, role_request_id=request.id)
     with pytest.raises(SelfDecisionError):
-        await roles.revoke_role(db, actor=colleague, role_request_id=request.id, reason="bye")
+        await decisions.revoke_role(db, actor=colleague, role_request_id=request.id, reason="bye")
 
 
 async def test_nobody_approves_themselves(
@@ -213,9 +218,9 @@ async def test_nobody_approves_themselves(
         responsible_authority_ids=[SEGOT_ID],
     )
     with pytest.raises(SelfDecisionError):
-        await roles.approve_role_request(db, actor=admin, role_request_id=rfl.id)
+        await decisions.approve_role_request(db, actor=admin, role_request_id=rfl.id)
     with pytest.raises(PermissionDeniedError):
-        await roles.approve_role_request(db, actor=other, role_request_id=rfl.id)
+        await decisions.approve_role_request(db, actor=other, role_request_id=rfl.id)
 
 
 async def test_duplicate_identifiers_point_to_the_existing_operator(
@@ -292,7 +297,7 @@ async def test_a_rejected_request_can_be_asked_again(
 ) -> None:
     admin, operator = valid_operator["admin"], valid_operator["operator"]
     user, request = await _colleague(db, make_user, operator.id, "Doris Kanske")
-    rejected = await roles.reject_role_request(
+    rejected = await decisions.reject_role_request(
         db, actor=admin, role_request_id=request.id, reason="okänd person"
     )
     assert rejected.status is RoleStatus.REJECTED
@@ -307,8 +312,10 @@ async def test_revoke_is_separate_and_audited(
 ) -> None:
     admin, operator = valid_operator["admin"], valid_operator["operator"]
     user, request = await _colleague(db, make_user, operator.id, "Erik Slutar")
-    await roles.approve_role_request(db, actor=admin, role_request_id=request.id)
-    revoked = await roles.revoke_role(db, actor=admin, role_request_id=request.id, reason="slutat")
+    await decisions.approve_role_request(db, actor=admin, role_request_id=request.id)
+    revoked = await decisions.revoke_role(
+        db, actor=admin, role_request_id=request.id, reason="slutat"
+    )
     assert revoked.status is RoleStatus.REVOKED
     with pytest.raises(PermissionDeniedError):  # the revoked user no longer sees the operator
         await operators.get_operator(db, actor=user, operator_id=operator.id)
@@ -328,7 +335,7 @@ async def test_inactive_users_roles_do_not_work_until_reactivated(
 
     admin, operator = valid_operator["admin"], valid_operator["operator"]
     user, request = await _colleague(db, make_user, operator.id, "Frida Frånvarande")
-    await roles.approve_role_request(db, actor=admin, role_request_id=request.id)
+    await decisions.approve_role_request(db, actor=admin, role_request_id=request.id)
     await db.execute(
         "UPDATE users SET last_seen_at = now() - interval '4 months 1 day' WHERE id = $1",
         user.user_id,
@@ -371,7 +378,7 @@ async def test_a_devices_reset_suspends_roles_until_unsuspended(
 
     admin, operator = valid_operator["admin"], valid_operator["operator"]
     user, request = await _colleague(db, make_user, operator.id, "Hugo Nyckellös")
-    await roles.approve_role_request(db, actor=admin, role_request_id=request.id)
+    await decisions.approve_role_request(db, actor=admin, role_request_id=request.id)
     event_id = uuid.uuid4()
     suspended = await users.suspend_after_devices_reset(db, user_id=user.user_id, event_id=event_id)
     assert suspended == [request.id]
@@ -380,7 +387,7 @@ async def test_a_devices_reset_suspends_roles_until_unsuspended(
     ), "a redelivered event is not acted on twice"
     with pytest.raises(PermissionDeniedError):
         await operators.get_operator(db, actor=user, operator_id=operator.id)
-    await roles.unsuspend_role(db, actor=admin, role_request_id=request.id)
+    await decisions.unsuspend_role(db, actor=admin, role_request_id=request.id)
     assert (await operators.get_operator(db, actor=user, operator_id=operator.id)).id == operator.id
 
 
@@ -397,8 +404,8 @@ async def test_authority_members_are_approved_by_that_authoritys_administrators(
     )
     for outsider in (post_admin, other_authority):
         with pytest.raises(PermissionDeniedError):
-            await roles.approve_role_request(db, actor=outsider, role_request_id=request.id)
-    approved = await roles.approve_role_request(db, actor=sjv_admin, role_request_id=request.id)
+            await decisions.approve_role_request(db, actor=outsider, role_request_id=request.id)
+    approved = await decisions.approve_role_request(db, actor=sjv_admin, role_request_id=request.id)
     assert approved.status is RoleStatus.APPROVED
     assert not approved.is_admin  # the command made the first administrator already
 
@@ -432,7 +439,7 @@ async def test_control_bodies_first_user_by_the_authority_then_by_their_admins(
     first_request = await roles.request_role(
         db, actor=first, organization_id=body_id, application=Application()
     )
-    approved = await roles.approve_role_request(db, actor=slv, role_request_id=first_request.id)
+    approved = await decisions.approve_role_request(db, actor=slv, role_request_id=first_request.id)
     assert approved.is_admin
     second_request = await roles.request_role(
         db, actor=second, organization_id=body_id, application=Application()
@@ -440,7 +447,7 @@ async def test_control_bodies_first_user_by_the_authority_then_by_their_admins(
     assert [r.id for r in await roles.list_decidable_requests(db, actor=first)] == [
         second_request.id
     ]
-    await roles.approve_role_request(db, actor=first, role_request_id=second_request.id)
+    await decisions.approve_role_request(db, actor=first, role_request_id=second_request.id)
 
 
 async def test_new_activities_are_validated_by_their_authority(

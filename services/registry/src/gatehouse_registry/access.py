@@ -259,3 +259,46 @@ SELECT DISTINCT valid_roles.user_id
         OR valid_roles.organization_id IN (SELECT id FROM deciding_authorities))
  ORDER BY valid_roles.user_id
 """
+
+
+async def may_decide_role(connection: Connection, principal: Principal, role_id: uuid.UUID) -> bool:
+    """Whether `principal` may decide about the role (DECIDABLE_BY_ACTOR_SQL below)."""
+    return bool(
+        await connection.fetchval(
+            f"""SELECT EXISTS (
+                    SELECT 1 FROM roles r JOIN organizations o ON o.id = r.organization_id
+                     WHERE r.id = $4 AND {DECIDABLE_BY_ACTOR_SQL})""",
+            *decider_parameters(principal),
+            role_id,
+        )
+    )
+
+
+async def may_see_organization_users(
+    connection: Connection,
+    principal: Principal,
+    *,
+    organization_id: uuid.UUID,
+    kind: OrganizationKind,
+    competent_authority_id: uuid.UUID | None,
+) -> bool:
+    """An organization's users are seen by its administrators, by the authority itself, by its
+    competent authority and (for an operator) by every authority that has it in scope."""
+    return (
+        organization_id in principal.admin_of
+        or organization_id in principal.authority_ids
+        or competent_authority_id in principal.authority_ids
+        or (
+            kind is OrganizationKind.OPERATOR
+            and await is_in_authority_scope(connection, principal, organization_id)
+        )
+    )
+
+
+async def may_read_operator(
+    connection: Connection, principal: Principal, operator_id: uuid.UUID
+) -> bool:
+    """The whole operator is read by its valid users and the authorities in scope."""
+    return operator_id in principal.member_of or await is_in_authority_scope(
+        connection, principal, operator_id
+    )

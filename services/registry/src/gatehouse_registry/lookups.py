@@ -14,7 +14,7 @@ from gatehouse_registry.access import DECIDERS_OF_ROLE_SQL
 from gatehouse_registry.errors import NotFoundError
 from gatehouse_registry.operators.models import OrganizationStatus
 from gatehouse_registry.roles.models import RoleRequest
-from gatehouse_registry.roles.service import load_role
+from gatehouse_registry.roles.queries import load_role
 
 # Approved, unsuspended member roles of active users in valid organizations.
 VALID_MEMBER = """r.status = 'approved' AND r.suspended_at IS NULL AND r.kind = 'member'

@@ -26,6 +26,7 @@ from gatehouse_registry.app import create_app
 from gatehouse_registry.auth.dependencies import RegistryUser, current_user, optional_user
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.operators import service as operators
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
@@ -193,7 +194,7 @@ async def world(db: Any, make_user: Any, make_admin_of: Any, create_operator: An
     theirs = await create_operator(olle, name="Päronlunden AB")
     for created in (mine, theirs):
         await operators.validate_operator(db, actor=authority, operator_id=created.operator.id)
-        await roles.approve_role_request(
+        await decisions.approve_role_request(
             db, actor=authority, role_request_id=created.role_request_id
         )
     bertil = await make_user("Bertil Kollega")

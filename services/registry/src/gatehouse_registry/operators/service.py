@@ -50,8 +50,9 @@ from gatehouse_registry.operators.models import (
     OrganizationStatus,
 )
 from gatehouse_registry.reference_data.service import NO_CHAPTER, get_authority
+from gatehouse_registry.roles.decisions import reject_pending_requests_of
 from gatehouse_registry.roles.models import Application
-from gatehouse_registry.roles.service import insert_role_request, reject_pending_requests_of
+from gatehouse_registry.roles.service import insert_role_request
 
 MAX_ADDRESSES = 10
 MAX_CONTACTS = 20

@@ -17,7 +17,7 @@ from gatehouse_registry.dependencies import (
     CurrentUser,
     Pool,
 )
-from gatehouse_registry.roles import service
+from gatehouse_registry.roles import decisions, service
 from gatehouse_registry.roles.models import Application, RoleStatus
 from gatehouse_registry.roles.schemas import CreateRoleRequestIn, RoleRequestOut, role_out
 from gatehouse_registry.schemas import DecisionIn, RejectionIn, optional_reason
@@ -91,7 +91,7 @@ async def get_role_request(
 async def approve_role_request(
     role_request_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
 ) -> RoleRequestOut:
-    role = await service.approve_role_request(
+    role = await decisions.approve_role_request(
         pool, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
     )
     return role_out(role)
@@ -105,7 +105,7 @@ async def approve_role_request(
 async def reject_role_request(
     role_request_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
 ) -> RoleRequestOut:
-    role = await service.reject_role_request(
+    role = await decisions.reject_role_request(
         pool, actor=user, role_request_id=role_request_id, reason=body.reason
     )
     return role_out(role)
@@ -119,7 +119,7 @@ async def reject_role_request(
 async def revoke_role(
     role_request_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
 ) -> RoleRequestOut:
-    role = await service.revoke_role(
+    role = await decisions.revoke_role(
         pool, actor=user, role_request_id=role_request_id, reason=body.reason
     )
     return role_out(role)
@@ -131,7 +131,7 @@ async def revoke_role(
     responses=DECISION_RESPONSES,
 )
 async def grant_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser) -> RoleRequestOut:
-    return role_out(await service.grant_admin(pool, actor=user, role_request_id=role_request_id))
+    return role_out(await decisions.grant_admin(pool, actor=user, role_request_id=role_request_id))
 
 
 @router.delete(
@@ -140,7 +140,7 @@ async def grant_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser)
     responses=DECISION_RESPONSES,
 )
 async def remove_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser) -> RoleRequestOut:
-    return role_out(await service.remove_admin(pool, actor=user, role_request_id=role_request_id))
+    return role_out(await decisions.remove_admin(pool, actor=user, role_request_id=role_request_id))
 
 
 @router.post(
@@ -151,7 +151,7 @@ async def remove_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser
 async def unsuspend_role(
     role_request_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
 ) -> RoleRequestOut:
-    role = await service.unsuspend_role(
+    role = await decisions.unsuspend_role(
         pool, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
     )
     return role_out(role)

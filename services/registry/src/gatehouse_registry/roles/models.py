@@ -27,6 +27,16 @@ class Application:
 
 
 @dataclass(frozen=True)
+class Organization:
+    """The organization a role is in, as the rules of deciding need it."""
+
+    id: uuid.UUID
+    kind: OrganizationKind
+    status: str
+    competent_authority_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
 class RoleRequest:
     id: uuid.UUID
     user_id: uuid.UUID

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gatehouse_registry.errors import PermissionDeniedError, RegistryError
 from gatehouse_registry.reference_data import service as reference_data
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import RoleRequest, RoleStatus
 from gatehouse_registry.web.forms import FieldErrors, Form, read_form
@@ -160,12 +161,14 @@ async def save_changes(request: Request, page: PageIn, user_id: uuid.UUID) -> Re
         return await _user_page(page, user_id, organization_id, errors=errors, form=form)
     for role_id in approve:
         try:
-            await roles.approve_role_request(page.pool, actor=page.user, role_request_id=role_id)
+            await decisions.approve_role_request(
+                page.pool, actor=page.user, role_request_id=role_id
+            )
         except RegistryError as error:
             errors[f"role-{role_id}"] = error_message(error, page.t)
     for role_id in reject:
         try:
-            await roles.reject_role_request(
+            await decisions.reject_role_request(
                 page.pool,
                 actor=page.user,
                 role_request_id=role_id,
@@ -190,9 +193,9 @@ async def administrator(request: Request, page: PageIn, user_id: uuid.UUID) -> R
         return _back(user_id, form, "")
     try:
         if grant:
-            await roles.grant_admin(page.pool, actor=page.user, role_request_id=role_id)
+            await decisions.grant_admin(page.pool, actor=page.user, role_request_id=role_id)
         else:
-            await roles.remove_admin(page.pool, actor=page.user, role_request_id=role_id)
+            await decisions.remove_admin(page.pool, actor=page.user, role_request_id=role_id)
     except RegistryError as error:
         if error.http_status not in {409, 422}:
             raise
@@ -211,7 +214,7 @@ async def unsuspend(request: Request, page: PageIn, user_id: uuid.UUID) -> Respo
     if role_id is None:
         return _back(user_id, form, "")
     try:
-        await roles.unsuspend_role(page.pool, actor=page.user, role_request_id=role_id)
+        await decisions.unsuspend_role(page.pool, actor=page.user, role_request_id=role_id)
     except RegistryError as error:
         if error.http_status not in {409, 422}:
             raise
