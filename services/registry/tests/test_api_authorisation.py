@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from gatehouse_registry.auth.dependencies import RegistryUser
-from gatehouse_registry.operators import service as operators
+from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
@@ -56,7 +56,9 @@ async def world(db: Any, make_user: Any, make_admin_of: Any, create_operator: An
     created_a = await create_operator(admin_a, name="Alfa Frukt AB")
     created_b = await create_operator(admin_b, name="Beta Grönt AB")
     for created in (created_a, created_b):
-        await operators.validate_operator(db, actor=authority_in, operator_id=created.operator.id)
+        await operator_decisions.validate_operator(
+            db, actor=authority_in, operator_id=created.operator.id
+        )
         await decisions.approve_role_request(
             db, actor=authority_in, role_request_id=created.role_request_id
         )

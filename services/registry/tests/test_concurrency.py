@@ -10,6 +10,7 @@ import asyncpg
 
 from gatehouse_registry.auth.dependencies import RegistryUser
 from gatehouse_registry.errors import LastAdministratorError, PermissionDeniedError
+from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.identifiers import IdentifierType
 from gatehouse_registry.operators.models import (
@@ -99,7 +100,7 @@ async def test_two_administrators_removing_each_other_leave_one(pool: asyncpg.Po
         application=Application(),
     )
     operator_id = created.operator.id
-    await operators.validate_operator(pool, actor=authority, operator_id=operator_id)
+    await operator_decisions.validate_operator(pool, actor=authority, operator_id=operator_id)
     await decisions.approve_role_request(
         pool, actor=authority, role_request_id=created.role_request_id
     )

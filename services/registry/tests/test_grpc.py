@@ -21,7 +21,7 @@ from gatehouse_common.service_auth import authenticated_channel
 from gatehouse_registry.access import RoleKind
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.grpc_api import start_grpc_server
-from gatehouse_registry.operators import service as operators
+from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
@@ -82,7 +82,7 @@ async def test_lookups_find_the_right_people(
     )
     assert list(deciders.user_ids) == [str(authority.user_id)]
 
-    await operators.validate_operator(db, actor=authority, operator_id=operator_id)
+    await operator_decisions.validate_operator(db, actor=authority, operator_id=operator_id)
     await decisions.approve_role_request(
         db, actor=authority, role_request_id=created.role_request_id
     )

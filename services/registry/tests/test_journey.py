@@ -22,6 +22,7 @@ from gatehouse_registry.errors import (
     PermissionDeniedError,
     SelfDecisionError,
 )
+from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.operators import search
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.models import OrganizationStatus
@@ -68,7 +69,9 @@ async def test_the_manuals_path(
         )
 
     # The competent authority validates the operator (and its first activity), then the user.
-    validated = await operators.validate_operator(db, actor=authority, operator_id=operator.id)
+    validated = await operator_decisions.validate_operator(
+        db, actor=authority, operator_id=operator.id
+    )
     assert validated.status is OrganizationStatus.VALID
     assert validated.activities[0].status is OrganizationStatus.VALID
     first = await decisions.approve_role_request(
@@ -158,7 +161,7 @@ async def valid_operator(
     authority = await make_admin_of(SJV_IEK)
     admin = await make_user("Anna Admin")
     created = await create_operator(admin)
-    await operators.validate_operator(db, actor=authority, operator_id=created.operator.id)
+    await operator_decisions.validate_operator(db, actor=authority, operator_id=created.operator.id)
     await decisions.approve_role_request(
         db, actor=authority, role_request_id=created.role_request_id
     )
@@ -240,7 +243,7 @@ async def test_a_rejected_operator_frees_its_identifiers_and_rejects_its_request
 ) -> None:
     authority = await make_admin_of(SJV_IEK)
     created = await create_operator(await make_user("Fel Felsson"), orgnr="556036-0793")
-    rejected = await operators.reject_operator(
+    rejected = await operator_decisions.reject_operator(
         db, actor=authority, operator_id=created.operator.id, reason="wrong address"
     )
     assert rejected.status is OrganizationStatus.REJECTED
@@ -476,9 +479,11 @@ async def test_new_activities_are_validated_by_their_authority(
     )
     assert activity.status is OrganizationStatus.PENDING
     with pytest.raises(PermissionDeniedError):  # plant health's authority is not organic's
-        await operators.decide_activity(
+        await operator_decisions.decide_activity(
             db, actor=valid_operator["authority"], activity_id=activity.id, approve=True
         )
-    decided = await operators.decide_activity(db, actor=slv, activity_id=activity.id, approve=True)
+    decided = await operator_decisions.decide_activity(
+        db, actor=slv, activity_id=activity.id, approve=True
+    )
     assert decided.status is OrganizationStatus.VALID
     assert "registry.activity.validated" in await events_of(db, operator.id)

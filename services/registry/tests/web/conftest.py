@@ -25,7 +25,7 @@ from gatehouse_common.web_security import CSRF_COOKIE, CSRF_FIELD
 from gatehouse_registry.app import create_app
 from gatehouse_registry.auth.dependencies import RegistryUser, current_user, optional_user
 from gatehouse_registry.context import RegistryContext
-from gatehouse_registry.operators import service as operators
+from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
@@ -193,7 +193,9 @@ async def world(db: Any, make_user: Any, make_admin_of: Any, create_operator: An
     mine = await create_operator(anna, name="Äppelgården Import AB")
     theirs = await create_operator(olle, name="Päronlunden AB")
     for created in (mine, theirs):
-        await operators.validate_operator(db, actor=authority, operator_id=created.operator.id)
+        await operator_decisions.validate_operator(
+            db, actor=authority, operator_id=created.operator.id
+        )
         await decisions.approve_role_request(
             db, actor=authority, role_request_id=created.role_request_id
         )

@@ -18,7 +18,7 @@ from gatehouse_registry.dependencies import (
     CurrentUser,
     Pool,
 )
-from gatehouse_registry.operators import search, service
+from gatehouse_registry.operators import decisions, search, service
 from gatehouse_registry.operators.models import (
     ContactKind,
     NewActivity,
@@ -146,7 +146,7 @@ async def get_operator(operator_id: uuid.UUID, pool: Pool, user: CurrentUser) ->
 async def validate_operator(
     operator_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
 ) -> OperatorOut:
-    operator = await service.validate_operator(
+    operator = await decisions.validate_operator(
         pool, actor=user, operator_id=operator_id, reason=optional_reason(body)
     )
     return operator_out(operator)
@@ -160,7 +160,7 @@ async def validate_operator(
 async def reject_operator(
     operator_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
 ) -> OperatorOut:
-    operator = await service.reject_operator(
+    operator = await decisions.reject_operator(
         pool, actor=user, operator_id=operator_id, reason=body.reason
     )
     return operator_out(operator)
@@ -189,7 +189,7 @@ async def add_activity(
 async def validate_activity(
     activity_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
 ) -> ActivityOut:
-    activity = await service.decide_activity(
+    activity = await decisions.decide_activity(
         pool,
         actor=user,
         activity_id=activity_id,
@@ -207,7 +207,7 @@ async def validate_activity(
 async def reject_activity(
     activity_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
 ) -> ActivityOut:
-    activity = await service.decide_activity(
+    activity = await decisions.decide_activity(
         pool, actor=user, activity_id=activity_id, approve=False, reason=body.reason
     )
     return activity_out(activity)

@@ -117,6 +117,36 @@ class Operator:
 
 
 @dataclass(frozen=True)
+class OperatorState:
+    """What the deciding rules need of an operator (read with its row locked)."""
+
+    id: uuid.UUID
+    name: str
+    status: OrganizationStatus
+    country_code: str
+    competent_authority_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ActivityState:
+    """What the deciding rules need of an activity (read with its row locked)."""
+
+    id: uuid.UUID
+    status: OrganizationStatus
+    authority_id: uuid.UUID
+    operator_id: uuid.UUID
+    operator_status: OrganizationStatus
+
+
+@dataclass(frozen=True)
+class IdentifierHolder:
+    """The operator an active identifier is registered for."""
+
+    operator_id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
 class CreatedOperator:
     operator: Operator
     role_request_id: uuid.UUID

@@ -1,5 +1,6 @@
 """Operators: create one (with its first activity and its creator's application), read it within
-one's scope, and the competent authority's decisions on operators and activities.
+one's scope, and add an activity to a valid one. The authority's decisions are in
+operators.decisions, the SQL in operators.queries.
 
 Every function opens one transaction, checks the actor's valid roles inside it, writes the change,
 its audit entry and its event together — so a refused or failed call leaves nothing behind.
@@ -20,12 +21,11 @@ from gatehouse_registry.access import (
     Actor,
     OrganizationKind,
     Principal,
-    is_in_authority_scope,
     load_principal,
+    may_read_operator,
 )
 from gatehouse_registry.audit import service as audit
 from gatehouse_registry.errors import (
-    AlreadyDecidedError,
     DuplicateIdentifierError,
     InvalidInputError,
     NotFoundError,
@@ -33,15 +33,14 @@ from gatehouse_registry.errors import (
     PermissionDeniedError,
 )
 from gatehouse_registry.events import emit
+from gatehouse_registry.operators import queries
 from gatehouse_registry.operators.identifiers import Identifier as CheckedIdentifier
-from gatehouse_registry.operators.identifiers import IdentifierType, normalize_identifier
+from gatehouse_registry.operators.identifiers import normalize_identifier
 from gatehouse_registry.operators.models import (
     Activity,
-    Address,
-    Contact,
     ContactKind,
     CreatedOperator,
-    Identifier,
+    IdentifierHolder,
     NewActivity,
     NewAddress,
     NewContact,
@@ -49,8 +48,8 @@ from gatehouse_registry.operators.models import (
     Operator,
     OrganizationStatus,
 )
-from gatehouse_registry.reference_data.service import NO_CHAPTER, get_authority
-from gatehouse_registry.roles.decisions import reject_pending_requests_of
+from gatehouse_registry.reference_data import queries as reference_data
+from gatehouse_registry.reference_data.service import NO_CHAPTER
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.roles.service import insert_role_request
 
@@ -62,18 +61,14 @@ MAX_IDENTIFIERS = 10
 COMPETENT_AUTHORITY_KINDS = ("central", "local")
 
 
-def _text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
+def clean_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
+    """Runs of white space become one space; refused when empty (if `required`) or too long."""
     cleaned = " ".join(value.split())
     if required and not cleaned:
         raise InvalidInputError("must not be empty", field=field)
     if len(cleaned) > max_length:
         raise InvalidInputError(f"at most {max_length} characters", field=field)
     return cleaned
-
-
-async def _check_country(connection: Connection, code: str, *, field: str) -> None:
-    if not await connection.fetchval("SELECT 1 FROM countries WHERE code = $1", code):
-        raise InvalidInputError(f"unknown country code {code!r}", field=field)
 
 
 def _main_index(addresses: Sequence[NewAddress]) -> int:
@@ -87,7 +82,22 @@ def _main_index(addresses: Sequence[NewAddress]) -> int:
     return mains[0] if mains else 0
 
 
-def _check_contacts(contacts: Sequence[NewContact]) -> None:
+def _checked_addresses(addresses: Sequence[NewAddress], main: int) -> list[NewAddress]:
+    return [
+        NewAddress(
+            street=clean_text(address.street, field=f"addresses[{index}].street", max_length=200),
+            postal_code=clean_text(
+                address.postal_code, field=f"addresses[{index}].postal_code", max_length=20
+            ),
+            city=clean_text(address.city, field=f"addresses[{index}].city", max_length=100),
+            country_code=address.country_code,
+            is_main=index == main,
+        )
+        for index, address in enumerate(addresses)
+    ]
+
+
+def _checked_contacts(contacts: Sequence[NewContact]) -> list[NewContact]:
     if len(contacts) > MAX_CONTACTS:
         raise InvalidInputError(f"at most {MAX_CONTACTS} contacts", field="contacts")
     kinds = {contact.kind for contact in contacts}
@@ -95,9 +105,10 @@ def _check_contacts(contacts: Sequence[NewContact]) -> None:
         if kind not in kinds:
             # The authority must be able to reach a new operator (the manual insists on both).
             raise InvalidInputError(f"add at least one {kind.value} contact", field="contacts")
+    return [NewContact(kind=contact.kind, value=contact.value.strip()) for contact in contacts]
 
 
-def _check_identifiers(
+def _checked_identifiers(
     identifiers: Sequence[NewIdentifier], country_code: str
 ) -> list[CheckedIdentifier]:
     if not identifiers:
@@ -124,62 +135,46 @@ def _check_identifiers(
     return checked
 
 
-async def _existing_holder(
-    connection: Connection, identifier: CheckedIdentifier
-) -> asyncpg.Record | None:
-    return await connection.fetchrow(
-        """SELECT o.id, o.name FROM identifiers i JOIN organizations o ON o.id = i.organization_id
-            WHERE i.type = $1 AND i.country_code = $2 AND i.value = $3 AND i.active""",
-        identifier.type.value,
-        identifier.country_code,
-        identifier.value,
-    )
-
-
-def _duplicate(index: int, identifier: CheckedIdentifier, holder: Any) -> DuplicateIdentifierError:
+def _duplicate(
+    index: int, identifier: CheckedIdentifier, holder: IdentifierHolder
+) -> DuplicateIdentifierError:
     return DuplicateIdentifierError(
         f"{identifier.type.value} {identifier.value} is already registered for "
-        f"{holder['name']}; ask for access to that operator instead",
+        f"{holder.name}; ask for access to that operator instead",
         field=f"identifiers[{index}].value",
-        existing_operator_id=str(holder["id"]),
-        existing_operator_name=holder["name"],
+        existing_operator_id=str(holder.operator_id),
+        existing_operator_name=holder.name,
     )
 
 
-async def _check_activity(
-    connection: Connection,
-    activity: NewActivity,
-    *,
-    country_code: str,
-    field: str,
-) -> str | None:
-    """Checks codes, dates and the competent authority; returns the activity's chapter."""
-    section = await connection.fetchrow(
-        "SELECT code, chapter_code FROM sections WHERE code = $1", activity.section_code
-    )
+async def _checked_activity(
+    connection: Connection, activity: NewActivity, *, country_code: str, field: str
+) -> NewActivity:
+    """Checks codes, dates and the competent authority; returns the activity as stored."""
+    section = await reference_data.section(connection, activity.section_code)
     if section is None:
         raise InvalidInputError(
             f"unknown section {activity.section_code!r}", field=f"{field}.section_code"
         )
-    chapter = section["chapter_code"]
+    chapter = section.chapter_code
     if activity.chapter_code is not None and activity.chapter_code != (chapter or NO_CHAPTER):
         raise InvalidInputError(
             f"section {activity.section_code} is not in chapter {activity.chapter_code!r}",
             field=f"{field}.chapter_code",
         )
-    if not await connection.fetchval(
-        "SELECT 1 FROM activity_types WHERE code = $1 AND section_code = $2",
-        activity.activity_type_code,
-        activity.section_code,
+    if not await reference_data.activity_type_in_section(
+        connection, activity.activity_type_code, section_code=activity.section_code
     ):
         raise InvalidInputError(
             f"unknown activity {activity.activity_type_code!r} in section {activity.section_code}",
             field=f"{field}.activity_type_code",
         )
-    _text(activity.identification_code, field=f"{field}.identification_code", max_length=100)
+    identification_code = clean_text(
+        activity.identification_code, field=f"{field}.identification_code", max_length=100
+    )
     if activity.valid_to is not None and activity.valid_to < activity.valid_from:
         raise InvalidInputError("must not be before valid_from", field=f"{field}.valid_to")
-    authority = await get_authority(connection, activity.competent_authority_id)
+    authority = await reference_data.authority(connection, activity.competent_authority_id)
     if (
         authority is None
         or authority.authority_kind not in COMPETENT_AUTHORITY_KINDS
@@ -191,134 +186,21 @@ async def _check_activity(
             f"{chapter or 'this section'}",
             field=f"{field}.competent_authority_id",
         )
-    return str(chapter) if chapter is not None else None
+    return NewActivity(
+        section_code=activity.section_code,
+        activity_type_code=activity.activity_type_code,
+        identification_code=identification_code,
+        valid_from=activity.valid_from,
+        competent_authority_id=activity.competent_authority_id,
+        address=activity.address,
+        chapter_code=chapter,
+        valid_to=activity.valid_to,
+        publication_date=activity.publication_date,
+        application_date=activity.application_date,
+    )
 
 
-async def create_operator(
-    pool: asyncpg.Pool,
-    *,
-    actor: Actor,
-    name: str,
-    addresses: Sequence[NewAddress],
-    contacts: Sequence[NewContact],
-    identifiers: Sequence[NewIdentifier],
-    activity: NewActivity,
-    application: Application,
-) -> CreatedOperator:
-    """Create a pending operator with its first activity, and the creator's pending request to
-    become its user — one transaction, so an invalid activity leaves no orphan operator."""
-    name = _text(name, field="name", max_length=200)
-    main = _main_index(addresses)
-    country_code = addresses[main].country_code
-    _check_contacts(contacts)
-    checked_identifiers = _check_identifiers(identifiers, country_code)
-    if not isinstance(activity.address, int) or not 0 <= activity.address < len(addresses):
-        raise InvalidInputError(
-            "choose one of the operator's addresses", field="activity.address_index"
-        )
-    operator_id = uuid.uuid4()
-    async with pool.acquire() as connection, connection.transaction():
-        principal = await load_principal(connection, actor)
-        principal.require_active()
-        for index, address in enumerate(addresses):
-            await _check_country(
-                connection, address.country_code, field=f"addresses[{index}].country_code"
-            )
-        await _check_activity(connection, activity, country_code=country_code, field="activity")
-        for index, identifier in enumerate(checked_identifiers):
-            holder = await _existing_holder(connection, identifier)
-            if holder is not None:
-                raise _duplicate(index, identifier, holder)
-        main_address = addresses[main]
-        search_source = " ".join(
-            (name, main_address.street, main_address.postal_code, main_address.city)
-        )
-        await connection.execute(
-            """INSERT INTO organizations (id, kind, name, country_code, status,
-                                          competent_authority_id, search_text, created_by)
-               VALUES ($1, 'operator', $2, $3, 'pending', $4, registry_fold($5), $6)""",
-            operator_id,
-            name,
-            country_code,
-            activity.competent_authority_id,
-            search_source,
-            actor.user_id,
-        )
-        address_ids = []
-        for index, address in enumerate(addresses):
-            address_id = uuid.uuid4()
-            address_ids.append(address_id)
-            await connection.execute(
-                """INSERT INTO addresses (id, organization_id, position, is_main, street,
-                                          postal_code, city, country_code)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-                address_id,
-                operator_id,
-                index,
-                index == main,
-                _text(address.street, field=f"addresses[{index}].street", max_length=200),
-                _text(address.postal_code, field=f"addresses[{index}].postal_code", max_length=20),
-                _text(address.city, field=f"addresses[{index}].city", max_length=100),
-                address.country_code,
-            )
-        await connection.executemany(
-            """INSERT INTO contacts (id, organization_id, position, kind, value)
-               VALUES ($1, $2, $3, $4, $5)""",
-            [
-                (uuid.uuid4(), operator_id, index, contact.kind.value, contact.value.strip())
-                for index, contact in enumerate(contacts)
-            ],
-        )
-        try:
-            await connection.executemany(
-                """INSERT INTO identifiers (id, organization_id, type, country_code, value)
-                   VALUES ($1, $2, $3, $4, $5)""",
-                [
-                    (uuid.uuid4(), operator_id, item.type.value, item.country_code, item.value)
-                    for item in checked_identifiers
-                ],
-            )
-        except asyncpg.UniqueViolationError as error:
-            # A parallel creation registered the same number between our check and insert.
-            raise DuplicateIdentifierError(
-                "an identifier was registered for another operator a moment ago; search again",
-                field="identifiers",
-            ) from error
-        activity_id = await _insert_activity(
-            connection,
-            operator_id=operator_id,
-            activity=activity,
-            address_id=address_ids[activity.address],
-            created_by=actor.user_id,
-        )
-        await _record_operator_change(
-            connection,
-            principal=principal,
-            operator_id=operator_id,
-            authority_id=activity.competent_authority_id,
-            event_type="registry.operator.created",
-            message=events.OperatorCreated(
-                operator_id=str(operator_id),
-                created_by_user_id=str(actor.user_id),
-                competent_authority_id=str(activity.competent_authority_id),
-            ),
-            action="operator.created",
-            details={"name": name, "first_activity_id": str(activity_id)},
-        )
-        role_request_id = await insert_role_request(
-            connection,
-            principal=principal,
-            organization_id=operator_id,
-            organization_kind=OrganizationKind.OPERATOR,
-            competent_authority_id=activity.competent_authority_id,
-            application=application,
-        )
-        operator = await _load_operator(connection, operator_id)
-    assert operator is not None  # noqa: S101  (inserted above, same transaction)
-    return CreatedOperator(operator=operator, role_request_id=role_request_id)
-
-
-async def _record_operator_change(
+async def record_operator_change(
     connection: Connection,
     *,
     principal: Principal,
@@ -349,106 +231,107 @@ async def _record_operator_change(
     )
 
 
-async def _insert_activity(
-    connection: Connection,
+async def create_operator(
+    pool: asyncpg.Pool,
     *,
-    operator_id: uuid.UUID,
+    actor: Actor,
+    name: str,
+    addresses: Sequence[NewAddress],
+    contacts: Sequence[NewContact],
+    identifiers: Sequence[NewIdentifier],
     activity: NewActivity,
-    address_id: uuid.UUID,
-    created_by: uuid.UUID,
-) -> uuid.UUID:
-    activity_id = uuid.uuid4()
-    await connection.execute(
-        """INSERT INTO activities (id, organization_id, section_code, activity_type_code,
-                                   identification_code, valid_from, valid_to, publication_date,
-                                   application_date, address_id, authority_id, status, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12)""",
-        activity_id,
-        operator_id,
-        activity.section_code,
-        activity.activity_type_code,
-        " ".join(activity.identification_code.split()),
-        activity.valid_from,
-        activity.valid_to,
-        activity.publication_date,
-        activity.application_date,
-        address_id,
-        activity.competent_authority_id,
-        created_by,
-    )
-    return activity_id
-
-
-async def _load_operator(connection: Connection, operator_id: uuid.UUID) -> Operator | None:
-    row = await connection.fetchrow(
-        """SELECT id, name, country_code, status, competent_authority_id, created_at
-             FROM organizations WHERE id = $1 AND kind = 'operator'""",
-        operator_id,
-    )
-    if row is None:
-        return None
-    addresses = await connection.fetch(
-        """SELECT id, street, postal_code, city, country_code, is_main FROM addresses
-            WHERE organization_id = $1 ORDER BY position""",
-        operator_id,
-    )
-    contacts = await connection.fetch(
-        "SELECT id, kind, value FROM contacts WHERE organization_id = $1 ORDER BY position",
-        operator_id,
-    )
-    identifiers = await connection.fetch(
-        """SELECT id, type, country_code, value FROM identifiers
-            WHERE organization_id = $1 ORDER BY type, value""",
-        operator_id,
-    )
-    activities = await connection.fetch(
-        """SELECT a.*, s.chapter_code, t.name_en AS activity_type_name
-             FROM activities a
-             JOIN sections s ON s.code = a.section_code
-             JOIN activity_types t ON t.code = a.activity_type_code
-            WHERE a.organization_id = $1 ORDER BY a.created_at, a.id""",
-        operator_id,
-    )
-    return Operator(
-        id=row["id"],
-        name=row["name"],
-        country_code=row["country_code"],
-        status=OrganizationStatus(row["status"]),
-        competent_authority_id=row["competent_authority_id"],
-        created_at=row["created_at"],
-        addresses=tuple(Address(**dict(address)) for address in addresses),
-        contacts=tuple(
-            Contact(id=c["id"], kind=ContactKind(c["kind"]), value=c["value"]) for c in contacts
-        ),
-        identifiers=tuple(
-            Identifier(
-                id=i["id"],
-                type=IdentifierType(i["type"]),
-                country_code=i["country_code"],
-                value=i["value"],
+    application: Application,
+) -> CreatedOperator:
+    """Create a pending operator with its first activity, and the creator's pending request to
+    become its user — one transaction, so an invalid activity leaves no orphan operator."""
+    name = clean_text(name, field="name", max_length=200)
+    main = _main_index(addresses)
+    country_code = addresses[main].country_code
+    contacts = _checked_contacts(contacts)
+    checked_identifiers = _checked_identifiers(identifiers, country_code)
+    address_index = activity.address
+    if not isinstance(address_index, int) or not 0 <= address_index < len(addresses):
+        raise InvalidInputError(
+            "choose one of the operator's addresses", field="activity.address_index"
+        )
+    operator_id = uuid.uuid4()
+    async with pool.acquire() as connection, connection.transaction():
+        principal = await load_principal(connection, actor)
+        principal.require_active()
+        for index, address in enumerate(addresses):
+            if not await reference_data.country_exists(connection, address.country_code):
+                raise InvalidInputError(
+                    f"unknown country code {address.country_code!r}",
+                    field=f"addresses[{index}].country_code",
+                )
+        activity = await _checked_activity(
+            connection, activity, country_code=country_code, field="activity"
+        )
+        for index, identifier in enumerate(checked_identifiers):
+            holder = await queries.identifier_holder(connection, identifier)
+            if holder is not None:
+                raise _duplicate(index, identifier, holder)
+        stored_addresses = _checked_addresses(addresses, main)
+        main_address = stored_addresses[main]
+        await queries.insert_operator(
+            connection,
+            operator_id=operator_id,
+            name=name,
+            country_code=country_code,
+            competent_authority_id=activity.competent_authority_id,
+            search_source=" ".join(
+                (name, main_address.street, main_address.postal_code, main_address.city)
+            ),
+            created_by=actor.user_id,
+        )
+        address_ids = await queries.insert_addresses(
+            connection, operator_id, stored_addresses, main=main
+        )
+        await queries.insert_contacts(connection, operator_id, contacts)
+        if not await queries.insert_identifiers(connection, operator_id, checked_identifiers):
+            # A parallel creation registered the same number between our check and insert.
+            raise DuplicateIdentifierError(
+                "an identifier was registered for another operator a moment ago; search again",
+                field="identifiers",
             )
-            for i in identifiers
-        ),
-        activities=tuple(_activity(a) for a in activities),
-    )
+        activity_id = await queries.insert_activity(
+            connection,
+            operator_id=operator_id,
+            activity=activity,
+            address_id=address_ids[address_index],
+            created_by=actor.user_id,
+        )
+        await record_operator_change(
+            connection,
+            principal=principal,
+            operator_id=operator_id,
+            authority_id=activity.competent_authority_id,
+            event_type="registry.operator.created",
+            message=events.OperatorCreated(
+                operator_id=str(operator_id),
+                created_by_user_id=str(actor.user_id),
+                competent_authority_id=str(activity.competent_authority_id),
+            ),
+            action="operator.created",
+            details={"name": name, "first_activity_id": str(activity_id)},
+        )
+        role_request_id = await insert_role_request(
+            connection,
+            principal=principal,
+            organization_id=operator_id,
+            organization_kind=OrganizationKind.OPERATOR,
+            competent_authority_id=activity.competent_authority_id,
+            application=application,
+        )
+        operator = await reload_operator(connection, operator_id)
+    return CreatedOperator(operator=operator, role_request_id=role_request_id)
 
 
-def _activity(row: Any) -> Activity:
-    return Activity(
-        id=row["id"],
-        chapter_code=row["chapter_code"],
-        section_code=row["section_code"],
-        activity_type_code=row["activity_type_code"],
-        activity_type_name=row["activity_type_name"],
-        identification_code=row["identification_code"],
-        valid_from=row["valid_from"],
-        valid_to=row["valid_to"],
-        publication_date=row["publication_date"],
-        application_date=row["application_date"],
-        address_id=row["address_id"],
-        authority_id=row["authority_id"],
-        status=OrganizationStatus(row["status"]),
-    )
+async def reload_operator(connection: Connection, operator_id: uuid.UUID) -> Operator:
+    operator = await queries.load_operator(connection, operator_id)
+    # Operators are never deleted, and this one was just read or written in this transaction.
+    assert operator is not None  # noqa: S101
+    return operator
 
 
 async def get_operator(pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID) -> Operator:
@@ -457,129 +340,11 @@ async def get_operator(pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UU
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()
-        operator = await _load_operator(connection, operator_id)
+        operator = await queries.load_operator(connection, operator_id)
         if operator is None:
             raise NotFoundError(f"no operator {operator_id}")
-        if operator_id not in principal.member_of and not await is_in_authority_scope(
-            connection, principal, operator_id
-        ):
+        if not await may_read_operator(connection, principal, operator_id):
             raise PermissionDeniedError("only the operator's users and its authorities")
-    return operator
-
-
-async def _lock_operator(connection: Connection, operator_id: uuid.UUID) -> asyncpg.Record:
-    row = await connection.fetchrow(
-        """SELECT id, name, status, competent_authority_id FROM organizations
-            WHERE id = $1 AND kind = 'operator' FOR UPDATE""",
-        operator_id,
-    )
-    if row is None:
-        raise NotFoundError(f"no operator {operator_id}")
-    return row
-
-
-async def validate_operator(
-    pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID, reason: str | None = None
-) -> Operator:
-    """The competent authority validates a pending operator, and with it the pending activities
-    it is responsible for (the first activity, created with the operator)."""
-    async with pool.acquire() as connection, connection.transaction():
-        principal = await load_principal(connection, actor)
-        principal.require_active()
-        row = await _lock_operator(connection, operator_id)
-        if row["competent_authority_id"] not in principal.authority_ids:
-            raise PermissionDeniedError("only the operator's competent authority validates it")
-        if row["status"] != OrganizationStatus.PENDING:
-            raise AlreadyDecidedError(f"the operator is already {row['status']}")
-        await connection.execute(
-            """UPDATE organizations SET status = 'valid', decided_by = $2, decided_at = now(),
-                                        decision_reason = $3
-                WHERE id = $1""",
-            operator_id,
-            actor.user_id,
-            reason,
-        )
-        activity_ids = await connection.fetch(
-            """UPDATE activities SET status = 'valid', decided_by = $3, decided_at = now()
-                WHERE organization_id = $1 AND status = 'pending'
-                  AND authority_id = ANY($2::uuid[])
-            RETURNING id""",
-            operator_id,
-            list(principal.authority_ids),
-            actor.user_id,
-        )
-        await _record_operator_change(
-            connection,
-            principal=principal,
-            operator_id=operator_id,
-            authority_id=row["competent_authority_id"],
-            event_type="registry.operator.validated",
-            message=events.OperatorValidated(
-                operator_id=str(operator_id), decided_by_user_id=str(actor.user_id)
-            ),
-            action="operator.validated",
-            reason=reason,
-            details={"activities_validated": [str(a["id"]) for a in activity_ids]},
-        )
-        operator = await _load_operator(connection, operator_id)
-    assert operator is not None  # noqa: S101
-    return operator
-
-
-async def reject_operator(
-    pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID, reason: str
-) -> Operator:
-    """The competent authority rejects a pending operator: its identifiers are released (they
-    may be registered again, correctly) and its pending role requests are rejected with it."""
-    reason = _text(reason, field="reason", max_length=1000)
-    async with pool.acquire() as connection, connection.transaction():
-        principal = await load_principal(connection, actor)
-        principal.require_active()
-        row = await _lock_operator(connection, operator_id)
-        if row["competent_authority_id"] not in principal.authority_ids:
-            raise PermissionDeniedError("only the operator's competent authority rejects it")
-        if row["status"] != OrganizationStatus.PENDING:
-            raise AlreadyDecidedError(f"the operator is already {row['status']}")
-        await connection.execute(
-            """UPDATE organizations SET status = 'rejected', decided_by = $2, decided_at = now(),
-                                        decision_reason = $3
-                WHERE id = $1""",
-            operator_id,
-            actor.user_id,
-            reason,
-        )
-        await connection.execute(
-            """UPDATE activities SET status = 'rejected', decided_by = $2, decided_at = now(),
-                                     decision_reason = $3
-                WHERE organization_id = $1 AND status = 'pending'""",
-            operator_id,
-            actor.user_id,
-            reason,
-        )
-        await connection.execute(
-            "UPDATE identifiers SET active = false WHERE organization_id = $1", operator_id
-        )
-        await _record_operator_change(
-            connection,
-            principal=principal,
-            operator_id=operator_id,
-            authority_id=row["competent_authority_id"],
-            event_type="registry.operator.rejected",
-            message=events.OperatorRejected(
-                operator_id=str(operator_id), decided_by_user_id=str(actor.user_id), reason=reason
-            ),
-            action="operator.rejected",
-            reason=reason,
-        )
-        await reject_pending_requests_of(
-            connection,
-            principal=principal,
-            organization_id=operator_id,
-            reason=f"the operator was rejected: {reason}",
-            scope=[row["competent_authority_id"]],
-        )
-        operator = await _load_operator(connection, operator_id)
-    assert operator is not None  # noqa: S101
     return operator
 
 
@@ -591,32 +356,29 @@ async def add_activity(
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()
-        row = await connection.fetchrow(
-            """SELECT status, country_code FROM organizations
-                WHERE id = $1 AND kind = 'operator' FOR UPDATE""",
-            operator_id,
-        )
-        if row is None:
+        operator = await queries.lock_operator(connection, operator_id)
+        if operator is None:
             raise NotFoundError(f"no operator {operator_id}")
         if operator_id not in principal.admin_of:
             raise PermissionDeniedError("only the operator's administrators add activities")
-        if row["status"] != OrganizationStatus.VALID:
+        if operator.status is not OrganizationStatus.VALID:
             raise OrganizationNotValidError("the operator is not valid")
-        if not isinstance(activity.address, uuid.UUID) or not await connection.fetchval(
-            "SELECT 1 FROM addresses WHERE id = $1 AND organization_id = $2",
-            activity.address,
-            operator_id,
+        address_id = activity.address
+        if not isinstance(address_id, uuid.UUID) or not await queries.address_of_operator(
+            connection, address_id, operator_id
         ):
             raise InvalidInputError("choose one of the operator's addresses", field="address_id")
-        await _check_activity(connection, activity, country_code=row["country_code"], field="")
-        activity_id = await _insert_activity(
+        activity = await _checked_activity(
+            connection, activity, country_code=operator.country_code, field=""
+        )
+        activity_id = await queries.insert_activity(
             connection,
             operator_id=operator_id,
             activity=activity,
-            address_id=activity.address,
+            address_id=address_id,
             created_by=actor.user_id,
         )
-        await _record_operator_change(
+        await record_operator_change(
             connection,
             principal=principal,
             operator_id=operator_id,
@@ -633,87 +395,11 @@ async def add_activity(
             subject_id=activity_id,
             details={"activity_type_code": activity.activity_type_code},
         )
-        return await _load_activity(connection, activity_id)
+        return await reload_activity(connection, activity_id)
 
 
-async def _load_activity(connection: Connection, activity_id: uuid.UUID) -> Activity:
-    row = await connection.fetchrow(
-        """SELECT a.*, s.chapter_code, t.name_en AS activity_type_name
-             FROM activities a
-             JOIN sections s ON s.code = a.section_code
-             JOIN activity_types t ON t.code = a.activity_type_code
-            WHERE a.id = $1""",
-        activity_id,
-    )
-    if row is None:
+async def reload_activity(connection: Connection, activity_id: uuid.UUID) -> Activity:
+    activity = await queries.load_activity(connection, activity_id)
+    if activity is None:
         raise NotFoundError(f"no activity {activity_id}")
-    return _activity(row)
-
-
-async def decide_activity(
-    pool: asyncpg.Pool,
-    *,
-    actor: Actor,
-    activity_id: uuid.UUID,
-    approve: bool,
-    reason: str | None = None,
-) -> Activity:
-    """The activity's authority validates or rejects a pending activity of a valid operator (a
-    pending operator's first activity is decided with the operator)."""
-    if not approve:
-        reason = _text(reason or "", field="reason", max_length=1000)
-    async with pool.acquire() as connection, connection.transaction():
-        principal = await load_principal(connection, actor)
-        principal.require_active()
-        row = await connection.fetchrow(
-            """SELECT a.status, a.authority_id, a.organization_id, o.status AS operator_status
-                 FROM activities a JOIN organizations o ON o.id = a.organization_id
-                WHERE a.id = $1 FOR UPDATE OF a""",
-            activity_id,
-        )
-        if row is None:
-            raise NotFoundError(f"no activity {activity_id}")
-        if row["authority_id"] not in principal.authority_ids:
-            raise PermissionDeniedError("only the activity's competent authority decides it")
-        if row["status"] != OrganizationStatus.PENDING:
-            raise AlreadyDecidedError(f"the activity is already {row['status']}")
-        if row["operator_status"] != OrganizationStatus.VALID:
-            raise OrganizationNotValidError("decide the operator first")
-        status = OrganizationStatus.VALID if approve else OrganizationStatus.REJECTED
-        await connection.execute(
-            """UPDATE activities SET status = $2, decided_by = $3, decided_at = now(),
-                                     decision_reason = $4
-                WHERE id = $1""",
-            activity_id,
-            status.value,
-            actor.user_id,
-            reason,
-        )
-        operator_id = row["organization_id"]
-        message: Message
-        if approve:
-            message = events.ActivityValidated(
-                activity_id=str(activity_id),
-                operator_id=str(operator_id),
-                decided_by_user_id=str(actor.user_id),
-            )
-        else:
-            message = events.ActivityRejected(
-                activity_id=str(activity_id),
-                operator_id=str(operator_id),
-                decided_by_user_id=str(actor.user_id),
-                reason=reason or "",
-            )
-        await _record_operator_change(
-            connection,
-            principal=principal,
-            operator_id=operator_id,
-            authority_id=row["authority_id"],
-            event_type="registry.activity.validated" if approve else "registry.activity.rejected",
-            message=message,
-            action="activity.validated" if approve else "activity.rejected",
-            subject_type="activity",
-            subject_id=activity_id,
-            reason=reason,
-        )
-        return await _load_activity(connection, activity_id)
+    return activity

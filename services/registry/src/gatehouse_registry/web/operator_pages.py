@@ -13,6 +13,7 @@ from gatehouse_registry.errors import (
     PermissionDeniedError,
     RegistryError,
 )
+from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.reference_data import service as reference_data
 from gatehouse_registry.roles import service as roles
@@ -89,11 +90,11 @@ async def decide_operator(request: Request, page: PageIn, operator_id: uuid.UUID
         return await _operator_page(page, operator_id, errors=errors, form=form.values())
     try:
         if approve:
-            await operators.validate_operator(
+            await operator_decisions.validate_operator(
                 page.pool, actor=page.user, operator_id=operator_id, reason=reason or None
             )
         else:
-            await operators.reject_operator(
+            await operator_decisions.reject_operator(
                 page.pool, actor=page.user, operator_id=operator_id, reason=reason
             )
     except RegistryError as error:
@@ -121,7 +122,7 @@ async def decide_activity(request: Request, page: PageIn, activity_id: uuid.UUID
         errors = {key: page.t("error.reason")}
         return await _operator_page(page, operator_id, errors=errors, form={key: reason})
     try:
-        await operators.decide_activity(
+        await operator_decisions.decide_activity(
             page.pool,
             actor=page.user,
             activity_id=activity_id,
