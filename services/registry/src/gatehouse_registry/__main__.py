@@ -21,13 +21,13 @@ from gatehouse_registry.app import create_app
 from gatehouse_registry.auth.identity_grpc import IdentityGrpc, IdentityUnavailableError
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.errors import RegistryError
+from gatehouse_registry.examples import ExamplePerson, load_example_operators
 from gatehouse_registry.grpc_api import start_grpc_server
 from gatehouse_registry.reference_data.admin import (
     ReferenceData,
     add_administrator,
     load_reference_data,
 )
-from gatehouse_registry.reference_data.examples import ExamplePerson, load_example_operators
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.background import IdentityEventsConsumer, InactivityJob
 

@@ -16,10 +16,10 @@ from datetime import date
 
 import asyncpg
 
+from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.identifiers import IdentifierType
 from gatehouse_registry.operators.models import (
-    Application,
     ContactKind,
     CreatedOperator,
     NewActivity,
@@ -27,7 +27,9 @@ from gatehouse_registry.operators.models import (
     NewContact,
     NewIdentifier,
 )
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.models import Application
 
 # Jordbruksverket's import control unit: the competent authority for plant imports to Sweden.
 PLANT_IMPORT_AUTHORITY_ID = uuid.UUID("6f0e4bb4-2d4c-4d7e-9a37-0c7d4a6c1a01")
@@ -75,10 +77,10 @@ async def load_example_operators(
     first_operator_id = None
     for example in VALIDATED:
         created = await _create(pool, operator_administrator, example)
-        await operators.validate_operator(
+        await operator_decisions.validate_operator(
             pool, actor=authority_user, operator_id=created.operator.id
         )
-        await roles.approve_role_request(
+        await decisions.approve_role_request(
             pool, actor=authority_user, role_request_id=created.role_request_id
         )
         first_operator_id = first_operator_id or created.operator.id
