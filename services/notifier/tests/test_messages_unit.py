@@ -6,6 +6,7 @@ every event in the catalog with the messages it must produce, to whom.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -791,6 +792,33 @@ async def test_deciders_read_the_application_and_follow_a_deep_link(renderer: Re
             assert "/auth/login" not in out.text
             if draft in to_deciders:
                 assert "+46 70 123 45 67" in out.text
+
+
+async def test_an_authoritys_first_user_is_told_what_waited(renderer: Renderer) -> None:
+    """Issue 14: an operator created while its authority had no users was announced to nobody.
+    The authority's first user learns that work may have waited, with a link to the work list."""
+    world = scenario()
+    world[1].roles["rr-authority"] = dataclasses.replace(
+        _role("rr-authority", AUTHORITY, RoleKind.MEMBER, RoleStatus.APPROVED),
+        organization_name="Jordbruksverket",
+        organization_kind=OrganizationKind.AUTHORITY,
+    )
+    approved = reg.RoleRequestApproved(
+        role_request_id="rr-authority", user_id=U, became_administrator=True
+    )
+    (draft,) = await drafts_for("registry.role_request.approved", approved, world)
+    for language in LANGUAGES:
+        out = renderer.render(draft.template, language, draft.variables, sender=draft.sender)
+        assert URLS.registry_work_list in out.text, out.text
+        assert {"sv": "arbetslista", "en": "work list"}[language] in out.text
+    # An operator's first user is not sent there.
+    member = reg.RoleRequestApproved(
+        role_request_id="rr-first", user_id=U, became_administrator=True
+    )
+    (draft,) = await drafts_for("registry.role_request.approved", member, scenario())
+    assert (
+        URLS.registry_work_list not in renderer.render(draft.template, "en", draft.variables).text
+    )
 
 
 async def test_handlers_ask_for_the_right_links() -> None:

@@ -70,6 +70,8 @@ def pages_of(world: World) -> list[tuple[str, str, dict[str, str]]]:
         ("anna", f"/operators/{world.operator}", {}),
         ("authority", f"/operators/{world.operator}", {}),
         ("authority", "/authority/operators", {"q": "lunden"}),
+        ("authority", "/authority/work", {}),
+        ("border_post", "/authority/work", {"sort": "newest"}),
         ("anna", "/audit", {}),
         ("authority", "/audit", {}),
         ("nobody", f"/operators/{world.operator}", {}),  # 403 page

@@ -64,6 +64,11 @@ class PublicUrls:
         return f"{self.registry}/operators/{operator_id}"
 
     @property
+    def registry_work_list(self) -> str:
+        """An authority's list of what waits for it."""
+        return f"{self.registry}/authority/work"
+
+    @property
     def registry_profile(self) -> str:
         """The reader's own roles and requests."""
         return f"{self.registry}/profile"

@@ -18,7 +18,7 @@ from gatehouse_notifier.handlers.base import (
     handles,
 )
 from gatehouse_notifier.handlers.registry_support import known, person, role_request_recipients
-from gatehouse_notifier.registry import RoleStatus
+from gatehouse_notifier.registry import OrganizationKind, RoleStatus
 
 
 @handles("registry.role_request.created")
@@ -101,12 +101,28 @@ async def role_request_approved(
     context: HandlerContext, event: ev.RoleRequestApproved
 ) -> list[Draft]:
     await context.memory.untrack_role_request(event.role_request_id)
+    role = await known(
+        context, context.registry.get_role_request(event.role_request_id), "GetRoleRequest"
+    )
+    # An authority's first user: what was created while it had nobody (announced to nobody, the
+    # notifier logged "nobody to tell") waits on its work list, so say so and link there.
+    first_at_authority = (
+        event.became_administrator
+        and role is not None
+        and role.organization_kind is OrganizationKind.AUTHORITY
+    )
+    variables: dict[str, object] = {
+        "became_administrator": event.became_administrator,
+        "first_at_authority": first_at_authority,
+    }
+    if first_at_authority:
+        variables["registry_url"] = context.urls.registry_work_list
     return await _to_requester(
         context,
         user_id=event.user_id,
         role_request_id=event.role_request_id,
         template="role_approved",
-        variables={"became_administrator": event.became_administrator},
+        variables=variables,
     )
 
 

@@ -53,6 +53,7 @@ from gatehouse_registry.web.rendering import (
     see_other,
 )
 from gatehouse_registry.web.user_pages import router as user_router
+from gatehouse_registry.web.workbench_pages import router as workbench_router
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 STYLESHEET = WEB_DIR / "registry.css"
@@ -90,6 +91,8 @@ async def start(request: Request, pool: Pool, user: OptionalUser) -> Response:
     if user is None:
         return render(request, "start.html", viewer=None)
     page = await open_page(request, pool, user)
+    if page.viewer.authorities:
+        return see_other("/authority/work")  # their work list, with what waits counted
     return see_other("/profile" if page.viewer.valid_roles else "/request-authorisation")
 
 
@@ -383,5 +386,6 @@ for included in (
     authority_router,
     user_router,
     audit_router,
+    workbench_router,
 ):
     router.include_router(included)

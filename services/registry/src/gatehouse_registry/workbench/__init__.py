@@ -1,0 +1,1 @@
+"""An authority's work list (what waits for it, by age)."""
