@@ -10,9 +10,9 @@ from datetime import date
 from typing import Any
 
 from gatehouse_registry.operators import service as operators
-from gatehouse_registry.operators.models import Application, NewActivity
+from gatehouse_registry.operators.models import NewActivity
 from gatehouse_registry.roles import service as roles
-from gatehouse_registry.roles.models import RoleKind
+from gatehouse_registry.roles.models import Application, RoleKind
 
 from .conftest import Visitor, World
 
