@@ -205,6 +205,20 @@ def raise_session_level(
     assert updated == 1
 
 
+def registry_browser(stack: Stack, mailbox: MailboxClient) -> Browser:
+    """A browser signed in to the registry (a new user, no role yet) at multi-factor level: the
+    identity session is raised as `raise_session_level` says, then the registry's login runs."""
+    browser = Browser()
+    sign_in(stack, browser, new_account(stack, mailbox))
+    raise_session_level(
+        stack.database_urls["identity"], browser, level="multi_factor", amr=["pwd", "otp", "mfa"]
+    )
+    _, page = browser.navigate(f"{stack.registry_url}/auth/profile")
+    assert page is not None
+    assert page.status_code == 200, page.text
+    return browser
+
+
 # --- OIDC clients -------------------------------------------------------------------------
 
 

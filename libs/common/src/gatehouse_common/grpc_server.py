@@ -1,5 +1,5 @@
 """A gRPC server with what every Gatehouse service offers: health, reflection, service auth,
-metrics and a message-size limit."""
+metrics, a message-size limit and the input boundary."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
+from gatehouse_common.input_boundary import unfit_in_message
 from gatehouse_common.service_auth import ServiceAuthServerInterceptor
 from gatehouse_common.tracing import TracingServerInterceptor, tracing_enabled
 
@@ -65,7 +66,8 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
 
 
 class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    """Counts and times every call, and turns undecodable requests into INVALID_ARGUMENT."""
+    """Counts and times every call, and answers INVALID_ARGUMENT for undecodable requests and
+    for string fields no database can store (gatehouse_common.input_boundary)."""
 
     def __init__(self, service: str) -> None:
         self._service = service
@@ -89,6 +91,11 @@ class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 if isinstance(request, _Undecodable):
                     await context.abort(
                         grpc.StatusCode.INVALID_ARGUMENT, "the request is not a valid message"
+                    )
+                unfit = unfit_in_message(request)
+                if unfit is not None:
+                    await context.abort(
+                        grpc.StatusCode.INVALID_ARGUMENT, f"{unfit.field_name()}: {unfit.reason}"
                     )
                 return await inner(request, context)
             except Exception:

@@ -31,6 +31,8 @@ def create_app(context: IdentityContext) -> FastAPI:
         version="0.1.0",
         readiness_checks=context.resources.readiness_checks(),
         max_request_bytes=context.settings.max_request_bytes,
+        public_url=context.settings.public_url,
+        json_prefixes=("/api/", "/oidc/admin/"),
     )
     app.state.context = context
     app.add_middleware(SecurityHeadersMiddleware)

@@ -25,6 +25,7 @@ def create_app(context: RegistryContext) -> FastAPI:
         version="0.1.0",
         readiness_checks=context.resources.readiness_checks(),
         max_request_bytes=context.settings.max_request_bytes,
+        public_url=context.settings.public_url,
     )
     app.state.context = context
     app.add_middleware(SecurityHeadersMiddleware)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from gatehouse_common.cross_origin import allow_cross_origin
 from gatehouse_registry.auth.routes import router
 from gatehouse_registry.auth.runtime import AuthRuntime
 from gatehouse_registry.context import RegistryContext
@@ -12,3 +13,9 @@ from gatehouse_registry.context import RegistryContext
 def install_auth(app: FastAPI, context: RegistryContext) -> None:
     app.state.auth = AuthRuntime.create(context)
     app.include_router(router)
+    allow_cross_origin(
+        app,
+        "/auth/backchannel-logout",
+        reason="identity's server POSTs a signed logout token (OIDC Back-Channel Logout 1.0); "
+        "no browser and no cookie is involved",
+    )
