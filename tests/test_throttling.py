@@ -5,6 +5,7 @@ clients bucket do not lock the real user out of the browser they always use."""
 from __future__ import annotations
 
 import re
+import secrets
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -177,6 +178,34 @@ def test_captcha_is_required_after_failures_from_one_address(
         throttled, email=account.email, password=account.password, address="203.0.113.8"
     )
     assert other.status_code == 201
+
+
+def _argon2_verifications(base_url: str) -> float:
+    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    found = re.findall(
+        r'^gatehouse_identity_password_verifications_total\{outcome="\w+"\} ([0-9.e+]+)$',
+        text,
+        re.MULTILINE,
+    )
+    return sum(float(value) for value in found)
+
+
+def test_captcha_gate_lets_exactly_three_parallel_guesses_reach_argon2(throttled: str) -> None:
+    """Issue 13, finding 4: the per-address gate reserves its slots atomically, as the account
+    lockout does, so a burst from one address cannot slip past the captcha."""
+    address = f"198.18.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    before = _argon2_verifications(throttled)
+
+    def spray(attempt: int) -> int:
+        email = f"sprayed-{attempt}-{secrets.token_hex(4)}@example.se"  # many accounts
+        return _sign_in(throttled, email=email, password=WRONG, address=address).status_code
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        answers = Counter(pool.map(spray, range(100)))
+
+    assert _argon2_verifications(throttled) - before == 3, answers
+    assert answers[401] == 3, answers
+    assert set(answers) <= {401, 422, 429}, answers
 
 
 def test_per_address_limit_answers_429_with_retry_after(throttled: str) -> None:

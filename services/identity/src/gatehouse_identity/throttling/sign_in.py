@@ -4,12 +4,12 @@ failed too often, the attempt counted in its device bucket, a device cookie on s
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse_identity.accounts import service
-from gatehouse_identity.accounts.errors import InvalidCredentialsError
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.throttling.devices import (
@@ -19,7 +19,7 @@ from gatehouse_identity.throttling.devices import (
     issue_device_cookie,
 )
 from gatehouse_identity.throttling.middleware import client_address
-from gatehouse_identity.throttling.sign_in_guard import check_captcha, record_failure
+from gatehouse_identity.throttling.sign_in_guard import captcha_gate
 
 DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
@@ -39,19 +39,21 @@ async def sign_in_with_password(
 ) -> tuple[User, str | None]:
     """The user, and a device cookie to set when this browser was not known for the login."""
     settings = context.settings
-    address = client_address(request)
-    if settings.throttling_enabled:
-        await check_captcha(
+    bucket = failure_bucket(
+        _device_key(context), cookie=request.cookies.get(DEVICE_COOKIE), email=email
+    )
+    gate: AbstractAsyncContextManager[None] = (
+        captcha_gate(
             context.pool,
-            address=address,
+            address=client_address(request),
             after_failures=settings.captcha_after_failed_sign_ins,
             captcha_id=captcha_id,
             captcha_answer=captcha_answer,
         )
-    bucket = failure_bucket(
-        _device_key(context), cookie=request.cookies.get(DEVICE_COOKIE), email=email
+        if settings.throttling_enabled
+        else nullcontext()
     )
-    try:
+    async with gate:
         user = await service.authenticate(
             context.pool,
             hasher=context.hasher,
@@ -60,10 +62,6 @@ async def sign_in_with_password(
             max_failed_attempts=settings.max_failed_password_attempts,
             bucket=bucket,
         )
-    except InvalidCredentialsError:
-        if settings.throttling_enabled:
-            await record_failure(context.pool, address=address)
-        raise
     known = bucket != UNKNOWN_CLIENTS
     return user, None if known else issue_device_cookie(_device_key(context), email=email)
 

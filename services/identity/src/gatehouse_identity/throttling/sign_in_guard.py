@@ -1,15 +1,24 @@
 """After a few failed sign-ins from one address, that address must solve a captcha before a
-password is even checked: guessing then costs a human step per try."""
+password is even checked: guessing then costs a human step per try.
+
+The gate reserves its slot before the password is checked, in one statement, as the account
+lockout does: with a hundred requests from one address in flight at once, exactly
+CAPTCHA_AFTER_FAILED_SIGN_INS of them reach argon2 without a captcha (reading the count first
+and recording failures afterwards let 9 to 30 through). A reserved slot is kept when the
+password is wrong (it is the failure) and given back otherwise.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 
-from gatehouse_identity.accounts.errors import InvalidInputError
+from gatehouse_identity.accounts.errors import InvalidCredentialsError, InvalidInputError
 from gatehouse_identity.captcha import service as captcha
-from gatehouse_identity.throttling.limits import hit, hits_so_far
+from gatehouse_identity.throttling.limits import hit, hits_so_far, release, reserve
 
 FAILURE_WINDOW_S = 15 * 60
 
@@ -27,17 +36,38 @@ async def captcha_required(pool: asyncpg.Pool, *, address: str, after_failures: 
     return failures >= after_failures
 
 
-async def check_captcha(
+@asynccontextmanager
+async def captcha_gate(
     pool: asyncpg.Pool,
     *,
     address: str,
     after_failures: int,
     captcha_id: uuid.UUID | None,
     captcha_answer: str | None,
+) -> AsyncIterator[None]:
+    """Around one password check: CaptchaRequiredError (naming captcha_answer) before it when
+    the address has no free slot and the captcha is not solved; a wrong password is counted."""
+    bucket = _bucket(address)
+    window = await reserve(pool, bucket=bucket, window_s=FAILURE_WINDOW_S, limit=after_failures)
+    if window is None:
+        await _solve(pool, captcha_id=captcha_id, captcha_answer=captcha_answer)
+    try:
+        yield
+    except InvalidCredentialsError:
+        if window is None:  # checked thanks to a solved captcha: a failure all the same
+            await hit(pool, bucket=bucket, window_s=FAILURE_WINDOW_S)
+        raise
+    except BaseException:
+        if window is not None:
+            await release(pool, bucket=bucket, window=window)
+        raise
+    if window is not None:
+        await release(pool, bucket=bucket, window=window)
+
+
+async def _solve(
+    pool: asyncpg.Pool, *, captcha_id: uuid.UUID | None, captcha_answer: str | None
 ) -> None:
-    """CaptchaRequiredError (naming captcha_answer) unless no captcha is due or it is solved."""
-    if not await captcha_required(pool, address=address, after_failures=after_failures):
-        return
     if captcha_id is None or not captcha_answer:
         raise CaptchaRequiredError(
             "too many failed sign-ins from your address: type the code shown in the picture",
@@ -47,7 +77,3 @@ async def check_captcha(
         await captcha.solve_challenge(pool, challenge_id=captcha_id, answer=captcha_answer)
     except captcha.CaptchaFailedError as error:
         raise CaptchaRequiredError(str(error), field="captcha_answer") from error
-
-
-async def record_failure(pool: asyncpg.Pool, *, address: str) -> None:
-    await hit(pool, bucket=_bucket(address), window_s=FAILURE_WINDOW_S)
