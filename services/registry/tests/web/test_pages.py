@@ -71,6 +71,7 @@ def pages_of(world: World) -> list[tuple[str, str, dict[str, str]]]:
         ("authority", f"/operators/{world.operator}", {}),
         ("authority", "/authority/operators", {"q": "lunden"}),
         ("authority", "/authority/work", {}),
+        ("anna", f"/operators/{world.operator}/activities/new", {}),
         ("border_post", "/authority/work", {"sort": "newest"}),
         ("anna", "/audit", {}),
         ("authority", "/audit", {}),

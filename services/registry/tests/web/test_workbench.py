@@ -82,3 +82,44 @@ async def test_the_authority_sees_what_waits_for_it_counted_and_by_age(
 
     # Not for operators' people.
     assert (await visit("bertil", "en").get("/authority/work")).status_code == 403
+
+
+async def test_an_administrator_adds_an_activity_on_a_page(
+    db: Any, world: World, visit: Callable[..., Visitor]
+) -> None:
+    """Adding an activity to an existing operator was possible through the API only."""
+    anna = visit("anna", "sv")
+    operator_page = await anna.get(f"/operators/{world.operator}")
+    assert f'href="/operators/{world.operator}/activities/new"' in operator_page.text
+    form = await anna.get(f"/operators/{world.operator}/activities/new")
+    assert form.status_code == 200, form.text[:500]
+    operator = await operators.get_operator(
+        db, actor=world.users["anna"], operator_id=world.operator
+    )
+    fields = {
+        "chapter_code": "plant_health",
+        "section_code": "EURPO",
+        "activity_type_code": "EURPO",
+        "identification_code": "",
+        "valid_from": "2025-06-01",
+        "address_id": str(operator.addresses[0].id),
+        "competent_authority_id": "",
+    }
+    refused = await anna.post(f"/operators/{world.operator}/activities/new", fields)
+    assert refused.status_code == 422
+    assert anna.text("error.required") in refused.text
+    added = await anna.post(
+        f"/operators/{world.operator}/activities/new",
+        {**fields, "identification_code": "5599000014"},
+    )
+    assert added.status_code == 303, added.text[:500]
+    assert added.headers["location"].startswith(f"/operators/{world.operator}")
+    shown = await anna.get(added.headers["location"])
+    assert anna.text("done.activity_added") in shown.text
+    work = await visit("authority", "en").get("/authority/work")
+    assert _count(work.text, "activities") == 1
+
+    # Not for someone who does not administer the operator.
+    bertil = visit("bertil", "sv")
+    await bertil.get("/")
+    assert (await bertil.get(f"/operators/{world.operator}/activities/new")).status_code == 403

@@ -27,6 +27,7 @@ from gatehouse_registry.reference_data import service as reference
 from gatehouse_registry.roles import api as roles_api
 from gatehouse_registry.roles.schemas import ApplicationIn, CreateRoleRequestIn
 from gatehouse_registry.users import service as users
+from gatehouse_registry.web.activity_pages import router as activity_router
 from gatehouse_registry.web.audit_pages import router as audit_router
 from gatehouse_registry.web.authority_pages import router as authority_router
 from gatehouse_registry.web.forms import (
@@ -387,5 +388,6 @@ for included in (
     user_router,
     audit_router,
     workbench_router,
+    activity_router,
 ):
     router.include_router(included)
