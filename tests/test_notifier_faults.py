@@ -1,10 +1,16 @@
-"""Every message delivered exactly once through faults: the notifier killed mid-batch, two
-notifier replicas, SMTP down, NATS restarted, poison in the stream, an event delivered twice.
+"""No e-mail lost through faults, and none repeated but in the one window the notifier promises.
+
+The faults: the notifier killed mid-batch, and killed at each step of the SMTP conversation
+(before DATA, after the final ".", after the server's 250); the connection dropped at each of
+those steps; two notifier replicas; SMTP down; NATS restarted; poison in the stream; an event
+delivered twice. The promise (courier.py): an e-mail is recorded as sent only after the server's
+250, so none is lost; it is sent twice only when the notifier dies between that 250 and its
+record of it, and the copy carries the same Message-ID.
 
 Runs on the real system (`stack`): identity events are published straight to JetStream, as
 identity's outbox relay would, for accounts that really exist in identity, so the notifier asks
 identity for each recipient as in production. Each event is identity.user.password_changed (one
-message per event), and "exactly once" is counted in the mailbox by recipient and Message-ID.
+message per event), and deliveries are counted in the mailbox by recipient and Message-ID.
 
 SMTP_OUTAGE_S (default 30, the issue's figure) sets how long SMTP is down; the devstack gives the
 notifier DELIVERY_RETRY_MAX_S=5 and CONSUMER_ACK_WAIT_S=10 in tests, so recoveries take seconds.
@@ -18,9 +24,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import nats
@@ -37,6 +45,9 @@ from tests.journeys import create_account, identity_client, unique_email
 pytestmark = pytest.mark.stack
 
 SMTP_OUTAGE_S = float(os.environ.get("SMTP_OUTAGE_S", "30"))
+# Where the mailbox can cut the conversation: the DATA command came (before its 354), the final
+# "." came (before any reply: the message is discarded), the 250 was written.
+SMTP_STEPS = ("data", "end_of_data", "accepted")
 MAIL_DOMAIN = "gatehouse.localhost"  # of the devstack's MAIL_FROM
 TEMPLATE = "password_changed"
 EVENT_TYPE = "identity.user.password_changed"
@@ -143,8 +154,14 @@ def wait_until_sent(stack: Stack, events: list[tuple[Event, User]], *, timeout: 
         time.sleep(0.5)
 
 
-def assert_delivered_exactly_once(mail: MailboxClient, events: list[tuple[Event, User]]) -> None:
-    """Every event's message is in the mailbox once: counted by recipient and Message-ID."""
+def arrivals(
+    mail: MailboxClient, events: list[tuple[Event, User]]
+) -> dict[tuple[str, str], list[datetime]]:
+    """When each event's message reached the mailbox, by (recipient, Message-ID); none missing.
+
+    Also checks that nothing else reached these recipients while the test ran: a copy sent
+    again under another Message-ID would show up here, not as a second arrival of its key.
+    """
     time.sleep(2)  # a duplicate, if one were on its way, would have arrived by now
     expected = {
         (
@@ -155,16 +172,53 @@ def assert_delivered_exactly_once(mail: MailboxClient, events: list[tuple[Event,
         )
         for event, user in events
     }
-    delivered = Counter(
-        (recipient, message.message_id)
-        for message in mail.messages()
-        for recipient in message.envelope_recipients
-        if (recipient, message.message_id) in expected
-    )
-    missing = expected - set(delivered)
-    twice = {key: n for key, n in delivered.items() if n > 1}
+    recipients = {user.email for _, user in events}
+    since = min(event.time for event, _ in events)
+    found: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    strangers = []
+    for message in mail.messages():
+        for recipient in message.envelope_recipients:
+            key = (recipient, message.message_id or "")
+            if key in expected:
+                found[key].append(message.received_at)
+            elif recipient in recipients and message.received_at >= since:
+                strangers.append(key)
+    missing = expected - set(found)
     assert not missing, f"{len(missing)} of {len(expected)} messages never arrived"
+    assert not strangers, f"{len(strangers)} unexpected messages: {strangers[:3]}"
+    return {key: sorted(times) for key, times in found.items()}
+
+
+def assert_delivered_exactly_once(mail: MailboxClient, events: list[tuple[Event, User]]) -> None:
+    """Every event's message is in the mailbox once: counted by recipient and Message-ID."""
+    twice = {key: times for key, times in arrivals(mail, events).items() if len(times) > 1}
     assert not twice, f"{len(twice)} messages arrived more than once"
+
+
+def assert_none_lost_and_repeated_only_across(
+    mail: MailboxClient, events: list[tuple[Event, User]], death: datetime
+) -> set[str]:
+    """Every message arrived; those that arrived twice (same Message-ID, by construction of
+    the count) had their first copy accepted before the notifier died and the second after:
+    the window between a 250 and the notifier's record of it. The Message-IDs sent twice."""
+    repeated = {key: times for key, times in arrivals(mail, events).items() if len(times) > 1}
+    outside = {
+        key: times
+        for key, times in repeated.items()
+        if len(times) != 2 or not times[0] <= death < times[1]
+    }
+    assert not outside, f"sent more than once outside the crash window: {outside}"
+    return {message_id for _, message_id in repeated}
+
+
+def wait_for_fault(mail: MailboxClient, *, timeout: float = 60) -> dict[str, Any]:
+    """The fault the mailbox injected, once it has."""
+    deadline = time.monotonic() + timeout
+    while (fired := mail.fault()["fired"]) is None:
+        assert time.monotonic() < deadline, f"the fault never fired: {mail.fault()}"
+        time.sleep(0.05)
+    fired_fault: dict[str, Any] = fired
+    return fired_fault
 
 
 def _metric(url: str, name: str, labels: dict[str, str]) -> float:
@@ -189,12 +243,53 @@ def test_a_notifier_killed_mid_batch_delivers_every_message_once(
     while _handled(stack, events) < 100:
         assert time.monotonic() < deadline, "the notifier did not start on the batch"
         time.sleep(0.05)
+    death = datetime.now(UTC)
     stack.kill_component("notifier")  # SIGKILL: no shutdown, no last acks, no last commits
     handled, statuses = _handled(stack, events), _message_statuses(stack, events)
     assert handled < 500 or statuses["sent"] < 500, "killed too late to be mid-batch"
     stack.start_component("notifier")
     wait_until_sent(stack, events, timeout=90)
     assert _handled(stack, events) == 500
+    assert_none_lost_and_repeated_only_across(mail, events, death)
+
+
+@pytest.mark.parametrize("step", SMTP_STEPS)
+def test_a_notifier_killed_at_each_step_of_the_smtp_conversation_loses_no_email(
+    stack: Stack, users: list[User], mail: MailboxClient, step: str
+) -> None:
+    events = password_changes(users, 100)
+    mail.arm_fault(step=step, action="kill_client", skip=20)
+    try:
+        publish_events(stack, events)
+        fired = wait_for_fault(mail)
+    finally:
+        mail.disarm_fault()
+    assert fired["client_pid"] == stack.component("notifier").pid, "it was not the notifier"
+    stack.kill_component("notifier")  # already dead: collects the process
+    stack.start_component("notifier")
+    wait_until_sent(stack, events, timeout=90)
+    repeated = assert_none_lost_and_repeated_only_across(
+        mail, events, datetime.fromisoformat(fired["at"])
+    )
+    if step == "accepted":
+        # Killed with the 250 unread: it cannot have recorded the message as sent.
+        assert fired["message_id"] in repeated
+    elif step == "end_of_data":
+        assert fired["message_id"] not in repeated
+
+
+@pytest.mark.parametrize("step", SMTP_STEPS)
+def test_a_connection_dropped_at_each_step_of_the_smtp_conversation_loses_and_repeats_nothing(
+    stack: Stack, users: list[User], mail: MailboxClient, step: str
+) -> None:
+    events = password_changes(users, 60)
+    mail.arm_fault(step=step, action="drop", skip=10)
+    try:
+        publish_events(stack, events)
+        wait_for_fault(mail)
+    finally:
+        mail.disarm_fault()
+    wait_until_sent(stack, events, timeout=60)
     assert_delivered_exactly_once(mail, events)
 
 

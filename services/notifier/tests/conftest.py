@@ -16,6 +16,7 @@ import email
 import os
 import secrets
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
@@ -128,12 +129,15 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class SmtpSink:
     """An SMTP server that keeps what it receives. Recipients' local parts steer it:
         `reject…` is refused with 550 (permanent), `tempfail…` with 451 (try again later); a message
-    to `spam…` is refused after its text with 554, to `busy…` with 452 (the first two times)."""
+    to `spam…` is refused after its text with 554, to `busy…` with 452 (the first two times);
+    the reply to a message to `hold…` waits until `release` is set (`holding` says it waits)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[EmailMessage] = []
         self.busy_refusals: Counter[str] = Counter()
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self._controller: Controller | None = None
 
     async def handle_RCPT(  # noqa: N802  (aiosmtpd hook name)
@@ -154,6 +158,9 @@ class SmtpSink:
         if local.startswith("busy") and self.busy_refusals[local] < 2:
             self.busy_refusals[local] += 1
             return "452 4.3.1 Insufficient system storage"
+        if local.startswith("hold"):
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, MAIL_WAIT_S)
         parsed = email.message_from_bytes(envelope.original_content, policy=default_policy)
         self.received.append(parsed)  # type: ignore[arg-type]
         return "250 OK: queued"

@@ -399,6 +399,33 @@ async def test_a_row_leased_by_an_earlier_version_waits_for_its_lease(notifier) 
     await notifier.row_with_status(event.id, "sent")
 
 
+async def test_a_message_is_recorded_as_sent_only_after_the_servers_250(notifier) -> None:
+    # The server answers for a message only once it says 250: a notifier that died before
+    # reading it must find the message unsent and send it again (issue 13, finding 5).
+    user = notifier.identity.add_user(
+        language="en", email=f"hold-{uuid.uuid4().hex[:8]}@example.test"
+    )
+    notifier.sink.holding.clear()
+    notifier.sink.release.clear()
+    try:
+        event = await notifier.emit(
+            "identity.user.password_changed", ev.UserPasswordChanged(user_id=user.user_id)
+        )
+
+        async def holding() -> bool:
+            return notifier.sink.holding.is_set()
+
+        await _wait(holding)  # the server has the final "." and has not answered
+        await asyncio.sleep(0.3)  # time for a commit, were one to come before the reply
+        [row] = await notifier.rows(event.id)
+        assert row["status"] != "sent"
+    finally:
+        notifier.sink.release.set()
+    await notifier.mail_to(user.email)
+    row = await notifier.row_with_status(event.id, "sent")
+    assert row["attempts"] == 1
+
+
 async def test_a_message_refused_after_its_text_is_not_counted_as_sent(notifier) -> None:
     user = notifier.identity.add_user(
         language="en", email=f"spam-{uuid.uuid4().hex[:8]}@example.test"
