@@ -4,19 +4,22 @@ Each message is sent inside its own database transaction that holds the row lock
 SKIP LOCKED`): replicas never take the same row, and if a replica dies the database rolls its
 transaction back and the row is due again at once, with nothing to wait for.
 
-Exactly once, as far as SMTP allows: the server accepts a message when it reads the final "."
-of DATA. The courier sends everything before that ".", records "sent" (uncommitted), then writes
-the "." and the COMMIT back to back without yielding in between, and only then reads the reply.
+The promise: no e-mail is lost, and one is sent twice only if the notifier dies (or loses its
+database) between the server's 250 and the commit that records it; the copy carries the same
+Message-ID (mail.message_id_header), so the receiving side can recognise it.
 
-- killed before the ".": the server drops the half-received message (connection closed) and
-  the database rolls back: sent again later, received once;
-- killed after both: received once, recorded as sent;
-- the reply is a refusal: the optimistic "sent" is corrected to failed/abandoned;
-- the reply never comes (connection lost after the "."): RFC 5321 says assume not delivered, so
-  it is sent again; the same Message-ID lets the receiving side recognise the copy.
+It holds because the server is responsible for a message only once it has said 250 to the final
+"." of DATA (RFC 5321 4.1.1.4), and "sent" is committed only after that 250 has been read:
 
-What remains is the instant between the two writes (microseconds, no I/O wait), and a database
-that fails the COMMIT just then.
+- killed before the 250 arrived (before DATA, after the ".", with the 250 still unread): the
+  database rolls the claim back, the row is due again at once and is sent again; a server that
+  saw the connection drop before its 250 has discarded its copy;
+- killed between the 250 and the commit: the same, and this time the server has a copy: the
+  one duplicate the promise allows;
+- a refusal is recorded as failed (retried with backoff) or abandoned (5xx about the message);
+- the reply never comes (connection lost after the "."): not delivered (RFC 5321), sent again.
+
+tests/test_notifier_faults.py has the mailbox kill the notifier at each of these steps.
 """
 
 from __future__ import annotations
@@ -167,34 +170,26 @@ class Courier:
     async def _end_and_commit(
         self, claim: _Claim, smtp: aiosmtplib.SMTP, message: ClaimedMessage, attempt: int
     ) -> None:
+        """The final ".", the server's reply, and only then the record of it (module docstring)."""
         connection = claim.connection
-        await store.record_sent(connection, message.id, attempts=attempt)
         reply = await await_reply(smtp)
         try:
-            # No await between the "." and the COMMIT: see the module docstring.
             send_end_of_data(smtp)
+            response = await reply
         except SMTP_ERRORS as error:
-            # The connection closed before the ".": the server cannot have taken it.
+            # No 250 read: not delivered as far as we can know (RFC 5321 4.1.1.4).
             _discard(reply)
             await self._close_smtp()
             await self._failed(connection, message, attempt, classify(error))
             await claim.commit()
             return
-        try:
-            await claim.commit()
-        except BaseException:
-            _discard(reply)
-            raise
-        try:
-            response = await reply
-        except SMTP_ERRORS as error:
-            await self._close_smtp()
-            await self._failed(connection, message, attempt, classify(error), only_if_sent=True)
-            return
         if response.code != COMPLETED:
             failure = classify(aiosmtplib.SMTPDataError(response.code, response.message))
-            await self._failed(connection, message, attempt, failure, only_if_sent=True)
+            await self._failed(connection, message, attempt, failure)
+            await claim.commit()
             return
+        await store.record_sent(connection, message.id, attempts=attempt)
+        await claim.commit()
         MESSAGES.labels(message.template, Status.SENT).inc()
         waited = datetime.now(UTC) - message.event_time
         DELIVERY_SECONDS.observe(max(0.0, waited.total_seconds()))
@@ -206,15 +201,13 @@ class Courier:
         message: ClaimedMessage,
         attempt: int,
         failure: SendFailure,
-        *,
-        only_if_sent: bool = False,
     ) -> None:
         if failure.permanent:
-            await self._abandon(connection, message, attempt, failure.reason, only_if_sent)
+            await self._abandon(connection, message, attempt, failure.reason)
             return
         if attempt >= self._settings.delivery_max_attempts:
             reason = f"gave up after {attempt} attempts: {failure.reason}"
-            await self._abandon(connection, message, attempt, reason, only_if_sent)
+            await self._abandon(connection, message, attempt, reason)
             return
         delay = backoff_delay(
             attempt,
@@ -227,7 +220,6 @@ class Courier:
             attempts=attempt,
             error=failure.reason,
             retry_in_s=delay,
-            only_if_sent=only_if_sent,
         )
         MESSAGES.labels(message.template, Status.FAILED).inc()
         logger.warning(
@@ -245,11 +237,8 @@ class Courier:
         message: ClaimedMessage,
         attempt: int,
         reason: str,
-        only_if_sent: bool = False,
     ) -> None:
-        await store.record_abandoned(
-            connection, message.id, attempts=attempt, error=reason, only_if_sent=only_if_sent
-        )
+        await store.record_abandoned(connection, message.id, attempts=attempt, error=reason)
         MESSAGES.labels(message.template, Status.ABANDONED).inc()
         logger.error("message abandoned", extra={**_log(message, attempt), "error": reason})
 

@@ -187,15 +187,13 @@ async def record_failed(
     attempts: int,
     error: str,
     retry_in_s: float,
-    only_if_sent: bool = False,
 ) -> None:
-    """Failed this time, tried again in `retry_in_s`. `only_if_sent`: correcting an optimistic
-    'sent' after the server refused the message text (a no-op if anything else changed it)."""
+    """Failed this time, tried again in `retry_in_s`."""
     await connection.execute(
-        f"""UPDATE messages SET status = 'failed', attempts = $2, last_error = $3,
-                   updated_at = now(), sent_at = NULL,
-                   next_attempt_at = now() + make_interval(secs => $4)
-             WHERE id = $1 {"AND status = 'sent' AND attempts = $2" if only_if_sent else ""}""",
+        """UPDATE messages SET status = 'failed', attempts = $2, last_error = $3,
+                  updated_at = now(), sent_at = NULL,
+                  next_attempt_at = now() + make_interval(secs => $4)
+            WHERE id = $1""",
         message_id,
         attempts,
         _truncate(error),
@@ -209,12 +207,11 @@ async def record_abandoned(
     *,
     attempts: int,
     error: str,
-    only_if_sent: bool = False,
 ) -> None:
     await connection.execute(
-        f"""UPDATE messages SET status = 'abandoned', attempts = $2, last_error = $3,
-                   updated_at = now(), sent_at = NULL
-             WHERE id = $1 {"AND status = 'sent' AND attempts = $2" if only_if_sent else ""}""",
+        """UPDATE messages SET status = 'abandoned', attempts = $2, last_error = $3,
+                  updated_at = now(), sent_at = NULL
+            WHERE id = $1""",
         message_id,
         attempts,
         _truncate(error),
