@@ -201,3 +201,25 @@ def test_bind_mounts_exist(compose: Compose) -> None:
             source = str(volume).split(":")[0]
             if source.startswith("./"):
                 assert (REPO / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_grpc_tls_is_one_setting_away(compose: Compose, service: str) -> None:
+    """GRPC_TLS in .env turns on TLS between the services, each with its own certificate from
+    the mounted deploy/tls (gatehouse_common.grpc_tls reads the files at start)."""
+    env = environment(compose, service)
+    mounted = {
+        str(volume).split(":")[1]: str(volume).split(":")[0]
+        for volume in compose["services"][service].get("volumes", [])
+    }
+    directory = "/run/gatehouse-tls"
+    assert mounted.get(directory) == "./deploy/tls", f"{service} must mount deploy/tls"
+    expected = {
+        "GRPC_TLS_CA_FILE": f"{directory}/ca.pem",
+        "GRPC_TLS_CERT_FILE": f"{directory}/{service}.pem",
+        "GRPC_TLS_KEY_FILE": f"{directory}/{service}.key",
+    }
+    for variable, path in expected.items():
+        assert INTERPOLATION.findall(env[variable]) == [("GRPC_TLS", ":+", path)], variable
+    assert "GRPC_TLS" in env_example(), "the switch is documented in .env.example"
+    # The migrate job reads the same settings but opens no gRPC: it needs no certificates.
+    assert "volumes" not in compose["services"][f"{service}-migrate"]

@@ -289,3 +289,23 @@ def test_overlay_sets_namespace_and_pinned_images(overlay: list[Resource]) -> No
         tag = container["image"].rpartition(":")[2]
         assert tag not in {"latest", "dev"}, f"{container['image']}: pin a version"
     assert not find(overlay, "Service", "postgres")["spec"]["externalName"].endswith(".invalid")
+
+
+def test_grpc_between_services_is_mutual_tls(base: list[Resource], service: str) -> None:
+    """Every pod mounts its own certificate Secret where the shared settings read the files,
+    and servers demand client certificates (gatehouse_common.grpc_tls)."""
+    shared = find(base, "ConfigMap", "gatehouse-shared")["data"]
+    assert shared["GRPC_TLS_REQUIRE_CLIENT_CERT"] == "true"
+    files = [shared[f"GRPC_TLS_{kind}_FILE"] for kind in ("CERT", "KEY", "CA")]
+    (directory,) = {str(Path(path).parent) for path in files}
+    spec = pod_spec(find(base, "Deployment", service))
+    (container,) = spec["containers"]
+    assert {"configMapRef": {"name": "gatehouse-shared"}} in container["envFrom"]
+    mounts = {m["name"]: m for m in container["volumeMounts"] if m["mountPath"] == directory}
+    assert len(mounts) == 1, f"{service} mounts nothing at {directory}"
+    ((volume_name, mount),) = mounts.items()
+    assert mount.get("readOnly") is True
+    volume = next(v for v in spec["volumes"] if v["name"] == volume_name)
+    assert volume["secret"]["secretName"] == f"{service}-grpc-tls"
+    # kubernetes.io/tls Secrets (cert-manager) name their keys so:
+    assert [Path(path).name for path in files] == ["tls.crt", "tls.key", "ca.crt"]

@@ -1,5 +1,5 @@
 """A gRPC server with what every Gatehouse service offers: health, reflection, service auth,
-metrics, a message-size limit and the input boundary."""
+metrics, a message-size limit, the input boundary and TLS when certificates are configured."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
+from gatehouse_common.grpc_tls import PLAINTEXT, GrpcTls, add_port
 from gatehouse_common.input_boundary import unfit_in_message
 from gatehouse_common.service_auth import ServiceAuthServerInterceptor
 from gatehouse_common.tracing import TracingServerInterceptor, tracing_enabled
@@ -125,6 +126,7 @@ async def start_grpc_server(
     registrations: Sequence[Registration],
     service_names: Sequence[str],
     auth_secret: bytes | Sequence[bytes],  # current first, then previous (during a rotation)
+    tls: GrpcTls = PLAINTEXT,
 ) -> aio.Server:
     """Start serving; `service_names` are the full names reported by health and reflection."""
     interceptors: list[aio.ServerInterceptor] = [
@@ -154,6 +156,6 @@ async def start_grpc_server(
         ),
         server,
     )
-    server.add_insecure_port(f"{host}:{port}")
+    add_port(server, f"{host}:{port}", tls)
     await server.start()
     return server

@@ -22,6 +22,7 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from gatehouse_common.grpc_tls import PLAINTEXT, GrpcTls
 from gatehouse_common.tracing import TracingClientInterceptor, tracing_enabled
 
 TOKEN_VERSION = "v1"  # noqa: S105  (a format version, not a secret)
@@ -154,9 +155,15 @@ class ServiceAuthClientInterceptor(aio.UnaryUnaryClientInterceptor):  # type: ig
 
 
 def authenticated_channel(
-    target: str, *, secret: bytes, caller: str, options: Iterable[tuple[str, Any]] = ()
+    target: str,
+    *,
+    secret: bytes,
+    caller: str,
+    options: Iterable[tuple[str, Any]] = (),
+    tls: GrpcTls = PLAINTEXT,
 ) -> aio.Channel:
-    """An insecure-transport channel whose calls carry service tokens and deadlines.
+    """A channel whose calls carry service tokens and deadlines, over TLS when `tls` says so
+    (gatehouse_common.grpc_tls).
 
     Retries are configured by service config for idempotent (read) methods only.
     """
@@ -165,6 +172,8 @@ def authenticated_channel(
     ]
     if tracing_enabled():
         interceptors.insert(0, TracingClientInterceptor())
-    return aio.insecure_channel(
-        target, options=[("grpc.enable_retries", 1), *options], interceptors=interceptors
-    )
+    all_options = [("grpc.enable_retries", 1), *options]
+    credentials = tls.channel_credentials()
+    if credentials is None:
+        return aio.insecure_channel(target, options=all_options, interceptors=interceptors)
+    return aio.secure_channel(target, credentials, options=all_options, interceptors=interceptors)

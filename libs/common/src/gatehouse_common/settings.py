@@ -13,6 +13,8 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gatehouse_common.grpc_tls import GrpcTls
+
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "insecure", "example")
 
 
@@ -47,6 +49,21 @@ class ServiceSettings(BaseSettings):
     # sends them to OTEL_EXPORTER_OTLP_ENDPOINT; "console" writes JSON lines to stdout.
     tracing_enabled: bool = False
     tracing_exporter: Literal["otlp", "console"] = "otlp"
+    # gRPC between services over TLS (gatehouse_common.grpc_tls; empty: plaintext). This
+    # service's certificate chain and key (PEM files): served by its gRPC server and shown to
+    # servers that ask for a client certificate.
+    grpc_tls_cert_file: str = ""
+    grpc_tls_key_file: str = ""
+    # The CA the other services' certificates chain to: when set, calls to them use TLS.
+    grpc_tls_ca_file: str = ""
+    # Mutual TLS: the gRPC server refuses callers without a certificate from GRPC_TLS_CA_FILE.
+    grpc_tls_require_client_cert: bool = False
+    # The address browsers use (links, origin checks); each service with pages sets its own.
+    public_url: str = ""
+    # Strict-Transport-Security on every answer; unset: on when PUBLIC_URL is https. Browsers
+    # then refuse plain http for the host for HSTS_MAX_AGE_S.
+    hsts_enabled: bool | None = None
+    hsts_max_age_s: int = Field(default=365 * 24 * 3600, ge=0)
 
     @property
     def service_auth_secrets(self) -> list[bytes]:
@@ -58,8 +75,30 @@ class ServiceSettings(BaseSettings):
         ]
 
     @property
+    def grpc_tls(self) -> GrpcTls:
+        return GrpcTls(
+            cert_file=self.grpc_tls_cert_file,
+            key_file=self.grpc_tls_key_file,
+            ca_file=self.grpc_tls_ca_file,
+            require_client_cert=self.grpc_tls_require_client_cert,
+        )
+
+    @property
+    def hsts_header(self) -> str | None:
+        """The Strict-Transport-Security value to send, or None."""
+        enabled = self.hsts_enabled
+        if enabled is None:
+            enabled = self.public_url.lower().startswith("https://")
+        return f"max-age={self.hsts_max_age_s}; includeSubDomains" if enabled else None
+
+    @property
     def is_production(self) -> bool:
         return self.gatehouse_environment is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _check_grpc_tls(self) -> Self:
+        self.grpc_tls  # noqa: B018  (GrpcTls refuses settings that cannot work together)
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

@@ -35,7 +35,7 @@ def create_app(context: IdentityContext) -> FastAPI:
         json_prefixes=("/api/", "/oidc/admin/"),
     )
     app.state.context = context
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=context.settings.hsts_header)
     app.add_middleware(ThrottlingMiddleware)
     app.add_middleware(ClientInfoMiddleware)  # where a request came from, for the audit log
     install_error_handlers(app)

@@ -141,4 +141,5 @@ async def start_grpc_server(context: IdentityContext) -> aio.Server:
             TOKEN_SERVICE_NAME,
         ],
         auth_secret=settings.service_auth_secrets,
+        tls=settings.grpc_tls,
     )

@@ -50,10 +50,14 @@ class NotifierContext:
             pool=pool,
             bus=bus,
             directory=IdentityDirectory(
-                target=settings.identity_grpc_target, secret=settings.service_auth_key
+                target=settings.identity_grpc_target,
+                secret=settings.service_auth_key,
+                tls=settings.grpc_tls,
             ),
             registry=GrpcRegistry(
-                target=settings.registry_grpc_target, secret=settings.service_auth_key
+                target=settings.registry_grpc_target,
+                secret=settings.service_auth_key,
+                tls=settings.grpc_tls,
             ),
             renderer=Renderer(timezone=settings.mail_timezone),
         )

@@ -18,6 +18,7 @@ from grpc import aio
 
 from gatehouse.identity.v1 import user_service_pb2 as pb
 from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
+from gatehouse_common.grpc_tls import PLAINTEXT, GrpcTls
 from gatehouse_common.service_auth import authenticated_channel
 from gatehouse_notifier.errors import TransientError
 
@@ -100,8 +101,8 @@ class Directory(Protocol):
 class IdentityDirectory:
     """`Directory` backed by identity's `gatehouse.identity.v1.UserService`."""
 
-    def __init__(self, *, target: str, secret: bytes) -> None:
-        self._channel = authenticated_channel(target, secret=secret, caller="notifier")
+    def __init__(self, *, target: str, secret: bytes, tls: GrpcTls = PLAINTEXT) -> None:
+        self._channel = authenticated_channel(target, secret=secret, caller="notifier", tls=tls)
         self._stub = pb_grpc.UserServiceStub(self._channel)
 
     async def get_user(self, user_id: str) -> Recipient:

@@ -20,6 +20,7 @@ from gatehouse.registry.v1 import operator_service_pb2 as op_pb
 from gatehouse.registry.v1 import operator_service_pb2_grpc as op_grpc
 from gatehouse.registry.v1 import role_service_pb2 as role_pb
 from gatehouse.registry.v1 import role_service_pb2_grpc as role_grpc
+from gatehouse_common.grpc_tls import PLAINTEXT, GrpcTls
 from gatehouse_common.service_auth import authenticated_channel
 from gatehouse_notifier.directory import RPC_TIMEOUT_S, translate_rpc_error
 
@@ -111,8 +112,8 @@ class Registry(Protocol):
 class GrpcRegistry:
     """`Registry` backed by gatehouse.registry.v1 OperatorService and RoleService."""
 
-    def __init__(self, *, target: str, secret: bytes) -> None:
-        self._channel = authenticated_channel(target, secret=secret, caller="notifier")
+    def __init__(self, *, target: str, secret: bytes, tls: GrpcTls = PLAINTEXT) -> None:
+        self._channel = authenticated_channel(target, secret=secret, caller="notifier", tls=tls)
         self._operators = op_grpc.OperatorServiceStub(self._channel)
         self._roles = role_grpc.RoleServiceStub(self._channel)
 

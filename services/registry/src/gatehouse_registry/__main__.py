@@ -150,6 +150,7 @@ def _identity(settings: RegistrySettings) -> IdentityGrpc:
         secret=settings.service_auth_secret.get_secret_value().encode(),
         timeout_s=settings.identity_grpc_timeout_s,
         cache_s=0,
+        tls=settings.grpc_tls,
     )
 
 

@@ -28,7 +28,7 @@ def create_app(context: RegistryContext) -> FastAPI:
         public_url=context.settings.public_url,
     )
     app.state.context = context
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=context.settings.hsts_header)
     install_error_handlers(app)
     install_auth(app, context)
     for router in (reference_data_api, operators_api, roles_api, users_api, audit_api, web_pages):

@@ -186,4 +186,5 @@ async def start_grpc_server(context: RegistryContext) -> aio.Server:
             role_pb.DESCRIPTOR.services_by_name["RoleService"].full_name,
         ],
         auth_secret=settings.service_auth_secrets,
+        tls=settings.grpc_tls,
     )

@@ -20,6 +20,7 @@ from gatehouse.identity.v1 import token_service_pb2 as token_pb
 from gatehouse.identity.v1 import token_service_pb2_grpc as token_grpc
 from gatehouse.identity.v1 import user_service_pb2 as user_pb
 from gatehouse.identity.v1 import user_service_pb2_grpc as user_grpc
+from gatehouse_common.grpc_tls import PLAINTEXT, GrpcTls
 from gatehouse_common.service_auth import authenticated_channel
 
 READ_METHODS = {
@@ -76,8 +77,17 @@ class IdentityUser:
 
 
 class IdentityGrpc:
-    def __init__(self, *, target: str, secret: bytes, timeout_s: float, cache_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        target: str,
+        secret: bytes,
+        timeout_s: float,
+        cache_s: float,
+        tls: GrpcTls = PLAINTEXT,
+    ) -> None:
         self._target = target
+        self._tls = tls
         self._secret = secret
         self._timeout_s = timeout_s
         self._cache_s = cache_s
@@ -93,6 +103,7 @@ class IdentityGrpc:
                 secret=self._secret,
                 caller="registry",
                 options=[("grpc.service_config", json.dumps(SERVICE_CONFIG))],
+                tls=self._tls,
             )
         return self._channel
 

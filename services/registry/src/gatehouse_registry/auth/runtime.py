@@ -40,6 +40,7 @@ class AuthRuntime:
                 secret=settings.service_auth_secret.get_secret_value().encode(),
                 timeout_s=settings.identity_grpc_timeout_s,
                 cache_s=settings.introspection_cache_s,
+                tls=settings.grpc_tls,
             ),
         )
 
