@@ -6,9 +6,16 @@ honours the same environment contract.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import smtplib
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -25,6 +32,7 @@ from gatehouse_devstack.components import MailboxProcess
 from gatehouse_devstack.mailbox_client import MailboxClient, links
 from gatehouse_devstack.nats import EmbeddedNats, delete_stream, run_coroutine
 from gatehouse_devstack.postgres import DatabaseServer, EmbeddedPostgres
+from gatehouse_devstack.processes import ComponentError, ProcessComponent
 from gatehouse_devstack.stack import (
     PORT_SETTINGS,
     SERVICES,
@@ -34,8 +42,10 @@ from gatehouse_devstack.stack import (
     StackOptions,
     free_ports,
 )
+from gatehouse_devstack.supervisor import Supervisor, backoff_delay
 
 STUB_SERVICES = dict.fromkeys(SERVICES, "gatehouse_devstack.stub_service")
+EXTERNAL_VARIABLES = ("DATABASE_URL", "NATS_URL", "SMTP_HOST")
 WELCOME_SUBJECT = "Välkommen \N{EN DASH} skapa ditt lösenord"  # as the real email says
 
 
@@ -354,3 +364,107 @@ def test_a_taken_port_is_reported_with_the_variable_that_changes_it(tmp_path: Pa
 def test_a_port_variable_must_hold_a_port_number() -> None:
     with pytest.raises(StackError, match="NATS_PORT='nats' is not a TCP port number"):
         Ports.from_environment({"NATS_PORT": "nats"})
+
+
+# --- make run keeps the system up ---------------------------------------------------------------
+
+
+def _until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.1)
+
+
+def test_a_killed_service_or_server_is_restarted_and_the_restart_logged(
+    stub_stack: Stack,
+) -> None:
+    said: list[str] = []
+    supervisor = Supervisor(stub_stack.components, report=said.append, first_delay_s=0)
+    supervisor.check()  # everything runs: nothing to do
+    assert said == []
+    stub_stack.kill_component("identity")
+    stub_stack.kill_component("nats")
+
+    def both_back() -> bool:
+        supervisor.check()
+        return all(stub_stack.component(name).is_running for name in ("identity", "nats"))
+
+    _until(both_back, timeout=60, what="restart")
+    assert httpx.get(f"{stub_stack.identity_url}/readyz", timeout=5).status_code == 200
+    assert "identity stopped (exit code -9); restarting it in 0 s" in said
+    assert any(line.startswith("identity restarted (pid ") for line in said), said
+    assert any(line.startswith("nats restarted (pid ") for line in said), said
+    log = stub_stack.component("identity").log_path.read_text()
+    assert "supervisor: identity restarted" in log
+
+
+class _Broken(ProcessComponent):
+    """A component that never starts (a taken port, a broken build)."""
+
+    name = "broken"
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.attempts = 0
+
+    @property
+    def is_running(self) -> bool:
+        return False
+
+    def start(self) -> None:
+        self.attempts += 1
+        raise ComponentError("broken exited with code 1 before 200 from /readyz.\n(log tail)")
+
+
+def test_restarts_back_off_while_a_component_keeps_failing(tmp_path: Path) -> None:
+    now = [0.0]
+    broken = _Broken(tmp_path / "broken.log")
+    said: list[str] = []
+    supervisor = Supervisor(
+        lambda: {"broken": broken}, report=said.append, clock=lambda: now[0], max_delay_s=8
+    )
+    attempts_at = []
+    while now[0] < 40:
+        before = broken.attempts
+        supervisor.check()
+        if broken.attempts > before:
+            attempts_at.append(now[0])
+        now[0] += 0.5
+    # Waits of 1, 2, 4, then 8 s (the cap) between attempts, never a tight loop.
+    assert attempts_at[:6] == [1.0, 3.0, 7.0, 15.0, 23.0, 31.0]
+    assert said[0] == "broken stopped (exit code None); restarting it in 1 s"
+    assert "broken did not start again (broken exited with code 1" in said[1]
+    assert backoff_delay(0, first=1, maximum=60) == 1
+    assert backoff_delay(10, first=1, maximum=60) == 60
+
+
+def test_make_run_restarts_a_service_that_dies(tmp_path: Path) -> None:
+    variables = [variable for variable, _, _ in PORT_SETTINGS.values()]
+    ports = dict(zip(variables, map(str, free_ports(len(variables))), strict=True))
+    env = {key: value for key, value in os.environ.items() if key not in EXTERNAL_VARIABLES}
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "gatehouse_devstack.cli", "run", "--root", str(tmp_path)],
+        env=env | ports,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(launcher.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        _until(lambda: any("Gatehouse is running" in line for line in lines), timeout=180,
+               what="start")  # fmt: skip
+        ledger = json.loads((tmp_path / "var" / "dev" / "processes.json").read_text())
+        os.killpg(int(ledger["identity"]["pid"]), signal.SIGKILL)
+        _until(lambda: any("identity restarted" in line for line in lines), timeout=120,
+               what="restart")  # fmt: skip
+        readyz = f"http://127.0.0.1:{ports['IDENTITY_HTTP_PORT']}/readyz"
+        assert httpx.get(readyz, timeout=10).status_code == 200
+        assert any("identity stopped (exit code -9); restarting it in 1 s" in x for x in lines)
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(60)
+        reader.join(10)
+    assert any(line.startswith("Stopped.") for line in lines), lines[-20:]

@@ -27,6 +27,7 @@ from typing import NoReturn
 from gatehouse_devstack.demo import DemoData, demo_file, load_demo_data, wait_for_current_code
 from gatehouse_devstack.demo import describe as demo_table
 from gatehouse_devstack.stack import Stack, StackError, StackOptions, is_port_free
+from gatehouse_devstack.supervisor import Supervisor
 
 WATCH_INTERVAL = 1.0
 
@@ -163,14 +164,16 @@ def describe(stack: Stack) -> str:
 
 
 def watch(stack: Stack) -> None:
-    """Wait for Ctrl-C, telling the developer (once) about any process that stops by itself."""
-    reported: set[str] = set()
+    """Until Ctrl-C, start again (with backoff, saying so) any process that stops by itself."""
+    supervisor = Supervisor(stack.components, report=_say_restart)
     while True:
         time.sleep(WATCH_INTERVAL)
-        for name, component in stack.components().items():
-            if not component.is_running and name not in reported:
-                reported.add(name)
-                print(f"\n{name} has stopped unexpectedly.\n{component.log_tail(20)}")
+        supervisor.check()
+
+
+def _say_restart(line: str) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    print(f"{stamp} {line}", flush=True)
 
 
 def _mailbox_address(stack: Stack) -> str:

@@ -177,7 +177,7 @@ class ManagedProcess:
             try:
                 self._popen.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
-                _append_to_log(self.log_path, f"{self.name} ignored {self.stop_signal.name}")
+                note_in_log(self.log_path, f"{self.name} ignored {self.stop_signal.name}")
         self._finish(self._popen, signal.SIGKILL)
 
     def kill(self) -> None:
@@ -235,6 +235,11 @@ class ProcessComponent:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
+
+    @property
+    def exit_code(self) -> int | None:
+        """How the process ended (negative: the signal that ended it); None while it runs."""
+        return self._process.exit_code if self._process is not None else None
 
     def start(self) -> None:
         raise NotImplementedError
@@ -324,7 +329,8 @@ def _open_log(path: Path, banner: str) -> IO[bytes]:
     return log
 
 
-def _append_to_log(path: Path, line: str) -> None:
+def note_in_log(path: Path, line: str) -> None:
+    """A timestamped line in a component's log, between what the process itself writes."""
     with _open_log(path, line):
         pass
 
