@@ -361,6 +361,16 @@ async def test_bad_input_is_a_clear_4xx_naming_the_field(
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "activity", "section_code"]
 
+    # Every problem at once, each with its field and code, as FastAPI lists its own.
+    several = {**dates, "identifiers": body["identifiers"]}
+    refused = await post(several)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "invalid_fields"
+    assert [(p["loc"], p["code"]) for p in refused.json()["detail"]] == [
+        (["body", "identifiers", 0, "value"], "invalid_identifier"),
+        (["body", "activity", "valid_to"], "valid_to_before_valid_from"),
+    ]
+
     extra = {**body, "surprise": 1}
     assert (await post(extra)).status_code == 422
     malformed = await client.post(

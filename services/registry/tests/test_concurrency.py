@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 
 from gatehouse_registry.auth.dependencies import RegistryUser
-from gatehouse_registry.errors import LastAdministratorError, PermissionDeniedError
+from gatehouse_registry.errors import PermissionDeniedError
 from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.identifiers import IdentifierType
@@ -28,6 +28,7 @@ from gatehouse_registry.reference_data.admin import (
 )
 from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.errors import LastAdministratorError
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.users.service import record_sign_in
 

@@ -12,11 +12,8 @@ from gatehouse_registry.access import RoleKind
 from gatehouse_registry.auth.dependencies import RegistryUser
 from gatehouse_registry.errors import (
     AlreadyDecidedError,
-    DuplicateIdentifierError,
-    DuplicateRequestError,
     InactiveUserError,
     InvalidInputError,
-    LastAdministratorError,
     MultiFactorRequiredError,
     OrganizationNotValidError,
     PermissionDeniedError,
@@ -25,9 +22,11 @@ from gatehouse_registry.errors import (
 from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.operators import search
 from gatehouse_registry.operators import service as operators
+from gatehouse_registry.operators.errors import DuplicateIdentifierError
 from gatehouse_registry.operators.models import OrganizationStatus
 from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.errors import DuplicateRequestError, LastAdministratorError
 from gatehouse_registry.roles.models import Application, RoleStatus
 
 from .conftest import SEGOT_ID, SJV_IEK
@@ -234,7 +233,7 @@ async def test_duplicate_identifiers_point_to_the_existing_operator(
         # The same number typed differently is the same number.
         await create_operator(await make_user("Andra"), name="Kopian AB", orgnr="5560360793")
     assert refused.value.field == "identifiers[0].value"
-    assert refused.value.extra["existing_operator_id"] == str(first.operator.id)
+    assert refused.value.params["existing_operator_id"] == str(first.operator.id)
     assert await db.fetchval("SELECT count(*) FROM organizations WHERE name = 'Kopian AB'") == 0
 
 

@@ -7,10 +7,10 @@ from fastapi import FastAPI
 
 from gatehouse_common.http_app import create_service_app
 from gatehouse_common.web_security import SecurityHeadersMiddleware
+from gatehouse_registry.api_errors import install_error_handlers
 from gatehouse_registry.audit.api import router as audit_api
 from gatehouse_registry.auth.install import install_auth
 from gatehouse_registry.context import RegistryContext
-from gatehouse_registry.errors import install_error_handlers
 from gatehouse_registry.operators.api import router as operators_api
 from gatehouse_registry.reference_data.api import router as reference_data_api
 from gatehouse_registry.roles.api import router as roles_api

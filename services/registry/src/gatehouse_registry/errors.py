@@ -1,46 +1,123 @@
-"""Domain errors of the registry and their HTTP translation.
+"""Domain errors every capability of the registry raises, in the shape all Gatehouse services
+share (gatehouse_common.errors.DomainError: a stable `code`, a `kind`, an English message, the
+field at fault and `params`).
 
-Services raise these; the JSON API answers them with a status and a body shaped like FastAPI's own
-422s when a field is at fault (`detail[0].loc` names it), and `{"detail", "code"}` otherwise, so a
-client can tell "last administrator" from "already decided" without parsing prose.
+Capabilities add their own beside their service (operators/errors.py, roles/errors.py, …). Only
+transports decide what an error becomes: a status and a JSON body (api_errors.py), a gRPC status
+(grpc_api.py), or a sentence beside a form's field (web/), looked up by `error.<code>` in the
+page's language — every code has a sentence in Swedish and English (a test checks it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from gatehouse_common.errors import DomainError, ErrorKind
 
 
-class RegistryError(Exception):
-    """Base of every registry domain error. `field` names the input at fault, when there is one."""
+class RegistryError(DomainError):
+    """Base of every registry domain error."""
 
-    code = "registry_error"
-    http_status = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.extra = extra
+    code = "invalid_input"
+    kind = ErrorKind.INVALID_INPUT
 
 
 class InvalidInputError(RegistryError):
+    """A value the registry cannot accept; subclasses say why."""
+
     code = "invalid_input"
-    http_status = status.HTTP_422_UNPROCESSABLE_CONTENT
+
+
+class RequiredError(InvalidInputError):
+    code = "required"
+
+    def __init__(self, *, field: str) -> None:
+        super().__init__("must not be empty", field=field)
+
+
+class ChoiceRequiredError(InvalidInputError):
+    """Nothing chosen where one of a list of options must be."""
+
+    code = "choice_required"
+
+    def __init__(self, *, field: str) -> None:
+        super().__init__("choose one", field=field)
+
+
+class UnknownChoiceError(InvalidInputError):
+    """A code or id that names nothing the registry offers (a country, a section, …)."""
+
+    code = "unknown_choice"
+
+
+class TooLongError(InvalidInputError):
+    code = "too_long"
+
+    def __init__(self, *, field: str, max_length: int) -> None:
+        super().__init__(f"at most {max_length} characters", field=field, max_length=max_length)
+
+
+class TooManyError(InvalidInputError):
+    code = "too_many"
+
+    def __init__(self, *, field: str, maximum: int) -> None:
+        super().__init__(f"at most {maximum}", field=field, maximum=maximum)
+
+
+class OutOfRangeError(InvalidInputError):
+    code = "out_of_range"
+
+    def __init__(self, *, field: str, minimum: int, maximum: int) -> None:
+        super().__init__(
+            f"between {minimum} and {maximum}", field=field, minimum=minimum, maximum=maximum
+        )
+
+
+class InvalidPhoneError(InvalidInputError):
+    code = "invalid_phone"
+
+    def __init__(self, *, field: str) -> None:
+        super().__init__("a phone number in international format, e.g. +46 31 123456", field=field)
+
+
+class InvalidEmailError(InvalidInputError):
+    code = "invalid_email"
+
+    def __init__(self, *, field: str) -> None:
+        super().__init__("an e-mail address such as name@domain.com", field=field)
+
+
+class ReasonRequiredError(InvalidInputError):
+    code = "reason_required"
+
+    def __init__(self, message: str = "say why", *, field: str = "reason") -> None:
+        super().__init__(message, field=field)
+
+
+class InvalidFieldsError(InvalidInputError):
+    """Several fields at fault at once, so that a form shows every problem beside its field and
+    an API client reads them all (one `detail` entry each). The first problem is the error's own
+    message and field."""
+
+    code = "invalid_fields"
+
+    def __init__(self, problems: Sequence[InvalidInputError]) -> None:
+        first = problems[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.problems = tuple(problems)
 
 
 class NotFoundError(RegistryError):
     code = "not_found"
-    http_status = status.HTTP_404_NOT_FOUND
+    kind = ErrorKind.NOT_FOUND
 
 
 class PermissionDeniedError(RegistryError):
     """The actor is known but their valid roles do not allow this."""
 
     code = "permission_denied"
-    http_status = status.HTTP_403_FORBIDDEN
+    kind = ErrorKind.PERMISSION_DENIED
 
 
 class MultiFactorRequiredError(PermissionDeniedError):
@@ -61,40 +138,38 @@ class ConflictError(RegistryError):
     """The request is well-formed but the registry's current state refuses it."""
 
     code = "conflict"
-    http_status = status.HTTP_409_CONFLICT
-
-
-class DuplicateIdentifierError(ConflictError):
-    code = "duplicate_identifier"
-
-
-class OrganizationNotValidError(ConflictError):
-    code = "organization_not_valid"
-
-
-class LastAdministratorError(ConflictError):
-    code = "last_administrator"
+    kind = ErrorKind.CONFLICT
 
 
 class AlreadyDecidedError(ConflictError):
     code = "already_decided"
 
 
-class DuplicateRequestError(ConflictError):
-    code = "duplicate_request"
+class OrganizationNotValidError(ConflictError):
+    code = "organization_not_valid"
 
 
-async def registry_error_handler(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RegistryError)  # noqa: S101  (registered for RegistryError only)
-    body: dict[str, Any] = {"code": error.code, **error.extra}
-    if error.field is None:
-        body["detail"] = error.message
-    else:
-        parts = error.field.replace("]", "").replace("[", ".").split(".")
-        location: list[str | int] = ["body", *(int(p) if p.isdigit() else p for p in parts)]
-        body["detail"] = [{"loc": location, "msg": error.message, "type": "value_error"}]
-    return JSONResponse(body, status_code=error.http_status)
+class Problems:
+    """Collects the invalid inputs of several independent checks, to raise them together:
 
+    problems = Problems()
+    with problems.check():
+        name = clean_text(...)
+    problems.raise_any()
+    """
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RegistryError, registry_error_handler)
+    def __init__(self) -> None:
+        self.found: list[InvalidInputError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except InvalidInputError as error:
+            self.found.extend(error.problems if isinstance(error, InvalidFieldsError) else [error])
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise InvalidFieldsError(self.found)

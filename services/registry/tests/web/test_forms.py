@@ -54,10 +54,10 @@ async def test_create_operator_errors_are_shown_beside_their_fields(
     assert page.status_code == 422
     expected = {
         "addresses-0-street": "error.required",
-        "contacts-0-value": "error.phone",
-        "identifiers-0-value": "error.identifier",
-        "activity-section_code": "error.section",
-        "activity-valid_to": "error.valid_to",
+        "contacts-0-value": "error.invalid_phone",
+        "identifiers-0-value": "error.invalid_identifier",
+        "activity-section_code": "error.section_not_in_chapter",
+        "activity-valid_to": "error.valid_to_before_valid_from",
     }
     for name, key in expected.items():
         assert field_error(page.text, name) == nils.text(key), name
@@ -89,7 +89,9 @@ async def test_a_number_already_registered_is_shown_beside_the_identifier(
     page = await olle.post("/request-authorisation/operator/new", form)
     assert page.status_code == 422
     shown = html.unescape(field_error(page.text, "identifiers-0-value") or "")
-    assert shown == olle.text("error.duplicate_identifier", name="Äppelgården Import AB")
+    assert shown == olle.text(
+        "error.duplicate_identifier", existing_operator_name="Äppelgården Import AB"
+    )
     assert input_value(page.text, "addresses-0-street") == "Fruktvägen 3"
 
 
@@ -108,7 +110,7 @@ async def test_the_application_dialog_keeps_the_message_when_the_e_mail_is_wrong
         },
     )
     assert page.status_code == 422
-    assert field_error(page.text, "email") == nils.text("error.email")
+    assert field_error(page.text, "email") == nils.text("error.invalid_email")
     assert ">Vi importerar päron</textarea>" in html.unescape(page.text)
     assert input_value(page.text, "phone") == "+46 8 123 456"
     assert 'aria-invalid="true"' in page.text
@@ -130,7 +132,7 @@ async def test_responsible_for_load_needs_an_authority(
     )
     assert page.status_code == 422
     assert field_error(page.text, "responsible_authority_ids") == anna.text(
-        "error.responsible_authorities"
+        "error.responsible_authorities_missing"
     )
     assert "Via Göteborg" in html.unescape(page.text)
     segot = await organization_id(db, SEGOT)
@@ -157,7 +159,7 @@ async def test_reject_needs_a_reason(visit: Callable[..., Visitor], world: World
     rid = str(world.bertil_request)
     page = await anna.post(f"/actors/users/{bertil_id}", {"reject": rid, f"reason-{rid}": ""})
     assert page.status_code == 422
-    assert field_error(page.text, f"reason-{rid}") == anna.text("error.reason")
+    assert field_error(page.text, f"reason-{rid}") == anna.text("error.reason_required")
     assert f'id="reject-{rid}" checked' in page.text, "the tick is kept"
     done = await anna.post(
         f"/actors/users/{bertil_id}", {"reject": rid, f"reason-{rid}": "Okänd för oss"}
@@ -276,7 +278,9 @@ async def test_the_authority_decides_operators_and_activities(
     form = {"operator_id": str(world.operator), "decision": "reject", "reason": ""}
     refused = await ingrid.post(f"/activities/{added.id}/decision", form)
     assert refused.status_code == 422
-    assert field_error(refused.text, f"activity-{added.id}-reason") == ingrid.text("error.reason")
+    assert field_error(refused.text, f"activity-{added.id}-reason") == ingrid.text(
+        "error.reason_required"
+    )
     done = await ingrid.post(f"/activities/{added.id}/decision", {**form, "decision": "validate"})
     assert done.headers["location"] == f"/operators/{world.operator}?done=activity_validated"
     assert await db.fetchval("SELECT status FROM activities WHERE id = $1", added.id) == "valid"
@@ -286,7 +290,7 @@ async def test_the_authority_decides_operators_and_activities(
     operator = pending.operator.id
     refused = await ingrid.post(f"/operators/{operator}/decision", {"decision": "reject"})
     assert refused.status_code == 422
-    assert field_error(refused.text, "reason") == ingrid.text("error.reason")
+    assert field_error(refused.text, "reason") == ingrid.text("error.reason_required")
     rejected = await ingrid.post(
         f"/operators/{operator}/decision", {"decision": "reject", "reason": "Fel uppgifter"}
     )

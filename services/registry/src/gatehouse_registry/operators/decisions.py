@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from gatehouse.events.v1 import registry_events_pb2 as events
 from gatehouse_common.db import Connection
 from gatehouse_registry.access import Actor, load_principal
+from gatehouse_registry.checks import optional_reason, required_reason
 from gatehouse_registry.errors import (
     AlreadyDecidedError,
     NotFoundError,
@@ -26,7 +27,6 @@ from gatehouse_registry.operators.models import (
     OrganizationStatus,
 )
 from gatehouse_registry.operators.service import (
-    clean_text,
     record_operator_change,
     reload_activity,
     reload_operator,
@@ -52,6 +52,7 @@ async def validate_operator(
 ) -> Operator:
     """The competent authority validates a pending operator, and with it the pending activities
     it is responsible for (the first activity, created with the operator)."""
+    reason = optional_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()
@@ -92,7 +93,7 @@ async def reject_operator(
 ) -> Operator:
     """The competent authority rejects a pending operator: its identifiers are released (they
     may be registered again, correctly) and its pending role requests are rejected with it."""
-    reason = clean_text(reason, field="reason", max_length=1000)
+    reason = required_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()
@@ -142,8 +143,7 @@ async def decide_activity(
 ) -> Activity:
     """The activity's authority validates or rejects a pending activity of a valid operator (a
     pending operator's first activity is decided with the operator)."""
-    if not approve:
-        reason = clean_text(reason or "", field="reason", max_length=1000)
+    reason = optional_reason(reason) if approve else required_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()

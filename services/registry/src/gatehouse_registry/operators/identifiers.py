@@ -18,7 +18,8 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 from stdnum.se import orgnr as se_orgnr
 
-from gatehouse_registry.errors import InvalidInputError
+from gatehouse_registry.errors import RequiredError, TooLongError
+from gatehouse_registry.operators.errors import InvalidIdentifierError
 
 
 class IdentifierType(StrEnum):
@@ -47,6 +48,7 @@ VAT_PREFIX_TO_COUNTRY = {"EL": "GR", "XI": "GB"}
 GENERIC_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9./ -]{1,39}$")
 EORI_FORMAT = re.compile(r"^[A-Z]{2}[A-Z0-9]{1,15}$")
 SEPARATORS = re.compile(r"[\s./-]")
+MAX_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,13 @@ def normalize_identifier(
     *, kind: IdentifierType, value: str, country_code: str, field: str
 ) -> Identifier:
     """Check `value` for its type and country and return it in compact form, or raise
-    InvalidInputError naming `field`. `country_code` is the operator's country, used for national
-    numbers; VAT and EORI numbers carry their own country prefix."""
+    InvalidIdentifierError naming `field`. `country_code` is the operator's country, used for
+    national numbers; VAT and EORI numbers carry their own country prefix."""
     text = value.strip().upper()
-    if not text or len(text) > 40:
-        raise InvalidInputError("an identifier has 1 to 40 characters", field=field)
+    if not text:
+        raise RequiredError(field=field)
+    if len(text) > MAX_LENGTH:
+        raise TooLongError(field=field, max_length=MAX_LENGTH)
     if kind is IdentifierType.NATIONAL_REGISTRATION_NUMBER:
         return _national_number(text, country_code, field)
     if kind is IdentifierType.VAT:
@@ -85,7 +89,7 @@ def _national_number(text: str, country_code: str, field: str) -> Identifier:
     module = _country_module(country_code, module_name) if module_name else None
     if module is None:
         if not GENERIC_NUMBER.match(text):
-            raise InvalidInputError(
+            raise InvalidIdentifierError(
                 "a national registration number has letters and digits only", field=field
             )
         return Identifier(
@@ -94,7 +98,7 @@ def _national_number(text: str, country_code: str, field: str) -> Identifier:
     try:
         compact = str(module.validate(text))
     except ValidationError as error:
-        raise InvalidInputError(
+        raise InvalidIdentifierError(
             f"not a valid national registration number for {country_code}: {error}", field=field
         ) from error
     return Identifier(IdentifierType.NATIONAL_REGISTRATION_NUMBER, country_code, compact)
@@ -104,7 +108,7 @@ def _vat_number(text: str, field: str) -> Identifier:
     compact = SEPARATORS.sub("", text)
     prefix = compact[:2]
     if not prefix.isalpha():
-        raise InvalidInputError(
+        raise InvalidIdentifierError(
             "a VAT number starts with its country prefix, e.g. SE556036079301", field=field
         )
     country = VAT_PREFIX_TO_COUNTRY.get(prefix, prefix)
@@ -112,7 +116,7 @@ def _vat_number(text: str, field: str) -> Identifier:
         try:
             compact = str(eu_vat.validate(compact))
         except ValidationError as error:
-            raise InvalidInputError(f"not a valid VAT number: {error}", field=field) from error
+            raise InvalidIdentifierError(f"not a valid VAT number: {error}", field=field) from error
         return Identifier(IdentifierType.VAT, country, compact)
     module = _country_module(country, "vat")
     if module is not None:
@@ -120,16 +124,16 @@ def _vat_number(text: str, field: str) -> Identifier:
             # Non-EU modules (e.g. NO, GB, CH) take the number with or without the prefix.
             module.validate(compact)
         except ValidationError as error:
-            raise InvalidInputError(f"not a valid VAT number: {error}", field=field) from error
+            raise InvalidIdentifierError(f"not a valid VAT number: {error}", field=field) from error
     elif not GENERIC_NUMBER.match(compact):
-        raise InvalidInputError("a VAT number has letters and digits only", field=field)
+        raise InvalidIdentifierError("a VAT number has letters and digits only", field=field)
     return Identifier(IdentifierType.VAT, country, compact)
 
 
 def _eori_number(text: str, field: str) -> Identifier:
     compact = SEPARATORS.sub("", text)
     if not EORI_FORMAT.match(compact):
-        raise InvalidInputError(
+        raise InvalidIdentifierError(
             "an EORI number is a country code and up to 15 letters or digits, e.g. SE5560360793",
             field=field,
         )
@@ -139,7 +143,7 @@ def _eori_number(text: str, field: str) -> Identifier:
         try:
             se_orgnr.validate(compact[2:])
         except ValidationError as error:
-            raise InvalidInputError(
+            raise InvalidIdentifierError(
                 "a Swedish EORI number is SE followed by a valid organisation number",
                 field=field,
             ) from error

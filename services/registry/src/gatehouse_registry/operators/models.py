@@ -38,23 +38,41 @@ class NewContact:
 
 @dataclass(frozen=True)
 class NewIdentifier:
-    type: IdentifierType
+    type: IdentifierType | None  # None: not chosen (the service says so)
     value: str
 
 
 @dataclass(frozen=True)
 class NewActivity:
+    """An activity as asked for. What is None was not given (or not readable): the service names
+    the field as required."""
+
     section_code: str
     activity_type_code: str
     identification_code: str
-    valid_from: date
-    competent_authority_id: uuid.UUID
+    valid_from: date | None
+    competent_authority_id: uuid.UUID | None
     # Index into the operator's addresses when creating; an address id when adding later.
-    address: int | uuid.UUID
+    address: int | uuid.UUID | None
     chapter_code: str | None = None
     valid_to: date | None = None
     publication_date: date | None = None
     application_date: date | None = None
+
+
+@dataclass(frozen=True)
+class CheckedActivity:
+    """An activity the service has checked, as it is stored."""
+
+    section_code: str
+    chapter_code: str | None
+    activity_type_code: str
+    identification_code: str
+    valid_from: date
+    valid_to: date | None
+    publication_date: date | None
+    application_date: date | None
+    competent_authority_id: uuid.UUID
 
 
 @dataclass(frozen=True)

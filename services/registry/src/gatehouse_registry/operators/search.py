@@ -16,7 +16,7 @@ import asyncpg
 
 from gatehouse_common.db import Connection
 from gatehouse_registry.access import Actor, load_principal
-from gatehouse_registry.errors import InvalidInputError
+from gatehouse_registry.errors import OutOfRangeError, TooLongError, UnknownChoiceError
 from gatehouse_registry.operators.models import (
     ActivitySummary,
     OrganizationStatus,
@@ -55,12 +55,12 @@ async def search_operators(
     """Operators that are valid or awaiting validation (rejected ones are not offered). Open to
     every signed-in user: searching comes before any role is held."""
     if not 1 <= page <= MAX_PAGE:
-        raise InvalidInputError(f"between 1 and {MAX_PAGE}", field="page")
+        raise OutOfRangeError(field="page", minimum=1, maximum=MAX_PAGE)
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInputError(f"between 1 and {MAX_PAGE_SIZE}", field="page_size")
+        raise OutOfRangeError(field="page_size", minimum=1, maximum=MAX_PAGE_SIZE)
     cleaned = " ".join((text or "").split())
     if len(cleaned) > MAX_TEXT:
-        raise InvalidInputError(f"at most {MAX_TEXT} characters", field="q")
+        raise TooLongError(field="q", max_length=MAX_TEXT)
     async with pool.acquire() as connection, connection.transaction():
         await load_principal(connection, actor)
         await _check_codes(connection, country_code, section_code, activity_type_code)
@@ -149,7 +149,7 @@ async def _check_codes(
     )
     for field, value, query in checks:
         if value is not None and not await connection.fetchval(query, value):
-            raise InvalidInputError(f"unknown code {value!r}", field=field)
+            raise UnknownChoiceError(f"unknown code {value!r}", field=field)
 
 
 async def _activities_of(

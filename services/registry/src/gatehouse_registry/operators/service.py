@@ -1,5 +1,6 @@
-"""Operators: create one (with its first activity and its creator's application), read it within
-one's scope, and add an activity to a valid one. The authority's decisions are in
+"""Operators: create one (with its first activity and its creator's application), check a new
+one without creating it, read it within one's scope, and add an activity to a valid one. What a
+new operator must satisfy is in operators.validation, the authority's decisions in
 operators.decisions, the SQL in operators.queries.
 
 Every function opens one transaction, checks the actor's valid roles inside it, writes the change,
@@ -26,21 +27,21 @@ from gatehouse_registry.access import (
 )
 from gatehouse_registry.audit import service as audit
 from gatehouse_registry.errors import (
-    DuplicateIdentifierError,
-    InvalidInputError,
     NotFoundError,
     OrganizationNotValidError,
     PermissionDeniedError,
+    Problems,
 )
 from gatehouse_registry.events import emit
 from gatehouse_registry.operators import queries
-from gatehouse_registry.operators.identifiers import Identifier as CheckedIdentifier
-from gatehouse_registry.operators.identifiers import normalize_identifier
+from gatehouse_registry.operators.errors import (
+    AddressNotOfOperatorError,
+    DuplicateIdentifierError,
+    IdentifierTakenMeanwhileError,
+)
 from gatehouse_registry.operators.models import (
     Activity,
-    ContactKind,
     CreatedOperator,
-    IdentifierHolder,
     NewActivity,
     NewAddress,
     NewContact,
@@ -48,156 +49,16 @@ from gatehouse_registry.operators.models import (
     Operator,
     OrganizationStatus,
 )
-from gatehouse_registry.reference_data import queries as reference_data
-from gatehouse_registry.reference_data.service import NO_CHAPTER
+from gatehouse_registry.operators.validation import (
+    COMPETENT_AUTHORITY_KINDS,
+    CheckedOperator,
+    checked_activity,
+    checked_new_operator,
+)
+from gatehouse_registry.reference_data import service as reference_data_service
+from gatehouse_registry.reference_data.models import Authority
 from gatehouse_registry.roles.models import Application
-from gatehouse_registry.roles.service import insert_role_request
-
-MAX_ADDRESSES = 10
-MAX_CONTACTS = 20
-MAX_IDENTIFIERS = 10
-# Authorities an operator's activity may be assigned to (border posts decide loads, not
-# operators).
-COMPETENT_AUTHORITY_KINDS = ("central", "local")
-
-
-def clean_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
-    """Runs of white space become one space; refused when empty (if `required`) or too long."""
-    cleaned = " ".join(value.split())
-    if required and not cleaned:
-        raise InvalidInputError("must not be empty", field=field)
-    if len(cleaned) > max_length:
-        raise InvalidInputError(f"at most {max_length} characters", field=field)
-    return cleaned
-
-
-def _main_index(addresses: Sequence[NewAddress]) -> int:
-    if not addresses:
-        raise InvalidInputError("at least one address is needed", field="addresses")
-    if len(addresses) > MAX_ADDRESSES:
-        raise InvalidInputError(f"at most {MAX_ADDRESSES} addresses", field="addresses")
-    mains = [index for index, address in enumerate(addresses) if address.is_main]
-    if len(mains) > 1:
-        raise InvalidInputError("only one address can be the main address", field="addresses")
-    return mains[0] if mains else 0
-
-
-def _checked_addresses(addresses: Sequence[NewAddress], main: int) -> list[NewAddress]:
-    return [
-        NewAddress(
-            street=clean_text(address.street, field=f"addresses[{index}].street", max_length=200),
-            postal_code=clean_text(
-                address.postal_code, field=f"addresses[{index}].postal_code", max_length=20
-            ),
-            city=clean_text(address.city, field=f"addresses[{index}].city", max_length=100),
-            country_code=address.country_code,
-            is_main=index == main,
-        )
-        for index, address in enumerate(addresses)
-    ]
-
-
-def _checked_contacts(contacts: Sequence[NewContact]) -> list[NewContact]:
-    if len(contacts) > MAX_CONTACTS:
-        raise InvalidInputError(f"at most {MAX_CONTACTS} contacts", field="contacts")
-    kinds = {contact.kind for contact in contacts}
-    for kind in (ContactKind.PHONE, ContactKind.EMAIL):
-        if kind not in kinds:
-            # The authority must be able to reach a new operator (the manual insists on both).
-            raise InvalidInputError(f"add at least one {kind.value} contact", field="contacts")
-    return [NewContact(kind=contact.kind, value=contact.value.strip()) for contact in contacts]
-
-
-def _checked_identifiers(
-    identifiers: Sequence[NewIdentifier], country_code: str
-) -> list[CheckedIdentifier]:
-    if not identifiers:
-        raise InvalidInputError(
-            "add at least one identifier (e.g. the national registration number)",
-            field="identifiers",
-        )
-    if len(identifiers) > MAX_IDENTIFIERS:
-        raise InvalidInputError(f"at most {MAX_IDENTIFIERS} identifiers", field="identifiers")
-    checked = []
-    seen = set()
-    for index, identifier in enumerate(identifiers):
-        normalized = normalize_identifier(
-            kind=identifier.type,
-            value=identifier.value,
-            country_code=country_code,
-            field=f"identifiers[{index}].value",
-        )
-        key = (normalized.type, normalized.country_code, normalized.value)
-        if key in seen:
-            raise InvalidInputError("the same identifier twice", field=f"identifiers[{index}]")
-        seen.add(key)
-        checked.append(normalized)
-    return checked
-
-
-def _duplicate(
-    index: int, identifier: CheckedIdentifier, holder: IdentifierHolder
-) -> DuplicateIdentifierError:
-    return DuplicateIdentifierError(
-        f"{identifier.type.value} {identifier.value} is already registered for "
-        f"{holder.name}; ask for access to that operator instead",
-        field=f"identifiers[{index}].value",
-        existing_operator_id=str(holder.operator_id),
-        existing_operator_name=holder.name,
-    )
-
-
-async def _checked_activity(
-    connection: Connection, activity: NewActivity, *, country_code: str, field: str
-) -> NewActivity:
-    """Checks codes, dates and the competent authority; returns the activity as stored."""
-    section = await reference_data.section(connection, activity.section_code)
-    if section is None:
-        raise InvalidInputError(
-            f"unknown section {activity.section_code!r}", field=f"{field}.section_code"
-        )
-    chapter = section.chapter_code
-    if activity.chapter_code is not None and activity.chapter_code != (chapter or NO_CHAPTER):
-        raise InvalidInputError(
-            f"section {activity.section_code} is not in chapter {activity.chapter_code!r}",
-            field=f"{field}.chapter_code",
-        )
-    if not await reference_data.activity_type_in_section(
-        connection, activity.activity_type_code, section_code=activity.section_code
-    ):
-        raise InvalidInputError(
-            f"unknown activity {activity.activity_type_code!r} in section {activity.section_code}",
-            field=f"{field}.activity_type_code",
-        )
-    identification_code = clean_text(
-        activity.identification_code, field=f"{field}.identification_code", max_length=100
-    )
-    if activity.valid_to is not None and activity.valid_to < activity.valid_from:
-        raise InvalidInputError("must not be before valid_from", field=f"{field}.valid_to")
-    authority = await reference_data.authority(connection, activity.competent_authority_id)
-    if (
-        authority is None
-        or authority.authority_kind not in COMPETENT_AUTHORITY_KINDS
-        or authority.country_code != country_code
-        or (chapter is not None and chapter not in authority.chapter_codes)
-    ):
-        raise InvalidInputError(
-            f"choose a competent authority of {country_code} that handles "
-            f"{chapter or 'this section'}",
-            field=f"{field}.competent_authority_id",
-        )
-    return NewActivity(
-        section_code=activity.section_code,
-        activity_type_code=activity.activity_type_code,
-        identification_code=identification_code,
-        valid_from=activity.valid_from,
-        competent_authority_id=activity.competent_authority_id,
-        address=activity.address,
-        chapter_code=chapter,
-        valid_to=activity.valid_to,
-        publication_date=activity.publication_date,
-        application_date=activity.application_date,
-    )
+from gatehouse_registry.roles.service import checked_application, insert_role_request
 
 
 async def record_operator_change(
@@ -231,6 +92,72 @@ async def record_operator_change(
     )
 
 
+async def _check_new_operator(
+    connection: Connection,
+    *,
+    name: str,
+    addresses: Sequence[NewAddress],
+    contacts: Sequence[NewContact],
+    identifiers: Sequence[NewIdentifier],
+    activity: NewActivity,
+    application: Application,
+) -> tuple[CheckedOperator, Application]:
+    """Every problem of the input at once; then no identifier may be registered already."""
+    problems = Problems()
+    operator = None
+    with problems.check():
+        operator = await checked_new_operator(
+            connection,
+            name=name,
+            addresses=addresses,
+            contacts=contacts,
+            identifiers=identifiers,
+            activity=activity,
+        )
+    with problems.check():
+        application = checked_application(application, prefix="application.")
+    problems.raise_any()
+    assert operator is not None  # noqa: S101  (a problem was raised otherwise)
+    for index, identifier in enumerate(operator.identifiers):
+        holder = await queries.identifier_holder(connection, identifier)
+        if holder is not None:
+            raise DuplicateIdentifierError(
+                f"{identifier.type.value} {identifier.value} is already registered for "
+                f"{holder.name}; ask for access to that operator instead",
+                field=f"identifiers[{index}].value",
+                existing_operator_id=str(holder.operator_id),
+                existing_operator_name=holder.name,
+            )
+    return operator, application
+
+
+async def check_new_operator(
+    pool: asyncpg.Pool,
+    *,
+    actor: Actor,
+    name: str,
+    addresses: Sequence[NewAddress],
+    contacts: Sequence[NewContact],
+    identifiers: Sequence[NewIdentifier],
+    activity: NewActivity,
+    application: Application,
+) -> None:
+    """What create_operator would refuse, without creating anything: the *Create* step of the
+    form, before the application is sent."""
+    async with pool.acquire() as connection, connection.transaction():
+        principal = await load_principal(connection, actor)
+        principal.require_active()
+        await _check_new_operator(
+            connection,
+            name=name,
+            addresses=addresses,
+            contacts=contacts,
+            identifiers=identifiers,
+            activity=activity,
+            application=application,
+        )
+
+
 async def create_operator(
     pool: asyncpg.Pool,
     *,
@@ -244,87 +171,72 @@ async def create_operator(
 ) -> CreatedOperator:
     """Create a pending operator with its first activity, and the creator's pending request to
     become its user — one transaction, so an invalid activity leaves no orphan operator."""
-    name = clean_text(name, field="name", max_length=200)
-    main = _main_index(addresses)
-    country_code = addresses[main].country_code
-    contacts = _checked_contacts(contacts)
-    checked_identifiers = _checked_identifiers(identifiers, country_code)
-    address_index = activity.address
-    if not isinstance(address_index, int) or not 0 <= address_index < len(addresses):
-        raise InvalidInputError(
-            "choose one of the operator's addresses", field="activity.address_index"
-        )
     operator_id = uuid.uuid4()
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()
-        for index, address in enumerate(addresses):
-            if not await reference_data.country_exists(connection, address.country_code):
-                raise InvalidInputError(
-                    f"unknown country code {address.country_code!r}",
-                    field=f"addresses[{index}].country_code",
-                )
-        activity = await _checked_activity(
-            connection, activity, country_code=country_code, field="activity"
+        operator, application = await _check_new_operator(
+            connection,
+            name=name,
+            addresses=addresses,
+            contacts=contacts,
+            identifiers=identifiers,
+            activity=activity,
+            application=application,
         )
-        for index, identifier in enumerate(checked_identifiers):
-            holder = await queries.identifier_holder(connection, identifier)
-            if holder is not None:
-                raise _duplicate(index, identifier, holder)
-        stored_addresses = _checked_addresses(addresses, main)
-        main_address = stored_addresses[main]
+        first_activity = operator.activity
+        main_address = operator.addresses[operator.main]
         await queries.insert_operator(
             connection,
             operator_id=operator_id,
-            name=name,
-            country_code=country_code,
-            competent_authority_id=activity.competent_authority_id,
+            name=operator.name,
+            country_code=operator.country_code,
+            competent_authority_id=first_activity.competent_authority_id,
             search_source=" ".join(
-                (name, main_address.street, main_address.postal_code, main_address.city)
+                (operator.name, main_address.street, main_address.postal_code, main_address.city)
             ),
             created_by=actor.user_id,
         )
         address_ids = await queries.insert_addresses(
-            connection, operator_id, stored_addresses, main=main
+            connection, operator_id, operator.addresses, main=operator.main
         )
-        await queries.insert_contacts(connection, operator_id, contacts)
-        if not await queries.insert_identifiers(connection, operator_id, checked_identifiers):
-            # A parallel creation registered the same number between our check and insert.
-            raise DuplicateIdentifierError(
+        await queries.insert_contacts(connection, operator_id, operator.contacts)
+        if not await queries.insert_identifiers(connection, operator_id, operator.identifiers):
+            raise IdentifierTakenMeanwhileError(
                 "an identifier was registered for another operator a moment ago; search again",
                 field="identifiers",
             )
         activity_id = await queries.insert_activity(
             connection,
             operator_id=operator_id,
-            activity=activity,
-            address_id=address_ids[address_index],
+            activity=first_activity,
+            address_id=address_ids[operator.activity_address],
             created_by=actor.user_id,
         )
         await record_operator_change(
             connection,
             principal=principal,
             operator_id=operator_id,
-            authority_id=activity.competent_authority_id,
+            authority_id=first_activity.competent_authority_id,
             event_type="registry.operator.created",
             message=events.OperatorCreated(
                 operator_id=str(operator_id),
                 created_by_user_id=str(actor.user_id),
-                competent_authority_id=str(activity.competent_authority_id),
+                competent_authority_id=str(first_activity.competent_authority_id),
             ),
             action="operator.created",
-            details={"name": name, "first_activity_id": str(activity_id)},
+            details={"name": operator.name, "first_activity_id": str(activity_id)},
         )
         role_request_id = await insert_role_request(
             connection,
             principal=principal,
             organization_id=operator_id,
             organization_kind=OrganizationKind.OPERATOR,
-            competent_authority_id=activity.competent_authority_id,
+            competent_authority_id=first_activity.competent_authority_id,
             application=application,
         )
-        operator = await reload_operator(connection, operator_id)
-    return CreatedOperator(operator=operator, role_request_id=role_request_id)
+        created = await reload_operator(connection, operator_id)
+    return CreatedOperator(operator=created, role_request_id=role_request_id)
 
 
 async def reload_operator(connection: Connection, operator_id: uuid.UUID) -> Operator:
@@ -363,18 +275,27 @@ async def add_activity(
             raise PermissionDeniedError("only the operator's administrators add activities")
         if operator.status is not OrganizationStatus.VALID:
             raise OrganizationNotValidError("the operator is not valid")
+        problems = Problems()
         address_id = activity.address
-        if not isinstance(address_id, uuid.UUID) or not await queries.address_of_operator(
-            connection, address_id, operator_id
-        ):
-            raise InvalidInputError("choose one of the operator's addresses", field="address_id")
-        activity = await _checked_activity(
-            connection, activity, country_code=operator.country_code, field=""
-        )
+        with problems.check():
+            if not isinstance(address_id, uuid.UUID) or not await queries.address_of_operator(
+                connection, address_id, operator_id
+            ):
+                raise AddressNotOfOperatorError(
+                    "choose one of the operator's addresses", field="address_id"
+                )
+        stored = None
+        with problems.check():
+            stored = await checked_activity(
+                connection, activity, country_code=operator.country_code, field=""
+            )
+        problems.raise_any()
+        assert isinstance(address_id, uuid.UUID)  # noqa: S101  (checked above)
+        assert stored is not None  # noqa: S101
         activity_id = await queries.insert_activity(
             connection,
             operator_id=operator_id,
-            activity=activity,
+            activity=stored,
             address_id=address_id,
             created_by=actor.user_id,
         )
@@ -382,18 +303,18 @@ async def add_activity(
             connection,
             principal=principal,
             operator_id=operator_id,
-            authority_id=activity.competent_authority_id,
+            authority_id=stored.competent_authority_id,
             event_type="registry.activity.created",
             message=events.ActivityCreated(
                 activity_id=str(activity_id),
                 operator_id=str(operator_id),
                 created_by_user_id=str(actor.user_id),
-                authority_id=str(activity.competent_authority_id),
+                authority_id=str(stored.competent_authority_id),
             ),
             action="activity.created",
             subject_type="activity",
             subject_id=activity_id,
-            details={"activity_type_code": activity.activity_type_code},
+            details={"activity_type_code": stored.activity_type_code},
         )
         return await reload_activity(connection, activity_id)
 
@@ -403,3 +324,14 @@ async def reload_activity(connection: Connection, activity_id: uuid.UUID) -> Act
     if activity is None:
         raise NotFoundError(f"no activity {activity_id}")
     return activity
+
+
+async def list_competent_authorities(
+    pool: asyncpg.Pool, *, country_code: str, chapter_code: str | None = None
+) -> list[Authority]:
+    """The authorities an operator's activity in that country (and chapter) may be assigned to:
+    what the create-operator form offers, by the rule create_operator checks."""
+    authorities = await reference_data_service.list_authorities(
+        pool, country_code=country_code, chapter_code=chapter_code or None
+    )
+    return [a for a in authorities if a.authority_kind in COMPETENT_AUTHORITY_KINDS]

@@ -9,7 +9,7 @@ counts; the actor's roles are read only after that lock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -27,20 +27,28 @@ from gatehouse_registry.access import (
     may_decide_role,
 )
 from gatehouse_registry.audit import service as audit
+from gatehouse_registry.checks import optional_reason, required_reason
 from gatehouse_registry.errors import (
     AlreadyDecidedError,
-    ConflictError,
-    InvalidInputError,
-    LastAdministratorError,
     NotFoundError,
     OrganizationNotValidError,
     PermissionDeniedError,
+    Problems,
+    RegistryError,
     SelfDecisionError,
 )
 from gatehouse_registry.events import emit
 from gatehouse_registry.roles import queries
+from gatehouse_registry.roles.errors import (
+    AlreadyAdministratorError,
+    ApproveOrRejectError,
+    LastAdministratorError,
+    NotAdministratorError,
+    RoleNotApprovedError,
+    RoleNotSuspendedError,
+)
 from gatehouse_registry.roles.models import Organization, RoleRequest, RoleStatus
-from gatehouse_registry.roles.service import clean_text, reload_role
+from gatehouse_registry.roles.service import reload_role
 
 
 async def _lock_organization_of(
@@ -118,7 +126,7 @@ async def approve_role_request(
 ) -> RoleRequest:
     """Approve a pending request. Refused while the organization is not valid; the first
     approved member of an organization without an administrator becomes its administrator."""
-    reason = clean_text(reason, field="reason", max_length=1000)
+    reason = optional_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.PENDING:
@@ -174,9 +182,7 @@ async def approve_role_request(
 async def reject_role_request(
     pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, reason: str
 ) -> RoleRequest:
-    cleaned = clean_text(reason, field="reason", max_length=1000)
-    if not cleaned:
-        raise InvalidInputError("say why the request is rejected", field="reason")
+    cleaned = required_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.PENDING:
@@ -240,13 +246,13 @@ async def revoke_role(
     """Take an approved role away (the approval screen cannot "un-tick" it; this is the separate,
     audited way). The last administrator's role can only be revoked by the competent authority,
     after which the next approved user becomes the administrator."""
-    cleaned = clean_text(reason, field="reason", max_length=1000)
-    if not cleaned:
-        raise InvalidInputError("say why the role is revoked", field="reason")
+    cleaned = required_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.APPROVED:
-            raise ConflictError(f"only approved roles can be revoked (this is {role.status})")
+            raise RoleNotApprovedError(
+                f"only approved roles can be revoked (this is {role.status})"
+            )
         as_authority = organization.competent_authority_id in principal.authority_ids
         if (
             role.is_admin
@@ -288,7 +294,7 @@ async def _begin_admin_change(
     if role.organization_id not in principal.admin_of and not as_authority:
         raise PermissionDeniedError("only the organization's administrators manage administrators")
     if role.kind is not RoleKind.MEMBER or role.status is not RoleStatus.APPROVED:
-        raise ConflictError("only approved users can be administrators")
+        raise RoleNotApprovedError("only approved users can be administrators")
     return principal, role, organization
 
 
@@ -314,7 +320,9 @@ async def _set_admin(
             connection, actor, role_request_id
         )
         if role.is_admin == admin:
-            raise ConflictError("already an administrator" if admin else "not an administrator")
+            if admin:
+                raise AlreadyAdministratorError("already an administrator")
+            raise NotAdministratorError("not an administrator")
         if not admin and await queries.administrator_count(connection, role.organization_id) <= 1:
             raise LastAdministratorError(
                 "the last administrator cannot lose the rights; make another user "
@@ -343,11 +351,11 @@ async def unsuspend_role(
     pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, reason: str | None = None
 ) -> RoleRequest:
     """After identity reset the user's devices, a decider of the role lets it work again."""
-    reason = clean_text(reason, field="reason", max_length=1000)
+    reason = optional_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.APPROVED or not role.suspended:
-            raise ConflictError("the role is not suspended")
+            raise RoleNotSuspendedError("the role is not suspended")
         await queries.unsuspend(connection, role_request_id)
         await _record_decision(
             connection,
@@ -366,3 +374,40 @@ async def unsuspend_role(
             event_subject=role.user_id,
         )
         return await reload_role(connection, role_request_id)
+
+
+async def save_decisions(
+    pool: asyncpg.Pool,
+    *,
+    actor: Actor,
+    approve: Sequence[uuid.UUID],
+    reject: Mapping[uuid.UUID, str | None],
+) -> dict[uuid.UUID, RegistryError]:
+    """*Save changes*: approve some requests and reject others with their reasons. Nothing is
+    decided while a reason is missing or a request is both approved and rejected (fields
+    `decisions[<id>]`, `decisions[<id>].reason`); then each decision is its own transaction, and
+    the refused ones are returned with why."""
+    problems = Problems()
+    reasons: dict[uuid.UUID, str] = {}
+    for role_id in approve:
+        if role_id in reject:
+            with problems.check():
+                raise ApproveOrRejectError(
+                    "approve or reject, not both", field=f"decisions[{role_id}]"
+                )
+    for role_id, reason in reject.items():
+        with problems.check():
+            reasons[role_id] = required_reason(reason, field=f"decisions[{role_id}].reason")
+    problems.raise_any()
+    refused: dict[uuid.UUID, RegistryError] = {}
+    for role_id in approve:
+        try:
+            await approve_role_request(pool, actor=actor, role_request_id=role_id)
+        except RegistryError as error:
+            refused[role_id] = error
+    for role_id, reason in reasons.items():
+        try:
+            await reject_role_request(pool, actor=actor, role_request_id=role_id, reason=reason)
+        except RegistryError as error:
+            refused[role_id] = error
+    return refused

@@ -28,9 +28,10 @@ class Application:
 
 @dataclass(frozen=True)
 class Organization:
-    """The organization a role is in, as the rules of deciding need it."""
+    """The organization a role is in (or is asked for), as the rules need it."""
 
     id: uuid.UUID
+    name: str
     kind: OrganizationKind
     status: str
     competent_authority_id: uuid.UUID | None

@@ -59,6 +59,7 @@ def _role(row: Any) -> RoleRequest:
 def _organization(row: Any) -> Organization:
     return Organization(
         id=row["id"],
+        name=row["name"],
         kind=OrganizationKind(row["kind"]),
         status=row["status"],
         competent_authority_id=row["competent_authority_id"],
@@ -84,7 +85,8 @@ async def decidable_roles(
     status: RoleStatus | None,
     organization_id: uuid.UUID | None,
     limit: int,
-    offset: int,
+    offset: int = 0,
+    user_id: uuid.UUID | None = None,
 ) -> list[RoleRequest]:
     """The roles `principal` may decide (access.DECIDABLE_BY_ACTOR_SQL), oldest first."""
     rows = await connection.fetch(
@@ -92,6 +94,7 @@ async def decidable_roles(
             WHERE {DECIDABLE_BY_ACTOR_SQL}
               AND ($4::text IS NULL OR r.status = $4)
               AND ($5::uuid IS NULL OR r.organization_id = $5)
+              AND ($8::uuid IS NULL OR r.user_id = $8)
             ORDER BY r.requested_at, r.id
             LIMIT $6 OFFSET $7""",
         *decider_parameters(principal),
@@ -99,6 +102,24 @@ async def decidable_roles(
         organization_id,
         limit,
         offset,
+        user_id,
+    )
+    return [_role(row) for row in rows]
+
+
+async def pending_operator_applications(
+    connection: Connection, principal: Principal, *, limit: int
+) -> list[RoleRequest]:
+    """Pending requests `principal` may decide that came with a new operator (still pending:
+    its creator's application), oldest first."""
+    rows = await connection.fetch(
+        f"""{ROLE_QUERY}
+            WHERE {DECIDABLE_BY_ACTOR_SQL}
+              AND r.status = 'pending' AND o.kind = 'operator' AND o.status = 'pending'
+            ORDER BY r.requested_at, r.id
+            LIMIT $4""",
+        *decider_parameters(principal),
+        limit,
     )
     return [_role(row) for row in rows]
 
@@ -121,7 +142,7 @@ async def get_organization(
 ) -> Organization | None:
     """`lock`: FOR UPDATE, serialising the decisions about the organization's roles."""
     row = await connection.fetchrow(
-        "SELECT id, kind, status, competent_authority_id FROM organizations WHERE id = $1"
+        "SELECT id, name, kind, status, competent_authority_id FROM organizations WHERE id = $1"
         + (" FOR UPDATE" if lock else ""),
         organization_id,
     )

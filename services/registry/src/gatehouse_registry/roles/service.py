@@ -33,33 +33,54 @@ from gatehouse_registry.access import (
     may_see_organization_users,
 )
 from gatehouse_registry.audit import service as audit
+from gatehouse_registry.checks import check_email, check_phone, clean_optional
 from gatehouse_registry.errors import (
-    DuplicateRequestError,
-    InvalidInputError,
     NotFoundError,
     OrganizationNotValidError,
+    OutOfRangeError,
     PermissionDeniedError,
+    Problems,
+    TooManyError,
+    UnknownChoiceError,
 )
 from gatehouse_registry.events import emit
 from gatehouse_registry.roles import queries
+from gatehouse_registry.roles.errors import (
+    DuplicateRequestError,
+    NotAValidUserError,
+    ResponsibleAuthoritiesMissingError,
+    ResponsibleAuthoritiesNotAllowedError,
+    ResponsibleForLoadOperatorOnlyError,
+)
 from gatehouse_registry.roles.models import Application, Organization, RoleRequest, RoleStatus
 
 MAX_RESPONSIBLE_AUTHORITIES = 20
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 10_000
+# A user's roles in the organizations one decides for, and new operators in one's queue.
+MAX_ROLES_OF_USER = 4000
+MAX_AWAITING = 2000
 KIND_TO_WIRE = {
     RoleKind.MEMBER: events.ROLE_KIND_MEMBER,
     RoleKind.RESPONSIBLE_FOR_LOAD: events.ROLE_KIND_RESPONSIBLE_FOR_LOAD,
 }
 
 
-def clean_text(value: str | None, *, field: str, max_length: int) -> str | None:
-    """Stripped, None when empty; refused beyond `max_length`."""
-    if value is None:
-        return None
-    cleaned = value.strip()
-    if len(cleaned) > max_length:
-        raise InvalidInputError(f"at most {max_length} characters", field=field)
-    return cleaned or None
+def checked_application(application: Application, *, prefix: str = "") -> Application:
+    """The application's message, e-mail and phone as stored (every problem at once); `prefix`
+    names where they are in the caller's input (`application.` when creating an operator)."""
+    problems = Problems()
+    message = email = phone = None
+    with problems.check():
+        message = clean_optional(application.message, field=f"{prefix}message", max_length=2000)
+    with problems.check():
+        if application.email and application.email.strip():
+            email = check_email(application.email, field=f"{prefix}email")
+    with problems.check():
+        if application.phone and application.phone.strip():
+            phone = check_phone(application.phone, field=f"{prefix}phone")
+    problems.raise_any()
+    return Application(message=message, email=email, phone=phone)
 
 
 async def insert_role_request(
@@ -75,15 +96,16 @@ async def insert_role_request(
 ) -> uuid.UUID:
     """Insert a pending request in the caller's transaction, with its event and audit entry."""
     role_id = uuid.uuid4()
+    application = checked_application(application)
     inserted = await queries.insert_pending_role(
         connection,
         role_id=role_id,
         user_id=principal.user_id,
         organization_id=organization_id,
         kind=kind,
-        message=clean_text(application.message, field="message", max_length=2000),
-        email=clean_text(application.email, field="email", max_length=254),
-        phone=clean_text(application.phone, field="phone", max_length=40),
+        message=application.message,
+        email=application.email,
+        phone=application.phone,
         responsible_authority_ids=responsible_authority_ids,
     )
     if not inserted:
@@ -115,6 +137,21 @@ async def insert_role_request(
     return role_id
 
 
+async def get_organization_to_join(
+    pool: asyncpg.Pool, *, organization_id: uuid.UUID
+) -> Organization:
+    """The organization an application is for, as the *Send application for approval* dialog
+    names it: an operator (a pending one too: its creator's colleagues may apply), or a valid
+    organic control body, authority or other entity."""
+    async with pool.acquire() as connection:
+        organization = await queries.get_organization(connection, organization_id)
+    if organization is None or (
+        organization.kind is not OrganizationKind.OPERATOR and organization.status != "valid"
+    ):
+        raise NotFoundError(f"no organization {organization_id}", field="organization_id")
+    return organization
+
+
 async def request_role(
     pool: asyncpg.Pool,
     *,
@@ -140,7 +177,7 @@ async def request_role(
                 connection, principal, organization, responsible_authority_ids
             )
         elif responsible_authority_ids:
-            raise InvalidInputError(
+            raise ResponsibleAuthoritiesNotAllowedError(
                 "responsible authorities are named only for responsible_for_load",
                 field="responsible_authority_ids",
             )
@@ -164,27 +201,25 @@ async def _check_responsible_authorities(
     authority_ids: Sequence[uuid.UUID],
 ) -> list[uuid.UUID]:
     if organization.kind is not OrganizationKind.OPERATOR:
-        raise InvalidInputError(
+        raise ResponsibleForLoadOperatorOnlyError(
             "responsible for the load is a role in an operator", field="organization_id"
         )
     if organization.status != "valid":
         raise OrganizationNotValidError("the operator is not valid yet")
     if organization.id not in principal.member_of:
-        raise PermissionDeniedError(
+        raise NotAValidUserError(
             "ask for responsible for the load once you are a valid user of the operator"
         )
     unique = list(dict.fromkeys(authority_ids))
     if not unique:
-        raise InvalidInputError(
+        raise ResponsibleAuthoritiesMissingError(
             "name at least one responsible authority (e.g. a border control post)",
             field="responsible_authority_ids",
         )
     if len(unique) > MAX_RESPONSIBLE_AUTHORITIES:
-        raise InvalidInputError(
-            f"at most {MAX_RESPONSIBLE_AUTHORITIES} authorities", field="responsible_authority_ids"
-        )
+        raise TooManyError(field="responsible_authority_ids", maximum=MAX_RESPONSIBLE_AUTHORITIES)
     if await queries.count_valid_authorities(connection, unique) != len(unique):
-        raise InvalidInputError("unknown authority", field="responsible_authority_ids")
+        raise UnknownChoiceError("unknown authority", field="responsible_authority_ids")
     return unique
 
 
@@ -208,9 +243,9 @@ async def list_decidable_requests(
     """ "Users → Search pending applications": the requests the actor may decide (or, with another
     status, has the right to decide now: approved roles to revoke or to make administrators)."""
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInputError(f"between 1 and {MAX_PAGE_SIZE}", field="page_size")
+        raise OutOfRangeError(field="page_size", minimum=1, maximum=MAX_PAGE_SIZE)
     if page < 1:
-        raise InvalidInputError("pages start at 1", field="page")
+        raise OutOfRangeError(field="page", minimum=1, maximum=MAX_PAGE)
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()
@@ -224,6 +259,50 @@ async def list_decidable_requests(
             limit=page_size,
             offset=(page - 1) * page_size,
         )
+
+
+async def list_decidable_requests_of_user(
+    pool: asyncpg.Pool,
+    *,
+    actor: Actor,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID | None = None,
+) -> list[RoleRequest]:
+    """*Actors → Users → a user*: that user's requests and roles the actor may decide (in one
+    organization, if given); refused when there is none."""
+    async with pool.acquire() as connection, connection.transaction():
+        principal = await load_principal(connection, actor)
+        principal.require_active()
+        found = await queries.decidable_roles(
+            connection,
+            principal,
+            status=None,
+            organization_id=organization_id,
+            user_id=user_id,
+            limit=MAX_ROLES_OF_USER,
+        )
+    if not found:
+        raise PermissionDeniedError("no request of this user is yours to decide")
+    return found
+
+
+async def list_operators_awaiting_validation(
+    pool: asyncpg.Pool, *, actor: Actor
+) -> list[RoleRequest]:
+    """*Operators to validate*: each new operator waiting for one of the actor's authorities,
+    with the application its creator sent (the oldest first)."""
+    async with pool.acquire() as connection, connection.transaction():
+        principal = await load_principal(connection, actor)
+        principal.require_active()
+        if not principal.authority_ids:
+            raise PermissionDeniedError("only authorities validate operators")
+        applications = await queries.pending_operator_applications(
+            connection, principal, limit=MAX_AWAITING
+        )
+    first: dict[uuid.UUID, RoleRequest] = {}
+    for application in applications:
+        first.setdefault(application.organization_id, application)
+    return list(first.values())
 
 
 async def get_role_request(

@@ -26,9 +26,8 @@ from gatehouse_registry.access import (
     load_principal,
 )
 from gatehouse_registry.audit import service as audit
+from gatehouse_registry.checks import clean_optional, optional_reason
 from gatehouse_registry.errors import (
-    ConflictError,
-    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     SelfDecisionError,
@@ -36,6 +35,7 @@ from gatehouse_registry.errors import (
 from gatehouse_registry.events import emit
 from gatehouse_registry.roles.models import RoleRequest, RoleStatus
 from gatehouse_registry.roles.service import list_my_requests
+from gatehouse_registry.users.errors import AccountActiveError, UserActiveError
 
 BATCH_SIZE = 500
 
@@ -129,12 +129,11 @@ async def request_reactivation(
     pool: asyncpg.Pool, *, actor: Actor, message: str | None = None
 ) -> None:
     """An inactive user asks their administrators or authorities to reactivate them."""
-    if message is not None and len(message) > 2000:
-        raise InvalidInputError("at most 2000 characters", field="message")
+    message = clean_optional(message, field="message", max_length=2000)
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         if principal.status is not UserStatus.INACTIVE:
-            raise ConflictError("your account is active")
+            raise AccountActiveError("your account is active")
         await connection.execute(
             """UPDATE users SET reactivation_requested_at = now(), reactivation_message = $2,
                                 updated_at = now()
@@ -204,6 +203,7 @@ async def list_inactive_users(
 async def reactivate_user(
     pool: asyncpg.Pool, *, actor: Actor, user_id: uuid.UUID, reason: str | None = None
 ) -> None:
+    reason = optional_reason(reason)
     async with pool.acquire() as connection, connection.transaction():
         principal = await load_principal(connection, actor)
         principal.require_active()
@@ -222,7 +222,7 @@ async def reactivate_user(
         if not allowed:
             raise PermissionDeniedError("only the user's administrators or authorities")
         if row["status"] != UserStatus.INACTIVE:
-            raise ConflictError("the user is active")
+            raise UserActiveError("the user is active")
         await connection.execute(
             """UPDATE users SET status = 'active', last_seen_at = now(), inactivated_at = NULL,
                                 inactivity_warned_at = NULL, reactivation_requested_at = NULL,

@@ -60,9 +60,9 @@ async def audit_trail(
     errors: FieldErrors = {}
     first, last = _day(since), _day(until)
     if since and first is None:
-        errors["since"] = page.t("error.date")
+        errors["since"] = page.t("error.invalid_date")
     if until and last is None:
-        errors["until"] = page.t("error.date")
+        errors["until"] = page.t("error.invalid_date")
     # Whole days: from the start of `since` to the end of `until` (UTC).
     start = datetime.combine(first, time(), UTC) if first else None
     end = datetime.combine(last + timedelta(days=1), time(), UTC) if last else None

@@ -68,32 +68,35 @@ def optional(value: str) -> str | None:
     return cleaned or None
 
 
-# Pydantic's error types → the page text that says what to do.
-MESSAGES = {
-    "missing": "error.required",
-    "string_too_short": "error.required",
-    "too_short": "error.required",
-    "too_long": "error.too_many",
-    "uuid_parsing": "error.choose",
-    "uuid_type": "error.choose",
-    "enum": "error.choose",
-    "literal_error": "error.choose",
-    "string_pattern_mismatch": "error.choose",
+# Pydantic's error types (the JSON API's models read a form's wire shape) → the code of the
+# sentence that says what to do (`error.<code>`, the same sentences as the domain's errors).
+CODES = {
+    "missing": "required",
+    "string_too_short": "required",
+    "too_short": "required",
+    "uuid_parsing": "choice_required",
+    "uuid_type": "choice_required",
+    "enum": "choice_required",
+    "literal_error": "choice_required",
+    "string_pattern_mismatch": "choice_required",
 }
 
 
 def _message(problem: Any, field: str, t: Translator) -> str:
     kind = str(problem["type"])
     loc = problem["loc"]
+    context = problem.get("ctx", {})
     if field.endswith("phone") or (field.startswith("contacts-") and "phone" in loc):
-        return t("error.phone")
+        return t("error.invalid_phone")
     if field.endswith("email") or (field.startswith("contacts-") and "email" in loc):
-        return t("error.email")
+        return t("error.invalid_email")
     if kind == "string_too_long":
-        return t("error.too_long", max=problem.get("ctx", {}).get("max_length", "?"))
+        return t("error.too_long", max_length=context.get("max_length", "?"))
+    if kind == "too_long":
+        return t("error.too_many", maximum=context.get("max_length", "?"))
     if kind.startswith("date"):
-        return t("error.date")
-    return t(MESSAGES.get(kind, "error.invalid"))
+        return t("error.invalid_date")
+    return t(f"error.{CODES.get(kind, 'invalid_input')}")
 
 
 def validation_errors(

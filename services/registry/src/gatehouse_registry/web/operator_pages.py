@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gatehouse_registry.errors import (
-    OrganizationNotValidError,
+    ChoiceRequiredError,
+    NotFoundError,
     PermissionDeniedError,
     RegistryError,
 )
@@ -25,7 +26,8 @@ from gatehouse_registry.web.rendering import (
     PageIn,
     PageRoute,
     csrf_failure,
-    error_message,
+    field_errors,
+    is_form_error,
     parse_uuid,
     see_other,
 )
@@ -73,9 +75,19 @@ async def operator_page(page: PageIn, operator_id: uuid.UUID) -> HTMLResponse:
 
 
 def _decision(form: Form) -> tuple[bool | None, str]:
-    decision = form.get("decision")
-    approve = {"validate": True, "reject": False}.get(decision)
-    return approve, form.get("reason").strip()
+    """Which button was pressed (None: neither, a forged form) and the reason typed."""
+    approve = {"validate": True, "reject": False}.get(form.get("decision"))
+    return approve, form.get("reason")
+
+
+def _decision_errors(
+    page: Page, error: RegistryError, *, reason_key: str, other_key: str
+) -> FieldErrors:
+    if not is_form_error(error):
+        raise error
+    return field_errors(
+        error, page.t, lambda f: reason_key if f == "reason" else other_key, unplaced=other_key
+    )
 
 
 @router.post("/operators/{operator_id}/decision")
@@ -85,23 +97,19 @@ async def decide_operator(request: Request, page: PageIn, operator_id: uuid.UUID
     if form is None:
         return csrf_failure(request)
     approve, reason = _decision(form)
-    if approve is None or (not approve and not reason) or len(reason) > 1000:
-        errors = {"reason": page.t("error.reason")}
-        return await _operator_page(page, operator_id, errors=errors, form=form.values())
     try:
+        if approve is None:
+            raise ChoiceRequiredError(field="decision")
         if approve:
             await operator_decisions.validate_operator(
-                page.pool, actor=page.user, operator_id=operator_id, reason=reason or None
+                page.pool, actor=page.user, operator_id=operator_id, reason=reason
             )
         else:
             await operator_decisions.reject_operator(
                 page.pool, actor=page.user, operator_id=operator_id, reason=reason
             )
     except RegistryError as error:
-        if error.http_status not in {409, 422}:
-            raise
-        key = "reason" if error.field == "reason" else "operator-decision"
-        errors = {key: error_message(error, page.t)}
+        errors = _decision_errors(page, error, reason_key="reason", other_key="operator-decision")
         return await _operator_page(page, operator_id, errors=errors, form=form.values())
     done = "operator_validated" if approve else "operator_rejected"
     return see_other(f"/operators/{operator_id}", done=done)
@@ -115,25 +123,17 @@ async def decide_activity(request: Request, page: PageIn, activity_id: uuid.UUID
         return csrf_failure(request)
     operator_id = parse_uuid(form.get("operator_id"))
     if operator_id is None:
-        raise OrganizationNotValidError("no operator")
+        raise NotFoundError("the form names no operator")
     approve, reason = _decision(form)
     key = f"activity-{activity_id}-reason"
-    if approve is None or (not approve and not reason) or len(reason) > 1000:
-        errors = {key: page.t("error.reason")}
-        return await _operator_page(page, operator_id, errors=errors, form={key: reason})
     try:
+        if approve is None:
+            raise ChoiceRequiredError(field="decision")
         await operator_decisions.decide_activity(
-            page.pool,
-            actor=page.user,
-            activity_id=activity_id,
-            approve=approve,
-            reason=reason or None,
+            page.pool, actor=page.user, activity_id=activity_id, approve=approve, reason=reason
         )
     except RegistryError as error:
-        if error.http_status not in {409, 422}:
-            raise
-        problem = key if error.field == "reason" else f"activity-{activity_id}"
-        errors = {problem: error_message(error, page.t)}
+        errors = _decision_errors(page, error, reason_key=key, other_key=f"activity-{activity_id}")
         return await _operator_page(page, operator_id, errors=errors, form={key: reason})
     done = "activity_validated" if approve else "activity_rejected"
     return see_other(f"/operators/{operator_id}", done=done)

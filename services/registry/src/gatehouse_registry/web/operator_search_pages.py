@@ -13,7 +13,7 @@ from gatehouse_registry.operators import search
 from gatehouse_registry.operators.models import SearchPage
 from gatehouse_registry.web.forms import FieldErrors
 from gatehouse_registry.web.reference import Reference, local_address
-from gatehouse_registry.web.rendering import PageIn, PageRoute
+from gatehouse_registry.web.rendering import PageIn, PageRoute, field_errors
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -50,9 +50,7 @@ async def operator_search(
                 page_size=SEARCH_PAGE_SIZE,
             )
         except InvalidInputError as problem:
-            fieldname = problem.field or "q"
-            message = page.t("error.too_long", max=search.MAX_TEXT)
-            errors[fieldname] = message if fieldname == "q" else page.t("error.choose")
+            errors = field_errors(problem, page.t, str, unplaced="q")
     if choose and results is not None and results.items:
         errors["organization_id"] = page.t("error.choose_one")
     query = {key: value for key, value in form.items() if value}

@@ -16,27 +16,25 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from pydantic import ValidationError
 
 from gatehouse_registry.access import OrganizationKind, RoleKind
 from gatehouse_registry.auth.dependencies import OptionalUser
 from gatehouse_registry.dependencies import Pool
-from gatehouse_registry.errors import NotFoundError, RegistryError
-from gatehouse_registry.lookups import get_operator_summary
+from gatehouse_registry.errors import (
+    ChoiceRequiredError,
+    InvalidInputError,
+    NotFoundError,
+    RegistryError,
+    UnknownChoiceError,
+)
 from gatehouse_registry.reference_data import service as reference
-from gatehouse_registry.roles import api as roles_api
-from gatehouse_registry.roles.schemas import ApplicationIn, CreateRoleRequestIn
+from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.models import Application
 from gatehouse_registry.users import service as users
 from gatehouse_registry.web.activity_pages import router as activity_router
 from gatehouse_registry.web.audit_pages import router as audit_router
 from gatehouse_registry.web.authority_pages import router as authority_router
-from gatehouse_registry.web.forms import (
-    FieldErrors,
-    optional,
-    plain_field,
-    read_form,
-    validation_errors,
-)
+from gatehouse_registry.web.forms import FieldErrors, Form, read_form
 from gatehouse_registry.web.new_operator_pages import router as new_operator_router
 from gatehouse_registry.web.operator_pages import router as operator_router
 from gatehouse_registry.web.operator_search_pages import router as operator_search_router
@@ -46,8 +44,8 @@ from gatehouse_registry.web.rendering import (
     PageIn,
     PageRoute,
     csrf_failure,
-    error_message,
-    form_field,
+    field_errors,
+    is_form_error,
     open_page,
     parse_uuid,
     render,
@@ -139,12 +137,10 @@ async def request_reactivation(request: Request, page: PageIn) -> Response:
     form = await read_form(request)
     if form is None:
         return csrf_failure(request)
-    message = form.get("message")
-    if len(message) > 2000:
-        return _request_page(
-            page, form=form.values(), errors={"message": page.t("error.too_long", max=2000)}
-        )
-    await users.request_reactivation(page.pool, actor=page.user, message=optional(message))
+    try:
+        await users.request_reactivation(page.pool, actor=page.user, message=form.get("message"))
+    except InvalidInputError as error:
+        return _request_page(page, form=form.values(), errors=field_errors(error, page.t))
     return see_other("/request-authorisation", done="reactivation_requested")
 
 
@@ -191,17 +187,9 @@ class Applicant:
 
 
 async def _organisation(page: Page, organization_id: uuid.UUID) -> Applicant:
-    try:
-        operator = await get_operator_summary(page.pool, operator_id=organization_id)
-    except NotFoundError:
-        pass
-    else:
-        return Applicant(operator.id, operator.name, KINDS[0])
-    for kind in KINDS[1:]:
-        for found in await reference.list_joinable_organizations(page.pool, kind=kind.code):
-            if found.id == organization_id:
-                return Applicant(found.id, found.name, kind)
-    raise NotFoundError(f"no organization {organization_id}")
+    organization = await roles.get_organization_to_join(page.pool, organization_id=organization_id)
+    kind = next(kind for kind in KINDS if kind.code == organization.kind.value)
+    return Applicant(organization.id, organization.name, kind)
 
 
 SEARCH_FIELDS = ("country", "section", "activity_type", "q")
@@ -239,8 +227,10 @@ async def apply_form(
     return _apply_page(page, applicant, search, {})
 
 
-def application_errors(error: ValidationError, page: Page) -> FieldErrors:
-    return validation_errors(error, page.t, plain_field)
+def _application(form: Form) -> Application:
+    return Application(
+        message=form.get("message"), email=form.get("email"), phone=form.get("phone")
+    )
 
 
 @router.post("/request-authorisation/apply")
@@ -252,41 +242,15 @@ async def apply(request: Request, page: PageIn) -> Response:
     if chosen is None:
         raise NotFoundError("no organization chosen")
     applicant = await _organisation(page, chosen)
-    errors: FieldErrors = {}
     try:
-        application = ApplicationIn.model_validate(
-            {
-                "message": optional(form.get("message")),
-                "email": optional(form.get("email")),
-                "phone": optional(form.get("phone")),
-            }
+        await roles.request_role(
+            page.pool, actor=page.user, organization_id=chosen, application=_application(form)
         )
-    except ValidationError as error:
-        return _apply_page(page, applicant, form.values(), application_errors(error, page))
-    body = CreateRoleRequestIn(
-        organization_id=chosen,
-        message=application.message,
-        email=application.email,
-        phone=application.phone,
-    )
-    try:
-        await roles_api.create_role_request(body, page.pool, page.user)
     except RegistryError as error:
-        if not _is_form_error(error):
+        if not is_form_error(error):
             raise
-        errors[_field_or_form(error)] = error_message(error, page.t)
-        return _apply_page(page, applicant, form.values(), errors)
+        return _apply_page(page, applicant, form.values(), field_errors(error, page.t))
     return see_other("/request-authorisation", done="sent")
-
-
-def _is_form_error(error: RegistryError) -> bool:
-    """Errors the user can correct on the form (shown beside it); others are pages of their own
-    (not allowed, not found)."""
-    return error.http_status in {409, 422}
-
-
-def _field_or_form(error: RegistryError) -> str:
-    return form_field(error.field) if error.field else "form"
 
 
 # --- Edit your profile → Request new role ------------------------------------------------------
@@ -340,42 +304,31 @@ async def responsible_for_load_form(
     )
 
 
-def _rfl_field(loc: tuple[object, ...]) -> str:
-    if loc and loc[0] == "responsible_authority_ids":
-        return "responsible_authority_ids"
-    return plain_field(loc)
-
-
 @router.post("/profile/new-role/responsible-for-load")
 async def request_responsible_for_load(request: Request, page: PageIn) -> Response:
     form = await read_form(request)
     if form is None:
         return csrf_failure(request)
     chosen = form.getlist("responsible_authority_ids")
+    authorities = [parse_uuid(value) for value in chosen]
     try:
-        body = CreateRoleRequestIn.model_validate(
-            {
-                "organization_id": form.get("organization_id"),
-                "kind": RoleKind.RESPONSIBLE_FOR_LOAD,
-                "message": optional(form.get("message")),
-                "email": optional(form.get("email")),
-                "phone": optional(form.get("phone")),
-                "responsible_authority_ids": chosen,
-            }
+        operator_id = parse_uuid(form.get("organization_id"))
+        if operator_id is None:
+            raise ChoiceRequiredError(field="organization_id")
+        if None in authorities:
+            raise UnknownChoiceError("not an authority", field="responsible_authority_ids")
+        await roles.request_role(
+            page.pool,
+            actor=page.user,
+            organization_id=operator_id,
+            kind=RoleKind.RESPONSIBLE_FOR_LOAD,
+            application=_application(form),
+            responsible_authority_ids=[a for a in authorities if a is not None],
         )
-    except ValidationError as error:
-        errors = validation_errors(error, page.t, _rfl_field)
-        return await _rfl_page(page, form.values(), errors, chosen=chosen)
-    if not chosen:
-        errors = {"responsible_authority_ids": page.t("error.responsible_authorities")}
-        return await _rfl_page(page, form.values(), errors, chosen=chosen)
-    try:
-        await roles_api.create_role_request(body, page.pool, page.user)
     except RegistryError as error:
-        if not _is_form_error(error):
+        if not is_form_error(error):
             raise
-        field = _field_or_form(error)
-        errors = {field: error_message(error, page.t)}
+        errors = field_errors(error, page.t)
         return await _rfl_page(page, form.values(), errors, chosen=chosen)
     return see_other("/profile", done="sent")
 

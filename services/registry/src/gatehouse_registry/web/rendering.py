@@ -23,28 +23,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from gatehouse_common.errors import ErrorKind, http_status
 from gatehouse_common.web_i18n import LANGUAGE_COOKIE, Translator
 from gatehouse_common.web_security import CSRF_FIELD, csrf_token_for, remember_csrf_token
 from gatehouse_registry.access import OrganizationKind, RoleKind, UserStatus
 from gatehouse_registry.auth.dependencies import RegistryUser
 from gatehouse_registry.dependencies import CurrentUser, Pool, get_context
-from gatehouse_registry.errors import (
-    AlreadyDecidedError,
-    ConflictError,
-    DuplicateIdentifierError,
-    DuplicateRequestError,
-    InactiveUserError,
-    InvalidInputError,
-    LastAdministratorError,
-    MultiFactorRequiredError,
-    NotFoundError,
-    OrganizationNotValidError,
-    PermissionDeniedError,
-    RegistryError,
-    SelfDecisionError,
-)
+from gatehouse_registry.errors import InvalidFieldsError, RegistryError
 from gatehouse_registry.roles.models import RoleRequest, RoleStatus
 from gatehouse_registry.users import service as users
+from gatehouse_registry.web.forms import FieldErrors
 from gatehouse_registry.web.i18n import CATALOGS, PAGE_LANGUAGES
 
 WEB_DIR = Path(__file__).parent
@@ -232,53 +220,13 @@ PageIn = Annotated[Page, Depends(open_page)]
 
 # --- domain errors on pages -------------------------------------------------------------------
 
-FIELD_SUFFIX_KEYS = {
-    "street": "error.required",
-    "postal_code": "error.required",
-    "city": "error.required",
-    "name": "error.required",
-    "identification_code": "error.required",
-    "reason": "error.reason",
-    "value": "error.identifier",
-    "country_code": "error.choose",
-    "section_code": "error.section",
-    "chapter_code": "error.section",
-    "activity_type_code": "error.activity_type",
-    "competent_authority_id": "error.authority",
-    "valid_to": "error.valid_to",
-    "address_index": "error.choose",
-    "contacts": "error.contacts",
-    "identifiers": "error.identifiers",
-    "responsible_authority_ids": "error.responsible_authorities",
-    "email": "error.email",
-    "phone": "error.phone",
-    "message": "error.too_long_text",
-}
+# Errors a person corrects on the form they sent (shown beside the field); the others (not
+# allowed, not found) are pages of their own.
+FORM_KINDS = frozenset({ErrorKind.INVALID_INPUT, ErrorKind.CONFLICT})
 
 
-def error_message(error: RegistryError, t: Translator) -> str:
-    """The domain error in the page's language (the domain's own messages are English)."""
-    if isinstance(error, DuplicateIdentifierError):
-        return t("error.duplicate_identifier", name=error.extra.get("existing_operator_name", "?"))
-    by_class: list[tuple[type[RegistryError], str]] = [
-        (DuplicateRequestError, "error.duplicate_request"),
-        (OrganizationNotValidError, "error.organization_not_valid"),
-        (AlreadyDecidedError, "error.already_decided"),
-        (LastAdministratorError, "error.last_administrator"),
-        (SelfDecisionError, "error.self_decision"),
-        (InactiveUserError, "error.inactive"),
-        (MultiFactorRequiredError, "error.multi_factor"),
-        (PermissionDeniedError, "error.permission_denied"),
-        (NotFoundError, "error.not_found"),
-        (ConflictError, "error.conflict"),
-    ]
-    for kind, key in by_class:
-        if isinstance(error, kind):
-            return t(key)
-    if isinstance(error, InvalidInputError) and error.field:
-        suffix = form_field(error.field).rsplit("-", 1)[-1]
-        return t(FIELD_SUFFIX_KEYS.get(suffix, "error.invalid"))
-    return t("error.invalid")
+def is_form_error(error: RegistryError) -> bool:
+    return error.kind in FORM_KINDS
 
 
 def form_field(domain_field: str) -> str:
@@ -287,18 +235,37 @@ def form_field(domain_field: str) -> str:
     return name.strip("-")
 
 
+def field_errors(
+    error: RegistryError,
+    t: Translator,
+    field_of: Callable[[str], str] = form_field,
+    *,
+    unplaced: str = "form",
+) -> FieldErrors:
+    """Each problem's sentence beside its form field (`unplaced` when the error names none);
+    the first problem of a field wins."""
+    problems = error.problems if isinstance(error, InvalidFieldsError) else (error,)
+    errors: FieldErrors = {}
+    for problem in problems:
+        name = field_of(problem.field) if problem.field else unplaced
+        errors.setdefault(name, t.error(problem))
+    return errors
+
+
+ERROR_TITLES = {
+    ErrorKind.PERMISSION_DENIED: "error.forbidden.title",
+    ErrorKind.NOT_FOUND: "error.not_found.title",
+}
+
+
 def error_page(request: Request, error: RegistryError) -> HTMLResponse:
     t = translator(request)
-    title = {
-        status.HTTP_403_FORBIDDEN: "error.forbidden.title",
-        status.HTTP_404_NOT_FOUND: "error.not_found.title",
-    }.get(error.http_status, "error.title")
     return render(
         request,
         "message.html",
-        {"title": t(title), "message": error_message(error, t)},
+        {"title": t(ERROR_TITLES.get(error.kind, "error.title")), "message": t.error(error)},
         viewer=None,
-        status_code=error.http_status,
+        status_code=http_status(error),
     )
 
 

@@ -23,15 +23,14 @@ from gatehouse_registry.web.rendering import (
     PageIn,
     PageRoute,
     csrf_failure,
-    error_message,
+    field_errors,
+    is_form_error,
     parse_uuid,
     see_other,
 )
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 LIST_PAGE_SIZE = 50
-USER_PAGES = 20
-USER_PAGE_SIZE = 200
 STATUSES = {"pending": RoleStatus.PENDING, "approved": RoleStatus.APPROVED}
 
 
@@ -72,28 +71,6 @@ async def users_list(
     )
 
 
-async def _roles_of(
-    page: Page, user_id: uuid.UUID, organization_id: uuid.UUID | None
-) -> list[RoleRequest]:
-    """The user's requests and roles that the viewer may decide (the domain's listing)."""
-    found: list[RoleRequest] = []
-    for number in range(1, USER_PAGES + 1):
-        batch = await roles.list_decidable_requests(
-            page.pool,
-            actor=page.user,
-            status=None,
-            organization_id=organization_id,
-            page=number,
-            page_size=USER_PAGE_SIZE,
-        )
-        found += [role for role in batch if role.user_id == user_id]
-        if len(batch) < USER_PAGE_SIZE:
-            break
-    if not found:
-        raise PermissionDeniedError("no request of this user is yours to decide")
-    return found
-
-
 async def _user_page(
     page: Page,
     user_id: uuid.UUID,
@@ -103,7 +80,9 @@ async def _user_page(
     form: Form | None = None,
 ) -> HTMLResponse:
     _require_manager(page)
-    found = await _roles_of(page, user_id, organization_id)
+    found = await roles.list_decidable_requests_of_user(
+        page.pool, actor=page.user, user_id=user_id, organization_id=organization_id
+    )
     authorities = {a.id: a for a in await reference_data.list_authorities(page.pool)}
     here = f"/actors/users/{user_id}"
     if organization_id:
@@ -141,6 +120,12 @@ def _back(user_id: uuid.UUID, form: Form, done: str) -> Response:
     )
 
 
+def _decision_field(domain_field: str) -> str:
+    """`decisions[<id>].reason` → `reason-<id>`, `decisions[<id>]` → `role-<id>`."""
+    role_id = domain_field.removeprefix("decisions[").split("]", 1)[0]
+    return f"reason-{role_id}" if domain_field.endswith(".reason") else f"role-{role_id}"
+
+
 @router.post("/actors/users/{user_id}")
 async def save_changes(request: Request, page: PageIn, user_id: uuid.UUID) -> Response:
     """*Save changes*: approve the ticked requests, reject those marked with a reason."""
@@ -149,34 +134,21 @@ async def save_changes(request: Request, page: PageIn, user_id: uuid.UUID) -> Re
         return csrf_failure(request)
     organization_id = parse_uuid(form.get("organization"))
     approve = [rid for rid in map(parse_uuid, form.getlist("approve")) if rid]
-    reject = [rid for rid in map(parse_uuid, form.getlist("reject")) if rid]
-    errors: FieldErrors = {}
-    for role_id in set(approve) & set(reject):
-        errors[f"role-{role_id}"] = page.t("error.approve_or_reject")
-    for role_id in reject:
-        reason = form.get(f"reason-{role_id}").strip()
-        if not reason:
-            errors[f"reason-{role_id}"] = page.t("error.reason")
-    if errors:
+    reject = {
+        rid: form.get(f"reason-{rid}") for rid in map(parse_uuid, form.getlist("reject")) if rid
+    }
+    try:
+        refused = await decisions.save_decisions(
+            page.pool, actor=page.user, approve=approve, reject=reject
+        )
+    except RegistryError as error:
+        errors = field_errors(error, page.t, _decision_field)
         return await _user_page(page, user_id, organization_id, errors=errors, form=form)
-    for role_id in approve:
-        try:
-            await decisions.approve_role_request(
-                page.pool, actor=page.user, role_request_id=role_id
-            )
-        except RegistryError as error:
-            errors[f"role-{role_id}"] = error_message(error, page.t)
-    for role_id in reject:
-        try:
-            await decisions.reject_role_request(
-                page.pool,
-                actor=page.user,
-                role_request_id=role_id,
-                reason=form.get(f"reason-{role_id}").strip(),
-            )
-        except RegistryError as error:
-            errors[f"reason-{role_id}"] = error_message(error, page.t)
-    if errors:
+    if refused:
+        errors = {
+            (f"reason-{rid}" if rid in reject else f"role-{rid}"): page.t.error(error)
+            for rid, error in refused.items()
+        }
         return await _user_page(page, user_id, organization_id, errors=errors, form=form)
     return _back(user_id, form, "saved")
 
@@ -197,9 +169,9 @@ async def administrator(request: Request, page: PageIn, user_id: uuid.UUID) -> R
         else:
             await decisions.remove_admin(page.pool, actor=page.user, role_request_id=role_id)
     except RegistryError as error:
-        if error.http_status not in {409, 422}:
+        if not is_form_error(error):
             raise
-        errors = {f"admin-{role_id}": error_message(error, page.t)}
+        errors = field_errors(error, page.t, unplaced=f"admin-{role_id}")
         return await _user_page(page, user_id, parse_uuid(form.get("organization")), errors=errors)
     return _back(user_id, form, "admin_granted" if grant else "admin_removed")
 
@@ -216,8 +188,8 @@ async def unsuspend(request: Request, page: PageIn, user_id: uuid.UUID) -> Respo
     try:
         await decisions.unsuspend_role(page.pool, actor=page.user, role_request_id=role_id)
     except RegistryError as error:
-        if error.http_status not in {409, 422}:
+        if not is_form_error(error):
             raise
-        errors = {f"role-{role_id}": error_message(error, page.t)}
+        errors = field_errors(error, page.t, unplaced=f"role-{role_id}")
         return await _user_page(page, user_id, parse_uuid(form.get("organization")), errors=errors)
     return _back(user_id, form, "unsuspended")
