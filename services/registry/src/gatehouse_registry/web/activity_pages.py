@@ -3,7 +3,9 @@ administrators: chapter → section → activity, identification code, validity,
 address among the operator's, and the competent authority (chosen by geography when the country
 has one for the chapter). The activity then waits for that authority's validation.
 
-Works without JavaScript: "Update choices" narrows sections and activities to the chapter."""
+Works without JavaScript: "Update choices" narrows sections and activities to the chapter. The
+page reads the form into the service's input; operators.service.add_activity checks it and its
+problems are shown beside their fields."""
 
 from __future__ import annotations
 
@@ -16,8 +18,6 @@ from fastapi.responses import HTMLResponse, Response
 from gatehouse_registry.errors import PermissionDeniedError, RegistryError
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.models import NewActivity, Operator
-from gatehouse_registry.reference_data import service as reference_data
-from gatehouse_registry.reference_data.models import Authority
 from gatehouse_registry.web.forms import FieldErrors, read_form
 from gatehouse_registry.web.reference import Reference, local_name
 from gatehouse_registry.web.rendering import (
@@ -25,7 +25,9 @@ from gatehouse_registry.web.rendering import (
     PageIn,
     PageRoute,
     csrf_failure,
-    error_message,
+    field_errors,
+    is_form_error,
+    parse_uuid,
     see_other,
 )
 
@@ -33,13 +35,6 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 REQUIRED = ("chapter_code", "section_code", "activity_type_code", "identification_code")
 DATES = ("valid_from", "valid_to")
-
-
-def _authorities(all_of_country: list[Authority], chapter: str) -> list[Authority]:
-    competent = set(operators.COMPETENT_AUTHORITY_KINDS)
-    return [
-        a for a in all_of_country if a.authority_kind in competent and chapter in a.chapter_codes
-    ]
 
 
 async def _form_page(
@@ -53,9 +48,8 @@ async def _form_page(
     sections = chapter.sections if chapter else []
     section = next((s for s in sections if s.code == form.get("section_code")), None)
     types = section.activity_types if section else [t for s in sections for t in s.activity_types]
-    authorities = _authorities(
-        await reference_data.list_authorities(page.pool, country_code=operator.country_code),
-        chapter.code if chapter else "",
+    authorities = await operators.list_competent_authorities(
+        page.pool, country_code=operator.country_code, chapter_code=chapter.code if chapter else ""
     )
     return page.render(
         "activity_new.html",
@@ -95,65 +89,52 @@ async def add_activity(request: Request, page: PageIn, operator_id: uuid.UUID) -
     operator = await operators.get_operator(page.pool, actor=page.user, operator_id=operator_id)
     if form.get("action") == "refresh":
         return await _form_page(page, operator, form)
-    errors, activity = await _checked(page, operator, form)
-    if activity is None:
-        return await _form_page(page, operator, form, errors)
+    await _choose_authority_by_geography(page, operator, form)
+    unreadable: FieldErrors = {}
+    activity = NewActivity(
+        chapter_code=form.get("chapter_code") or None,
+        section_code=form.get("section_code", ""),
+        activity_type_code=form.get("activity_type_code", ""),
+        identification_code=form.get("identification_code", ""),
+        valid_from=_date(page, form, "valid_from", unreadable),
+        valid_to=_date(page, form, "valid_to", unreadable),
+        competent_authority_id=parse_uuid(form.get("competent_authority_id")),
+        address=parse_uuid(form.get("address_id")),
+    )
+    if unreadable:  # a date that is no date: not to be taken as "none given"
+        return await _form_page(page, operator, form, unreadable)
     try:
         await operators.add_activity(
             page.pool, actor=page.user, operator_id=operator_id, activity=activity
         )
     except RegistryError as error:
-        if error.http_status not in {409, 422}:
+        if not is_form_error(error):
             raise
-        field = error.field if error.field in {*REQUIRED, *DATES, "address_id"} else "form"
-        return await _form_page(page, operator, form, {field: error_message(error, page.t)})
+        return await _form_page(page, operator, form, field_errors(error, page.t))
     return see_other(f"/operators/{operator_id}", done="activity_added")
 
 
-async def _checked(
-    page: Page, operator: Operator, form: dict[str, str]
-) -> tuple[FieldErrors, NewActivity | None]:
-    errors: FieldErrors = {
-        name: page.t("error.required") for name in REQUIRED if not form.get(name, "").strip()
-    }
-    dates: dict[str, date] = {}
-    for name in DATES:
-        if text := form.get(name, "").strip():
-            try:
-                dates[name] = date.fromisoformat(text)
-            except ValueError:
-                errors[name] = page.t("error.date")
-    if "valid_from" not in dates and "valid_from" not in errors:
-        errors["valid_from"] = page.t("error.required")
-    if "valid_to" in dates and "valid_from" in dates and dates["valid_to"] < dates["valid_from"]:
-        errors["valid_to"] = page.t("error.valid_to")
-    address = next((a for a in operator.addresses if str(a.id) == form.get("address_id")), None)
-    if address is None:
-        errors["address_id"] = page.t("error.choose")
-    authority = form.get("competent_authority_id", "")
-    if not authority:
-        reference = await Reference.load(page.pool)
-        chapter = reference.chapter(form.get("chapter_code", ""))
-        choices = _authorities(
-            await reference_data.list_authorities(page.pool, country_code=operator.country_code),
-            chapter.code if chapter else "",
-        )
-        if len(choices) == 1:  # chosen by geography
-            authority = str(choices[0].id)
+def _date(page: Page, form: dict[str, str], name: str, unreadable: FieldErrors) -> date | None:
+    text = form.get(name, "").strip()
+    if not text:
+        return None
     try:
-        authority_id = uuid.UUID(authority)
+        return date.fromisoformat(text)
     except ValueError:
-        errors["competent_authority_id"] = page.t("error.authority")
-        authority_id = None
-    if errors or authority_id is None or address is None:
-        return errors, None
-    return errors, NewActivity(
-        chapter_code=form["chapter_code"],
-        section_code=form["section_code"],
-        activity_type_code=form["activity_type_code"],
-        identification_code=form["identification_code"].strip(),
-        valid_from=dates["valid_from"],
-        valid_to=dates.get("valid_to"),
-        competent_authority_id=authority_id,
-        address=address.id,
+        unreadable[name] = page.t("error.invalid_date")
+        return None
+
+
+async def _choose_authority_by_geography(
+    page: Page, operator: Operator, form: dict[str, str]
+) -> None:
+    """With a chapter chosen and no authority, the only competent authority of the operator's
+    country for it is chosen."""
+    chapter = form.get("chapter_code", "")
+    if form.get("competent_authority_id") or not chapter:
+        return
+    candidates = await operators.list_competent_authorities(
+        page.pool, country_code=operator.country_code, chapter_code=chapter
     )
+    if len(candidates) == 1:
+        form["competent_authority_id"] = str(candidates[0].id)
