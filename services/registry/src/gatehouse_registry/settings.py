@@ -45,5 +45,8 @@ class RegistrySettings(ServiceSettings, RegistryAuthSettings):
     inactivity_months: int = Field(default=4, ge=1, le=60)
     inactivity_warning_days: int = Field(default=14, ge=1, le=90)
     inactivity_check_interval_s: float = Field(default=3600.0, gt=0)
+    # Times on pages are shown in this zone with its abbreviation (CET/CEST): the registry's
+    # users are those of one country's authorities and operators.
+    display_timezone: str = "Europe/Stockholm"
     # The registry's own durable JetStream consumer of identity's events (devices reset).
     identity_events_consumer: str = "registry"

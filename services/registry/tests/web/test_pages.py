@@ -91,6 +91,8 @@ async def test_every_page_renders(
         where = f"{actor} {path} {query}"
         assert page.status_code in {200, 403}, (where, page.status_code, page.text[:500])
         assert f'<html lang="{language}">' in page.text, where
+        # Times in the reader's zone (CET/CEST), never UTC (issue 14, point 10).
+        assert not re.search(r"\d\d:\d\d UTC", page.text), where
         assert page.headers["content-security-policy"].startswith("default-src 'self'"), where
         assert page.headers["x-frame-options"] == "DENY"
         assert page.headers["cache-control"] == "no-store", where
@@ -157,3 +159,34 @@ async def test_the_language_switch_is_remembered(visit: Callable[..., Visitor]) 
     again = await visitor.get("/request-authorisation")
     assert '<html lang="sv">' in again.text, "the choice is kept in a cookie"
     assert 'href="/request-authorisation?lang=en"' in again.text
+
+
+# Words Swedish and English share: a Swedish text equal to the English one is allowed only here.
+SHARED_WORDS = {"Organisation", "Status"}
+
+
+def test_no_english_text_stands_in_the_swedish_catalog() -> None:
+    """ "Actors" stood untranslated in the Swedish menu: the English-fragment check skips texts
+    that are the same in both catalogs, so a copied English text went unnoticed."""
+    english, swedish = CATALOGS.texts("en"), CATALOGS.texts("sv")
+    copied = {
+        key: text
+        for key, text in english.items()
+        if swedish.get(key) == text and text not in SHARED_WORDS
+    }
+    assert not copied, copied
+
+
+async def test_help_names_what_the_page_shows(visit: Callable[..., Visitor], world: World) -> None:
+    """The users page's help named icons that are not shown ("the green check", "Gubben"): it
+    names the page's own labels now."""
+    for language in ("sv", "en"):
+        anna = visit("anna", language)
+        page = await anna.get(f"/actors/users/{world.users['bertil'].user_id}")
+        help_text = anna.text("users.explain")
+        assert help_text in page.text.replace("&#39;", "'")
+        for label in ("users.approve", "users.save"):
+            assert anna.text(label) in help_text, (language, label)
+            assert anna.text(label) in page.text, (language, label)
+        for icon_word in ("green check", "gröna bocken", "Gubben", "person icon"):
+            assert icon_word not in help_text

@@ -71,6 +71,8 @@ async def test_the_authority_sees_what_waits_for_it_counted_and_by_age(
     assert "Nya Fruktimporten AB" in page.text
     assert _count(page.text, "activities") == 1
     assert "EURPO" in page.text
+    # Bertil waits at Anna's operator, whose administrator (Anna) decides: not the authority's.
+    assert _count(page.text, "operator-users") == 0
     newest = await authority.get("/authority/work", sort="newest")
     assert newest.status_code == 200
 

@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import Depends, Request, status
@@ -115,11 +117,17 @@ def _language_links(request: Request, here: str | None) -> list[dict[str, str]]:
     ]
 
 
-def format_date(value: date | datetime | None) -> str:
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def format_date(value: date | datetime | None, zone: ZoneInfo = UTC_ZONE) -> str:
+    """A date as ISO; a moment in local time with its zone (e.g. "2026-12-03 14:59 CET"): a
+    Swedish user read UTC times as wrong by an hour or two."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        local = value.astimezone(zone)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone.key}"
     return value.isoformat()
 
 
@@ -149,7 +157,7 @@ def render(
             "t": t,
             "lang": language,
             "local": local,
-            "format_date": format_date,
+            "format_date": partial(format_date, zone=ZoneInfo(settings.display_timezone)),
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf_token_for(request),
             "viewer": viewer,

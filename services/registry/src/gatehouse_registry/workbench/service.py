@@ -91,6 +91,10 @@ async def authority_work(
         for row in rows
     ]
     requests = await _pending_requests(pool, actor=actor)
+    administered = await _with_administrator(
+        pool,
+        {r.organization_id for r in requests if r.organization_kind is OrganizationKind.OPERATOR},
+    )
     new_operators: dict[uuid.UUID, RoleRequest] = {}
     rfl, operator_users, authority_users = [], [], []
     for request in requests:
@@ -99,8 +103,10 @@ async def authority_work(
         elif request.organization_kind is OrganizationKind.OPERATOR:
             if request.organization_status == "pending":
                 new_operators.setdefault(request.organization_id, request)
-            else:
+            elif request.organization_id not in administered:
                 operator_users.append(request)
+            # else: the operator's own administrators decide; the authority may, but it is not
+            # waiting for it.
         else:
             authority_users.append(request)
 
@@ -114,6 +120,19 @@ async def authority_work(
         operator_users=ordered(operator_users),
         authority_users=ordered(authority_users),
     )
+
+
+async def _with_administrator(
+    pool: asyncpg.Pool, organization_ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these organizations have an administrator whose role works now."""
+    rows = await pool.fetch(
+        """SELECT DISTINCT organization_id FROM roles
+            WHERE organization_id = ANY($1::uuid[]) AND kind = 'member' AND status = 'approved'
+              AND is_admin AND suspended_at IS NULL""",
+        list(organization_ids),
+    )
+    return {row["organization_id"] for row in rows}
 
 
 async def _pending_requests(pool: asyncpg.Pool, *, actor: Actor) -> list[RoleRequest]:
