@@ -29,7 +29,7 @@ from gatehouse_registry.errors import (
 )
 from gatehouse_registry.reference_data import service as reference
 from gatehouse_registry.roles import service as roles
-from gatehouse_registry.roles.models import Application
+from gatehouse_registry.roles.models import Application, RoleStatus
 from gatehouse_registry.users import service as users
 from gatehouse_registry.web.activity_pages import router as activity_router
 from gatehouse_registry.web.audit_pages import router as audit_router
@@ -102,6 +102,10 @@ def _notice(page: Page) -> str | None:
     profile = page.viewer.profile
     if not page.viewer.active:
         return page.t("notice.inactive")
+    if not page.viewer.valid_roles and any(
+        role.suspended and role.status is RoleStatus.APPROVED for role in profile.roles
+    ):
+        return page.t("notice.suspended")
     if profile.has_pending_request:
         return page.t("notice.pending")
     if not page.viewer.valid_roles:

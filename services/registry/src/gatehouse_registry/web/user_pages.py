@@ -110,7 +110,9 @@ async def user_page(
     user_id: uuid.UUID,
     *,
     organization: Annotated[str, Query(max_length=40)] = "",
-) -> HTMLResponse:
+) -> Response:
+    if user_id == page.user.user_id:
+        return see_other("/profile")  # one's own roles, whoever one is (it said Access denied)
     return await _user_page(page, user_id, parse_uuid(organization))
 
 
