@@ -575,13 +575,13 @@ class TestManual:
             sign_out_of_identity(page, j.system.identity_url, anna)
             for attempt in range(1, 6):
                 password_step(page, anna, password=f"Fel#lösenord{attempt}X")
-                expect(page.locator("#password-error")).to_have_text(t["login.failed"])
+                expect(page.locator("#password-error")).to_have_text(t["error.credentials_wrong"])
                 # What was typed stays: the e-mail is still filled in.
                 expect(page.get_by_label(t["field.email"], exact=True)).to_have_value(anna.email)
             j.shot(page, "fifth-wrong-password")
             # Blocked: even the right password is refused now.
             password_step(page, anna)
-            expect(page.locator("#password-error")).to_have_text(t["login.failed"])
+            expect(page.locator("#password-error")).to_have_text(t["error.credentials_wrong"])
             assert path_of(page) == "/login"
             blocked = j.system.mailbox.wait_for(
                 to=anna.email, subject_contains={"sv": "spärrats", "en": "blocked"}[j.language]

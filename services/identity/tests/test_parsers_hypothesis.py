@@ -5,7 +5,7 @@ either returns its normal answer or raises its documented error, never anything 
 - the app's QR payloads (gatehouse_authenticator.parse_payload → PayloadError), and the
   round trip from identity's enrolment and OTP payloads,
 - password-link tokens (accounts.links → InvalidLinkError / False),
-- session tokens (accounts.sessions.resume_session → None),
+- session tokens (sessions.service.resume_session → None),
 - device cookies (throttling.devices.failure_bucket → "unknown").
 """
 
@@ -26,10 +26,12 @@ from gatehouse_authenticator.payloads import (
     PayloadError,
     parse_payload,
 )
-from gatehouse_identity.accounts import links, sessions
+from gatehouse_identity.accounts import links
 from gatehouse_identity.accounts.errors import InvalidLinkError
-from gatehouse_identity.mfa import mobile_app, sms
+from gatehouse_identity.mfa import sms
 from gatehouse_identity.mfa.errors import InvalidFactorInputError
+from gatehouse_identity.mfa.mobile_app import wire as mobile_app
+from gatehouse_identity.sessions import service as sessions
 from gatehouse_identity.throttling.devices import (
     UNKNOWN_CLIENTS,
     failure_bucket,

@@ -8,7 +8,7 @@ import asyncpg
 
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
-from gatehouse_identity.accounts.passwords import PasswordHasher
+from gatehouse_identity.password_hashing import PasswordHasher
 from gatehouse_identity.settings import IdentitySettings
 
 

@@ -1,43 +1,35 @@
-"""Translates accounts' domain errors into HTTP answers shaped like FastAPI's own 422s."""
+"""The base of every identity domain error (gatehouse_common.errors.DomainError).
+
+Each capability subclasses `IdentityError` beside its service (`accounts/errors.py`,
+`mfa/errors.py`, …) with a stable `code` — the key of the sentence a person reads,
+`error.<code>` in the page catalogs (i18n/*.json) — and a `kind`, which the transports turn into
+an HTTP or gRPC status (`http_errors.py`, `grpc_api.py`). Services raise them and never choose a
+status; the English `message` is for logs and API clients.
+
+OpenID Connect's own errors (oidc/errors.py) are not domain errors: their codes are the
+protocol's (RFC 6749) and they go back to the client as the protocol says.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from gatehouse_common.errors import DomainError, ErrorKind
 
-from gatehouse_identity.accounts.errors import (
-    AccountError,
-    InvalidCredentialsError,
-    InvalidInputError,
-    InvalidLinkError,
-    NotSignedInError,
-    UserNotFoundError,
-)
+Kind = ErrorKind
 
-STATUS_BY_ERROR: dict[type[AccountError], int] = {
-    InvalidInputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidLinkError: status.HTTP_400_BAD_REQUEST,
-    InvalidCredentialsError: status.HTTP_401_UNAUTHORIZED,
-    NotSignedInError: status.HTTP_401_UNAUTHORIZED,
-    UserNotFoundError: status.HTTP_404_NOT_FOUND,
-}
+__all__ = ["IdentityError", "Kind", "UnknownLevelError"]
 
 
-def status_for(error: AccountError) -> int:
-    for error_type, code in STATUS_BY_ERROR.items():
-        if isinstance(error, error_type):
-            return code
-    return status.HTTP_400_BAD_REQUEST
+class IdentityError(DomainError):
+    """Base of every identity domain error."""
+
+    code = "invalid_input"
+    kind = Kind.INVALID_INPUT
 
 
-async def account_error_handler(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, AccountError)  # noqa: S101  (registered for AccountError only)
-    code = status_for(error)
-    if error.field is None:
-        return JSONResponse({"detail": error.message}, status_code=code)
-    detail = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
-    return JSONResponse({"detail": detail}, status_code=code)
+class UnknownLevelError(IdentityError):
+    """A caller named a level that does not exist."""
 
+    code = "level_unknown"
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AccountError, account_error_handler)
+    def __init__(self, *, field: str = "level") -> None:
+        super().__init__("level must be password, multi_factor or phishing_resistant", field=field)

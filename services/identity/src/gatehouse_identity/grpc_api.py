@@ -1,4 +1,5 @@
-"""gatehouse.identity.v1.UserService: translates wire types and calls accounts.service."""
+"""gatehouse.identity.v1.UserService: translates wire types, calls accounts.service, and turns
+domain errors into gRPC status codes (their kind decides: gatehouse_common.errors)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from grpc import aio
 
 from gatehouse.identity.v1 import user_service_pb2 as pb
 from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
+from gatehouse_common.errors import grpc_status
 from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
 from gatehouse_identity.accounts import service
-from gatehouse_identity.accounts.errors import UserNotFoundError
 from gatehouse_identity.accounts.models import PasswordLinkPurpose, User, UserStatus
 from gatehouse_identity.context import IdentityContext
+from gatehouse_identity.errors import IdentityError
 from gatehouse_identity.oidc.grpc_tokens import SERVICE_NAME as TOKEN_SERVICE_NAME
 from gatehouse_identity.oidc.grpc_tokens import token_service_registration
 
@@ -59,8 +61,8 @@ class UserServicer(pb_grpc.UserServiceServicer):
         user_id = await parse_uuid_field(request.user_id, "user_id", context)
         try:
             user = await service.get_user(self._context.pool, user_id=user_id)
-        except UserNotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {user_id}")
+        except IdentityError as error:
+            await context.abort(grpc_status(error), error.message)
             raise
         return pb.GetUserResponse(user=user_to_wire(user))
 
@@ -86,8 +88,8 @@ class UserServicer(pb_grpc.UserServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "email: not an e-mail address")
         try:
             user = await service.get_user_by_email(self._context.pool, email=request.email)
-        except UserNotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "no user with that e-mail address")
+        except IdentityError as error:
+            await context.abort(grpc_status(error), error.message)
             raise
         return pb.GetUserByEmailResponse(user=user_to_wire(user))
 
@@ -118,8 +120,8 @@ class UserServicer(pb_grpc.UserServiceServicer):
                 ttl=timedelta(seconds=ttl_s),
                 event_id=event_id,
             )
-        except UserNotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no user {user_id}")
+        except IdentityError as error:
+            await context.abort(grpc_status(error), error.message)
             raise
         url = f"{settings.public_url}/password/set?token={token}"
         return pb.CreatePasswordLinkResponse(url=url, expire_time=_timestamp(expires_at))

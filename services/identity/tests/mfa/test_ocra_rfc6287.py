@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gatehouse_authenticator.ocra import ocra as app_ocra
 from gatehouse_authenticator.ocra import pin_hash as app_pin_hash
-from gatehouse_identity.mfa.ocra import APP_SUITE, OcraSuiteError, ocra, pin_hash
+from gatehouse_identity.mfa.mobile_app.ocra import APP_SUITE, OcraSuiteError, ocra, pin_hash
 
 KEY20 = bytes.fromhex("3132333435363738393031323334353637383930")
 KEY32 = bytes.fromhex("3132333435363738393031323334353637383930313233343536373839303132")

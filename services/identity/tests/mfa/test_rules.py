@@ -19,13 +19,16 @@ from gatehouse_authenticator.payloads import (
     PayloadError,
     parse_payload,
 )
-from gatehouse_identity.accounts.sessions import AuthLevel, Session, level_satisfies
-from gatehouse_identity.mfa import mobile_app, recovery_codes, sms
+from gatehouse_identity.levels import AuthLevel, level_satisfies
+from gatehouse_identity.mfa import recovery_codes, sms
 from gatehouse_identity.mfa.crypto import SecretBox, SecretBoxError
 from gatehouse_identity.mfa.errors import InvalidFactorInputError
 from gatehouse_identity.mfa.levels import Method, effective_level, merged_amr, methods_reaching
-from gatehouse_identity.mfa.navigation import DEFAULT_NEXT, safe_next
+from gatehouse_identity.mfa.mobile_app import ocra
+from gatehouse_identity.mfa.mobile_app import wire as mobile_app
 from gatehouse_identity.mfa.qr import png_data_uri
+from gatehouse_identity.sessions.models import Session
+from gatehouse_identity.web.navigation import DEFAULT_NEXT, safe_next
 
 LEVELS = ["password", "multi_factor", "phishing_resistant"]
 
@@ -170,7 +173,7 @@ def test_the_app_and_identity_sign_the_same_messages() -> None:
     assert reference_app.registration_message(
         "tok", "p256", b"k"
     ) == mobile_app.registration_message("tok", "p256", b"k")
-    verifier = mobile_app.ocra.pin_hash("4711")
+    verifier = ocra.pin_hash("4711")
     message = b"message"
     assert reference_app.pin_proof("4711", message) == mobile_app.b64url(
         mobile_app.pin_proof(verifier, message)

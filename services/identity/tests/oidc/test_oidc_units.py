@@ -13,10 +13,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from gatehouse_identity import levels as session_levels
 from gatehouse_identity.oidc import levels, tokens
 from gatehouse_identity.oidc.backchannel import LOGOUT_EVENT, logout_token, retry_delay
 from gatehouse_identity.oidc.clients import ClientError, ClientRegistration, check_registration
-from gatehouse_identity.oidc.eid.routes import safe_next
 from gatehouse_identity.oidc.keys import (
     KeyStore,
     NoSigningKeyError,
@@ -24,8 +24,9 @@ from gatehouse_identity.oidc.keys import (
     generate_key,
     key_encryption,
 )
-from gatehouse_identity.oidc.web import with_query
+from gatehouse_identity.oidc.urls import with_query
 from gatehouse_identity.settings import IdentitySettings
+from gatehouse_identity.web.navigation import safe_next
 
 
 def test_levels_are_ordered_and_map_to_documented_acr_values() -> None:
@@ -34,12 +35,12 @@ def test_levels_are_ordered_and_map_to_documented_acr_values() -> None:
         "multi_factor": "urn:gatehouse:acr:multi_factor",
         "phishing_resistant": "urn:gatehouse:acr:phishing_resistant",
     }
-    assert levels.satisfies("multi_factor", "password")
-    assert levels.satisfies("phishing_resistant", "multi_factor")
-    assert not levels.satisfies("password", "multi_factor")
-    assert not levels.satisfies("something", "password")
-    assert not levels.satisfies("password", "something")
-    assert levels.strongest("password", "multi_factor") == "multi_factor"
+    assert session_levels.level_satisfies("multi_factor", "password")
+    assert session_levels.level_satisfies("phishing_resistant", "multi_factor")
+    assert not session_levels.level_satisfies("password", "multi_factor")
+    assert not session_levels.level_satisfies("something", "password")
+    assert not session_levels.level_satisfies("password", "something")
+    assert session_levels.strongest("password", "multi_factor") == "multi_factor"
 
 
 @pytest.mark.parametrize(

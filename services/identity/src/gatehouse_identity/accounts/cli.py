@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from gatehouse_common.db import create_pool
 from gatehouse_identity.accounts import service
-from gatehouse_identity.accounts.schemas import Email
+from gatehouse_identity.accounts.fields import Email
 from gatehouse_identity.languages import EU_LANGUAGES
 from gatehouse_identity.settings import IdentitySettings
 
@@ -64,6 +64,10 @@ async def _invite(args: argparse.Namespace, settings: IdentitySettings) -> None:
             last_name=args.last_name,
             email_language=args.language,
             privacy_statement_version=settings.privacy_statement_version,
+            # Run on the server by operations staff, not on the open sign-up page.
+            captcha_required=False,
+            captcha_id=None,
+            captcha_answer=None,
         )
     finally:
         await pool.close()

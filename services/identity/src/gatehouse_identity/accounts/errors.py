@@ -1,36 +1,37 @@
-"""Domain errors of accounts. Transports translate them (HTTP 4xx, gRPC status codes)."""
+"""Domain errors of accounts."""
 
 from __future__ import annotations
 
-
-class AccountError(Exception):
-    """Base of every accounts error; `field` names the input at fault, when there is one."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+from gatehouse_identity.errors import IdentityError, Kind
 
 
-class InvalidInputError(AccountError):
-    pass
+class AccountError(IdentityError):
+    """Base of every accounts error."""
 
 
-class WeakPasswordError(InvalidInputError):
-    pass
+class WeakPasswordError(AccountError):
+    """The password breaks EU Login's rule (the message lists what it lacks)."""
+
+    code = "password_too_weak"
+
+
+class WrongCurrentPasswordError(AccountError):
+    code = "current_password_wrong"
 
 
 class InvalidCredentialsError(AccountError):
     """Wrong e-mail or password — deliberately the same for unknown, blocked and wrong."""
 
+    code = "credentials_wrong"
+    kind = Kind.UNAUTHENTICATED
+
 
 class InvalidLinkError(AccountError):
     """A set/reset link that is unknown, used, expired or forged."""
 
+    code = "link_invalid"
+
 
 class UserNotFoundError(AccountError):
-    pass
-
-
-class NotSignedInError(AccountError):
-    pass
+    code = "user_not_found"
+    kind = Kind.NOT_FOUND

@@ -1,4 +1,5 @@
-"""Accounts: create, set and change passwords, sign in with lockout, look users up.
+"""Accounts: create, set and change passwords, reset links, profiles, look users up (signing in
+with a password is `sign_in.py`).
 
 Every function takes its collaborators as keyword arguments, opens its own transaction when it
 changes state, and writes the matching event to the outbox in that same transaction.
@@ -11,36 +12,27 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from prometheus_client import Counter
 
 from gatehouse.events.v1 import identity_events_pb2 as events
-from gatehouse_identity.accounts.errors import (
-    InvalidCredentialsError,
-    InvalidInputError,
-    UserNotFoundError,
+from gatehouse_identity.accounts.errors import UserNotFoundError, WrongCurrentPasswordError
+from gatehouse_identity.accounts.links import (
+    check_password_link,
+    consume_password_link,
+    issue_password_link,
 )
-from gatehouse_identity.accounts.links import consume_password_link, issue_password_link
 from gatehouse_identity.accounts.models import (
     USER_COLUMNS,
     PasswordLinkPurpose,
     User,
     UserStatus,
 )
-from gatehouse_identity.accounts.passwords import PasswordHasher, check_password_rule
+from gatehouse_identity.accounts.passwords import check_password_rule
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
+from gatehouse_identity.captcha import service as captcha
 from gatehouse_identity.events import emit
-from gatehouse_identity.throttling.devices import UNKNOWN_CLIENTS
-
-SIGN_INS = Counter("gatehouse_identity_sign_ins_total", "Password sign-ins by outcome", ["outcome"])
-ACCOUNTS_BLOCKED = Counter(
-    "gatehouse_identity_accounts_blocked_total",
-    "Accounts (or their unknown-clients bucket) blocked after wrong passwords in a row",
-)
-ATTACKS_FLAGGED = Counter(
-    "gatehouse_identity_password_attacks_flagged_total",
-    "Accounts whose unknown-clients bucket was blocked: someone other than the user guessing",
-)
+from gatehouse_identity.password_hashing import PasswordHasher
+from gatehouse_identity.sessions.service import end_user_sessions
 
 
 def normalize_email(email: str) -> str:
@@ -55,8 +47,14 @@ async def create_account(
     last_name: str,
     email_language: str,
     privacy_statement_version: str,
+    captcha_required: bool,
+    captcha_id: uuid.UUID | None,
+    captcha_answer: str | None,
 ) -> None:
-    """Create a pending account, or tell the existing owner: the caller never learns which."""
+    """Create a pending account, or tell the existing owner: the caller never learns which.
+    With `captcha_required`, the captcha must be solved first (it is spent either way)."""
+    if captcha_required:
+        await captcha.check_answer(pool, challenge_id=captcha_id, answer=captcha_answer)
     now = datetime.now(UTC)
     async with pool.acquire() as connection, connection.transaction():
         existing = await connection.fetchval(
@@ -120,7 +118,7 @@ async def set_password_with_link(
             user_id,
             password_hash,
         )
-        await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+        await end_user_sessions(connection, user_id=user_id)
         # A new password from an e-mailed link unblocks every bucket (the manual's remedy).
         await connection.execute("DELETE FROM password_failure_buckets WHERE user_id = $1", user_id)
         await audit.record(
@@ -140,159 +138,6 @@ async def set_password_with_link(
     return User.from_row(row)
 
 
-async def authenticate(
-    pool: asyncpg.Pool,
-    *,
-    hasher: PasswordHasher,
-    email: str,
-    password: str,
-    max_failed_attempts: int,
-    bucket: str = UNKNOWN_CLIENTS,
-) -> User:
-    """Check e-mail and password, counting wrong passwords in a row per client bucket.
-
-    `bucket` is the browser's own (it signed in to this account before: a device cookie) or the
-    one all unknown clients share. A verification slot in that bucket is reserved atomically
-    *before* argon2 runs, so however many guesses arrive in parallel, at most
-    `max_failed_attempts` are ever checked. Unknown, pending and blocked accounts, and blocked
-    buckets, get the same answer after the same work.
-    """
-    candidate = await pool.fetchrow(
-        "SELECT id, password_hash FROM users WHERE email_normalized = $1 AND status = 'active'",
-        normalize_email(email),
-    )
-    reserved = None
-    if candidate is not None:
-        reserved = await pool.fetchval(
-            """INSERT INTO password_failure_buckets (user_id, bucket, failures) VALUES ($1, $2, 1)
-               ON CONFLICT (user_id, bucket) DO UPDATE
-                  SET failures = password_failure_buckets.failures + 1
-                WHERE password_failure_buckets.failures < $3
-                  AND password_failure_buckets.blocked_at IS NULL
-               RETURNING failures""",
-            candidate["id"],
-            bucket,
-            max_failed_attempts,
-        )
-    if candidate is None or reserved is None:
-        await hasher.verify_dummy(password)
-        SIGN_INS.labels("failed").inc()
-        # Never the typed address: for an unknown one, nobody is named.
-        await audit.record(
-            pool,
-            kind=AuditKind.SIGN_IN_FAILED,
-            user_id=candidate["id"] if candidate is not None else None,
-            detail={
-                "reason": "no_such_account" if candidate is None else "bucket_blocked",
-                "bucket": _bucket_kind(bucket),
-            },
-        )
-        raise InvalidCredentialsError("wrong e-mail address or password")
-    if await hasher.verify(candidate["password_hash"], password):
-        SIGN_INS.labels("succeeded").inc()
-        return await _record_success(
-            pool,
-            hasher=hasher,
-            user_id=candidate["id"],
-            bucket=bucket,
-            password=password,
-            password_hash=candidate["password_hash"],
-        )
-    SIGN_INS.labels("failed").inc()
-    await audit.record(
-        pool,
-        kind=AuditKind.SIGN_IN_FAILED,
-        user_id=candidate["id"],
-        detail={"reason": "wrong_password", "bucket": _bucket_kind(bucket)},
-    )
-    if reserved >= max_failed_attempts:
-        await _block(pool, user_id=candidate["id"], bucket=bucket, failed_attempts=reserved)
-    raise InvalidCredentialsError("wrong e-mail address or password")
-
-
-def _bucket_kind(bucket: str) -> str:
-    """What the audit log says about a bucket: never the device nonce itself."""
-    return "unknown" if bucket == UNKNOWN_CLIENTS else "device"
-
-
-async def _record_success(
-    pool: asyncpg.Pool,
-    *,
-    hasher: PasswordHasher,
-    user_id: uuid.UUID,
-    bucket: str,
-    password: str,
-    password_hash: str,
-) -> User:
-    new_hash = await hasher.hash(password) if hasher.needs_rehash(password_hash) else None
-    async with pool.acquire() as connection, connection.transaction():
-        # Success ends this bucket's run of failures (never a blocked bucket: it got no slot).
-        await connection.execute(
-            "DELETE FROM password_failure_buckets WHERE user_id = $1 AND bucket = $2 "
-            "AND blocked_at IS NULL",
-            user_id,
-            bucket,
-        )
-        row = await connection.fetchrow(
-            f"""UPDATE users SET password_hash = COALESCE($2, password_hash)
-                 WHERE id = $1
-             RETURNING {USER_COLUMNS}""",
-            user_id,
-            new_hash,
-        )
-        await audit.record(
-            connection,
-            kind=AuditKind.SIGN_IN_SUCCEEDED,
-            user_id=user_id,
-            detail={"bucket": _bucket_kind(bucket)},
-        )
-    return User.from_row(row)
-
-
-async def _block(
-    pool: asyncpg.Pool, *, user_id: uuid.UUID, bucket: str, failed_attempts: int
-) -> None:
-    """Five in a row: block the bucket. Unknown clients: only they are shut out (the user's own
-    browsers keep working). The user's own browser: the whole account, as the manual says."""
-    unknown_only = bucket == UNKNOWN_CLIENTS
-    async with pool.acquire() as connection, connection.transaction():
-        blocked = await connection.fetchval(
-            """UPDATE password_failure_buckets SET blocked_at = now()
-                WHERE user_id = $1 AND bucket = $2 AND blocked_at IS NULL
-            RETURNING user_id""",
-            user_id,
-            bucket,
-        )
-        if blocked is None:  # a parallel attempt blocked it first; one e-mail is enough
-            return
-        if unknown_only:
-            ATTACKS_FLAGGED.inc()
-        else:
-            await connection.execute(
-                """UPDATE users SET status = 'blocked', blocked_at = now(), updated_at = now()
-                    WHERE id = $1 AND status = 'active'""",
-                user_id,
-            )
-            await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
-        ACCOUNTS_BLOCKED.inc()
-        await audit.record(
-            connection,
-            kind=AuditKind.LOCKED,
-            user_id=user_id,
-            detail={"bucket": _bucket_kind(bucket), "failed_attempts": failed_attempts},
-        )
-        await emit(
-            connection,
-            "identity.user.locked",
-            user_id=user_id,
-            message=events.UserLocked(
-                user_id=str(user_id),
-                failed_attempts=failed_attempts,
-                unknown_clients_only=unknown_only,
-            ),
-        )
-
-
 async def change_password(
     pool: asyncpg.Pool,
     *,
@@ -308,7 +153,7 @@ async def change_password(
         "SELECT password_hash FROM users WHERE id = $1 AND status = 'active'", user_id
     )
     if current_hash is None or not await hasher.verify(current_hash, current_password):
-        raise InvalidInputError("the current password is wrong", field="current_password")
+        raise WrongCurrentPasswordError("the current password is wrong", field="current_password")
     new_hash = await hasher.hash(new_password)
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(
@@ -318,11 +163,7 @@ async def change_password(
             new_hash,
         )
         # Other sessions may belong to whoever knew the old password.
-        await connection.execute(
-            "DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2",
-            user_id,
-            keep_session_hash,
-        )
+        await end_user_sessions(connection, user_id=user_id, keep_hash=keep_session_hash)
         await audit.record(connection, kind=AuditKind.PASSWORD_CHANGED, user_id=user_id)
         await emit(
             connection,
@@ -347,6 +188,12 @@ async def request_password_reset(pool: asyncpg.Pool, *, email: str) -> None:
             user_id=user_id,
             message=events.UserPasswordResetRequested(user_id=str(user_id)),
         )
+
+
+async def password_link_usable(pool: asyncpg.Pool, *, token: str) -> bool:
+    """True when an e-mailed link can still be used (to show its form before the user types)."""
+    async with pool.acquire() as connection:
+        return await check_password_link(connection, token)
 
 
 async def create_password_link(

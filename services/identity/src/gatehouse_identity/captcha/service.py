@@ -31,6 +31,8 @@ from PIL import Image
 from PIL.ImageDraw import Draw
 from PIL.ImageFilter import SMOOTH
 
+from gatehouse_identity.captcha.errors import CaptchaFailedError, CaptchaMissingError
+
 CODE_LENGTH = 6
 ALPHABET = "02345689"
 TTL = timedelta(minutes=10)
@@ -86,10 +88,6 @@ _image = GlyphPicture(width=220, height=80)
 _audio = AudioCaptcha()
 
 
-class CaptchaFailedError(Exception):
-    pass
-
-
 async def create_challenge(pool: asyncpg.Pool) -> uuid.UUID:
     challenge_id = uuid.uuid4()
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -132,3 +130,13 @@ async def solve_challenge(pool: asyncpg.Pool, *, challenge_id: uuid.UUID, answer
     typed = "".join(answer.split())
     if stored is None or not hmac.compare_digest(stored.encode(), typed.encode()):
         raise CaptchaFailedError("the verification code is wrong or has expired")
+
+
+async def check_answer(
+    pool: asyncpg.Pool, *, challenge_id: uuid.UUID | None, answer: str | None
+) -> None:
+    """A captcha the caller must have solved: CaptchaMissingError when nothing was typed,
+    CaptchaFailedError when the answer is wrong (the challenge is spent either way)."""
+    if challenge_id is None or not answer:
+        raise CaptchaMissingError("type the code shown in the picture")
+    await solve_challenge(pool, challenge_id=challenge_id, answer=answer)

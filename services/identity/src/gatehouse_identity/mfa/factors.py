@@ -1,46 +1,35 @@
-"""The second factors a user has: listing, what they may use to sign in, what a sign-in needs,
-renaming, removing, resetting them all, and the "always require multi-factor" option.
+"""The second factors a user has (rows of `second_factors`): listing, finding, renaming, going
+live after an enrolment, removing one, and resetting them all.
 
-Policy (documented in the README of this package's API, `api.py`):
-- A password sign-in asks for a second factor when the requested level needs one, when the user
-  chose "Always require multi-factor authentication", or when the user has any second factor
-  enrolled: someone who set up a second factor expects it to protect the account.
-- Managing second factors needs a multi-factor session once the user has a usable one; a user
-  with none (new, or whose only method is SMS after its sunset) may enrol with the password
-  alone, which is how an SMS-only user is led to enrol another method.
+Removing is the same for every method: the method's own rows (secrets, credentials, numbers)
+go with the factor (ON DELETE CASCADE), so methods need no removal code of their own.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import asyncpg
 
 from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_common.db import Connection
-from gatehouse_identity.accounts.sessions import AuthLevel, Session, level_satisfies
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.events import emit
+from gatehouse_identity.levels import AuthLevel
 from gatehouse_identity.mfa import recovery_codes
 from gatehouse_identity.mfa.errors import (
-    InvalidFactorInputError,
-    MethodUnavailableError,
-    NotFoundError,
+    EnrolmentExpiredError,
+    FactorNameInvalidError,
+    FactorNotFoundError,
     StepUpRequiredError,
 )
-from gatehouse_identity.mfa.levels import (
-    METHODS_OF_KIND,
-    STRONG_KINDS,
-    FactorKind,
-    Method,
-    effective_level,
-    methods_reaching,
-)
+from gatehouse_identity.mfa.levels import STRONG_KINDS, FactorKind
+from gatehouse_identity.mfa.models import FACTOR_COLUMNS, Factor
 from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.sessions.models import Session
+from gatehouse_identity.sessions.service import end_user_sessions
 
 MAX_NAME_LENGTH = 60
 
@@ -50,67 +39,15 @@ WIRE_METHOD = {
     FactorKind.WEBAUTHN: events.SECOND_FACTOR_METHOD_WEBAUTHN,
     FactorKind.SMS: events.SECOND_FACTOR_METHOD_SMS,
 }
-WIRE_SIGN_IN_METHOD: dict[Method, events.SecondFactorMethod.ValueType] = {
-    Method.TOTP: events.SECOND_FACTOR_METHOD_TOTP,
-    Method.MOBILE_APP_PUSH: events.SECOND_FACTOR_METHOD_MOBILE_APP,
-    Method.MOBILE_APP_QR: events.SECOND_FACTOR_METHOD_MOBILE_APP,
-    Method.WEBAUTHN: events.SECOND_FACTOR_METHOD_WEBAUTHN,
-    Method.SMS: events.SECOND_FACTOR_METHOD_SMS,
-    Method.RECOVERY_CODE: events.SECOND_FACTOR_METHOD_RECOVERY_CODE,
-}
-
-FACTOR_COLUMNS = (
-    "id, user_id, method, name, status, created_at, confirmed_at, last_used_at, pending_until"
-)
-
-
-@dataclass(frozen=True)
-class Factor:
-    id: uuid.UUID
-    user_id: uuid.UUID
-    kind: FactorKind
-    name: str
-    status: str
-    created_at: datetime
-    confirmed_at: datetime | None
-    last_used_at: datetime | None
-    pending_until: datetime | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Factor:
-        return cls(
-            id=row["id"],
-            user_id=row["user_id"],
-            kind=FactorKind(row["method"]),
-            name=row["name"],
-            status=row["status"],
-            created_at=row["created_at"],
-            confirmed_at=row["confirmed_at"],
-            last_used_at=row["last_used_at"],
-            pending_until=row["pending_until"],
-        )
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """What a session must still do before it reaches `level`."""
-
-    level: str
-    # The session is already there.
-    satisfied: bool
-    # Methods that would get it there (only the missing factor).
-    methods: list[Method]
-    # Nothing the user has can get it there: enrol a method first.
-    enrolment_required: bool
-    # SMS is offered and the sunset is coming: show this date with it.
-    sms_sunset_warning: str | None
 
 
 def check_name(name: str, *, field: str = "name") -> str:
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidFactorInputError(
-            f"give a name of 1 to {MAX_NAME_LENGTH} characters", field=field
+        raise FactorNameInvalidError(
+            f"give a name of 1 to {MAX_NAME_LENGTH} characters",
+            field=field,
+            maximum=MAX_NAME_LENGTH,
         )
     return cleaned
 
@@ -141,27 +78,18 @@ async def get_factor(
         user_id,
     )
     if row is None or (kind is not None and row["method"] != kind):
-        raise NotFoundError("no such second factor on this account", field="factor_id")
+        raise FactorNotFoundError("no such second factor on this account", field="factor_id")
     return Factor.from_row(row)
 
 
-async def usable_methods(db: Db, runtime: MfaRuntime, *, user_id: uuid.UUID) -> list[Method]:
-    """Sign-in methods the user can use now, in the order they are offered."""
-    kinds = {
+async def active_kinds(db: Db, *, user_id: uuid.UUID) -> set[FactorKind]:
+    return {
         FactorKind(row["method"])
         for row in await db.fetch(
             "SELECT DISTINCT method FROM second_factors WHERE user_id = $1 AND status = 'active'",
             user_id,
         )
     }
-    if not runtime.sms_allowed:
-        kinds.discard(FactorKind.SMS)
-    methods = [method for kind in FactorKind if kind in kinds for method in METHODS_OF_KIND[kind]]
-    # Recovery codes stand in for a lost method; they are not a method of their own, so a user
-    # whose only method was withdrawn (SMS) must enrol a new one instead.
-    if methods and await recovery_codes.remaining(db, user_id=user_id) > 0:
-        methods.append(Method.RECOVERY_CODE)
-    return methods
 
 
 async def has_enrolled_factor(db: Db, *, user_id: uuid.UUID) -> bool:
@@ -174,70 +102,28 @@ async def has_enrolled_factor(db: Db, *, user_id: uuid.UUID) -> bool:
     )
 
 
-async def always_require_mfa(db: Db, *, user_id: uuid.UUID) -> bool:
-    return bool(await db.fetchval("SELECT always_require_mfa FROM users WHERE id = $1", user_id))
-
-
-async def default_level(db: Db, *, user_id: uuid.UUID) -> str:
-    """The level a sign-in reaches when nobody asks for one (see the module's policy)."""
-    if await always_require_mfa(db, user_id=user_id) or await has_enrolled_factor(
-        db, user_id=user_id
-    ):
-        return AuthLevel.MULTI_FACTOR
-    return AuthLevel.PASSWORD
-
-
-async def requirement(
-    db: Db,
-    runtime: MfaRuntime,
+async def add_pending(
+    connection: Connection,
     *,
-    session: Session,
-    requested_level: str | None,
-    fresh: bool = False,
-) -> Requirement:
-    """What `session` must still prove to reach the requested level (or the user's default);
-    `fresh` asks for a second factor again even if the session already has one."""
-    user_id = session.user_id
-    level = requested_level or await default_level(db, user_id=user_id)
-    if not level_satisfies(level, AuthLevel.MULTI_FACTOR) and await always_require_mfa(
-        db, user_id=user_id
-    ):
-        level = AuthLevel.MULTI_FACTOR
-    have = effective_level(session, sms_allowed=runtime.sms_allowed)
-    fresh_enough = not fresh or _recent(session.second_factor_at, runtime)
-    satisfied = level_satisfies(have, level) and fresh_enough
-    available = await usable_methods(db, runtime, user_id=user_id)
-    start_from = AuthLevel.PASSWORD if not fresh_enough else have
-    methods = [] if satisfied else methods_reaching(level, available, have=start_from)
-    warning = (
-        runtime.settings.sms_sunset_date.isoformat()
-        if Method.SMS in methods and runtime.sms_allowed
-        else None
+    factor_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: FactorKind,
+    name: str,
+    pending_until: datetime | None,
+    enrolled_by: bytes | None = None,
+) -> None:
+    """An enrolment started: the factor exists, but is not used until it is confirmed."""
+    await connection.execute(
+        """INSERT INTO second_factors (id, user_id, method, name, status, pending_until,
+                                       enrolled_by)
+           VALUES ($1, $2, $3, $4, 'pending', $5, $6)""",
+        factor_id,
+        user_id,
+        kind.value,
+        name,
+        pending_until,
+        enrolled_by,
     )
-    return Requirement(
-        level=level,
-        satisfied=satisfied,
-        methods=methods,
-        enrolment_required=not satisfied and not methods,
-        sms_sunset_warning=warning,
-    )
-
-
-def _recent(moment: datetime | None, runtime: MfaRuntime) -> bool:
-    if moment is None:
-        return False
-    return runtime.now() - moment <= timedelta(seconds=runtime.settings.fresh_second_factor_s)
-
-
-async def require_manage_level(db: Db, runtime: MfaRuntime, *, session: Session) -> None:
-    """Managing second factors needs multi-factor once the user has a usable method."""
-    have = effective_level(session, sms_allowed=runtime.sms_allowed)
-    if level_satisfies(have, AuthLevel.MULTI_FACTOR):
-        return
-    if await usable_methods(db, runtime, user_id=session.user_id):
-        raise StepUpRequiredError(
-            "confirm it is you with a second factor first", level=AuthLevel.MULTI_FACTOR
-        )
 
 
 async def activate(connection: Connection, *, factor_id: uuid.UUID, now: datetime) -> Factor:
@@ -251,7 +137,7 @@ async def activate(connection: Connection, *, factor_id: uuid.UUID, now: datetim
         now,
     )
     if row is None:
-        raise NotFoundError("this enrolment is no longer pending", field="factor_id")
+        raise EnrolmentExpiredError("this enrolment is no longer pending", field="factor_id")
     factor = Factor.from_row(row)
     await audit.record(
         connection,
@@ -271,6 +157,15 @@ async def activate(connection: Connection, *, factor_id: uuid.UUID, now: datetim
         ),
     )
     return factor
+
+
+async def mark_used(db: Db, *, factor_id: uuid.UUID, now: datetime) -> None:
+    await db.execute("UPDATE second_factors SET last_used_at = $2 WHERE id = $1", factor_id, now)
+
+
+async def delete_pending(db: Db, *, factor_id: uuid.UUID) -> None:
+    """Forget an enrolment that cannot finish (a failed send, a cancelled registration)."""
+    await db.execute("DELETE FROM second_factors WHERE id = $1 AND status = 'pending'", factor_id)
 
 
 async def prune_pending(connection: Connection, *, user_id: uuid.UUID, now: datetime) -> None:
@@ -294,7 +189,7 @@ async def rename(
         check_name(name),
     )
     if row is None:
-        raise NotFoundError("no such second factor on this account", field="factor_id")
+        raise FactorNotFoundError("no such second factor on this account", field="factor_id")
     return Factor.from_row(row)
 
 
@@ -307,7 +202,7 @@ async def remove(
     async with pool.acquire() as connection, connection.transaction():
         # Serialise removals of one user's methods, so two parallel removals cannot both
         # believe the other method is still there.
-        await connection.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", session.user_id)
+        await _lock_user(connection, user_id=session.user_id)
         factor = await get_factor(connection, user_id=session.user_id, factor_id=factor_id)
         if factor.status != "pending" and factor.kind in STRONG_KINDS:
             others = await connection.fetchval(
@@ -318,7 +213,7 @@ async def remove(
                 factor_id,
                 [kind.value for kind in STRONG_KINDS],
             )
-            if not others and not _recent(session.second_factor_at, runtime):
+            if not others and not runtime.recently(session.second_factor_at):
                 raise StepUpRequiredError(
                     "this is your last strong second factor: confirm it is you with a second "
                     "factor again before removing it",
@@ -327,31 +222,33 @@ async def remove(
                 )
         await connection.execute("DELETE FROM second_factors WHERE id = $1", factor_id)
         if factor.status != "pending":
-            await audit.record(
-                connection,
-                kind=AuditKind.SECOND_FACTOR_REMOVED,
-                user_id=session.user_id,
-                detail={"method": factor.kind.value, "factor_id": str(factor.id)},
-            )
-            await emit(
-                connection,
-                "identity.second_factor.removed",
-                user_id=session.user_id,
-                message=events.SecondFactorRemoved(
-                    user_id=str(session.user_id),
-                    factor_id=str(factor.id),
-                    method=WIRE_METHOD[factor.kind],
-                    name=factor.name,
-                ),
-            )
+            await _removed(connection, factor=factor)
         if not await has_enrolled_factor(connection, user_id=session.user_id):
             # Recovery codes recover a method; with none left they would be a password of
             # their own. The next first enrolment issues a new set.
             await recovery_codes.delete_all(connection, user_id=session.user_id)
-            await connection.execute(
-                "UPDATE users SET always_require_mfa = false WHERE id = $1", session.user_id
-            )
+            await set_always_require(connection, user_id=session.user_id, enabled=False)
     return factor
+
+
+async def _removed(connection: Connection, *, factor: Factor) -> None:
+    await audit.record(
+        connection,
+        kind=AuditKind.SECOND_FACTOR_REMOVED,
+        user_id=factor.user_id,
+        detail={"method": factor.kind.value, "factor_id": str(factor.id)},
+    )
+    await emit(
+        connection,
+        "identity.second_factor.removed",
+        user_id=factor.user_id,
+        message=events.SecondFactorRemoved(
+            user_id=str(factor.user_id),
+            factor_id=str(factor.id),
+            method=WIRE_METHOD[factor.kind],
+            name=factor.name,
+        ),
+    )
 
 
 async def reset_all(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> int:
@@ -359,40 +256,42 @@ async def reset_all(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> int:
     publish identity.user.devices_reset (the registry suspends access until an administrator
     unsuspends it). Returns how many methods were removed."""
     async with pool.acquire() as connection, connection.transaction():
-        await connection.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
-        removed = await connection.fetchval(
-            """WITH gone AS (DELETE FROM second_factors WHERE user_id = $1 RETURNING status)
-               SELECT count(*) FILTER (WHERE status <> 'pending') FROM gone""",
-            user_id,
+        await _lock_user(connection, user_id=user_id)
+        removed = int(
+            await connection.fetchval(
+                """WITH gone AS (DELETE FROM second_factors WHERE user_id = $1 RETURNING status)
+                   SELECT count(*) FILTER (WHERE status <> 'pending') FROM gone""",
+                user_id,
+            )
+            or 0
         )
         await recovery_codes.delete_all(connection, user_id=user_id)
         await connection.execute("DELETE FROM mfa_challenges WHERE user_id = $1", user_id)
         await connection.execute("DELETE FROM totp_last_steps WHERE user_id = $1", user_id)
-        await connection.execute(
-            "UPDATE users SET always_require_mfa = false WHERE id = $1", user_id
-        )
-        await connection.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+        await set_always_require(connection, user_id=user_id, enabled=False)
+        await end_user_sessions(connection, user_id=user_id)
         await audit.record(
             connection,
             kind=AuditKind.DEVICES_RESET,
             user_id=user_id,
-            detail={"removed_count": int(removed or 0)},
+            detail={"removed_count": removed},
         )
         await emit(
             connection,
             "identity.user.devices_reset",
             user_id=user_id,
-            message=events.UserDevicesReset(user_id=str(user_id), removed_count=removed or 0),
+            message=events.UserDevicesReset(user_id=str(user_id), removed_count=removed),
         )
-    return int(removed or 0)
+    return removed
 
 
-async def set_always_require_mfa(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, user_id: uuid.UUID, enabled: bool
-) -> None:
-    if enabled and not await usable_methods(pool, runtime, user_id=user_id):
-        raise MethodUnavailableError(
-            "add a second factor before requiring one at every sign-in",
-            field="always_require_mfa",
-        )
-    await pool.execute("UPDATE users SET always_require_mfa = $2 WHERE id = $1", user_id, enabled)
+async def always_require_mfa(db: Db, *, user_id: uuid.UUID) -> bool:
+    return bool(await db.fetchval("SELECT always_require_mfa FROM users WHERE id = $1", user_id))
+
+
+async def set_always_require(db: Db, *, user_id: uuid.UUID, enabled: bool) -> None:
+    await db.execute("UPDATE users SET always_require_mfa = $2 WHERE id = $1", user_id, enabled)
+
+
+async def _lock_user(connection: Connection, *, user_id: uuid.UUID) -> None:
+    await connection.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)

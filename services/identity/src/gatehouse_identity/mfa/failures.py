@@ -15,14 +15,23 @@ from prometheus_client import Counter
 
 from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_common.db import Connection
-from gatehouse_identity.accounts.sessions import Session
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.events import emit
 from gatehouse_identity.mfa.errors import AttemptEndedError, WrongCodeError
-from gatehouse_identity.mfa.factors import WIRE_SIGN_IN_METHOD
 from gatehouse_identity.mfa.levels import Method
 from gatehouse_identity.mfa.runtime import MfaRuntime
+from gatehouse_identity.sessions.models import Session
+from gatehouse_identity.sessions.service import end_session_by_hash
+
+WIRE_SIGN_IN_METHOD: dict[Method, events.SecondFactorMethod.ValueType] = {
+    Method.TOTP: events.SECOND_FACTOR_METHOD_TOTP,
+    Method.MOBILE_APP_PUSH: events.SECOND_FACTOR_METHOD_MOBILE_APP,
+    Method.MOBILE_APP_QR: events.SECOND_FACTOR_METHOD_MOBILE_APP,
+    Method.WEBAUTHN: events.SECOND_FACTOR_METHOD_WEBAUTHN,
+    Method.SMS: events.SECOND_FACTOR_METHOD_SMS,
+    Method.RECOVERY_CODE: events.SECOND_FACTOR_METHOD_RECOVERY_CODE,
+}
 
 SECOND_FACTOR_FAILURES = Counter(
     "gatehouse_identity_second_factor_failures_total",
@@ -63,7 +72,7 @@ async def record_failure(
         },
     )
     if failures < limit:
-        error.extra["attempts_left"] = limit - failures
+        error.params["attempts_left"] = limit - failures
         raise error
     await end_attempt(pool, runtime, session=session, method=method)
     raise AttemptEndedError(
@@ -77,13 +86,9 @@ async def end_attempt(
 ) -> None:
     settings = runtime.settings
     async with pool.acquire() as connection, connection.transaction():
-        ended = await connection.fetchval(
-            "DELETE FROM sessions WHERE id_hash = $1 RETURNING 1", session.id_hash
-        )
-        await connection.execute(
-            "DELETE FROM second_factor_failures WHERE session_hash = $1", session.id_hash
-        )
-        if ended is None:  # a parallel wrong answer ended it first: one burst, one e-mail
+        ended = await end_session_by_hash(connection, id_hash=session.id_hash)
+        await clear(connection, session=session)
+        if not ended:  # a parallel wrong answer ended it first: one burst, one e-mail
             return
         since = runtime.now() - timedelta(seconds=settings.second_factor_burst_window_s)
         await connection.execute(

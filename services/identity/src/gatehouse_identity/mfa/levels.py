@@ -1,9 +1,7 @@
-"""Sign-in strength: what each second factor proves (amr, RFC 8176) and the level it gives.
-
-Levels, weakest first: `password`, `multi_factor` (password and any second factor; SMS only
-before its sunset date), `phishing_resistant` (password and WebAuthn: the signature is bound to
-the origin, so a look-alike site cannot relay it — app push with number matching can be relayed
-by a real-time phishing proxy, hence only multi-factor).
+"""What each second factor proves (amr, RFC 8176) and the level (gatehouse_identity.levels) it
+gives: any second factor reaches `multi_factor` (SMS only before its sunset date), WebAuthn
+`phishing_resistant` — app push with number matching can be relayed by a real-time phishing
+proxy, hence only multi-factor.
 """
 
 from __future__ import annotations
@@ -11,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from gatehouse_identity.accounts.sessions import AuthLevel, Session, level_satisfies
-
-__all__ = ["AuthLevel", "level_satisfies"]
+from gatehouse_identity.levels import AuthLevel, Level, level_satisfies, stronger
+from gatehouse_identity.sessions.models import Session
 
 
 class FactorKind(StrEnum):
@@ -65,20 +62,9 @@ METHOD_AMR: dict[Method, tuple[str, ...]] = {
 SECOND_FACTOR_AMR = frozenset({"otp", "swk", "hwk", "pin", "sms"})
 STRONG_AMR = frozenset({"otp", "swk", "hwk", "pin"})
 
-METHOD_LEVEL: dict[Method, str] = dict.fromkeys(Method, AuthLevel.MULTI_FACTOR) | {
+METHOD_LEVEL: dict[Method, Level] = dict.fromkeys(Method, AuthLevel.MULTI_FACTOR) | {
     Method.WEBAUTHN: AuthLevel.PHISHING_RESISTANT
 }
-
-
-def parse_level(value: str | None, *, default: str) -> str | None:
-    """A level named by a caller, the default when absent, None when not a level."""
-    if not value:
-        return default
-    return value if value in AuthLevel.ORDER else None
-
-
-def stronger(a: str, b: str) -> str:
-    return a if level_satisfies(a, b) else b
 
 
 def merged_amr(existing: Iterable[str], added: Iterable[str]) -> list[str]:
@@ -101,6 +87,11 @@ def effective_level(session: Session, *, sms_allowed: bool) -> str:
     ):
         return AuthLevel.PASSWORD
     return session.level
+
+
+def raised_level(session: Session, method: Method) -> str:
+    """The session's level once `method` is proved in it."""
+    return stronger(session.level, METHOD_LEVEL[method])
 
 
 def methods_reaching(need: str, methods: Iterable[Method], *, have: str) -> list[Method]:

@@ -14,8 +14,16 @@ from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_common.db import Connection
 from gatehouse_identity.events import emit
 from gatehouse_identity.mfa.crypto import sha256
-from gatehouse_identity.mfa.errors import InvalidFactorInputError, WrongCodeError
-from gatehouse_identity.mfa.runtime import Db
+from gatehouse_identity.mfa.errors import RecoveryCodeMalformedError, RecoveryCodeWrongError
+from gatehouse_identity.mfa.levels import Method
+from gatehouse_identity.mfa.methods import (
+    Amr,
+    Answer,
+    AnswerForm,
+    SignInMethodDefaults,
+)
+from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.sessions.models import Session
 
 # Digits 2-9 and capital letters without I, L and O: 31 symbols, about 49.5 bits per code.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -32,8 +40,10 @@ def normalize(code: str) -> str:
     """The canonical form of what a user typed (case, spaces and hyphens do not matter)."""
     compact = "".join(code.split()).replace("-", "").upper()
     if len(compact) != CODE_LENGTH or any(char not in ALPHABET for char in compact):
-        raise InvalidFactorInputError(
-            f"a recovery code has {CODE_LENGTH} letters and digits, like K7QX4-M2P9T", field="code"
+        raise RecoveryCodeMalformedError(
+            f"a recovery code has {CODE_LENGTH} letters and digits, like K7QX4-M2P9T",
+            field="code",
+            length=CODE_LENGTH,
         )
     return compact
 
@@ -81,7 +91,9 @@ async def use(connection: Connection, *, user_id: uuid.UUID, code: str) -> int:
         sha256(normalize(code)),
     )
     if used is None:
-        raise WrongCodeError("this recovery code is wrong or was already used", field="code")
+        raise RecoveryCodeWrongError(
+            "this recovery code is wrong or was already used", field="code"
+        )
     left = await remaining(connection, user_id=user_id)
     await emit(
         connection,
@@ -90,3 +102,26 @@ async def use(connection: Connection, *, user_id: uuid.UUID, code: str) -> int:
         message=events.RecoveryCodeUsed(user_id=str(user_id), remaining=left),
     )
     return left
+
+
+class RecoveryCodeSignIn(SignInMethodDefaults):
+    """Recovery codes answer a sign-in like a method, but are offered only beside another
+    usable method (policy.usable_methods): they recover a lost device."""
+
+    method = Method.RECOVERY_CODE
+    answer_form = AnswerForm.CODE
+    code_length = CODE_LENGTH + 1  # shown with a hyphen: K7QX4-M2P9T
+
+    async def verify(
+        self,
+        connection: Connection,
+        runtime: MfaRuntime,  # noqa: ARG002  (the interface's: codes need no secrets)
+        *,
+        session: Session,
+        answer: Answer,
+    ) -> Amr:
+        await use(connection, user_id=session.user_id, code=answer.needed("code"))
+        return ("otp",)
+
+
+SIGN_IN = RecoveryCodeSignIn()

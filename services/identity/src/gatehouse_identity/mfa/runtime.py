@@ -1,15 +1,15 @@
 """What the second-factor code needs besides the database: settings, the encryption box, the
-SMS sender and a clock (injectable, so tests can stand on either side of the SMS sunset)."""
+SMS sender and a clock (injectable, so tests can stand on either side of the SMS sunset). The
+HTTP application makes one at start (app.state.mfa)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
-from starlette.requests import Request
 
 from gatehouse_common.db import Connection
 from gatehouse_identity.mfa.crypto import SecretBox
@@ -51,6 +51,13 @@ class MfaRuntime:
     def now(self) -> datetime:
         return self.clock()
 
+    def recently(self, moment: datetime | None) -> bool:
+        """True when `moment` (a second factor proved) is fresh enough for the last strong
+        method's removal or a `fresh=1` sign-in."""
+        if moment is None:
+            return False
+        return self.now() - moment <= timedelta(seconds=self.settings.fresh_second_factor_s)
+
     @property
     def sms_allowed(self) -> bool:
         """SMS is a second factor only before the sunset date (a UTC calendar day)."""
@@ -71,12 +78,3 @@ class MfaRuntime:
             return list(self.settings.webauthn_origins)
         parts = urlsplit(self.settings.public_url)
         return [f"{parts.scheme}://{parts.netloc}"]
-
-
-def runtime_for(request: Request) -> MfaRuntime:
-    """The app's MfaRuntime (tests may put one with their own clock on app.state.mfa)."""
-    runtime: MfaRuntime | None = getattr(request.app.state, "mfa", None)
-    if runtime is None:
-        runtime = MfaRuntime.from_settings(request.app.state.context.settings)
-        request.app.state.mfa = runtime
-    return runtime

@@ -6,6 +6,8 @@ stored as HMAC-SHA256 with a server key, single-use, short-lived; identity hands
 
 Sunset (SMS_SUNSET_DATE, default 2025-06-30): before it, SMS sign-ins show the date as a
 warning; from that day on SMS is neither offered nor accepted nor enrolled.
+
+A second-factor method (methods.py): `ENROLMENT` and `SIGN_IN` at the end of this module.
 """
 
 from __future__ import annotations
@@ -21,21 +23,39 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from gatehouse_common.db import Connection
-from gatehouse_identity.accounts.sessions import Session
-from gatehouse_identity.mfa import factors
+from gatehouse_identity.accounts import service as accounts
+from gatehouse_identity.accounts.models import User
+from gatehouse_identity.mfa import challenges, factors
 from gatehouse_identity.mfa.crypto import keyed_hash
 from gatehouse_identity.mfa.errors import (
-    ChallengeExpiredError,
-    DeliveryFailedError,
-    InvalidFactorInputError,
-    MethodUnavailableError,
-    MfaError,
-    NotFoundError,
-    WrongCodeError,
+    PhoneNumberInvalidError,
+    PhoneNumberNotFoundError,
+    PhoneNumberNotMobileError,
+    PhoneNumberTakenError,
+    SmsCodeExpiredError,
+    SmsCodeMalformedError,
+    SmsCodeNotSentError,
+    SmsCodeUsedError,
+    SmsCodeWrongError,
+    SmsNotSentError,
+    SmsWithdrawnError,
+    TooManySmsCodesError,
 )
-from gatehouse_identity.mfa.levels import FactorKind
+from gatehouse_identity.mfa.levels import FactorKind, Method
+from gatehouse_identity.mfa.methods import (
+    Amr,
+    Answer,
+    AnswerForm,
+    Challenge,
+    ChallengeStart,
+    EnrolmentProof,
+    EnrolmentRequest,
+    SignInMethodDefaults,
+)
+from gatehouse_identity.mfa.models import Factor
 from gatehouse_identity.mfa.runtime import Db, MfaRuntime
 from gatehouse_identity.mfa.sms_senders import SmsDeliveryError
+from gatehouse_identity.sessions.models import Session
 
 CODE_DIGITS = 6
 MAX_WRONG_ENROLMENT_CODES = 5
@@ -52,25 +72,20 @@ MESSAGES = {
 }
 
 
-class TooManyCodesError(MfaError):
-    status_code = 429
-    code = "too_many_codes"
-
-
 def parse_e164(raw: str) -> str:
     """The number in E.164 (`+46701234567`); spaces and dashes are allowed when typing."""
     typed = "".join(raw.split()).replace("-", "")
     problem = "enter a mobile number in international format, for example +46 70 123 45 67"
     if not typed.startswith("+") or not typed[1:].isdigit() or not 8 <= len(typed) <= 16:
-        raise InvalidFactorInputError(problem, field="phone_number")
+        raise PhoneNumberInvalidError(problem, field="phone_number")
     try:
         number = phonenumbers.parse(typed, None)
     except phonenumbers.NumberParseException as error:
-        raise InvalidFactorInputError(problem, field="phone_number") from error
+        raise PhoneNumberInvalidError(problem, field="phone_number") from error
     if not phonenumbers.is_valid_number(number):
-        raise InvalidFactorInputError(f"not a valid number: {problem}", field="phone_number")
+        raise PhoneNumberInvalidError(f"not a valid number: {problem}", field="phone_number")
     if phonenumbers.number_type(number) not in MOBILE_TYPES:
-        raise InvalidFactorInputError("this is not a mobile number", field="phone_number")
+        raise PhoneNumberNotMobileError("this is not a mobile number", field="phone_number")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
@@ -83,13 +98,15 @@ def mask(e164: str) -> str:
 def check_code(code: str) -> str:
     compact = "".join(code.split())
     if len(compact) != CODE_DIGITS or not compact.isascii() or not compact.isdigit():
-        raise InvalidFactorInputError(f"the SMS code has {CODE_DIGITS} digits", field="code")
+        raise SmsCodeMalformedError(
+            f"the SMS code has {CODE_DIGITS} digits", field="code", digits=CODE_DIGITS
+        )
     return compact
 
 
-def sunset_error(runtime: MfaRuntime, *, field: str) -> MethodUnavailableError:
+def sunset_error(runtime: MfaRuntime, *, field: str) -> SmsWithdrawnError:
     date = runtime.settings.sms_sunset_date.isoformat()
-    return MethodUnavailableError(
+    return SmsWithdrawnError(
         f"SMS is no longer accepted as a second factor (withdrawn on {date}); "
         "use the mobile app, an authenticator app or a security key instead",
         field=field,
@@ -110,7 +127,7 @@ async def _send(runtime: MfaRuntime, *, to: str, code: str, language: str) -> No
     try:
         await runtime.sms_sender.send(to=to, text=_text(runtime, code, language))
     except SmsDeliveryError as error:
-        raise DeliveryFailedError(
+        raise SmsNotSentError(
             "the SMS could not be sent; try again in a moment", field="phone_number"
         ) from error
 
@@ -134,38 +151,22 @@ async def _issue_code(
 ) -> tuple[uuid.UUID, str, datetime]:
     now = runtime.now()
     ttl = timedelta(seconds=runtime.settings.sms_code_ttl_s)
-    recent = await connection.fetchval(
-        """SELECT count(*) FROM mfa_challenges
-            WHERE session_hash = $1 AND kind = $2 AND created_at > $3""",
-        session.id_hash,
-        kind,
-        now - ttl,
-    )
+    recent = await challenges.count_recent(connection, session=session, kind=kind, since=now - ttl)
     if recent >= MAX_CODES_PER_WINDOW:
-        raise TooManyCodesError(
+        raise TooManySmsCodesError(
             "too many codes were sent: wait a few minutes", field="phone_number"
         )
     # A new code replaces the earlier ones of this sign-in attempt.
-    await connection.execute(
-        """UPDATE mfa_challenges SET status = 'used'
-            WHERE session_hash = $1 AND kind = $2 AND status = 'pending'""",
-        session.id_hash,
-        kind,
-    )
+    await challenges.supersede_pending(connection, session=session, kind=kind)
     code = _new_code()
-    challenge_id = uuid.uuid4()
-    await connection.execute(
-        """INSERT INTO mfa_challenges (id, user_id, session_hash, kind, challenge, factor_id,
-                                       created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        challenge_id,
-        session.user_id,
-        session.id_hash,
-        kind,
-        keyed_hash(runtime.code_key, code),
-        factor_id,
-        now,
-        now + ttl,
+    challenge_id = await challenges.store(
+        connection,
+        session=session,
+        kind=kind,
+        challenge=keyed_hash(runtime.code_key, code),
+        created_at=now,
+        expires_at=now + ttl,
+        factor_id=factor_id,
     )
     return challenge_id, code, now + ttl
 
@@ -178,9 +179,9 @@ async def start_enrolment(
     phone_number: str,
     language: str,
 ) -> SentCode:
-    e164 = parse_e164(phone_number)
     if not runtime.sms_allowed:
         raise sunset_error(runtime, field="phone_number")
+    e164 = parse_e164(phone_number)
     factor_id = uuid.uuid4()
     async with pool.acquire() as connection, connection.transaction():
         existing = await connection.fetchrow(
@@ -191,16 +192,16 @@ async def start_enrolment(
             e164,
         )
         if existing is not None and existing["status"] == "active":
-            raise InvalidFactorInputError("this number is already registered", field="phone_number")
+            raise PhoneNumberTakenError("this number is already registered", field="phone_number")
         if existing is not None:  # an unconfirmed earlier try: start over
             await connection.execute("DELETE FROM second_factors WHERE id = $1", existing["id"])
-        await connection.execute(
-            """INSERT INTO second_factors (id, user_id, method, name, status, pending_until)
-               VALUES ($1, $2, 'sms', $3, 'pending', $4)""",
-            factor_id,
-            session.user_id,
-            mask(e164),
-            runtime.now() + timedelta(seconds=runtime.settings.sms_code_ttl_s),
+        await factors.add_pending(
+            connection,
+            factor_id=factor_id,
+            user_id=session.user_id,
+            kind=FactorKind.SMS,
+            name=mask(e164),
+            pending_until=runtime.now() + timedelta(seconds=runtime.settings.sms_code_ttl_s),
         )
         await connection.execute(
             "INSERT INTO phone_numbers (factor_id, user_id, e164) VALUES ($1, $2, $3)",
@@ -213,8 +214,8 @@ async def start_enrolment(
         )
     try:
         await _send(runtime, to=e164, code=code, language=language)
-    except DeliveryFailedError:
-        await pool.execute("DELETE FROM second_factors WHERE id = $1", factor_id)
+    except SmsNotSentError:
+        await factors.delete_pending(pool, factor_id=factor_id)
         raise
     return SentCode(
         challenge_id=challenge_id,
@@ -232,11 +233,13 @@ async def _check_code(
     code: str,
 ) -> None:
     if row is None:
-        raise NotFoundError("no code was sent in this session: ask for a new one", field="code")
+        raise SmsCodeNotSentError(
+            "no code was sent in this session: ask for a new one", field="code"
+        )
     if row["expires_at"] <= runtime.now():
-        raise ChallengeExpiredError("the code has expired: ask for a new one", field="code")
+        raise SmsCodeExpiredError("the code has expired: ask for a new one", field="code")
     if not hmac.compare_digest(bytes(row["challenge"]), keyed_hash(runtime.code_key, code)):
-        raise WrongCodeError("the code is wrong", field="code")
+        raise SmsCodeWrongError("the code is wrong", field="code")
 
 
 async def confirm_enrolment(
@@ -246,7 +249,7 @@ async def confirm_enrolment(
     session: Session,
     factor_id: uuid.UUID,
     code: str,
-) -> factors.Factor:
+) -> Factor:
     code = check_code(code)
     if not runtime.sms_allowed:
         raise sunset_error(runtime, field="phone_number")
@@ -262,7 +265,7 @@ async def confirm_enrolment(
     )
     try:
         await _check_code(runtime, row=row, code=code)
-    except WrongCodeError as error:
+    except SmsCodeWrongError as error:
         assert row is not None  # noqa: S101  (_check_code raised NotFound otherwise)
         wrong = await pool.fetchval(
             """UPDATE mfa_challenges SET wrong_attempts = wrong_attempts + 1,
@@ -271,7 +274,7 @@ async def confirm_enrolment(
             row["id"],
             MAX_WRONG_ENROLMENT_CODES,
         )
-        error.extra["attempts_left"] = max(0, MAX_WRONG_ENROLMENT_CODES - (wrong or 0))
+        error.params["attempts_left"] = max(0, MAX_WRONG_ENROLMENT_CODES - (wrong or 0))
         raise
     assert row is not None  # noqa: S101
     async with pool.acquire() as connection, connection.transaction():
@@ -281,17 +284,26 @@ async def confirm_enrolment(
             row["id"],
         )
         if used is None:
-            raise WrongCodeError("the code was already used", field="code")
+            raise SmsCodeUsedError("the code was already used", field="code")
         return await factors.activate(connection, factor_id=factor_id, now=runtime.now())
 
 
-async def phone_numbers(db: Db, *, user_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await db.fetch(
+@dataclass(frozen=True)
+class PhoneNumber:
+    id: uuid.UUID  # its factor's id
+    name: str  # masked: +46 ••• •• 67
+    e164: str
+
+
+async def phone_numbers(db: Db, *, user_id: uuid.UUID) -> list[PhoneNumber]:
+    """The user's confirmed numbers, in the order they were added."""
+    rows = await db.fetch(
         """SELECT f.id, f.name, p.e164
              FROM second_factors f JOIN phone_numbers p ON p.factor_id = f.id
             WHERE f.user_id = $1 AND f.status = 'active' ORDER BY f.created_at""",
         user_id,
     )
+    return [PhoneNumber(id=row["id"], name=row["name"], e164=row["e164"]) for row in rows]
 
 
 async def send_sign_in_code(
@@ -305,19 +317,19 @@ async def send_sign_in_code(
     if not runtime.sms_allowed:
         raise sunset_error(runtime, field="method")
     numbers = await phone_numbers(pool, user_id=session.user_id)
-    chosen = [n for n in numbers if factor_id is None or n["id"] == factor_id]
+    chosen = [n for n in numbers if factor_id is None or n.id == factor_id]
     if not chosen:
-        raise NotFoundError("no such phone number on this account", field="factor_id")
+        raise PhoneNumberNotFoundError("no such phone number on this account", field="factor_id")
     number = chosen[0]
     async with pool.acquire() as connection, connection.transaction():
         challenge_id, code, expires_at = await _issue_code(
-            connection, runtime, session=session, factor_id=number["id"], kind="sms_sign_in"
+            connection, runtime, session=session, factor_id=number.id, kind="sms_sign_in"
         )
-    await _send(runtime, to=number["e164"], code=code, language=language)
+    await _send(runtime, to=number.e164, code=code, language=language)
     return SentCode(
         challenge_id=challenge_id,
-        factor_id=number["id"],
-        sent_to=number["name"],
+        factor_id=number.id,
+        sent_to=number.name,
         expires_at=expires_at,
         sms_sunset_date=runtime.settings.sms_sunset_date.isoformat(),
     )
@@ -342,7 +354,78 @@ async def verify_sign_in(
         row["id"],
         runtime.now(),
     )
-    await connection.execute(
-        "UPDATE second_factors SET last_used_at = $2 WHERE id = $1", row["factor_id"], runtime.now()
-    )
+    await factors.mark_used(connection, factor_id=row["factor_id"], now=runtime.now())
     return ("sms",)
+
+
+class SmsEnrolment:
+    kind = FactorKind.SMS
+
+    async def enrol(
+        self,
+        pool: asyncpg.Pool,
+        runtime: MfaRuntime,
+        *,
+        session: Session,
+        user: User,
+        request: EnrolmentRequest,
+    ) -> SentCode:
+        return await start_enrolment(
+            pool,
+            runtime,
+            session=session,
+            phone_number=request.needed("phone_number"),
+            language=user.email_language,
+        )
+
+    async def confirm(
+        self,
+        pool: asyncpg.Pool,
+        runtime: MfaRuntime,
+        *,
+        session: Session,
+        proof: EnrolmentProof,
+    ) -> Factor:
+        return await confirm_enrolment(
+            pool,
+            runtime,
+            session=session,
+            factor_id=proof.needed("factor_id"),
+            code=proof.code or "",
+        )
+
+
+class SmsSignIn(SignInMethodDefaults):
+    method = Method.SMS
+    answer_form = AnswerForm.SENT_CODE
+    code_length = CODE_DIGITS
+
+    async def challenge(
+        self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
+    ) -> Challenge | None:
+        user = await accounts.get_user(pool, user_id=session.user_id)
+        sent = await send_sign_in_code(
+            pool,
+            runtime,
+            session=session,
+            factor_id=start.phone_number_id,
+            language=user.email_language,
+        )
+        return Challenge(
+            id=sent.challenge_id,
+            method=self.method,
+            expires_at=sent.expires_at,
+            sent_to=sent.sent_to,
+            sms_sunset_date=sent.sms_sunset_date,
+        )
+
+    async def verify(
+        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+    ) -> Amr:
+        return await verify_sign_in(
+            connection, runtime, session=session, code=answer.needed("code")
+        )
+
+
+ENROLMENT = SmsEnrolment()
+SIGN_IN = SmsSignIn()

@@ -1,4 +1,5 @@
-"""Authenticator apps: TOTP (RFC 6238) — 6 digits, 30-second steps, one step either way.
+"""Authenticator apps: TOTP (RFC 6238) — 6 digits, 30-second steps, one step either way. A
+second-factor method (methods.py): `ENROLMENT` and `SIGN_IN` at the end of this module.
 
 The secret (160 random bits, as RFC 4226 recommends) is encrypted at rest. A time step, once
 accepted, is never accepted again for that user: the highest accepted step is kept per user and
@@ -20,11 +21,28 @@ from urllib.parse import quote, urlencode
 import asyncpg
 
 from gatehouse_common.db import Connection
+from gatehouse_identity.accounts import service as accounts
+from gatehouse_identity.accounts.models import User
 from gatehouse_identity.mfa import factors
 from gatehouse_identity.mfa.crypto import SecretBoxError
-from gatehouse_identity.mfa.errors import InvalidFactorInputError, NotFoundError, WrongCodeError
-from gatehouse_identity.mfa.levels import FactorKind
+from gatehouse_identity.mfa.errors import (
+    EnrolmentExpiredError,
+    TotpCodeMalformedError,
+    TotpCodeReusedError,
+    TotpCodeWrongError,
+)
+from gatehouse_identity.mfa.levels import FactorKind, Method
+from gatehouse_identity.mfa.methods import (
+    Amr,
+    Answer,
+    AnswerForm,
+    EnrolmentProof,
+    EnrolmentRequest,
+    SignInMethodDefaults,
+)
+from gatehouse_identity.mfa.models import Factor
 from gatehouse_identity.mfa.runtime import MfaRuntime
+from gatehouse_identity.sessions.models import Session
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -72,8 +90,8 @@ def matching_step(key: bytes, code: str, unix_time: float) -> int | None:
 def check_code(code: str) -> str:
     compact = "".join(code.split())
     if len(compact) != DIGITS or not compact.isascii() or not compact.isdigit():
-        raise InvalidFactorInputError(
-            f"the code from the authenticator app has {DIGITS} digits", field="code"
+        raise TotpCodeMalformedError(
+            f"the code from the authenticator app has {DIGITS} digits", field="code", digits=DIGITS
         )
     return compact
 
@@ -114,13 +132,13 @@ async def start_enrolment(
     expires_at = runtime.now() + ENROLMENT_TTL
     async with pool.acquire() as connection, connection.transaction():
         await factors.prune_pending(connection, user_id=user_id, now=runtime.now())
-        await connection.execute(
-            """INSERT INTO second_factors (id, user_id, method, name, status, pending_until)
-               VALUES ($1, $2, 'totp', $3, 'pending', $4)""",
-            factor_id,
-            user_id,
-            name,
-            expires_at,
+        await factors.add_pending(
+            connection,
+            factor_id=factor_id,
+            user_id=user_id,
+            kind=FactorKind.TOTP,
+            name=name,
+            pending_until=expires_at,
         )
         await connection.execute(
             "INSERT INTO totp_authenticators (factor_id, secret_encrypted) VALUES ($1, $2)",
@@ -153,13 +171,23 @@ async def pending_enrolment(
         runtime.now(),
     )
     if row is None:
-        raise NotFoundError("this enrolment has expired: start again", field="factor_id")
+        raise EnrolmentExpiredError("this enrolment has expired: start again", field="factor_id")
     secret = runtime.box.decrypt(row["secret_encrypted"])
     return TotpEnrolment(
         factor_id=factor_id,
         secret_base32=base32(secret),
         uri=provisioning_uri(secret, account=account, issuer=runtime.settings.webauthn_rp_name),
         expires_at=row["pending_until"],
+    )
+
+
+async def shown_enrolment(
+    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, factor_id: uuid.UUID
+) -> TotpEnrolment:
+    """The enrolment being confirmed, to show its QR code again after a wrong code."""
+    user = await accounts.get_user(pool, user_id=session.user_id)
+    return await pending_enrolment(
+        pool, runtime, user_id=session.user_id, factor_id=factor_id, account=user.email
     )
 
 
@@ -179,15 +207,27 @@ async def _consume_step(connection: Connection, *, user_id: uuid.UUID, step: int
 
 
 async def confirm_enrolment(
+    pool: asyncpg.Pool,
+    runtime: MfaRuntime,
+    *,
+    user_id: uuid.UUID,
+    factor_id: uuid.UUID,
+    code: str,
+) -> Factor:
+    """The first code from the app proves it holds the secret; the authenticator goes live."""
+    code = check_code(code)
+    async with pool.acquire() as connection, connection.transaction():
+        return await _confirm(connection, runtime, user_id=user_id, factor_id=factor_id, code=code)
+
+
+async def _confirm(
     connection: Connection,
     runtime: MfaRuntime,
     *,
     user_id: uuid.UUID,
     factor_id: uuid.UUID,
     code: str,
-) -> factors.Factor:
-    """The first code from the app proves it holds the secret; the authenticator goes live."""
-    code = check_code(code)
+) -> Factor:
     row = await connection.fetchrow(
         """SELECT t.secret_encrypted FROM second_factors f
              JOIN totp_authenticators t ON t.factor_id = f.id
@@ -198,12 +238,12 @@ async def confirm_enrolment(
         runtime.now(),
     )
     if row is None:
-        raise NotFoundError("this enrolment has expired: start again", field="factor_id")
+        raise EnrolmentExpiredError("this enrolment has expired: start again", field="factor_id")
     step = matching_step(
         runtime.box.decrypt(row["secret_encrypted"]), code, runtime.now().timestamp()
     )
     if step is None or not await _consume_step(connection, user_id=user_id, step=step):
-        raise WrongCodeError("the code is wrong: type the code the app shows now", field="code")
+        raise TotpCodeWrongError("the code is wrong: type the code the app shows now", field="code")
     return await factors.activate(connection, factor_id=factor_id, now=runtime.now())
 
 
@@ -229,13 +269,11 @@ async def verify(
         if step is None:
             continue
         if not await _consume_step(connection, user_id=user_id, step=step):
-            raise WrongCodeError(
+            raise TotpCodeReusedError(
                 "this code was already used: wait for the app to show a new one", field="code"
             )
         rotated = runtime.box.rotated(row["secret_encrypted"])
-        await connection.execute(
-            """UPDATE second_factors SET last_used_at = $2 WHERE id = $1""", row["id"], now
-        )
+        await factors.mark_used(connection, factor_id=row["id"], now=now)
         if rotated is not None:
             await connection.execute(
                 "UPDATE totp_authenticators SET secret_encrypted = $2 WHERE factor_id = $1",
@@ -243,4 +281,58 @@ async def verify(
                 rotated,
             )
         return ("otp",)
-    raise WrongCodeError("the code is wrong", field="code")
+    raise TotpCodeWrongError("the code is wrong", field="code")
+
+
+class TotpEnrolling:
+    kind = FactorKind.TOTP
+
+    async def enrol(
+        self,
+        pool: asyncpg.Pool,
+        runtime: MfaRuntime,
+        *,
+        session: Session,
+        user: User,
+        request: EnrolmentRequest,
+    ) -> TotpEnrolment:
+        return await start_enrolment(
+            pool,
+            runtime,
+            user_id=session.user_id,
+            account=user.email,
+            name=request.needed("name"),
+        )
+
+    async def confirm(
+        self,
+        pool: asyncpg.Pool,
+        runtime: MfaRuntime,
+        *,
+        session: Session,
+        proof: EnrolmentProof,
+    ) -> Factor:
+        return await confirm_enrolment(
+            pool,
+            runtime,
+            user_id=session.user_id,
+            factor_id=proof.needed("factor_id"),
+            code=proof.code or "",
+        )
+
+
+class TotpSignIn(SignInMethodDefaults):
+    method = Method.TOTP
+    answer_form = AnswerForm.CODE
+    code_length = DIGITS
+
+    async def verify(
+        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+    ) -> Amr:
+        return await verify(
+            connection, runtime, user_id=session.user_id, code=answer.needed("code")
+        )
+
+
+ENROLMENT = TotpEnrolling()
+SIGN_IN = TotpSignIn()

@@ -4,6 +4,8 @@ ceremonies with user verification preferred, and clone detection by the signatur
 Challenges are single-use, bound to the session that asked for them and short-lived. An
 assertion whose counter does not go up (when the authenticator keeps one) is refused: two
 authenticators share that key, i.e. it was cloned.
+
+A second-factor method (methods.py): `ENROLMENT` and `SIGN_IN` at the end of this module.
 """
 
 from __future__ import annotations
@@ -29,17 +31,33 @@ from webauthn.helpers.structs import (
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from gatehouse_common.db import Connection
-from gatehouse_identity.accounts.sessions import Session
-from gatehouse_identity.mfa import factors
+from gatehouse_identity.accounts.models import User
+from gatehouse_identity.mfa import challenges, factors
 from gatehouse_identity.mfa.errors import (
     ChallengeExpiredError,
     ChallengeUsedError,
-    InvalidFactorInputError,
-    MethodUnavailableError,
+    NoSecurityKeyError,
     NotFoundError,
-    WrongCodeError,
+    SecurityKeyAnswerInvalidError,
+    SecurityKeyClonedError,
+    SecurityKeyResponseInvalidError,
+    SecurityKeyTakenError,
+    SecurityKeyUnknownError,
 )
+from gatehouse_identity.mfa.levels import FactorKind, Method
+from gatehouse_identity.mfa.methods import (
+    Amr,
+    Answer,
+    AnswerForm,
+    Challenge,
+    ChallengeStart,
+    EnrolmentProof,
+    EnrolmentRequest,
+    SignInMethodDefaults,
+)
+from gatehouse_identity.mfa.models import Factor
 from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.sessions.models import Session
 
 # Errors py_webauthn (and the CBOR/base64 decoders under it) raise for malformed input.
 MALFORMED = (WebAuthnException, ValueError, KeyError, TypeError, IndexError)
@@ -87,20 +105,14 @@ async def _store_challenge(
     kind: str,
     challenge: bytes,
 ) -> uuid.UUID:
-    challenge_id = uuid.uuid4()
-    await connection.execute(
-        """INSERT INTO mfa_challenges (id, user_id, session_hash, kind, challenge, created_at,
-                                       expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        challenge_id,
-        session.user_id,
-        session.id_hash,
-        kind,
-        challenge,
-        runtime.now(),
-        runtime.now() + timedelta(seconds=runtime.settings.webauthn_challenge_ttl_s),
+    return await challenges.store(
+        connection,
+        session=session,
+        kind=kind,
+        challenge=challenge,
+        created_at=runtime.now(),
+        expires_at=runtime.now() + timedelta(seconds=runtime.settings.webauthn_challenge_ttl_s),
     )
-    return challenge_id
 
 
 async def _take_challenge(
@@ -188,7 +200,7 @@ async def register(
     challenge_id: uuid.UUID,
     name: str,
     credential: dict[str, Any],
-) -> factors.Factor:
+) -> Factor:
     name = factors.check_name(name)
     async with pool.acquire() as connection, connection.transaction():
         challenge = await _take_challenge(
@@ -208,7 +220,7 @@ async def register(
             require_user_verification=False,  # preferred, not required
         )
     except MALFORMED as error:
-        raise InvalidFactorInputError(
+        raise SecurityKeyResponseInvalidError(
             f"the security key's response is not valid: {error}", field="credential"
         ) from error
     transports = [
@@ -229,7 +241,7 @@ async def register(
                 transports=transports,
             )
     except asyncpg.UniqueViolationError as error:
-        raise ChallengeUsedError(
+        raise SecurityKeyTakenError(
             "this security key is already registered", field="credential"
         ) from error
 
@@ -243,13 +255,14 @@ async def _insert_credential(
     name: str,
     verified: VerifiedRegistration,
     transports: list[str],
-) -> factors.Factor:
-    await connection.execute(
-        """INSERT INTO second_factors (id, user_id, method, name, status)
-               VALUES ($1, $2, 'webauthn', $3, 'pending')""",
-        factor_id,
-        session.user_id,
-        name,
+) -> Factor:
+    await factors.add_pending(
+        connection,
+        factor_id=factor_id,
+        user_id=session.user_id,
+        kind=FactorKind.WEBAUTHN,
+        name=name,
+        pending_until=None,
     )
     await connection.execute(
         """INSERT INTO webauthn_credentials (factor_id, credential_id, public_key, sign_count,
@@ -275,7 +288,7 @@ async def authentication_options(
 ) -> Ceremony:
     credentials = await _credentials(pool, user_id=session.user_id)
     if not credentials:
-        raise MethodUnavailableError("no security key is registered", field="method")
+        raise NoSecurityKeyError("no security key is registered", field="method")
     options = webauthn.generate_authentication_options(
         rp_id=runtime.rp_id,
         timeout=runtime.settings.webauthn_challenge_ttl_s * 1000,
@@ -325,7 +338,7 @@ async def verify_assertion(
     }
     row = rows.get(raw_id.rstrip("="))
     if row is None:
-        raise WrongCodeError(
+        raise SecurityKeyUnknownError(
             "this security key is not registered on this account", field="credential"
         )
     try:
@@ -340,13 +353,13 @@ async def verify_assertion(
         )
     except MALFORMED as error:
         if "sign count" in str(error).lower():
-            raise WrongCodeError(
+            raise SecurityKeyClonedError(
                 "the security key's signature counter went backwards: it may have been cloned, "
                 "so it is refused",
                 field="credential",
                 reason="sign_count_regression",
             ) from error
-        raise WrongCodeError(
+        raise SecurityKeyAnswerInvalidError(
             f"the security key's answer is not valid: {error}", field="credential"
         ) from error
     # Atomic: of two parallel assertions with the same counter, only one raises it.
@@ -358,12 +371,83 @@ async def verify_assertion(
         verified.new_sign_count,
     )
     if updated is None:
-        raise WrongCodeError(
+        raise SecurityKeyClonedError(
             "the security key's signature counter went backwards: it may have been cloned",
             field="credential",
             reason="sign_count_regression",
         )
-    await connection.execute(
-        "UPDATE second_factors SET last_used_at = $2 WHERE id = $1", row["id"], runtime.now()
-    )
+    await factors.mark_used(connection, factor_id=row["id"], now=runtime.now())
     return amr_for(row["device_type"])
+
+
+class WebAuthnEnrolment:
+    kind = FactorKind.WEBAUTHN
+
+    async def enrol(
+        self,
+        pool: asyncpg.Pool,
+        runtime: MfaRuntime,
+        *,
+        session: Session,
+        user: User,
+        request: EnrolmentRequest,  # noqa: ARG002  (the interface's: nothing to type first)
+    ) -> Ceremony:
+        """The creation options for navigator.credentials.create(); the factor exists only
+        once the browser's answer is registered (`confirm`)."""
+        return await registration_options(
+            pool, runtime, session=session, user_name=user.email, display_name=user.full_name
+        )
+
+    async def confirm(
+        self,
+        pool: asyncpg.Pool,
+        runtime: MfaRuntime,
+        *,
+        session: Session,
+        proof: EnrolmentProof,
+    ) -> Factor:
+        return await register(
+            pool,
+            runtime,
+            session=session,
+            challenge_id=proof.needed("challenge_id"),
+            name=proof.name or "",
+            credential=proof.needed("credential"),
+        )
+
+
+class WebAuthnSignIn(SignInMethodDefaults):
+    method = Method.WEBAUTHN
+    answer_form = AnswerForm.SECURITY_KEY
+    code_length = 0
+
+    async def challenge(
+        self,
+        pool: asyncpg.Pool,
+        runtime: MfaRuntime,
+        *,
+        session: Session,
+        start: ChallengeStart,  # noqa: ARG002  (the interface's: a ceremony needs nothing)
+    ) -> Challenge | None:
+        ceremony = await authentication_options(pool, runtime, session=session)
+        return Challenge(
+            id=ceremony.challenge_id,
+            method=self.method,
+            expires_at=ceremony.expires_at,
+            options=ceremony.options,
+        )
+
+    async def verify(
+        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+    ) -> Amr:
+        return await verify_assertion(
+            connection,
+            runtime,
+            session=session,
+            challenge_id=answer.needed("challenge_id"),
+            credential=answer.needed("credential"),
+        )
+
+
+ENROLMENT = WebAuthnEnrolment()
+SIGN_IN = WebAuthnSignIn()

@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 from gatehouse_common.service_auth import InvalidServiceTokenError, verify_service_token
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
+from gatehouse_identity.levels import Level
 from gatehouse_identity.oidc import clients
 from gatehouse_identity.oidc.clients import ClientError, ClientExistsError, ClientRegistration
-from gatehouse_identity.oidc.levels import Level
 from gatehouse_identity.oidc.runtime import OidcRuntime, oidc_runtime
 
 router = APIRouter(

@@ -25,12 +25,12 @@ from typing import Any
 import asyncpg
 
 from gatehouse_common.db import create_pool
+from gatehouse_identity.levels import LEVELS, as_level
 from gatehouse_identity.mfa.key_rotation import reencrypt_second_factor_secrets
 from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.oidc import clients
 from gatehouse_identity.oidc.clients import ClientError, ClientRegistration
 from gatehouse_identity.oidc.keys import KeyStore
-from gatehouse_identity.oidc.levels import LEVELS, as_level
 from gatehouse_identity.settings import IdentitySettings
 
 COMMANDS = ("clients", "keys")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from gatehouse_identity.oidc.levels import Level, as_level
+from gatehouse_identity.levels import Level, as_level
 from gatehouse_identity.oidc.tokens import new_token, token_hash
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")

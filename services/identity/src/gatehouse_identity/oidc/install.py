@@ -1,4 +1,5 @@
-"""Wiring the OIDC provider and eID sign-in into identity's HTTP application."""
+"""Wiring the OIDC provider and eID sign-in into identity's HTTP application: the protocol's
+own endpoints here (discovery, tokens, client administration); its pages are web/'s."""
 
 from __future__ import annotations
 
@@ -6,15 +7,7 @@ from fastapi import FastAPI
 
 from gatehouse_common.cross_origin import allow_cross_origin
 from gatehouse_identity.context import IdentityContext
-from gatehouse_identity.oidc import (
-    account,
-    admin_api,
-    authorize,
-    discovery,
-    logout,
-    token_endpoint,
-)
-from gatehouse_identity.oidc.eid import routes as eid_routes
+from gatehouse_identity.oidc import admin_api, discovery, token_endpoint
 from gatehouse_identity.oidc.eid.upstream import UpstreamClient
 from gatehouse_identity.oidc.runtime import OidcRuntime
 
@@ -35,7 +28,7 @@ CROSS_ORIGIN_ENDPOINTS = {
 def install_oidc(app: FastAPI, context: IdentityContext) -> None:
     app.state.oidc = OidcRuntime.create(context)
     app.state.eid_upstream = UpstreamClient(timeout_s=context.settings.eid_http_timeout_s)
-    for module in (discovery, authorize, token_endpoint, logout, account, admin_api, eid_routes):
+    for module in (discovery, token_endpoint, admin_api):
         app.include_router(module.router)
     for path, reason in CROSS_ORIGIN_ENDPOINTS.items():
         allow_cross_origin(app, path, reason=reason)

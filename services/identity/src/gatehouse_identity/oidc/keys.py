@@ -34,7 +34,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from gatehouse_identity.oidc.settings import OidcSettings
+from gatehouse_identity.settings import OidcSettings
 
 logger = logging.getLogger(__name__)
 

@@ -5,37 +5,26 @@
 endpoint can never send a browser to an address an attacker chose. Without a hint naming the
 current session the user is asked to confirm, so a third-party page cannot sign people out.
 
-Ending the session revokes its grants and queues back-channel logout tokens (database trigger,
-see migration 0004 and backchannel.py).
+The rules are here; the page (web/oidc_pages.py) translates. Ending the session revokes its
+grants and queues back-channel logout tokens (database trigger, see migration 0004 and
+backchannel.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from joserfc.errors import JoseError
 
-from gatehouse_identity.accounts import sessions
 from gatehouse_identity.oidc import clients
 from gatehouse_identity.oidc.clients import Client
-from gatehouse_identity.oidc.runtime import OidcRuntime, oidc_runtime
+from gatehouse_identity.oidc.runtime import OidcRuntime
 from gatehouse_identity.oidc.tokens import session_sid
-from gatehouse_identity.oidc.web import (
-    current_session,
-    identity_context,
-    message_page,
-    origin_of,
-    read_form,
-    redirect,
-    render,
-    session_token,
-    translator,
-    with_query,
-)
+from gatehouse_identity.oidc.urls import with_query
+from gatehouse_identity.sessions import service as sessions
+from gatehouse_identity.sessions.models import Session
 
-router = APIRouter(include_in_schema=False)
 LOGOUT_PARAMS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
 
 
@@ -57,7 +46,7 @@ async def _hint_claims(runtime: OidcRuntime, hint: str) -> dict[str, Any]:
     return claims
 
 
-async def _validate(
+async def validate(
     runtime: OidcRuntime, params: dict[str, str]
 ) -> tuple[Client | None, dict[str, Any] | None, str | None]:
     claims = (
@@ -84,23 +73,8 @@ async def _validate(
     return client, claims, target
 
 
-def _refused(request: Request, description: str) -> Response:
-    t = translator(request)
-    return message_page(
-        request,
-        title=t("oidc.error.title"),
-        message=f"{t('oidc.logout.refused')} (invalid_request: {description})",
-        status_code=400,
-    )
-
-
-async def _params(request: Request) -> dict[str, str] | None:
+def read_params(items: list[tuple[str, str]]) -> dict[str, str] | None:
     """The logout parameters (query or form), or None when one is repeated."""
-    if request.method == "POST":
-        form = await request.form(max_fields=20, max_files=0)
-        items = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
-    else:
-        items = list(request.query_params.multi_items())
     params: dict[str, str] = {}
     for key, value in items:
         if key in LOGOUT_PARAMS:
@@ -110,60 +84,76 @@ async def _params(request: Request) -> dict[str, str] | None:
     return params
 
 
-@router.api_route("/oidc/logout", methods=["GET", "POST"])
-async def end_session(request: Request) -> Response:
-    runtime = oidc_runtime(request)
-    params = await _params(request)
+@dataclass(frozen=True)
+class Refused:
+    description: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Go to the client's `target` (with `state`), or show "signed out" without one;
+    `signed_out`: this browser's session was ended (its cookie goes too)."""
+
+    target: str | None
+    state: str | None
+    signed_out: bool
+
+    @property
+    def url(self) -> str | None:
+        return with_query(self.target, {"state": self.state}) if self.target else None
+
+
+@dataclass(frozen=True)
+class AskConfirmation:
+    params: dict[str, str]
+    client: Client | None
+    target: str | None
+
+
+@dataclass(frozen=True)
+class Declined:
+    """The user chose to stay signed in."""
+
+
+LogoutOutcome = Refused | Finished | AskConfirmation | Declined
+
+
+async def request_logout(
+    runtime: OidcRuntime,
+    *,
+    items: list[tuple[str, str]],
+    session: Session | None,
+    session_token: str,
+) -> LogoutOutcome:
+    params = read_params(items)
     if params is None:
-        return _refused(request, "a parameter is repeated")
+        return Refused("a parameter is repeated")
     try:
-        client, claims, target = await _validate(runtime, params)
+        client, claims, target = await validate(runtime, params)
     except LogoutRequestError as error:
-        return _refused(request, str(error))
-    session = await current_session(request)
+        return Refused(str(error))
     if session is None:
-        return _finish(request, target, params.get("state"))
+        return Finished(target=target, state=params.get("state"), signed_out=False)
     if claims is not None and claims.get("sid") == session_sid(session.id_hash):
-        return await _logout(request, runtime, target, params.get("state"))
-    return render(
-        request,
-        "logout_confirm.html",
-        {"params": params, "client": client},
-        form_targets=(origin_of(target),) if target else (),
-    )
+        return await _sign_out(runtime, target, params.get("state"), session_token)
+    return AskConfirmation(params=params, client=client, target=target)
 
 
-@router.post("/oidc/logout/confirm")
-async def confirm_logout(request: Request) -> Response:
-    runtime = oidc_runtime(request)
-    fields = await read_form(request)
-    if fields is None:
-        t = translator(request)
-        return message_page(
-            request, title=t("error.title"), message=t("error.csrf"), status_code=403
-        )
+async def confirm_logout(
+    runtime: OidcRuntime, *, fields: dict[str, str], confirmed: bool, session_token: str
+) -> LogoutOutcome:
     params = {key: fields[key] for key in LOGOUT_PARAMS if fields.get(key)}
     try:
-        _client, _claims, target = await _validate(runtime, params)
+        _client, _claims, target = await validate(runtime, params)
     except LogoutRequestError as error:
-        return _refused(request, str(error))
-    if fields.get("decision") != "logout":
-        return redirect("/account")
-    return await _logout(request, runtime, target, params.get("state"))
+        return Refused(str(error))
+    if not confirmed:
+        return Declined()
+    return await _sign_out(runtime, target, params.get("state"), session_token)
 
 
-async def _logout(
-    request: Request, runtime: OidcRuntime, target: str | None, state: str | None
-) -> Response:
-    await sessions.end_session(runtime.context.pool, token=session_token(request))
-    response = _finish(request, target, state)
-    name = identity_context(request).settings.session_cookie_name
-    response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="lax")
-    return response
-
-
-def _finish(request: Request, target: str | None, state: str | None) -> Response:
-    if target is not None:
-        return redirect(with_query(target, {"state": state}))
-    t = translator(request)
-    return message_page(request, title=t("oidc.logout.done_title"), message=t("oidc.logout.done"))
+async def _sign_out(
+    runtime: OidcRuntime, target: str | None, state: str | None, session_token: str
+) -> Finished:
+    await sessions.end_session(runtime.context.pool, token=session_token)
+    return Finished(target=target, state=state, signed_out=True)

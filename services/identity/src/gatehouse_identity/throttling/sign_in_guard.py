@@ -5,7 +5,8 @@ The gate reserves its slot before the password is checked, in one statement, as 
 lockout does: with a hundred requests from one address in flight at once, exactly
 CAPTCHA_AFTER_FAILED_SIGN_INS of them reach argon2 without a captcha (reading the count first
 and recording failures afterwards let 9 to 30 through). A reserved slot is kept when the
-password is wrong (it is the failure) and given back otherwise.
+password is wrong (it is the failure) and given back otherwise. What counts as a failure is the
+caller's to say (`failure`: accounts' wrong-credentials error), so throttling needs no accounts.
 """
 
 from __future__ import annotations
@@ -16,15 +17,12 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from gatehouse_identity.accounts.errors import InvalidCredentialsError, InvalidInputError
 from gatehouse_identity.captcha import service as captcha
+from gatehouse_identity.captcha.errors import CaptchaFailedError
+from gatehouse_identity.throttling.errors import CaptchaRequiredError
 from gatehouse_identity.throttling.limits import hit, hits_so_far, release, reserve
 
 FAILURE_WINDOW_S = 15 * 60
-
-
-class CaptchaRequiredError(InvalidInputError):
-    pass
 
 
 def _bucket(address: str) -> str:
@@ -44,16 +42,18 @@ async def captcha_gate(
     after_failures: int,
     captcha_id: uuid.UUID | None,
     captcha_answer: str | None,
+    failure: type[Exception],
 ) -> AsyncIterator[None]:
     """Around one password check: CaptchaRequiredError (naming captcha_answer) before it when
-    the address has no free slot and the captcha is not solved; a wrong password is counted."""
+    the address has no free slot and the captcha is not solved; a `failure` raised inside (a
+    wrong password) is counted."""
     bucket = _bucket(address)
     window = await reserve(pool, bucket=bucket, window_s=FAILURE_WINDOW_S, limit=after_failures)
     if window is None:
         await _solve(pool, captcha_id=captcha_id, captcha_answer=captcha_answer)
     try:
         yield
-    except InvalidCredentialsError:
+    except failure:
         if window is None:  # checked thanks to a solved captcha: a failure all the same
             await hit(pool, bucket=bucket, window_s=FAILURE_WINDOW_S)
         raise
@@ -70,10 +70,9 @@ async def _solve(
 ) -> None:
     if captcha_id is None or not captcha_answer:
         raise CaptchaRequiredError(
-            "too many failed sign-ins from your address: type the code shown in the picture",
-            field="captcha_answer",
+            "too many failed sign-ins from your address: type the code shown in the picture"
         )
     try:
         await captcha.solve_challenge(pool, challenge_id=captcha_id, answer=captcha_answer)
-    except captcha.CaptchaFailedError as error:
-        raise CaptchaRequiredError(str(error), field="captcha_answer") from error
+    except CaptchaFailedError as error:
+        raise CaptchaRequiredError(error.message) from error

@@ -14,7 +14,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from gatehouse_identity.oidc.settings import EidProviderSettings
+from gatehouse_identity.settings import EidProviderSettings
 
 METADATA_TTL_S = 3600.0
 JWKS_REFETCH_MIN_S = 30.0

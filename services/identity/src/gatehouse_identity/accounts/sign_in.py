@@ -1,0 +1,271 @@
+"""Signing in with a password, as both transports (JSON API and pages) do it.
+
+Wrong passwords in a row are counted per account and *client bucket*: the browser's own (a
+device cookie says it signed in to this account before, OWASP's device cookies) or the one all
+unknown clients share. Five in a row block the bucket: for unknown clients only they are shut out
+(the user's own browsers keep working); for the user's own browser the whole account, as the
+manual says. An address that failed too often must first solve a captcha (throttling), and a
+browser not yet known for the account gets a device cookie on success.
+
+Everything comes in as plain values (the address, the device cookie), so the rules do not care
+which transport asked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
+
+import asyncpg
+from prometheus_client import Counter
+
+from gatehouse.events.v1 import identity_events_pb2 as events
+from gatehouse_identity.accounts.errors import InvalidCredentialsError
+from gatehouse_identity.accounts.models import USER_COLUMNS, User
+from gatehouse_identity.accounts.service import normalize_email
+from gatehouse_identity.audit import service as audit
+from gatehouse_identity.audit.service import AuditKind
+from gatehouse_identity.captcha import service as captcha
+from gatehouse_identity.events import emit
+from gatehouse_identity.password_hashing import PasswordHasher
+from gatehouse_identity.sessions.service import end_user_sessions
+from gatehouse_identity.settings import IdentitySettings
+from gatehouse_identity.throttling.devices import (
+    UNKNOWN_CLIENTS,
+    failure_bucket,
+    issue_device_cookie,
+)
+from gatehouse_identity.throttling.sign_in_guard import captcha_gate, captcha_required
+
+SIGN_INS = Counter("gatehouse_identity_sign_ins_total", "Password sign-ins by outcome", ["outcome"])
+ACCOUNTS_BLOCKED = Counter(
+    "gatehouse_identity_accounts_blocked_total",
+    "Accounts (or their unknown-clients bucket) blocked after wrong passwords in a row",
+)
+ATTACKS_FLAGGED = Counter(
+    "gatehouse_identity_password_attacks_flagged_total",
+    "Accounts whose unknown-clients bucket was blocked: someone other than the user guessing",
+)
+UNKNOWN_ADDRESS = "unknown"
+
+
+@dataclass(frozen=True)
+class PasswordSignIn:
+    user: User
+    # A device cookie to set when this browser was not yet known for the account, else None.
+    new_device_cookie: str | None
+
+
+def device_key(settings: IdentitySettings) -> bytes:
+    return b"device-cookie:" + settings.secret_key.get_secret_value().encode()
+
+
+async def sign_in_with_password(
+    pool: asyncpg.Pool,
+    *,
+    hasher: PasswordHasher,
+    settings: IdentitySettings,
+    email: str,
+    password: str,
+    address: str | None,
+    device_cookie: str | None,
+    captcha_id: uuid.UUID | None = None,
+    captcha_answer: str | None = None,
+) -> PasswordSignIn:
+    """The user behind e-mail and password: a captcha first when the address failed too often
+    (its slot reserved before argon2 runs, throttling.sign_in_guard), the attempt counted in
+    the device's bucket, a device cookie for a browser not yet known."""
+    key = device_key(settings)
+    bucket = failure_bucket(key, cookie=device_cookie, email=email)
+    gate: AbstractAsyncContextManager[None] = (
+        captcha_gate(
+            pool,
+            address=address or UNKNOWN_ADDRESS,
+            after_failures=settings.captcha_after_failed_sign_ins,
+            captcha_id=captcha_id,
+            captcha_answer=captcha_answer,
+            failure=InvalidCredentialsError,
+        )
+        if settings.throttling_enabled
+        else nullcontext()
+    )
+    async with gate:
+        user = await authenticate(
+            pool,
+            hasher=hasher,
+            email=email,
+            password=password,
+            max_failed_attempts=settings.max_failed_password_attempts,
+            bucket=bucket,
+        )
+    known = bucket != UNKNOWN_CLIENTS
+    return PasswordSignIn(
+        user=user, new_device_cookie=None if known else issue_device_cookie(key, email=email)
+    )
+
+
+async def authenticate(
+    pool: asyncpg.Pool,
+    *,
+    hasher: PasswordHasher,
+    email: str,
+    password: str,
+    max_failed_attempts: int,
+    bucket: str = UNKNOWN_CLIENTS,
+) -> User:
+    """Check e-mail and password, counting wrong passwords in a row per client bucket.
+
+    `bucket` is the browser's own (it signed in to this account before: a device cookie) or the
+    one all unknown clients share. A verification slot in that bucket is reserved atomically
+    *before* argon2 runs, so however many guesses arrive in parallel, at most
+    `max_failed_attempts` are ever checked. Unknown, pending and blocked accounts, and blocked
+    buckets, get the same answer after the same work.
+    """
+    candidate = await pool.fetchrow(
+        "SELECT id, password_hash FROM users WHERE email_normalized = $1 AND status = 'active'",
+        normalize_email(email),
+    )
+    reserved = None
+    if candidate is not None:
+        reserved = await pool.fetchval(
+            """INSERT INTO password_failure_buckets (user_id, bucket, failures) VALUES ($1, $2, 1)
+               ON CONFLICT (user_id, bucket) DO UPDATE
+                  SET failures = password_failure_buckets.failures + 1
+                WHERE password_failure_buckets.failures < $3
+                  AND password_failure_buckets.blocked_at IS NULL
+               RETURNING failures""",
+            candidate["id"],
+            bucket,
+            max_failed_attempts,
+        )
+    if candidate is None or reserved is None:
+        await hasher.verify_dummy(password)
+        SIGN_INS.labels("failed").inc()
+        # Never the typed address: for an unknown one, nobody is named.
+        await audit.record(
+            pool,
+            kind=AuditKind.SIGN_IN_FAILED,
+            user_id=candidate["id"] if candidate is not None else None,
+            detail={
+                "reason": "no_such_account" if candidate is None else "bucket_blocked",
+                "bucket": _bucket_kind(bucket),
+            },
+        )
+        raise InvalidCredentialsError("wrong e-mail address or password")
+    if await hasher.verify(candidate["password_hash"], password):
+        SIGN_INS.labels("succeeded").inc()
+        return await _record_success(
+            pool,
+            hasher=hasher,
+            user_id=candidate["id"],
+            bucket=bucket,
+            password=password,
+            password_hash=candidate["password_hash"],
+        )
+    SIGN_INS.labels("failed").inc()
+    await audit.record(
+        pool,
+        kind=AuditKind.SIGN_IN_FAILED,
+        user_id=candidate["id"],
+        detail={"reason": "wrong_password", "bucket": _bucket_kind(bucket)},
+    )
+    if reserved >= max_failed_attempts:
+        await _block(pool, user_id=candidate["id"], bucket=bucket, failed_attempts=reserved)
+    raise InvalidCredentialsError("wrong e-mail address or password")
+
+
+def _bucket_kind(bucket: str) -> str:
+    """What the audit log says about a bucket: never the device nonce itself."""
+    return "unknown" if bucket == UNKNOWN_CLIENTS else "device"
+
+
+async def _record_success(
+    pool: asyncpg.Pool,
+    *,
+    hasher: PasswordHasher,
+    user_id: uuid.UUID,
+    bucket: str,
+    password: str,
+    password_hash: str,
+) -> User:
+    new_hash = await hasher.hash(password) if hasher.needs_rehash(password_hash) else None
+    async with pool.acquire() as connection, connection.transaction():
+        # Success ends this bucket's run of failures (never a blocked bucket: it got no slot).
+        await connection.execute(
+            "DELETE FROM password_failure_buckets WHERE user_id = $1 AND bucket = $2 "
+            "AND blocked_at IS NULL",
+            user_id,
+            bucket,
+        )
+        row = await connection.fetchrow(
+            f"""UPDATE users SET password_hash = COALESCE($2, password_hash)
+                 WHERE id = $1
+             RETURNING {USER_COLUMNS}""",
+            user_id,
+            new_hash,
+        )
+        await audit.record(
+            connection,
+            kind=AuditKind.SIGN_IN_SUCCEEDED,
+            user_id=user_id,
+            detail={"bucket": _bucket_kind(bucket)},
+        )
+    return User.from_row(row)
+
+
+async def _block(
+    pool: asyncpg.Pool, *, user_id: uuid.UUID, bucket: str, failed_attempts: int
+) -> None:
+    """Five in a row: block the bucket. Unknown clients: only they are shut out (the user's own
+    browsers keep working). The user's own browser: the whole account, as the manual says."""
+    unknown_only = bucket == UNKNOWN_CLIENTS
+    async with pool.acquire() as connection, connection.transaction():
+        blocked = await connection.fetchval(
+            """UPDATE password_failure_buckets SET blocked_at = now()
+                WHERE user_id = $1 AND bucket = $2 AND blocked_at IS NULL
+            RETURNING user_id""",
+            user_id,
+            bucket,
+        )
+        if blocked is None:  # a parallel attempt blocked it first; one e-mail is enough
+            return
+        if unknown_only:
+            ATTACKS_FLAGGED.inc()
+        else:
+            await connection.execute(
+                """UPDATE users SET status = 'blocked', blocked_at = now(), updated_at = now()
+                    WHERE id = $1 AND status = 'active'""",
+                user_id,
+            )
+            await end_user_sessions(connection, user_id=user_id)
+        ACCOUNTS_BLOCKED.inc()
+        await audit.record(
+            connection,
+            kind=AuditKind.LOCKED,
+            user_id=user_id,
+            detail={"bucket": _bucket_kind(bucket), "failed_attempts": failed_attempts},
+        )
+        await emit(
+            connection,
+            "identity.user.locked",
+            user_id=user_id,
+            message=events.UserLocked(
+                user_id=str(user_id),
+                failed_attempts=failed_attempts,
+                unknown_clients_only=unknown_only,
+            ),
+        )
+
+
+async def captcha_for_form(
+    pool: asyncpg.Pool, *, settings: IdentitySettings, address: str | None
+) -> uuid.UUID | None:
+    """A captcha for the sign-in form when this address has failed too often, else None."""
+    if not settings.throttling_enabled or not await captcha_required(
+        pool,
+        address=address or UNKNOWN_ADDRESS,
+        after_failures=settings.captcha_after_failed_sign_ins,
+    ):
+        return None
+    return await captcha.create_challenge(pool)

@@ -1,0 +1,1 @@
+"""Signed-in sessions: starting, resuming, raising and ending them, and the user's own list."""
