@@ -14,10 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from gatehouse_common.service_auth import InvalidServiceTokenError, verify_service_token
-from gatehouse_identity.audit import service as audit
-from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.levels import Level
-from gatehouse_identity.oidc import clients
+from gatehouse_identity.oidc import client_admin, clients
 from gatehouse_identity.oidc.clients import ClientError, ClientExistsError, ClientRegistration
 from gatehouse_identity.oidc.runtime import OidcRuntime, oidc_runtime
 
@@ -96,9 +94,10 @@ async def create_client(body: ClientRequest, caller: AdminCaller, runtime: Runti
         secret=body.client_secret,
     )
     try:
-        client, secret = await clients.create_client(
+        client, secret = await client_admin.register(
             runtime.context.pool,
             registration,
+            caller=caller,
             allow_plain_http=not runtime.context.settings.is_production,
             replace=body.replace,
         )
@@ -106,7 +105,6 @@ async def create_client(body: ClientRequest, caller: AdminCaller, runtime: Runti
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from error
     except ClientError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from error
-    await _audit(runtime, AuditKind.OIDC_CLIENT_CREATED, client_id=client.client_id, caller=caller)
     # A secret the caller chose is not echoed back.
     return _client_json(client, secret if body.client_secret is None else None)
 
@@ -133,9 +131,10 @@ async def get_client(client_id: str, _caller: AdminCaller, runtime: Runtime) -> 
     responses={404: {"description": "Unknown"}},
 )
 async def delete_client(client_id: str, caller: AdminCaller, runtime: Runtime) -> None:
-    if not await clients.delete_client(runtime.context.pool, client_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such client")
-    await _audit(runtime, AuditKind.OIDC_CLIENT_DELETED, client_id=client_id, caller=caller)
+    try:
+        await client_admin.remove(runtime.context.pool, client_id, caller=caller)
+    except clients.UnknownClientError as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such client") from error
 
 
 @router.post(
@@ -145,18 +144,7 @@ async def delete_client(client_id: str, caller: AdminCaller, runtime: Runtime) -
 )
 async def rotate_secret(client_id: str, caller: AdminCaller, runtime: Runtime) -> dict[str, str]:
     try:
-        secret = await clients.rotate_secret(runtime.context.pool, client_id)
+        secret = await client_admin.rotate_secret(runtime.context.pool, client_id, caller=caller)
     except clients.UnknownClientError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
-    await _audit(runtime, AuditKind.OIDC_CLIENT_SECRET_ROTATED, client_id=client_id, caller=caller)
     return {"client_id": client_id, "client_secret": secret}
-
-
-async def _audit(runtime: OidcRuntime, kind: AuditKind, *, client_id: str, caller: str) -> None:
-    """Client administration is done by services, not users: the entry names no user."""
-    await audit.record(
-        runtime.context.pool,
-        kind=kind,
-        user_id=None,
-        detail={"client_id": client_id, "caller": caller},
-    )

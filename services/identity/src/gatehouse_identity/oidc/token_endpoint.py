@@ -1,26 +1,22 @@
 """Token endpoint (RFC 6749 §3.2, §4.1.3, §6), revocation (RFC 7009) and userinfo (OIDC Core
 §5.3). Clients authenticate with client_secret_basic or client_secret_post; public clients send
-only their client_id (and must have used PKCE)."""
+only their client_id (and must have used PKCE). The endpoints parse the request and answer as
+the protocol says; what they do is token_service.py."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import time
 from typing import Any
 from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from gatehouse_identity.accounts import service as accounts
-from gatehouse_identity.accounts.errors import UserNotFoundError
-from gatehouse_identity.oidc import clients, grants
-from gatehouse_identity.oidc.claims import id_token, user_claims
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc import token_service
 from gatehouse_identity.oidc.errors import OAuthError, invalid_client, invalid_request
-from gatehouse_identity.oidc.grants import IssuedTokens
-from gatehouse_identity.oidc.runtime import OidcRuntime, oidc_runtime
+from gatehouse_identity.oidc.runtime import oidc_runtime
+from gatehouse_identity.oidc.token_service import ClientCredentials, InactiveTokenError
 
 router = APIRouter(tags=["openid-connect"])
 
@@ -68,21 +64,12 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-async def authenticate(runtime: OidcRuntime, request: Request, fields: dict[str, str]) -> Client:
-    basic = _basic_credentials(request)
-    secret: str | None
-    if basic is not None:
-        if "client_secret" in fields:
-            raise invalid_request("use one client authentication method, not two")
-        if fields.get("client_id") not in (None, basic[0]):
-            raise invalid_request("client_id differs from the authenticated client")
-        client_id, secret = basic
-    else:
-        client_id, secret = fields.get("client_id", ""), fields.get("client_secret") or None
-    client = await clients.authenticate_client(runtime.context.pool, client_id, secret)
-    if client is None:
-        raise invalid_client()
-    return client
+def _credentials(request: Request, fields: dict[str, str]) -> ClientCredentials:
+    return ClientCredentials(
+        basic=_basic_credentials(request),
+        form_client_id=fields.get("client_id"),
+        form_secret=fields.get("client_secret"),
+    )
 
 
 def _form_body(fields: dict[str, str]) -> dict[str, Any]:
@@ -149,61 +136,12 @@ async def token(request: Request) -> Response:
     basic_used = request.headers.get("authorization", "").lower().startswith("basic ")
     try:
         fields = await _form(request)
-        client = await authenticate(runtime, request, fields)
-        issued = await _grant(runtime, client, fields)
-        body = await _token_response(runtime, issued)
+        body = await token_service.exchange(
+            runtime, credentials=_credentials(request, fields), fields=fields
+        )
     except OAuthError as error:
         return oauth_error_response(error, basic_auth_used=basic_used)
     return JSONResponse(body, headers=NO_STORE)
-
-
-async def _grant(runtime: OidcRuntime, client: Client, fields: dict[str, str]) -> IssuedTokens:
-    grant_type = fields.get("grant_type")
-    if grant_type == "authorization_code":
-        return await grants.redeem_code(
-            runtime.context.pool,
-            client=client,
-            code=fields.get("code", ""),
-            redirect_uri=fields.get("redirect_uri", ""),
-            code_verifier=fields.get("code_verifier") or None,
-            lifetimes=runtime.lifetimes,
-        )
-    if grant_type == "refresh_token":
-        return await grants.refresh(
-            runtime.context.pool,
-            client=client,
-            refresh_token=fields.get("refresh_token", ""),
-            requested_scopes=fields.get("scope", "").split(),
-            lifetimes=runtime.lifetimes,
-        )
-    if not grant_type:
-        raise invalid_request("grant_type is required")
-    raise OAuthError("unsupported_grant_type", "authorization_code or refresh_token")
-
-
-async def _token_response(runtime: OidcRuntime, issued: IssuedTokens) -> dict[str, Any]:
-    try:
-        user = await accounts.get_user(runtime.context.pool, user_id=issued.grant.user_id)
-    except UserNotFoundError as error:
-        raise OAuthError("invalid_grant", "the account no longer exists") from error
-    body: dict[str, Any] = {
-        "access_token": issued.access_token,
-        "token_type": "Bearer",
-        "expires_in": max(1, int(issued.access_expires_at.timestamp() - time.time())),
-        "scope": " ".join(issued.grant.scopes),
-        "id_token": await id_token(
-            runtime.keys,
-            issuer=runtime.issuer,
-            user=user,
-            grant=issued.grant,
-            issued=issued,
-            ttl_s=runtime.context.settings.oidc_id_token_ttl_s,
-            nonce=issued.nonce,
-        ),
-    }
-    if issued.refresh_token:
-        body["refresh_token"] = issued.refresh_token
-    return body
 
 
 @router.post(
@@ -229,10 +167,9 @@ async def revoke(request: Request) -> Response:
     basic_used = request.headers.get("authorization", "").lower().startswith("basic ")
     try:
         fields = await _form(request)
-        client = await authenticate(runtime, request, fields)
-        if "token" not in fields:
-            raise invalid_request("token is required")
-        await grants.revoke_token(runtime.context.pool, client=client, token=fields["token"])
+        await token_service.revoke(
+            runtime, credentials=_credentials(request, fields), fields=fields
+        )
     except OAuthError as error:
         return oauth_error_response(error, basic_auth_used=basic_used)
     return Response(status_code=200, headers=NO_STORE)
@@ -266,11 +203,8 @@ async def userinfo(request: Request) -> Response:
             status_code=401,
             headers={"WWW-Authenticate": 'Bearer realm="gatehouse"', **NO_STORE},
         )
-    info = await grants.introspect(runtime.context.pool, access_token.strip())
-    if info is None:
-        return _bearer_error("invalid_token", "the access token is not active")
     try:
-        user = await accounts.get_user(runtime.context.pool, user_id=info.grant.user_id)
-    except UserNotFoundError:
+        claims = await token_service.userinfo(runtime, access_token=access_token.strip())
+    except InactiveTokenError:
         return _bearer_error("invalid_token", "the access token is not active")
-    return JSONResponse(user_claims(user, info.grant.scopes), headers=NO_STORE)
+    return JSONResponse(claims, headers=NO_STORE)
