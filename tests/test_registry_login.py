@@ -25,7 +25,7 @@ from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
 from gatehouse_registry.auth.dependencies import CurrentUser, RegistryUser
 from gatehouse_registry.auth.identity_grpc import ActiveToken, IdentityUser
-from gatehouse_registry.auth.routes import safe_return_path
+from gatehouse_registry.auth.sign_in import safe_return_path
 from tests.journeys import Account, away_from_step_edge, totp_code
 from tests.oidc_helpers import (
     Browser,

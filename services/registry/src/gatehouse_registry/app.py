@@ -15,6 +15,7 @@ from gatehouse_registry.operators.api import router as operators_api
 from gatehouse_registry.reference_data.api import router as reference_data_api
 from gatehouse_registry.roles.api import router as roles_api
 from gatehouse_registry.users.api import router as users_api
+from gatehouse_registry.users.service import record_sign_in
 from gatehouse_registry.web.pages import router as web_pages
 
 
@@ -30,7 +31,7 @@ def create_app(context: RegistryContext) -> FastAPI:
     app.state.context = context
     app.add_middleware(SecurityHeadersMiddleware, hsts=context.settings.hsts_header)
     install_error_handlers(app)
-    install_auth(app, context)
+    install_auth(app, context, record_sign_in=record_sign_in)
     for router in (reference_data_api, operators_api, roles_api, users_api, audit_api, web_pages):
         app.include_router(router)
     return app

@@ -190,3 +190,18 @@ async def test_help_names_what_the_page_shows(visit: Callable[..., Visitor], wor
             assert anna.text(label) in page.text, (language, label)
         for icon_word in ("green check", "gröna bocken", "Gubben", "person icon"):
             assert icon_word not in help_text
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+async def test_a_sign_in_that_cannot_go_on_says_so_in_the_pages_language(
+    visit: Callable[..., Visitor], language: str
+) -> None:
+    """Identity sends the browser back with a state this browser never started (expired, used,
+    or forged): the page says to start again, in the page's language, and signs nobody in."""
+    visitor = visit("anonymous", language)
+    page = await visitor.get("/auth/callback", state="never-started", code="x")
+    assert page.status_code == 400
+    assert visitor.text("error.sign_in_expired") in page.text
+    assert visitor.text("sign_in.failed.title") in page.text
+    assert 'href="/auth/login"' in page.text
+    assert "registry_session" not in page.headers.get("set-cookie", "")

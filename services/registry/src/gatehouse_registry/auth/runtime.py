@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import asyncpg
 from fastapi import Request
@@ -21,19 +23,36 @@ def satisfies(have: str, need: str) -> bool:
     return have in LEVELS and need in LEVELS and LEVELS.index(have) >= LEVELS.index(need)
 
 
+class SignInRecorder(Protocol):
+    """Keeps the registry's copy of a person in step with identity at each sign-in (given by the
+    application: users.service.record_sign_in, a capability above this package)."""
+
+    async def __call__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        user_id: uuid.UUID,
+        full_name: str,
+        email: str,
+        signed_in_at: datetime,
+    ) -> None: ...
+
+
 @dataclass
 class AuthRuntime:
     settings: RegistrySettings
     pool: asyncpg.Pool
     identity: IdentityClient
     grpc: IdentityGrpc
+    record_sign_in: SignInRecorder
 
     @classmethod
-    def create(cls, context: RegistryContext) -> AuthRuntime:
+    def create(cls, context: RegistryContext, *, record_sign_in: SignInRecorder) -> AuthRuntime:
         settings = context.settings
         return cls(
             settings=settings,
             pool=context.pool,
+            record_sign_in=record_sign_in,
             identity=IdentityClient(settings, issuer=settings.identity_public_url),
             grpc=IdentityGrpc(
                 target=settings.identity_grpc_target,

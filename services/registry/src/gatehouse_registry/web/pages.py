@@ -51,6 +51,7 @@ from gatehouse_registry.web.rendering import (
     render,
     see_other,
 )
+from gatehouse_registry.web.sign_in_pages import router as sign_in_router
 from gatehouse_registry.web.user_pages import router as user_router
 from gatehouse_registry.web.workbench_pages import router as workbench_router
 
@@ -338,6 +339,7 @@ async def request_responsible_for_load(request: Request, page: PageIn) -> Respon
 
 
 for included in (
+    sign_in_router,
     operator_search_router,
     new_operator_router,
     operator_router,
