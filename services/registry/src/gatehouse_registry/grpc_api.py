@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
@@ -13,12 +12,13 @@ from gatehouse.registry.v1 import operator_service_pb2 as op_pb
 from gatehouse.registry.v1 import operator_service_pb2_grpc as op_grpc
 from gatehouse.registry.v1 import role_service_pb2 as role_pb
 from gatehouse.registry.v1 import role_service_pb2_grpc as role_grpc
+from gatehouse_common.errors import grpc_status
 from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
 from gatehouse_registry import lookups
 from gatehouse_registry.access import OrganizationKind, RoleKind
 from gatehouse_registry.context import RegistryContext
-from gatehouse_registry.errors import NotFoundError
+from gatehouse_registry.errors import RegistryError
 from gatehouse_registry.operators.models import OrganizationStatus
 from gatehouse_registry.roles.models import RoleRequest, RoleStatus
 
@@ -53,8 +53,10 @@ def _timestamp(value: datetime | None) -> Timestamp | None:
     return stamp
 
 
-async def _not_found(context: aio.ServicerContext, error: NotFoundError) -> None:
-    await context.abort(grpc.StatusCode.NOT_FOUND, error.message)
+async def _abort(context: aio.ServicerContext, error: RegistryError) -> None:
+    """A domain error as the status of its kind (gatehouse_common.errors), its English message
+    as the details."""
+    await context.abort(grpc_status(error), error.message)
 
 
 def role_request_to_wire(role: RoleRequest) -> role_pb.RoleRequest:
@@ -88,8 +90,8 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
         operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
             found = await lookups.get_operator_summary(self._context.pool, operator_id=operator_id)
-        except NotFoundError as error:
-            await _not_found(context, error)
+        except RegistryError as error:
+            await _abort(context, error)
             raise
         return op_pb.GetOperatorResponse(
             operator=op_pb.Operator(
@@ -110,8 +112,8 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
             users = await lookups.list_operator_administrators(
                 self._context.pool, operator_id=operator_id
             )
-        except NotFoundError as error:
-            await _not_found(context, error)
+        except RegistryError as error:
+            await _abort(context, error)
             raise
         return op_pb.ListOperatorAdministratorsResponse(user_ids=[str(u) for u in users])
 
@@ -123,8 +125,8 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
             users = await lookups.list_operator_validators(
                 self._context.pool, operator_id=operator_id
             )
-        except NotFoundError as error:
-            await _not_found(context, error)
+        except RegistryError as error:
+            await _abort(context, error)
             raise
         return op_pb.ListOperatorValidatorsResponse(user_ids=[str(u) for u in users])
 
@@ -139,8 +141,8 @@ class RoleServicer(role_grpc.RoleServiceServicer):
         role_id = await parse_uuid_field(request.role_request_id, "role_request_id", context)
         try:
             role = await lookups.get_role_request(self._context.pool, role_request_id=role_id)
-        except NotFoundError as error:
-            await _not_found(context, error)
+        except RegistryError as error:
+            await _abort(context, error)
             raise
         return role_pb.GetRoleRequestResponse(role_request=role_request_to_wire(role))
 
@@ -152,8 +154,8 @@ class RoleServicer(role_grpc.RoleServiceServicer):
             users = await lookups.list_role_request_deciders(
                 self._context.pool, role_request_id=role_id
             )
-        except NotFoundError as error:
-            await _not_found(context, error)
+        except RegistryError as error:
+            await _abort(context, error)
             raise
         return role_pb.ListRoleRequestDecidersResponse(user_ids=[str(u) for u in users])
 
@@ -163,8 +165,8 @@ class RoleServicer(role_grpc.RoleServiceServicer):
         user_id = await parse_uuid_field(request.user_id, "user_id", context)
         try:
             users = await lookups.list_reactivation_deciders(self._context.pool, user_id=user_id)
-        except NotFoundError as error:
-            await _not_found(context, error)
+        except RegistryError as error:
+            await _abort(context, error)
             raise
         return role_pb.ListReactivationDecidersResponse(user_ids=[str(u) for u in users])
 
