@@ -15,7 +15,6 @@ import contextlib
 import email
 import os
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -41,12 +40,11 @@ from gatehouse.registry.v1 import operator_service_pb2 as op_pb
 from gatehouse.registry.v1 import operator_service_pb2_grpc as op_grpc
 from gatehouse.registry.v1 import role_service_pb2 as role_pb
 from gatehouse.registry.v1 import role_service_pb2_grpc as role_grpc
-from gatehouse_common.db import create_pool
+from gatehouse_common.db import Database
 from gatehouse_common.events import Event, event_for, nats_subject
-from gatehouse_common.migrations import apply_migrations
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.service_auth import ServiceAuthServerInterceptor
-from gatehouse_notifier.__main__ import MIGRATIONS
+from gatehouse_devstack.pytest_plugin import free_port
 from gatehouse_notifier.context import NotifierContext
 from gatehouse_notifier.directory import IdentityDirectory
 from gatehouse_notifier.registry import GrpcRegistry
@@ -57,13 +55,6 @@ SECRET = "notifier-tests-service-auth-secret"
 IDENTITY_URL = "https://identity.test"
 REGISTRY_URL = "https://registry.test"
 MAIL_WAIT_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def wait_until(
@@ -84,28 +75,13 @@ async def wait_until(
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from gatehouse_devstack.postgres import DatabaseServer, EmbeddedPostgres  # noqa: PLC0415
+def alembic_package() -> str:
+    return "gatehouse_notifier"
 
-    name = f"notifier_test_{secrets.token_hex(6)}"
-    embedded: EmbeddedPostgres | None = None
-    server: DatabaseServer | EmbeddedPostgres
-    if external := os.environ.get("DATABASE_URL"):
-        server = DatabaseServer(external)
-    else:
-        embedded = EmbeddedPostgres(
-            tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False
-        )
-        embedded.start()
-        server = embedded
-    url = server.create_database(name)
-    try:
-        apply_migrations(url, MIGRATIONS)
-        yield url
-    finally:
-        server.drop_database(name)
-        if embedded is not None:
-            embedded.stop()
+
+@pytest.fixture(scope="session")
+def database_url(migrated_database_url: str) -> str:
+    return migrated_database_url
 
 
 @pytest.fixture(scope="session")
@@ -480,7 +456,7 @@ async def notifier(
         smtp_port=smtp_sink.port,
         identity_target=target,
     )
-    pool = await create_pool(database_url, min_size=2, max_size=20)
+    database = await Database.open(database_url, min_size=2, max_size=20)
     bus = EventBus(
         url=nats_url,
         stream=settings.events_stream,
@@ -489,7 +465,7 @@ async def notifier(
     )
     context = NotifierContext(
         settings=settings,
-        pool=pool,
+        database=database,
         bus=bus,
         directory=IdentityDirectory(target=target, secret=settings.service_auth_key),
         registry=GrpcRegistry(target=target, secret=settings.service_auth_key),

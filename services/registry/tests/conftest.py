@@ -8,18 +8,16 @@ embedded nats-server.
 Most tests use `db`: a stand-in for the pool that lends one connection inside a transaction that
 is rolled back after the test (the services' own transactions become savepoints), so tests do
 not see each other's data. Tests that need real concurrency or a second process use `pool`.
+Both come from gatehouse_devstack.pytest_plugin (its `rolled_back_database` and `database`).
 """
 
 from __future__ import annotations
 
-import os
 import random
-import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -27,8 +25,7 @@ import httpx
 import pytest
 from fastapi import HTTPException, Request
 
-from gatehouse_common.db import create_pool
-from gatehouse_common.migrations import apply_migrations
+from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
 from gatehouse_registry.app import create_app
@@ -49,90 +46,32 @@ from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.service import record_sign_in
 
-MIGRATIONS = Path(__file__).parents[1] / "src" / "gatehouse_registry" / "migrations"
 SJV_IEK = "SE-SJV-IEK"  # Jordbruksverket, Import- och exportkontrollenheten
 SJV_IEK_ID = uuid.UUID("6f0e4bb4-2d4c-4d7e-9a37-0c7d4a6c1a01")
 SEGOT_ID = uuid.UUID("6f0e4bb4-2d4c-4d7e-9a37-0c7d4a6c1a11")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@pytest.fixture(scope="session")
+def alembic_package() -> str:
+    return "gatehouse_registry"
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    external = os.environ.get("DATABASE_URL")
-    if external:
-        yield external
-        return
-    from gatehouse_devstack.postgres import EmbeddedPostgres  # noqa: PLC0415
-
-    server = EmbeddedPostgres(
-        tmp_path_factory.mktemp("registry-pg") / "data", free_port(), durable=False
-    )
-    server.start()
-    try:
-        yield f"{server.server_url}/postgres"
-    finally:
-        server.stop()
+def database_url(migrated_database_url: str) -> str:
+    return migrated_database_url
 
 
 @pytest.fixture(scope="session")
-def database_url(server_url: str) -> Iterator[str]:
-    from gatehouse_devstack.postgres import DatabaseServer  # noqa: PLC0415
-
-    admin = DatabaseServer(server_url)
-    name = f"registry_test_{uuid.uuid4().hex[:12]}"
-    url = admin.create_database(name)
-    try:
-        apply_migrations(url, MIGRATIONS)
-        yield url
-    finally:
-        admin.drop_database(name)
-
-
-@pytest.fixture(scope="session")
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(database_url, min_size=1, max_size=10)
-    yield created
-    await created.close()
-
-
-class OneConnectionPool:
-    """What the services use of a pool, served by one connection in an outer transaction."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    @asynccontextmanager
-    async def acquire(self, **_kwargs: Any) -> AsyncIterator[Any]:
-        yield self.connection
-
-    async def fetch(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.connection.fetch(*args, **kwargs)
-
-    async def fetchrow(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.connection.fetchrow(*args, **kwargs)
-
-    async def fetchval(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.connection.fetchval(*args, **kwargs)
-
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.connection.execute(*args, **kwargs)
+def pool(database: Database) -> asyncpg.Pool:
+    """asyncpg connections of the session's database (code not yet on SQLAlchemy)."""
+    return database.raw_pool
 
 
 @pytest.fixture
-async def db(pool: asyncpg.Pool) -> AsyncIterator[Any]:
-    async with pool.acquire() as connection:
-        transaction = connection.transaction()
-        await transaction.start()
-        try:
-            yield OneConnectionPool(connection)
-        finally:
-            await transaction.rollback()
+def db(rolled_back_database: Database) -> asyncpg.Pool:
+    """What the services use of a pool, served by the test's one connection, whose transaction
+    is rolled back after the test (see gatehouse_devstack.pytest_plugin)."""
+    return rolled_back_database.raw_pool
 
 
 def luhn_check_digit(digits: str) -> str:
@@ -151,7 +90,7 @@ def new_orgnr() -> str:
 
 
 @pytest.fixture
-def open_client(db: Any) -> Callable[[dict[str, RegistryUser]], Any]:
+def open_client(rolled_back_database: Database) -> Callable[[dict[str, RegistryUser]], Any]:
     """An HTTP client for the registry app whose `current_user` is the user named in the
     `x-test-actor` header (401 without one). Sign-in itself is tested by the OIDC code."""
     import httpx  # noqa: PLC0415
@@ -160,7 +99,8 @@ def open_client(db: Any) -> Callable[[dict[str, RegistryUser]], Any]:
     async def open_(users: dict[str, RegistryUser]) -> AsyncIterator[httpx.AsyncClient]:
         settings = RegistrySettings(gatehouse_environment="test")
         bus = EventBus(url="nats://127.0.0.1:1", stream="unused", subject_prefix="t", name="t")
-        context = RegistryContext(settings=settings, resources=ServiceResources(pool=db, bus=bus))
+        resources = ServiceResources(database=rolled_back_database, bus=bus)
+        context = RegistryContext(settings=settings, resources=resources)
         app = create_app(context)
 
         async def test_user(request: Request) -> RegistryUser:

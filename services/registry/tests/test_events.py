@@ -16,9 +16,11 @@ import pytest
 
 from gatehouse.events.v1 import identity_events_pb2 as identity_events
 from gatehouse.events.v1 import registry_events_pb2 as registry_events
+from gatehouse_common.db import Database
 from gatehouse_common.events import event_for, event_from_nats, nats_subject
 from gatehouse_common.nats_bus import EventBus, ensure_stream
 from gatehouse_common.outbox import OutboxRelay
+from gatehouse_devstack.pytest_plugin import free_port
 from gatehouse_registry.reference_data.admin import (
     AuthorityIn,
     ReferenceData,
@@ -26,8 +28,6 @@ from gatehouse_registry.reference_data.admin import (
     load_reference_data,
 )
 from gatehouse_registry.users.background import IdentityEventsConsumer
-
-from .conftest import free_port
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +97,7 @@ async def _wait_for(condition: Any, seconds: float = 15.0) -> None:
 
 
 async def test_devices_reset_from_identity_suspends_and_the_suspension_is_published(
-    pool: asyncpg.Pool, bus: EventBus
+    pool: asyncpg.Pool, database: Database, bus: EventBus
 ) -> None:
     user_id, role_id = await _approved_authority_user(pool)
     js = await bus.jetstream()
@@ -110,7 +110,11 @@ async def test_devices_reset_from_identity_suspends_and_the_suspension_is_publis
 
     consumer = IdentityEventsConsumer(pool=pool, bus=bus, durable_name=f"registry-{user_id.hex}")
     relay = OutboxRelay(
-        pool=pool, database_url="postgresql://unused", bus=bus, service="registry", idle_poll_s=0.2
+        database=database,
+        database_url="postgresql://unused",
+        bus=bus,
+        service="registry",
+        idle_poll_s=0.2,
     )
     tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]
     try:

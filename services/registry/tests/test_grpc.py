@@ -15,9 +15,11 @@ from gatehouse.registry.v1 import operator_service_pb2 as op_pb
 from gatehouse.registry.v1 import operator_service_pb2_grpc as op_grpc
 from gatehouse.registry.v1 import role_service_pb2 as role_pb
 from gatehouse.registry.v1 import role_service_pb2_grpc as role_grpc
+from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
 from gatehouse_common.service_auth import authenticated_channel
+from gatehouse_devstack.pytest_plugin import free_port
 from gatehouse_registry.access import RoleKind
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.grpc_api import start_grpc_server
@@ -27,13 +29,13 @@ from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 
-from .conftest import SEGOT_ID, SJV_IEK, free_port
+from .conftest import SEGOT_ID, SJV_IEK
 
 SECRET = "test-service-auth-secret-0123456789"
 
 
 @pytest.fixture
-async def grpc_target(db: Any) -> AsyncIterator[str]:
+async def grpc_target(rolled_back_database: Database) -> AsyncIterator[str]:
     port = free_port()
     settings = RegistrySettings(
         gatehouse_environment="test",
@@ -42,7 +44,8 @@ async def grpc_target(db: Any) -> AsyncIterator[str]:
         service_auth_secret=SECRET,
     )
     bus = EventBus(url="nats://127.0.0.1:1", stream="unused", subject_prefix="t", name="t")
-    context = RegistryContext(settings=settings, resources=ServiceResources(pool=db, bus=bus))
+    resources = ServiceResources(database=rolled_back_database, bus=bus)
+    context = RegistryContext(settings=settings, resources=resources)
     server = await start_grpc_server(context)
     try:
         yield f"127.0.0.1:{port}"

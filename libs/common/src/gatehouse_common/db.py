@@ -1,25 +1,271 @@
-"""PostgreSQL access through an asyncpg connection pool."""
+"""PostgreSQL through SQLAlchemy Core (async, asyncpg driver): one `Database` per service process.
+
+Services borrow a connection in one of two ways and run Core statements built from their
+`tables.py` in their `queries.py` modules:
+
+    async with database.transaction() as connection:  # BEGIN … COMMIT, ROLLBACK on an error
+        await queries.insert_user(connection, ...)
+        await add_event(connection, ...)                # the outbox row joins the transaction
+
+    async with database.connection() as connection:   # autocommit: each statement on its own
+        user = await queries.user_by_id(connection, user_id)
+
+`connection()` is for reads and single-statement writes: no BEGIN/COMMIT round trips. Everything
+that must happen together goes in one `transaction()`. Query functions take the
+`AsyncConnection` (never the `Database`), so a caller decides what shares a transaction.
+
+The pool keeps asyncpg's behaviour the benchmarks were measured with: no reset query when a
+connection comes back (see `create_engine`), jsonb as Python values (`_use_json_codec`), a 30 s
+command timeout, `max_size` connections kept open once made, `min_size` opened at start (a service
+that cannot reach its database fails at once, as before).
+
+Transition (issue 16): code not yet converted takes asyncpg connections. `Database.raw_pool`
+lends them out of the same pool, through the same `acquire()`/`fetch…`/`execute` calls as an
+`asyncpg.Pool` (see `RawPool`); converted and unconverted code can share one transaction with
+`raw_connection(connection)`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
+from typing import Any, cast
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Gauge
+from sqlalchemy import MetaData, event, exc, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, QueuePool
 
-# What code that runs SQL takes: a plain connection or one borrowed from the pool.
+# An asyncpg connection, as code not yet on SQLAlchemy takes it (a plain or a pooled one).
 Connection = asyncpg.Connection | PoolConnectionProxy
-Pool = asyncpg.Pool
+
+COMMAND_TIMEOUT_S = 30
+# The names PostgreSQL gives unnamed constraints, so the constraints `tables.py` declares carry
+# the names the databases made by the SQL migrations already have (a later revision that drops
+# one names the same constraint everywhere). CHECK constraints are named in full where declared.
+POSTGRES_NAMING = {
+    "pk": "%(table_name)s_pkey",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+    "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
+    "ix": "%(table_name)s_%(column_0_N_name)s_idx",
+}
 
 
-async def _init_connection(connection: asyncpg.Connection) -> None:
-    await connection.set_type_codec(
-        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+def service_metadata() -> MetaData:
+    """The `MetaData` a service's tables are declared on."""
+    return MetaData(naming_convention=POSTGRES_NAMING)
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def create_engine(database_url: str, *, pool_size: int | None = 20) -> AsyncEngine:
+    """An engine on `database_url` (postgresql://…, exactly as asyncpg reads it) keeping up to
+    `pool_size` connections; with None, none is kept (one-off commands such as `migrate`)."""
+    pooling: dict[str, Any] = (
+        {"poolclass": NullPool}
+        if pool_size is None
+        # Connections beyond pool_size would be closed on return and opened again under load.
+        else {"pool_size": pool_size, "max_overflow": 0}
     )
+    engine = create_async_engine(
+        "postgresql+asyncpg://",
+        # asyncpg parses the URL itself, as before: sslmode, several hosts, passfile all work.
+        async_creator=partial(asyncpg.connect, database_url, command_timeout=COMMAND_TIMEOUT_S),
+        # The jsonb codec below turns Python values into JSON; SQLAlchemy must not do it first.
+        json_serializer=_unchanged,
+        # When a connection comes back: roll back a transaction left open, nothing more (the
+        # asyncpg adapter sends ROLLBACK only when one is open, so usually nothing at all).
+        # asyncpg's pool, by default, also sent `SELECT pg_advisory_unlock_all(); CLOSE ALL;
+        # UNLISTEN *; RESET ALL`: one more round trip for every borrowed connection (on token
+        # introspection it was 40 % of PostgreSQL's and 10 % of identity's CPU time per call,
+        # see tools/devstack/BENCHMARKS.md), so it was turned off and must not come back as a
+        # "reset" event or a pre-ping. Nothing leaves session state on a pooled connection:
+        # settings are changed with `set_config(..., true)` / `SET LOCAL`, locks are
+        # `pg_advisory_xact_lock`, and LISTEN runs on dedicated connections. Code that needs
+        # session state must keep to that (or use a connection of its own).
+        pool_reset_on_return="rollback",
+        pool_pre_ping=False,
+        **pooling,
+    )
+    event.listen(engine.sync_engine, "connect", _use_json_codec)
+    return engine
+
+
+def _use_json_codec(dbapi_connection: DBAPIConnection, _entry: ConnectionPoolEntry) -> None:
+    """jsonb in and out as Python values, for SQLAlchemy statements and raw asyncpg alike.
+
+    Runs after SQLAlchemy's own codec (which expects JSON text), replacing it: code not yet on
+    SQLAlchemy passes dicts to asyncpg, as it always did, on the same connections.
+    """
+
+    async def set_codec(connection: asyncpg.Connection) -> None:
+        await connection.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+    cast("Any", dbapi_connection).run_async(set_codec)
+
+
+@asynccontextmanager
+async def _lend_raw(connection: AsyncConnection) -> AsyncIterator[asyncpg.Connection]:
+    driver = await raw_connection(connection)
+    try:
+        yield driver
+    except BaseException as error:
+        # A cancelled query may leave the connection mid-statement: never lend it again.
+        if not isinstance(error, Exception) or driver.is_closed():
+            await connection.invalidate()
+        raise
+    if _is_autocommit(connection) and driver.is_in_transaction():
+        # Raw code left a transaction open (asyncpg's pool rolled such a one back); drop the
+        # connection rather than lend it out in a state nobody knows.
+        await connection.invalidate()
+
+
+def _is_autocommit(connection: AsyncConnection) -> bool:
+    sync = connection.sync_connection
+    return sync is not None and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+async def raw_connection(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a SQLAlchemy one, for code not yet converted.
+
+    Raw statements on it run in the SQLAlchemy connection's transaction (asyncpg's own
+    `transaction()` on it becomes a savepoint), or on their own under `Database.connection()`.
+    """
+    proxied = await connection.get_raw_connection()
+    driver = proxied.driver_connection
+    if not isinstance(driver, asyncpg.Connection):  # pragma: no cover - engines here use asyncpg
+        raise TypeError("not an asyncpg connection")
+    if not _is_autocommit(connection) and not driver.is_in_transaction():
+        # SQLAlchemy sends BEGIN with its first statement; raw statements run before it would
+        # commit on their own.
+        await connection.execute(text("SELECT 1"))
+    return driver
+
+
+@asynccontextmanager
+async def raw_transaction(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
+    """An asyncpg connection in a transaction (code not yet converted; see `RawPool`)."""
+    async with pool.acquire() as connection, connection.transaction():
+        yield connection
+
+
+class RawPool:
+    """What code not yet on SQLAlchemy uses of an `asyncpg.Pool`, lent out of a `Database`.
+
+    `acquire()` yields a plain asyncpg connection in autocommit (its own `transaction()` works
+    as before); `fetch`, `fetchrow`, `fetchval`, `execute` and `executemany` borrow one for a
+    single call. Typed as `asyncpg.Pool` (see `Database.raw_pool`) so that code keeps its
+    annotations until it is converted; it goes away with the last caller.
+    """
+
+    def __init__(self, lend: Callable[[], AbstractAsyncContextManager[AsyncConnection]]) -> None:
+        self._lend = lend
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._lend() as connection, _lend_raw(connection) as driver:
+            yield driver
+
+    # asyncpg's signatures, `timeout` (seconds for the statement) included.
+    async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:  # noqa: ASYNC109
+        async with self.acquire() as connection:
+            return await connection.fetch(query, *args, timeout=timeout)
+
+    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        async with self.acquire() as connection:
+            return await connection.fetchrow(query, *args, timeout=timeout)
+
+    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        async with self.acquire() as connection:
+            return await connection.fetchval(query, *args, timeout=timeout)
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
+        async with self.acquire() as connection:
+            return await connection.execute(query, *args, timeout=timeout)
+
+    async def executemany(
+        self,
+        command: str,
+        args: Sequence[Sequence[Any]],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> None:
+        async with self.acquire() as connection:
+            await connection.executemany(command, args, timeout=timeout)
+
+    async def close(self) -> None:
+        """The `Database` owns the connections; closing it closes them."""
+
+
+class Database:
+    """A service's engine and pool, and the two ways its code borrows a connection."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        # Shares the engine's pool; its connections run each statement in its own transaction.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._raw_pool = RawPool(self.connection)
+
+    @classmethod
+    async def open(cls, database_url: str, *, min_size: int = 2, max_size: int = 20) -> Database:
+        """An engine with up to `max_size` connections, `min_size` of them opened now."""
+        database = cls(create_engine(database_url, pool_size=max_size))
+        try:
+            await database._open_connections(min(min_size, max_size))
+        except BaseException:
+            await database.close()
+            raise
+        return database
+
+    async def _open_connections(self, count: int) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            opened = await asyncio.gather(
+                *(stack.enter_async_context(self.engine.connect()) for _ in range(count)),
+                return_exceptions=True,
+            )
+            for outcome in opened:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction: committed when the block ends, rolled back on error."""
+        async with self.engine.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in autocommit: every statement is committed on its own."""
+        async with self._autocommit.connect() as connection:
+            yield connection
+
+    @property
+    def raw_pool(self) -> asyncpg.Pool:
+        """asyncpg connections from this database's pool, for code not yet converted."""
+        # Typed as asyncpg's so the unconverted code keeps its annotations (see RawPool).
+        return cast("asyncpg.Pool", self._raw_pool)
+
+    async def is_reachable(self) -> bool:
+        try:
+            async with asyncio.timeout(2), self.connection() as connection:
+                value = await connection.scalar(text("SELECT 1"))
+        except (OSError, TimeoutError, exc.SQLAlchemyError, asyncpg.PostgresError):
+            return False
+        return bool(value == 1)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
 
 
 POOL_CONNECTIONS = Gauge(
@@ -29,55 +275,11 @@ POOL_CONNECTIONS = Gauge(
 )
 
 
-def register_pool_metrics(pool: asyncpg.Pool, *, service: str) -> None:
+def register_pool_metrics(database: Database, *, service: str) -> None:
     """Expose the pool's size at every scrape; no background task needed."""
-    POOL_CONNECTIONS.labels(service, "in_use").set_function(
-        lambda: pool.get_size() - pool.get_idle_size()
-    )
-    POOL_CONNECTIONS.labels(service, "idle").set_function(pool.get_idle_size)
-    POOL_CONNECTIONS.labels(service, "max").set_function(pool.get_max_size)
-
-
-async def _keep_session(_connection: asyncpg.Connection) -> None:
-    """What the pool runs when a connection comes back: nothing beyond asyncpg's own clean-up
-    (rolling back a transaction left open, forgetting listeners on the connection object).
-
-    asyncpg's default also sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-    RESET ALL` to the server: one more round trip for every `pool.fetch…`/`acquire` (on token
-    introspection it was 40 % of PostgreSQL's and 10 % of identity's CPU time per call, see
-    tools/devstack/BENCHMARKS.md). Nothing here leaves session state on a pooled connection:
-    settings are changed with `set_config(..., true)` / `SET LOCAL`, locks are
-    `pg_advisory_xact_lock`, and LISTEN runs on dedicated connections. Code that needs session
-    state must keep to that (or use a connection of its own).
-    """
-
-
-async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        database_url,
-        min_size=min_size,
-        max_size=max_size,
-        init=_init_connection,
-        reset=_keep_session,
-        # Statements are short; a stuck one should fail the request, not hold the pool forever.
-        command_timeout=30,
-    )
-    if pool is None:  # pragma: no cover - asyncpg returns None only when awaited lazily
-        raise RuntimeError("could not create the database pool")
-    return pool
-
-
-@asynccontextmanager
-async def transaction(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
-    """A connection with an open transaction: committed on success, rolled back on error."""
-    async with pool.acquire() as connection, connection.transaction():
-        yield connection
-
-
-async def is_reachable(pool: asyncpg.Pool) -> bool:
-    try:
-        async with pool.acquire(timeout=2) as connection:
-            value: Any = await connection.fetchval("SELECT 1", timeout=2)
-            return bool(value == 1)
-    except (OSError, asyncpg.PostgresError, TimeoutError):
-        return False
+    pool = database.engine.sync_engine.pool
+    if not isinstance(pool, QueuePool):  # pragma: no cover - engines made here always queue
+        return
+    POOL_CONNECTIONS.labels(service, "in_use").set_function(pool.checkedout)
+    POOL_CONNECTIONS.labels(service, "idle").set_function(pool.checkedin)
+    POOL_CONNECTIONS.labels(service, "max").set_function(pool.size)

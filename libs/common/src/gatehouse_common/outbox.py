@@ -5,6 +5,10 @@ transaction, so an event exists exactly when its change was committed. `OutboxRe
 unpublished rows to JetStream with the event id as `Nats-Msg-Id` (JetStream drops a duplicate
 publish inside its window) and marks them published. Rows are claimed with
 `FOR UPDATE SKIP LOCKED`, so several replicas can relay at once without sending a row twice.
+
+The relay is woken by LISTEN/NOTIFY on a connection of its own, opened with asyncpg directly:
+SQLAlchemy has no API for notifications, and a pooled connection would carry the LISTEN to
+whoever borrows it next (the pool does not reset session state, see gatehouse_common.db).
 """
 
 from __future__ import annotations
@@ -12,14 +16,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any
 
 import asyncpg
 import nats.errors
 from google.protobuf.message import Message
 from prometheus_client import Counter, Gauge
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    exc,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Connection, Database, service_metadata
 from gatehouse_common.events import Event, event_for, nats_subject
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.tracing import inject_trace_headers
@@ -28,23 +53,35 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "outbox_events"
 
-# Run by each service's first migration (yoyo Python step), so the table is identical everywhere.
-OUTBOX_SCHEMA_SQL = """
-CREATE TABLE outbox_events (
-    id uuid PRIMARY KEY,
-    event_type text NOT NULL,
-    source text NOT NULL,
-    subject text NOT NULL,
-    payload bytea NOT NULL,
-    headers jsonb NOT NULL DEFAULT '{}'::jsonb,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz,
-    publish_attempts integer NOT NULL DEFAULT 0,
-    last_error text
-);
-CREATE INDEX outbox_events_unpublished ON outbox_events (created_at, id)
-    WHERE published_at IS NULL;
-"""
+
+def outbox_table(metadata: MetaData) -> Table:
+    """`outbox_events`, declared on a service's metadata: the table is the same everywhere."""
+    return Table(
+        "outbox_events",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("event_type", Text, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("subject", Text, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Column("publish_attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text),
+        Index(
+            "outbox_events_unpublished",
+            "created_at",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
+
+
+# The queries below use this copy; each service declares its own on its metadata.
+outbox_events = outbox_table(service_metadata())
+_notify_relays = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+_RAW_COLUMNS = ("id", "event_type", "source", "subject", "payload", "created_at", "headers")
 
 OUTBOX_BACKLOG = Gauge(
     "gatehouse_outbox_backlog", "Events written but not yet published to NATS", ["service"]
@@ -58,7 +95,7 @@ OUTBOX_PUBLISH_ERRORS = Counter(
 
 
 async def add_event(
-    connection: Connection,
+    connection: AsyncConnection | Connection,
     *,
     event_type: str,
     source: str,
@@ -67,37 +104,55 @@ async def add_event(
 ) -> Event:
     """Record an event in the current transaction; it is published after the commit.
 
-    With tracing on, the current trace context (`traceparent`, `tracestate`) is stored in the
-    row's headers, which the relay publishes as NATS headers."""
+    Takes a SQLAlchemy connection, or (until every caller is converted) an asyncpg one. With
+    tracing on, the current trace context (`traceparent`, `tracestate`) is stored in the row's
+    headers, which the relay publishes as NATS headers."""
     event = event_for(event_type=event_type, source=source, subject=subject, message=message)
-    await connection.execute(
-        """INSERT INTO outbox_events (id, event_type, source, subject, payload, created_at, headers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        event.id,
-        event.type,
-        event.source,
-        event.subject,
-        event.data,
-        event.time,
-        inject_trace_headers(),
-    )
-    # Delivered to listeners only if the transaction commits: wakes the relay at once.
-    await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    row = {
+        "id": uuid.UUID(event.id),
+        "event_type": event.type,
+        "source": event.source,
+        "subject": event.subject,
+        "payload": event.data,
+        "created_at": event.time,
+        "headers": inject_trace_headers(),
+    }
+    if isinstance(connection, AsyncConnection):
+        await connection.execute(insert(outbox_events).values(row))
+        # Delivered to listeners only if the transaction commits: wakes the relay at once.
+        await connection.execute(_notify_relays)
+    else:
+        await connection.execute(
+            """INSERT INTO outbox_events
+                   (id, event_type, source, subject, payload, created_at, headers)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            *(row[name] for name in _RAW_COLUMNS),
+        )
+        await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
     return event
+
+
+RELAY_ERRORS = (
+    TimeoutError,
+    OSError,
+    nats.errors.Error,
+    exc.SQLAlchemyError,
+    asyncpg.PostgresError,
+)
 
 
 class OutboxRelay:
     def __init__(
         self,
         *,
-        pool: asyncpg.Pool,
+        database: Database,
         database_url: str,
         bus: EventBus,
         service: str,
         batch_size: int = 500,
         idle_poll_s: float = 2.0,
     ) -> None:
-        self.pool = pool
+        self.database = database
         self.database_url = database_url
         self.bus = bus
         self.service = service
@@ -116,7 +171,7 @@ class OutboxRelay:
                     while await self.publish_pending() == self.batch_size:
                         pass
                     failures = 0
-                except (TimeoutError, OSError, nats.errors.Error, asyncpg.PostgresError) as error:
+                except RELAY_ERRORS as error:
                     failures += 1
                     OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
                     logger.warning("outbox relay failed; will retry", extra={"error": str(error)})
@@ -144,25 +199,17 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events, oldest first; returns how many."""
         js = await asyncio.wait_for(self.bus.jetstream(), timeout=5)
-        async with self.pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(
-                """SELECT id, event_type, source, subject, payload, headers, created_at
-                     FROM outbox_events
-                    WHERE published_at IS NULL
-                    ORDER BY created_at, id
-                    LIMIT $1
-                    FOR UPDATE SKIP LOCKED""",
-                self.batch_size,
-            )
+        async with self.database.transaction() as connection:
+            rows = (await connection.execute(_claim_batch, {"batch_size": self.batch_size})).all()
             events = [
                 Event(
-                    id=str(row["id"]),
-                    type=row["event_type"],
-                    source=row["source"],
-                    subject=row["subject"],
-                    data=bytes(row["payload"]),
-                    time=row["created_at"],
-                    extra_headers=row["headers"] or {},
+                    id=str(row.id),
+                    type=row.event_type,
+                    source=row.source,
+                    subject=row.subject,
+                    data=bytes(row.payload),
+                    time=row.created_at,
+                    extra_headers=row.headers or {},
                 )
                 for row in rows
             ]
@@ -186,17 +233,29 @@ class OutboxRelay:
             failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
             if failures:
                 raise failures[0]
-            published = [row["id"] for row in rows]
+            published = [row.id for row in rows]
             if published:
                 await connection.execute(
-                    "UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::uuid[])",
-                    published,
+                    update(outbox_events)
+                    .where(outbox_events.c.id.in_(published))
+                    .values(published_at=func.now())
                 )
         OUTBOX_PUBLISHED.labels(self.service).inc(len(published))
         return len(published)
 
     async def _update_backlog(self) -> None:
-        count = await self.pool.fetchval(
-            "SELECT count(*) FROM outbox_events WHERE published_at IS NULL"
-        )
+        async with self.database.connection() as connection:
+            count = await connection.scalar(_count_backlog)
         OUTBOX_BACKLOG.labels(self.service).set(count or 0)
+
+
+_unpublished = outbox_events.c.published_at.is_(None)
+# Oldest first; rows another replica is publishing are skipped, not waited for.
+_claim_batch = (
+    select(outbox_events)
+    .where(_unpublished)
+    .order_by(outbox_events.c.created_at, outbox_events.c.id)
+    .limit(bindparam("batch_size"))
+    .with_for_update(skip_locked=True)
+)
+_count_backlog = select(func.count()).select_from(outbox_events).where(_unpublished)

@@ -1,4 +1,4 @@
-"""The resources every service process opens once: a database pool and the event bus."""
+"""The resources every service process opens once: its database and the event bus."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from gatehouse_common.db import create_pool, is_reachable, register_pool_metrics
+from gatehouse_common.db import Database, register_pool_metrics
 from gatehouse_common.health import ReadinessCheck
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.settings import ServiceSettings
@@ -14,34 +14,36 @@ from gatehouse_common.settings import ServiceSettings
 
 @dataclass
 class ServiceResources:
-    pool: asyncpg.Pool
+    database: Database
     bus: EventBus
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """asyncpg connections from `database`'s pool, for code not yet on SQLAlchemy."""
+        return self.database.raw_pool
 
     @classmethod
     async def open(cls, settings: ServiceSettings) -> ServiceResources:
-        pool = await create_pool(
+        database = await Database.open(
             settings.database_url,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
-        register_pool_metrics(pool, service=settings.service_name)
+        register_pool_metrics(database, service=settings.service_name)
         bus = EventBus(
             url=settings.nats_url,
             stream=settings.events_stream,
             subject_prefix=settings.events_subject_prefix,
             name=settings.service_name,
         )
-        return cls(pool=pool, bus=bus)
+        return cls(database=database, bus=bus)
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         async def nats_connected() -> bool:
             return self.bus.is_connected
 
-        async def database_reachable() -> bool:
-            return await is_reachable(self.pool)
-
-        return {"database": database_reachable, "nats": nats_connected}
+        return {"database": self.database.is_reachable, "nats": nats_connected}
 
     async def close(self) -> None:
         await self.bus.close()
-        await self.pool.close()
+        await self.database.close()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from gatehouse_common.cli import CommandParser, run_command
 from gatehouse_common.logs import configure_logging
-from gatehouse_common.migrations import apply_migrations
+from gatehouse_common.migrations import upgrade
 from gatehouse_common.outbox import OutboxRelay
 from gatehouse_common.runner import serve
 from gatehouse_common.tracing import configure_tracing
@@ -22,13 +21,14 @@ from gatehouse_identity.oidc.backchannel import backchannel_worker
 from gatehouse_identity.oidc.clients import ClientError
 from gatehouse_identity.settings import IdentitySettings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-
 
 async def _serve(settings: IdentitySettings) -> None:
     context = await IdentityContext.open(settings)
     relay = OutboxRelay(
-        pool=context.pool, database_url=settings.database_url, bus=context.bus, service="identity"
+        database=context.resources.database,
+        database_url=settings.database_url,
+        bus=context.bus,
+        service="identity",
     )
     try:
         await serve(
@@ -71,7 +71,7 @@ def _run(arguments: argparse.Namespace) -> None:
         return
     configure_logging(service="identity", level=settings.log_level)
     if arguments.group == "migrate":
-        apply_migrations(settings.database_url, MIGRATIONS)
+        upgrade(settings.database_url, package="gatehouse_identity")
     else:
         configure_tracing(settings, "identity")
         asyncio.run(_serve(settings))

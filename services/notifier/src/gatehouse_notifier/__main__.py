@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from gatehouse_common.cli import CommandParser, run_command
 from gatehouse_common.logs import configure_logging
-from gatehouse_common.migrations import apply_migrations
+from gatehouse_common.migrations import upgrade
 from gatehouse_common.runner import serve
 from gatehouse_common.tracing import configure_tracing
 from gatehouse_notifier import admin
 from gatehouse_notifier.app import create_app
 from gatehouse_notifier.context import NotifierContext
 from gatehouse_notifier.settings import NotifierSettings
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def _serve(settings: NotifierSettings) -> None:
@@ -65,7 +62,7 @@ def _run(args: argparse.Namespace) -> None:
     settings = NotifierSettings()
     configure_logging(service="notifier", level=settings.log_level)
     if args.command == "migrate":
-        apply_migrations(settings.database_url, MIGRATIONS)
+        upgrade(settings.database_url, package="gatehouse_notifier")
     elif args.command == "serve":
         configure_tracing(settings, "notifier")
         asyncio.run(_serve(settings))

@@ -14,7 +14,7 @@ import nats
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from gatehouse_common.db import create_pool
+from gatehouse_common.db import Database
 from gatehouse_notifier import store
 from gatehouse_notifier.consumer import (
     DETAIL_HEADER,
@@ -81,7 +81,8 @@ async def run_reminders(settings: NotifierSettings, out: TextIO) -> int:
 
 
 async def run_messages(settings: NotifierSettings, args: argparse.Namespace, out: TextIO) -> int:
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    database = await Database.open(settings.database_url, min_size=1, max_size=2)
+    pool = database.raw_pool
     try:
         if args.action == "list":
             status = Status(args.status) if args.status else None
@@ -91,7 +92,7 @@ async def run_messages(settings: NotifierSettings, args: argparse.Namespace, out
         change = store.retry_message if args.action == "retry" else store.discard_message
         refusal = await change(pool, args.id)
     finally:
-        await pool.close()
+        await database.close()
     if refusal is not None:
         out.write(f"{args.id}: {refusal}\n")
         return 1

@@ -28,7 +28,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
-from gatehouse_common.db import transaction
+from gatehouse_common.db import raw_transaction as transaction
 from gatehouse_common.event_catalog import EVENT_MESSAGES
 from gatehouse_common.events import Event, MalformedEventError, event_from_nats
 from gatehouse_common.nats_bus import EventBus

@@ -1,4 +1,4 @@
-"""What the notifier process holds for its lifetime: settings, pool, bus, lookups, workers."""
+"""What the notifier process holds for its lifetime: settings, database, bus, lookups, workers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from gatehouse_common.db import create_pool, is_reachable
+from gatehouse_common.db import Database
 from gatehouse_common.health import ReadinessCheck
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_notifier.consumer import Consumer, public_urls
@@ -24,7 +24,7 @@ from gatehouse_notifier.writer import MessageWriter
 @dataclass
 class NotifierContext:
     settings: NotifierSettings
-    pool: asyncpg.Pool
+    database: Database
     bus: EventBus
     directory: IdentityDirectory
     registry: GrpcRegistry
@@ -34,7 +34,7 @@ class NotifierContext:
 
     @classmethod
     async def open(cls, settings: NotifierSettings) -> NotifierContext:
-        pool = await create_pool(
+        database = await Database.open(
             settings.database_url,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
@@ -47,7 +47,7 @@ class NotifierContext:
         )
         return cls(
             settings=settings,
-            pool=pool,
+            database=database,
             bus=bus,
             directory=IdentityDirectory(
                 target=settings.identity_grpc_target,
@@ -61,6 +61,10 @@ class NotifierContext:
             ),
             renderer=Renderer(timezone=settings.mail_timezone),
         )
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.database.raw_pool
 
     @property
     def writer(self) -> MessageWriter:
@@ -104,13 +108,10 @@ class NotifierContext:
         async def nats_connected() -> bool:
             return self.bus.is_connected
 
-        async def database_reachable() -> bool:
-            return await is_reachable(self.pool)
-
-        return {"database": database_reachable, "nats": nats_connected}
+        return {"database": self.database.is_reachable, "nats": nats_connected}
 
     async def close(self) -> None:
         await self.directory.close()
         await self.registry.close()
         await self.bus.close()
-        await self.pool.close()
+        await self.database.close()

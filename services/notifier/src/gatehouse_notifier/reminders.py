@@ -25,7 +25,7 @@ from typing import Protocol
 
 import asyncpg
 
-from gatehouse_common.db import transaction
+from gatehouse_common.db import raw_transaction as transaction
 from gatehouse_common.events import Event
 from gatehouse_notifier import store
 from gatehouse_notifier.directory import Directory, RefusedError

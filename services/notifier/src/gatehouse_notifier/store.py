@@ -15,7 +15,8 @@ from enum import StrEnum
 
 import asyncpg
 
-from gatehouse_common.db import Connection, transaction
+from gatehouse_common.db import Connection
+from gatehouse_common.db import raw_transaction as transaction
 
 # Wakes every replica's courier (and the admin CLI's retries reach a running courier this way).
 NOTIFY_CHANNEL = "notifier_messages"

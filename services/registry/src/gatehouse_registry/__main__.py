@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from gatehouse_common.cli import CommandParser, run_command
-from gatehouse_common.db import create_pool
+from gatehouse_common.db import Database
 from gatehouse_common.logs import configure_logging
-from gatehouse_common.migrations import apply_migrations
+from gatehouse_common.migrations import upgrade
 from gatehouse_common.outbox import OutboxRelay
 from gatehouse_common.runner import serve
 from gatehouse_common.tracing import configure_tracing
@@ -31,14 +31,16 @@ from gatehouse_registry.reference_data.admin import (
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.background import IdentityEventsConsumer, InactivityJob
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 logger = logging.getLogger("gatehouse_registry")
 
 
 async def _serve(settings: RegistrySettings) -> None:
     context = await RegistryContext.open(settings)
     relay = OutboxRelay(
-        pool=context.pool, database_url=settings.database_url, bus=context.bus, service="registry"
+        database=context.resources.database,
+        database_url=settings.database_url,
+        bus=context.bus,
+        service="registry",
     )
     inactivity = InactivityJob(
         pool=context.pool,
@@ -69,11 +71,12 @@ async def _serve(settings: RegistrySettings) -> None:
 async def _load_reference_data(settings: RegistrySettings, path: Path) -> None:
     text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     data = ReferenceData.model_validate(json.loads(text))
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    database = await Database.open(settings.database_url, min_size=1, max_size=2)
+    pool = database.raw_pool
     try:
         counts = await load_reference_data(pool, data)
     finally:
-        await pool.close()
+        await database.close()
     logger.info("reference data loaded", extra=counts)
 
 
@@ -93,7 +96,8 @@ async def _add_administrator(settings: RegistrySettings, arguments: argparse.Nam
             f"identity has no account with the e-mail address {arguments.email}: "
             "the person signs up first (identity's Create an account page)"
         )
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    database = await Database.open(settings.database_url, min_size=1, max_size=2)
+    pool = database.raw_pool
     try:
         await add_administrator(
             pool,
@@ -103,7 +107,7 @@ async def _add_administrator(settings: RegistrySettings, arguments: argparse.Nam
             email=user.email,
         )
     finally:
-        await pool.close()
+        await database.close()
     done = (
         f"{user.full_name} <{user.email}> is now an administrator of {arguments.organization_code}."
     )
@@ -131,7 +135,8 @@ async def _load_example_operators(
         ) from error
     finally:
         await identity.close()
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    database = await Database.open(settings.database_url, min_size=1, max_size=2)
+    pool = database.raw_pool
     try:
         done = await load_example_operators(
             pool,
@@ -140,7 +145,7 @@ async def _load_example_operators(
             colleague=colleague,
         )
     finally:
-        await pool.close()
+        await database.close()
     sys.stdout.write("".join(f"{line}\n" for line in done))
 
 
@@ -215,7 +220,7 @@ def _run(arguments: argparse.Namespace) -> None:
     settings = RegistrySettings()
     configure_logging(service="registry", level=settings.log_level)
     if arguments.command == "migrate":
-        apply_migrations(settings.database_url, MIGRATIONS)
+        upgrade(settings.database_url, package="gatehouse_registry")
     elif arguments.command == "load-reference-data":
         asyncio.run(_load_reference_data(settings, arguments.path))
     elif arguments.command == "add-administrator":

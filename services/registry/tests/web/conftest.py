@@ -19,6 +19,7 @@ import pytest
 from fastapi import HTTPException, Request
 from stdnum import luhn
 
+from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
 from gatehouse_common.web_security import CSRF_COOKIE, CSRF_FIELD
@@ -133,7 +134,7 @@ class Visitor:
 
 
 @pytest.fixture
-def open_pages(db: Any) -> Callable[..., Any]:
+def open_pages(rolled_back_database: Database) -> Callable[..., Any]:
     """`async with open_pages(users) as visit:` → `visit("anna", "sv")` is a Visitor."""
 
     @asynccontextmanager
@@ -146,7 +147,8 @@ def open_pages(db: Any) -> Callable[..., Any]:
             public_url="https://registry.test",
         )
         bus = EventBus(url="nats://127.0.0.1:1", stream="unused", subject_prefix="t", name="t")
-        context = RegistryContext(settings=settings, resources=ServiceResources(pool=db, bus=bus))
+        resources = ServiceResources(database=rolled_back_database, bus=bus)
+        context = RegistryContext(settings=settings, resources=resources)
         app = create_app(context)
 
         async def test_optional_user(request: Request) -> RegistryUser | None:

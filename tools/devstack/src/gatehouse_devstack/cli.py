@@ -6,6 +6,7 @@
                                 # `make manage ARGS=…`: a service's operating command, with the
                                 # settings `make run` gives that service
     gatehouse-dev demo-code emma  # `make demo-code WHO=emma`: an example account's app code
+    gatehouse-dev revision notifier "what changes"  # the next Alembic revision, from tables.py
 
 Ports and external servers are chosen with environment variables: IDENTITY_HTTP_PORT, ...,
 DATABASE_URL, NATS_URL, SMTP_HOST (see gatehouse_devstack.stack). Once every service is ready,
@@ -64,6 +65,12 @@ def _parser() -> CommandParser:
     code.add_argument(
         "who", help="the account's short name or e-mail address (make demo lists them)"
     )
+    revision = commands.add_parser(
+        "revision",
+        help="write a service's next Alembic revision from its tables.py (a draft to complete)",
+    )
+    revision.add_argument("service", choices=SERVICES_WITH_COMMANDS)
+    revision.add_argument("message", help="what the revision changes, e.g. 'add users.locale'")
     for each in (run, manage, code):
         each.add_argument(
             "--root", type=Path, default=Path.cwd(), help="directory of var/ (default: here)"
@@ -75,6 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "run":
         sys.exit(run_development_stack(args.root, demo=args.demo))
+    if args.command == "revision":
+        from gatehouse_devstack.revision import write_revision  # noqa: PLC0415  (needs Alembic)
+
+        sys.exit(write_revision(args.service, args.message))
     try:
         if args.command == "manage":
             sys.exit(manage(args.root, args.service, args.arguments))

@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from gatehouse_common.db import create_pool
+from gatehouse_common.db import Database
 from gatehouse_identity.levels import LEVELS, as_level
 from gatehouse_identity.mfa.key_rotation import reencrypt_second_factor_secrets
 from gatehouse_identity.mfa.runtime import MfaRuntime
@@ -84,13 +84,13 @@ def run(args: argparse.Namespace, settings: IdentitySettings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: IdentitySettings) -> int:
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    database = await Database.open(settings.database_url, min_size=1, max_size=2)
     try:
         if args.group == "clients":
-            return await _clients(args, settings, pool)
-        return await _keys(args, settings, pool)
+            return await _clients(args, settings, database.raw_pool)
+        return await _keys(args, settings, database.raw_pool)
     finally:
-        await pool.close()
+        await database.close()
 
 
 def _out(text: str) -> None:

@@ -34,7 +34,7 @@ import asyncpg
 import nats
 from nats.js.api import StorageType, StreamConfig
 
-from gatehouse_common.db import create_pool
+from gatehouse_common.db import Database
 from gatehouse_devstack.bench.fixtures import Account
 from gatehouse_devstack.bench.harness import Bench, CpuMeter
 from gatehouse_devstack.bench.report import Result, percentile
@@ -54,8 +54,9 @@ async def _produce(
     first was written and the producer's own rate."""
     from gatehouse_identity.accounts.service import request_password_reset  # noqa: PLC0415
 
-    # A pool made as identity makes its own (codecs included), for identity's code to use.
-    pool = await create_pool(bench.stack.database_urls["identity"], min_size=8, max_size=32)
+    # A database opened as identity opens its own (codecs included), for identity's code to use.
+    database = await Database.open(bench.stack.database_urls["identity"], min_size=8, max_size=32)
+    pool = database.raw_pool
     first = datetime.now(UTC)
     started = time.perf_counter()
     try:
@@ -78,7 +79,7 @@ async def _produce(
                 tasks.append(asyncio.create_task(request_password_reset(pool, email=email)))
             await asyncio.gather(*tasks)
     finally:
-        await pool.close()
+        await database.close()
     return first, count / (time.perf_counter() - started)
 
 

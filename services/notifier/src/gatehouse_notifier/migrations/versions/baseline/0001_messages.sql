@@ -1,8 +1,4 @@
-"""Handled events (exactly-once consumption) and the courier's outgoing messages."""
-
-from yoyo import step
-
-HANDLED_EVENTS = """
+-- Handled events (exactly-once consumption) and the courier's outgoing messages.
 CREATE TABLE handled_events (
     -- One row per event id ever handled: a redelivered event finds its row and sends nothing.
     event_id uuid PRIMARY KEY,
@@ -10,9 +6,7 @@ CREATE TABLE handled_events (
     handled_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX handled_events_handled_at ON handled_events (handled_at);
-"""
 
-MESSAGES = """
 CREATE TABLE messages (
     id uuid PRIMARY KEY,
     event_id uuid NOT NULL,
@@ -47,9 +41,3 @@ CREATE TABLE messages (
 CREATE INDEX messages_due ON messages (next_attempt_at)
     WHERE status IN ('queued', 'sending', 'failed');
 CREATE INDEX messages_status_created ON messages (status, created_at);
-"""
-
-steps = [
-    step(HANDLED_EVENTS, "DROP TABLE handled_events"),
-    step(MESSAGES, "DROP TABLE messages"),
-]

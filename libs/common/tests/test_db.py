@@ -1,0 +1,183 @@
+"""The data layer every service stands on, against a real PostgreSQL: transactions commit or roll
+back as a whole, jsonb is Python values for SQLAlchemy and asyncpg code alike, code not yet on
+SQLAlchemy shares the pool and the transaction, and the pool sends no reset query."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import Column, Table, Text, insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse.events.v1 import identity_events_pb2 as identity_events
+from gatehouse_common.db import Connection, Database, raw_connection, service_metadata
+from gatehouse_common.outbox import add_event, outbox_table
+from gatehouse_devstack.postgres import DatabaseServer
+
+metadata = service_metadata()
+notes = Table("notes", metadata, Column("id", Text, primary_key=True), Column("body", JSONB))
+outbox_events = outbox_table(metadata)
+
+
+class FailedMidwayError(Exception):
+    """Raised inside a transaction to see it rolled back."""
+
+
+async def _fail_after(database: Database, *statements: str) -> None:
+    """Run SQL in a transaction (raw statements, as unconverted code would), then fail."""
+    async with database.transaction() as connection:
+        raw = await raw_connection(connection)
+        for statement in statements:
+            await raw.execute(statement)
+        raise FailedMidwayError
+
+
+@pytest.fixture(scope="module")
+def database_url(postgres_server: DatabaseServer) -> Iterator[str]:
+    name = f"common_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield postgres_server.create_database(name)
+    finally:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+async def opened(database_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(database_url, min_size=1, max_size=3)
+    async with database.transaction() as connection:
+        await connection.run_sync(metadata.create_all)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def database(opened: Database) -> Database:
+    async with opened.transaction() as connection:
+        await connection.execute(text("TRUNCATE notes, outbox_events"))
+    return opened
+
+
+async def _bodies(database: Database) -> dict[str, object]:
+    async with database.connection() as connection:
+        rows = await connection.execute(select(notes.c.id, notes.c.body))
+        return {row.id: row.body for row in rows}
+
+
+async def test_a_transaction_commits_as_a_whole_or_not_at_all(database: Database) -> None:
+    async with database.transaction() as connection:
+        await connection.execute(insert(notes).values(id="kept", body={"n": 1}))
+    with pytest.raises(FailedMidwayError):
+        await _fail_after(database, "INSERT INTO notes (id) VALUES ('lost')")
+    assert await _bodies(database) == {"kept": {"n": 1}}
+
+
+async def test_jsonb_is_python_values_for_sqlalchemy_and_raw_code(database: Database) -> None:
+    document = {"list": [1, "two", None], "nested": {"ä": True}}
+    async with database.transaction() as connection:
+        await connection.execute(insert(notes).values(id="core", body=document))
+        raw = await raw_connection(connection)
+        await raw.execute("INSERT INTO notes (id, body) VALUES ('raw', $1)", document)
+    assert await _bodies(database) == {"core": document, "raw": document}
+    assert await database.raw_pool.fetchval("SELECT body FROM notes WHERE id = 'core'") == document
+
+
+async def test_raw_statements_share_the_sqlalchemy_transaction(database: Database) -> None:
+    async def savepoint_then_fail() -> None:
+        async with database.transaction() as connection:
+            await connection.execute(insert(notes).values(id="core"))
+            raw = await raw_connection(connection)
+            await raw.execute("INSERT INTO notes (id) VALUES ('raw')")
+            async with raw.transaction():  # a savepoint inside the outer transaction
+                await raw.execute("INSERT INTO notes (id) VALUES ('nested')")
+            raise FailedMidwayError
+
+    with pytest.raises(FailedMidwayError):
+        await savepoint_then_fail()
+    assert await _bodies(database) == {}
+
+
+async def test_the_raw_pool_works_as_asyncpg_pools_did(database: Database) -> None:
+    pool = database.raw_pool
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("INSERT INTO notes (id) VALUES ('one')")
+
+    async def fail_in_own_transaction() -> None:
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute("INSERT INTO notes (id) VALUES ('two')")
+            raise FailedMidwayError
+
+    with pytest.raises(FailedMidwayError):
+        await fail_in_own_transaction()
+    await pool.execute("INSERT INTO notes (id) VALUES ($1)", "three")
+    assert [row["id"] for row in await pool.fetch("SELECT id FROM notes ORDER BY id")] == [
+        "one",
+        "three",
+    ]
+    assert await pool.fetchrow("SELECT id FROM notes WHERE id = $1", "none") is None
+
+
+async def test_a_connection_left_in_a_transaction_is_not_lent_again(database: Database) -> None:
+    async with database.raw_pool.acquire() as connection:
+        await connection.execute("BEGIN")
+        await connection.execute("INSERT INTO notes (id) VALUES ('never committed')")
+        left = connection
+    async with database.raw_pool.acquire() as connection:
+        assert connection is not left
+        assert not connection.is_in_transaction()
+    assert await _bodies(database) == {}
+
+
+async def test_borrowing_and_returning_a_connection_sends_nothing_more(
+    database_url: str,
+) -> None:
+    # The benchmarks depend on it: asyncpg's reset query cost a round trip per borrowed
+    # connection (see gatehouse_common.db.create_engine). asyncpg counts every operation sent.
+    database = await Database.open(database_url, min_size=1, max_size=1)
+    try:
+        async with database.connection() as connection:
+            driver = await raw_connection(connection)
+            await connection.execute(text("SELECT 1"))
+        sent_before = driver._protocol.queries_count
+        async with database.connection() as connection:
+            await connection.execute(text("SELECT 1"))
+        await database.raw_pool.fetchval("SELECT 1")
+        async with database.transaction() as connection:
+            await connection.execute(text("SELECT 1"))
+        # SELECT, SELECT, then BEGIN + SELECT + COMMIT: nothing as each connection came back.
+        assert driver._protocol.queries_count - sent_before == 5
+    finally:
+        await database.close()
+
+
+async def _add(connection: AsyncConnection | Connection, subject: str) -> None:
+    await add_event(
+        connection,
+        event_type="identity.user.created",
+        source="gatehouse/identity",
+        subject=subject,
+        message=identity_events.UserCreated(user_id=subject),
+    )
+
+
+async def test_events_are_written_in_the_callers_transaction(database: Database) -> None:
+    converted, unconverted, rolled_back = (str(uuid.uuid4()) for _ in range(3))
+    async with database.transaction() as connection:
+        await _add(connection, converted)
+    async with database.raw_pool.acquire() as connection, connection.transaction():
+        await _add(connection, unconverted)
+
+    async def add_then_fail() -> None:
+        async with database.transaction() as connection:
+            await _add(connection, rolled_back)
+            raise FailedMidwayError
+
+    with pytest.raises(FailedMidwayError):
+        await add_then_fail()
+    async with database.connection() as connection:
+        subjects = set((await connection.execute(select(outbox_events.c.subject))).scalars())
+    assert subjects == {converted, unconverted}

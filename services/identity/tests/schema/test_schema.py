@@ -1,0 +1,13 @@
+"""The identity's Alembic migrations and tables.py agree, and a database made by main before
+Alembic upgrades in place (see gatehouse_devstack.schema_tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gatehouse_devstack.schema_tests import SchemaTests
+
+
+class TestIdentitySchema(SchemaTests):
+    package = "gatehouse_identity"
+    made_by_main = Path(__file__).with_name("made_by_main_51ab076.sql")
