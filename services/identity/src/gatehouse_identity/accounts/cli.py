@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from gatehouse_common.db import create_pool
+from gatehouse_common.db import Database
 from gatehouse_identity.accounts import service
 from gatehouse_identity.accounts.fields import Email
 from gatehouse_identity.languages import EU_LANGUAGES
@@ -55,10 +55,10 @@ def run(args: argparse.Namespace, settings: IdentitySettings) -> int:
 
 
 async def _invite(args: argparse.Namespace, settings: IdentitySettings) -> None:
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    database = await Database.open(settings.database_url, min_size=1, max_size=2)
     try:
         await service.create_account(
-            pool,
+            database.raw_pool,
             email=args.email,
             first_name=args.first_name,
             last_name=args.last_name,
@@ -70,4 +70,4 @@ async def _invite(args: argparse.Namespace, settings: IdentitySettings) -> None:
             captcha_answer=None,
         )
     finally:
-        await pool.close()
+        await database.close()
