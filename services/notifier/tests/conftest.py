@@ -44,7 +44,7 @@ from gatehouse_common.db import Database
 from gatehouse_common.events import Event, event_for, nats_subject
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.service_auth import ServiceAuthServerInterceptor
-from gatehouse_devstack.pytest_plugin import free_port
+from gatehouse_devstack.pytest_plugin import MigratedDatabases, free_port
 from gatehouse_notifier.context import NotifierContext
 from gatehouse_notifier.directory import IdentityDirectory
 from gatehouse_notifier.registry import GrpcRegistry
@@ -80,8 +80,8 @@ def alembic_package() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(migrated_database_url: str) -> str:
-    return migrated_database_url
+def database_url(migrated_databases: MigratedDatabases) -> str:
+    return migrated_databases.url("gatehouse_notifier")
 
 
 @pytest.fixture(scope="session")

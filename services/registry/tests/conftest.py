@@ -56,12 +56,12 @@ def alembic_package() -> str:
     return "gatehouse_registry"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def database_url(migrated_database_url: str) -> str:
     return migrated_database_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def pool(database: Database) -> asyncpg.Pool:
     """asyncpg connections of the session's database (code not yet on SQLAlchemy)."""
     return database.raw_pool

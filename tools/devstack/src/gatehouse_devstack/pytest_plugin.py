@@ -19,7 +19,9 @@ How to use it in `services/<service>/tests/`:
    - `database`: the real `Database` (a pool) on the same migrated database, for tests that need
      concurrency or commits another connection must see (clean up after them: the database
      lives for the whole session).
-   - `migrated_database_url`: its URL, for a process under test (`DATABASE_URL`).
+   - `migrated_database_url`: its URL, for a process under test (`DATABASE_URL`). A
+     session-scoped fixture of the service's own takes `migrated_databases` and asks
+     `migrated_databases.url("gatehouse_<service>")` (or `.database(...)`).
    - `scratch_database()`: an empty database of its own, dropped after the test.
    - `free_port()`: a TCP port nobody listens on (also importable as a function).
 
@@ -34,6 +36,7 @@ dropped at the end). Each service gets one database per session, migrated with A
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -85,25 +88,62 @@ def alembic_package() -> str:
     )
 
 
-@pytest.fixture(scope="session")
-def migrated_database_url(postgres_server: DatabaseServer, alembic_package: str) -> Iterator[str]:
-    """A database of this session, upgraded to the Alembic head of `alembic_package`."""
-    name = f"{alembic_package.removeprefix('gatehouse_')}_test_{secrets.token_hex(6)}"
-    url = postgres_server.create_database(name)
-    try:
-        upgrade(url, package=alembic_package)
-        yield url
-    finally:
-        postgres_server.drop_database(name)
+class MigratedDatabases:
+    """One database per service package for the whole session, migrated on first use.
+
+    Kept by package rather than by fixture: pytest would hand the first service's session
+    fixture to every other service's tests (it caches a session fixture once, whichever
+    `alembic_package` a directory's conftest gives).
+    """
+
+    def __init__(self, server: DatabaseServer) -> None:
+        self._server = server
+        self._urls: dict[str, str] = {}
+        self._opened: dict[str, Database] = {}
+
+    def url(self, package: str) -> str:
+        if package not in self._urls:
+            name = f"{package.removeprefix('gatehouse_')}_test_{secrets.token_hex(6)}"
+            self._urls[package] = self._server.create_database(name)
+            upgrade(self._urls[package], package=package)
+        return self._urls[package]
+
+    async def database(self, package: str) -> Database:
+        if package not in self._opened:
+            # Alembic runs its own event loop: not inside the running one.
+            url = await asyncio.to_thread(self.url, package)
+            self._opened[package] = await Database.open(url, min_size=1, max_size=10)
+        return self._opened[package]
+
+    async def close(self) -> None:
+        for opened in self._opened.values():
+            await opened.close()
+        self._opened.clear()
+        for url in self._urls.values():
+            self._server.drop_database(url.rsplit("/", 1)[-1])
+        self._urls.clear()
 
 
 @pytest.fixture(scope="session")
-async def database(migrated_database_url: str) -> AsyncIterator[Database]:
-    opened = await Database.open(migrated_database_url, min_size=1, max_size=10)
+async def migrated_databases(postgres_server: DatabaseServer) -> AsyncIterator[MigratedDatabases]:
+    databases = MigratedDatabases(postgres_server)
     try:
-        yield opened
+        yield databases
     finally:
-        await opened.close()
+        await databases.close()
+
+
+@pytest.fixture
+def migrated_database_url(migrated_databases: MigratedDatabases, alembic_package: str) -> str:
+    """The session's database of `alembic_package`, at its Alembic head. (A session-scoped
+    fixture of a service's own asks `migrated_databases.url(package)` instead.)"""
+    return migrated_databases.url(alembic_package)
+
+
+@pytest.fixture
+async def database(migrated_databases: MigratedDatabases, alembic_package: str) -> Database:
+    """The real `Database` (a pool) on that database, open for the whole session."""
+    return await migrated_databases.database(alembic_package)
 
 
 @pytest.fixture
