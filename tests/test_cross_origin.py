@@ -55,14 +55,14 @@ BACKGROUND_TABLES = {"handled_events"}  # the registry's event consumer
 def build_app(service: str, env: dict[str, str]) -> FastAPI:
     """The service's real application, built from its own factory with the stack's settings
     (never served: only its routes are read)."""
-    unopened: Any = None  # pools and connections are opened by serving, which never happens
+    unopened: Any = None  # databases and connections are opened by serving, which never happens
     with mock.patch.dict(os.environ, env):
         if service == "identity":
             settings = IdentitySettings()
-            resources = ServiceResources(pool=unopened, bus=unopened)
+            resources = ServiceResources(database=unopened, bus=unopened)
             return identity_app(IdentityContext(settings, resources, hasher=unopened))
         if service == "registry":
-            resources = ServiceResources(pool=unopened, bus=unopened)
+            resources = ServiceResources(database=unopened, bus=unopened)
             return registry_app(RegistryContext(RegistrySettings(), resources))
         context = NotifierContext(
             NotifierSettings(), unopened, unopened, unopened, unopened, unopened
