@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from gatehouse_common.cross_origin import exempt_routes
+from gatehouse_common.db import Database, create_engine
 from gatehouse_common.resources import ServiceResources
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
@@ -55,14 +56,16 @@ BACKGROUND_TABLES = {"handled_events"}  # the registry's event consumer
 def build_app(service: str, env: dict[str, str]) -> FastAPI:
     """The service's real application, built from its own factory with the stack's settings
     (never served: only its routes are read)."""
-    unopened: Any = None  # databases and connections are opened by serving, which never happens
+    unopened: Any = None  # connections are opened by serving, which never happens
+    # An engine connects on first use only: building the app opens nothing.
+    database = Database(create_engine(env["DATABASE_URL"]))
     with mock.patch.dict(os.environ, env):
         if service == "identity":
             settings = IdentitySettings()
-            resources = ServiceResources(database=unopened, bus=unopened)
+            resources = ServiceResources(database=database, bus=unopened)
             return identity_app(IdentityContext(settings, resources, hasher=unopened))
         if service == "registry":
-            resources = ServiceResources(database=unopened, bus=unopened)
+            resources = ServiceResources(database=database, bus=unopened)
             return registry_app(RegistryContext(RegistrySettings(), resources))
         context = NotifierContext(
             NotifierSettings(), unopened, unopened, unopened, unopened, unopened

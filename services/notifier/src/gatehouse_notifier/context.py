@@ -108,7 +108,10 @@ class NotifierContext:
         async def nats_connected() -> bool:
             return self.bus.is_connected
 
-        return {"database": self.database.is_reachable, "nats": nats_connected}
+        async def database_reachable() -> bool:
+            return await self.database.is_reachable()
+
+        return {"database": database_reachable, "nats": nats_connected}
 
     async def close(self) -> None:
         await self.directory.close()
