@@ -1,5 +1,7 @@
-"""Every gRPC method of identity and registry, fed garbage bytes, oversized messages and random
-well-formed requests: the answer is always a deliberate status, never UNKNOWN or INTERNAL."""
+"""Every gRPC method of identity and registry, fed garbage bytes, oversized messages, random
+well-formed requests and hostile strings (NUL, lone surrogates, bidi controls, 10,000 characters)
+in every string field: the answer is always a deliberate status, never UNKNOWN or INTERNAL, and
+text no database can store is INVALID_ARGUMENT naming the field."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import gatehouse.identity.v1
 import gatehouse.registry.v1
 from gatehouse_common.service_auth import mint_service_token
 from gatehouse_devstack.stack import Stack
+from tests.hostile_input import HOSTILE, UNSTORABLE
 
 pytestmark = pytest.mark.stack
 
@@ -61,7 +64,11 @@ def _message_class(descriptor: d.Descriptor) -> type[Message]:
 
 
 SCALARS: dict[int, st.SearchStrategy[Any]] = {
-    d.FieldDescriptor.TYPE_STRING: st.one_of(st.text(max_size=80), st.uuids().map(str)),
+    d.FieldDescriptor.TYPE_STRING: st.one_of(
+        st.text(max_size=80),
+        st.uuids().map(str),
+        st.sampled_from([text for kind, text in HOSTILE.items() if kind != "lone surrogate"]),
+    ),
     d.FieldDescriptor.TYPE_BOOL: st.booleans(),
     d.FieldDescriptor.TYPE_INT32: st.integers(-(2**31), 2**31 - 1),
     d.FieldDescriptor.TYPE_INT64: st.integers(-(2**63), 2**63 - 1),
@@ -168,3 +175,37 @@ def test_random_well_formed_requests_get_deliberate_codes(
         assert code in DELIBERATE, code
 
     exercise()
+
+
+def _varint(value: int) -> bytes:
+    encoded = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        encoded.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(encoded)
+
+
+def _string_field(number: int, text: str) -> bytes:
+    """One length-delimited field on the wire, a lone surrogate included as a client could send
+    it (protobuf's own encoder refuses to write one)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+@pytest.mark.parametrize(("service", "path", "method"), CASES, ids=[case[1] for case in CASES])
+def test_hostile_strings_in_every_string_field_get_deliberate_codes(
+    stack: Stack,
+    channels: dict[str, grpc.Channel],
+    service: str,
+    path: str,
+    method: d.MethodDescriptor,
+) -> None:
+    channel, metadata = channels[service], _auth(stack)
+    fields = [f for f in method.input_type.fields if f.type == d.FieldDescriptor.TYPE_STRING]
+    for field in fields:
+        for kind, text in HOSTILE.items():
+            code = _call(channel, path, _string_field(field.number, text), metadata)
+            assert code in DELIBERATE, (field.name, kind, code)
+            if kind in UNSTORABLE:
+                assert code == grpc.StatusCode.INVALID_ARGUMENT, (field.name, kind, code)

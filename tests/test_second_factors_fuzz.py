@@ -1,6 +1,7 @@
 """Schemathesis against the second-factor operations *signed in* (the service-wide fuzz test
 runs without a session, so it mostly meets 401s here): generated and hostile bodies, ids and
-query values must give 4xx answers that follow the published schema, never a 5xx."""
+query values must give 4xx answers that follow the published schema, never a 5xx; then NUL, lone
+surrogates, bidi controls and 10,000 characters in every field (tests/hostile_input.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
+from tests.hostile_input import sweep
 from tests.journeys import (
     answer_second_factor,
     away_from_step_edge,
@@ -30,7 +32,7 @@ from tests.journeys import (
 pytestmark = pytest.mark.stack
 
 SETTINGS = hypothesis.settings(
-    max_examples=15,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(hypothesis.HealthCheck),
@@ -74,6 +76,16 @@ def test_second_factor_operations_survive_fuzzing_when_signed_in(
         exercise()
         checked.append(operation.label)
     assert len(checked) >= 15
+    with httpx.Client(base_url=stack.identity_url, timeout=60) as client:
+        sent, findings = sweep(
+            client,
+            f"{stack.identity_url}/openapi.json",
+            headers=bearer(token),
+            skip=frozenset(SKIPPED),
+            under=MINE,
+        )
+    assert sent >= 100, sent
+    assert not findings, "\n".join(map(str, findings[:40]))
     # The session survived the fuzzing (nothing above could end it).
     with httpx.Client(base_url=stack.identity_url) as client:
         assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
