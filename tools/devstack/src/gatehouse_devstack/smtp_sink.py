@@ -49,6 +49,8 @@ _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re
 
 # Receives (raw message, envelope sender, envelope recipients) and keeps it; runs in the loop.
 Deliver = Callable[[bytes, str, list[str]], object]
+# Tests' refusals: (step "rcpt" or "text", the recipient) -> a reply line instead of 250, or None.
+Refuse = Callable[[str, str], bytes | None]
 
 
 class Step(StrEnum):
@@ -124,10 +126,13 @@ class FaultPlan:
 class SmtpSession(asyncio.Protocol):
     """One client connection: commands line by line, message text up to the lone "."."""
 
-    def __init__(self, hostname: str, deliver: Deliver, faults: FaultPlan) -> None:
+    def __init__(
+        self, hostname: str, deliver: Deliver, faults: FaultPlan, refuse: Refuse | None = None
+    ) -> None:
         self._hostname = hostname
         self._deliver = deliver
         self._faults = faults
+        self._refuse = refuse or (lambda _step, _recipient: None)
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._greeted = False
@@ -136,6 +141,7 @@ class SmtpSession(asyncio.Protocol):
         self._in_data = False
         self._scanned = 0  # how far the text has been searched for its end
         self._quitting = False
+        self._replies: list[bytes] = []  # answers not yet written (pipelined commands)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # noqa: S101  (TCP always is)
@@ -148,24 +154,23 @@ class SmtpSession(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        replies: list[bytes] = []
         # Pipelined commands are all answered in one write (RFC 2920).
         while (
             self._transport is not None and not self._transport.is_closing() and not self._quitting
         ):
             if self._in_data:
-                if not self._take_message(replies):
+                if not self._take_message():
                     break
                 continue
             end = self._buffer.find(b"\r\n")
             if end < 0:
                 if len(self._buffer) > MAX_COMMAND_BYTES:
-                    self._hang_up(replies, b"500 5.5.2 Line too long")
+                    self._hang_up(b"500 5.5.2 Line too long")
                 break
             line = bytes(self._buffer[:end])
             del self._buffer[: end + 2]
-            replies.append(self._command(line))
-        self._flush(replies)
+            self._replies.append(self._command(line))
+        self._flush()
         if self._quitting and self._transport is not None:
             self._transport.close()
 
@@ -227,6 +232,8 @@ class SmtpSession(asyncio.Protocol):
         match = _ADDRESS.match(argument)
         if match is None or not match.group(1):
             return b"501 5.5.4 Syntax: RCPT TO:<address>"
+        if (refusal := self._refuse("rcpt", match.group(1))) is not None:
+            return refusal
         self._recipients.append(match.group(1))
         return b"250 2.1.5 OK"
 
@@ -242,7 +249,7 @@ class SmtpSession(asyncio.Protocol):
 
     # --- the message ------------------------------------------------------------------------
 
-    def _take_message(self, replies: list[bytes]) -> bool:
+    def _take_message(self) -> bool:
         """Deliver the message if its end has arrived; False when more text is needed."""
         if self._buffer.startswith(b".\r\n"):
             end, text_end = 0, 0
@@ -251,7 +258,7 @@ class SmtpSession(asyncio.Protocol):
             if end < 0:
                 self._scanned = len(self._buffer)
                 if self._scanned > MAX_MESSAGE_BYTES:
-                    self._hang_up(replies, b"552 5.3.4 Message too big")
+                    self._hang_up(b"552 5.3.4 Message too big")
                 return False
             text_end = end + 2  # the text keeps its last line end
             end += 2
@@ -264,17 +271,19 @@ class SmtpSession(asyncio.Protocol):
         if (action := self._faults.take(Step.END_OF_DATA)) is not None:
             self._fire(Step.END_OF_DATA, action, message_id)  # never said 250: not ours
             return True
+        if (refusal := self._refuse("text", recipients[0])) is not None:
+            self._replies.append(refusal)
+            return True
         if (action := self._faults.take(Step.ACCEPTED)) is not None:
             pid = self._client_pid() if action is Action.KILL_CLIENT else None
             if pid is not None:
                 _signal(pid, signal.SIGSTOP)  # it must not read the 250 before it dies
             self._deliver(raw, sender, recipients)
-            replies.append(b"250 2.0.0 OK: queued")
-            self._flush(replies)
+            self._replies.append(b"250 2.0.0 OK: queued")
             self._fire(Step.ACCEPTED, action, message_id, pid=pid)
             return True
         self._deliver(raw, sender, recipients)
-        replies.append(b"250 2.0.0 OK: queued")
+        self._replies.append(b"250 2.0.0 OK: queued")
         return True
 
     def _reset(self) -> None:
@@ -286,10 +295,11 @@ class SmtpSession(asyncio.Protocol):
     def _fire(
         self, step: Step, action: Action, message_id: str | None, *, pid: int | None = None
     ) -> None:
-        if action is Action.KILL_CLIENT:
-            pid = pid if pid is not None else self._client_pid()
-            if pid is not None:
-                _signal(pid, signal.SIGKILL)
+        if action is Action.KILL_CLIENT and pid is None:
+            pid = self._client_pid()
+        self._flush()  # what was answered before the fault is written, then the fault
+        if action is Action.KILL_CLIENT and pid is not None:
+            _signal(pid, signal.SIGKILL)
         self._faults.record(step, action, message_id, pid)
         logger.warning("fault injected: %s at %s (client pid %s)", action, step, pid)
         if self._transport is not None:
@@ -312,15 +322,15 @@ class SmtpSession(asyncio.Protocol):
                 return pid
         return None
 
-    def _hang_up(self, replies: list[bytes], reply: bytes) -> None:
-        replies.append(reply)
-        self._flush(replies)
+    def _hang_up(self, reply: bytes) -> None:
+        self._replies.append(reply)
+        self._flush()
         if self._transport is not None:
             self._transport.close()
 
-    def _flush(self, replies: list[bytes]) -> None:
-        written = [reply + b"\r\n" for reply in replies if reply]
-        replies.clear()
+    def _flush(self) -> None:
+        written = [reply + b"\r\n" for reply in self._replies if reply]
+        self._replies.clear()
         if written and self._transport is not None and not self._transport.is_closing():
             self._transport.write(b"".join(written))
 
@@ -346,13 +356,20 @@ class SmtpSink:
     """The SMTP server on its own thread and event loop; `start()` returns once it listens."""
 
     def __init__(
-        self, host: str, port: int, deliver: Deliver, *, hostname: str = "mailbox.localhost"
+        self,
+        host: str,
+        port: int,
+        deliver: Deliver,
+        *,
+        hostname: str = "mailbox.localhost",
+        refuse: Refuse | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.faults = FaultPlan()
         self._deliver = deliver
         self._hostname = hostname
+        self._refuse = refuse
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="mailbox-smtp")
         self._server: asyncio.Server | None = None
@@ -370,7 +387,7 @@ class SmtpSink:
 
     async def _listen(self) -> asyncio.Server:
         return await self._loop.create_server(
-            lambda: SmtpSession(self._hostname, self._deliver, self.faults),
+            lambda: SmtpSession(self._hostname, self._deliver, self.faults, self._refuse),
             self.host,
             self.port,
             reuse_address=True,
