@@ -23,6 +23,7 @@ EXPECTED_KEYS = {
     "introspect_grpc": ("calls_per_s", "p99_ms"),
     "operator_search": ("operators", "p50_ms", "p95_ms"),
     "events_pipeline": ("events_per_s", "raw_nats_per_s", "ratio", "p99_ms", "sink_per_s"),
+    "events_catch_up": ("queued", "emails_per_s", "seconds"),
     "memory": ("identity_rss_mb", "registry_rss_mb", "notifier_rss_mb"),
 }
 

@@ -47,7 +47,7 @@ RAW_SUBJECT = "benchraw.events"
 PAYLOAD_BYTES = 120  # about the size of an event with its CloudEvents headers' worth of data
 
 
-async def _produce(
+async def produce(
     bench: Bench, accounts: list[Account], count: int, *, rate: float | None
 ) -> tuple[datetime, float]:
     """Write `count` events (at `rate` per second, or as fast as possible); returns when the
@@ -183,7 +183,7 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
     placement = bench.place("notifier")
     # 1. Latency at a fixed rate, from an empty pipeline.
     count = max(1, round(sizes.pipeline_rate * sizes.pipeline_rate_s))
-    since, produced_rate = asyncio.run(_produce(bench, accounts, count, rate=sizes.pipeline_rate))
+    since, produced_rate = asyncio.run(produce(bench, accounts, count, rate=sizes.pipeline_rate))
     fixed, fixed_troubled, waited_until = asyncio.run(
         _wait_for_deliveries(bench, since, count, wait_s=sizes.pipeline_wait_s)
     )
@@ -201,7 +201,7 @@ def events_pipeline(bench: Bench, accounts: list[Account]) -> Result:
     burst = sizes.pipeline_burst
     meter = CpuMeter(bench.stack)
     meter.start()
-    burst_since, burst_producer_rate = asyncio.run(_produce(bench, accounts, burst, rate=None))
+    burst_since, burst_producer_rate = asyncio.run(produce(bench, accounts, burst, rate=None))
     everything, burst_troubled, burst_end = asyncio.run(
         _wait_for_deliveries(bench, since, count + burst, wait_s=sizes.pipeline_wait_s * 2)
     )

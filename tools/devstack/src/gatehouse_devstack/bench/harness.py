@@ -40,6 +40,8 @@ class Sizes:
     pipeline_wait_s: float = 20.0  # longest wait for a phase's e-mails (a budget, not a goal)
     raw_nats_messages: int = 20_000
     sink_messages: int = 20_000
+    catch_up_events: int = 10_000
+    catch_up_wait_s: float = 180.0  # longest wait for the backlog (a budget, not a goal)
     event_accounts: int = 500
     argon2_probe_s: float = 3.0
 
@@ -63,6 +65,8 @@ class Sizes:
             pipeline_wait_s=10.0,
             raw_nats_messages=500,
             sink_messages=200,
+            catch_up_events=100,
+            catch_up_wait_s=60.0,
             event_accounts=10,
             argon2_probe_s=0.5,
         )

@@ -34,6 +34,7 @@ FIGURES: dict[str, tuple[tuple[str, int], ...]] = {
         ("p99_ms", 0),
         ("sink_per_s", 0),
     ),
+    "events_catch_up": (("queued", 0), ("emails_per_s", 0), ("seconds", 1)),
     "memory": (("identity_rss_mb", 0), ("registry_rss_mb", 0), ("notifier_rss_mb", 0)),
 }
 ORDER = tuple(FIGURES)

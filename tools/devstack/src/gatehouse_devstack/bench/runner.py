@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gatehouse_devstack.bench import cpu, events, introspection, logins, memory, search
+from gatehouse_devstack.bench import catch_up, cpu, events, introspection, logins, memory, search
 from gatehouse_devstack.bench.fixtures import (
     Account,
     OidcClient,
@@ -157,6 +157,7 @@ def run_benchmarks(bench: Bench, selected: list[str]) -> list[Result]:
         ("introspect_grpc", lambda: introspection.introspect_grpc(bench)),
         ("operator_search", lambda: search.operator_search(bench)),
         ("events_pipeline", lambda: events.events_pipeline(bench, setup["events"])),
+        ("events_catch_up", lambda: catch_up.events_catch_up(bench, setup["events"])),
         ("memory", lambda: memory.memory(bench)),
     ]
     prepared = {
