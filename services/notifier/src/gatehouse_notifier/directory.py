@@ -7,6 +7,7 @@ protocol, not on gRPC, so they can be exercised without a server.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
 from gatehouse_common.grpc_tls import PLAINTEXT, GrpcTls
 from gatehouse_common.service_auth import authenticated_channel
 from gatehouse_notifier.errors import TransientError
+from gatehouse_notifier.gathering import Gatherer
 
 # Worth waiting for: the call may well succeed later without anyone changing the event.
 # UNAUTHENTICATED/PERMISSION_DENIED mean a misconfigured secret and UNIMPLEMENTED an identity
@@ -99,13 +101,26 @@ class Directory(Protocol):
 
 
 class IdentityDirectory:
-    """`Directory` backed by identity's `gatehouse.identity.v1.UserService`."""
+    """`Directory` backed by identity's `gatehouse.identity.v1.UserService`. Users asked for at
+    the same moment (the handlers of one batch of events) are fetched with one BatchGetUsers."""
 
     def __init__(self, *, target: str, secret: bytes, tls: GrpcTls = PLAINTEXT) -> None:
         self._channel = authenticated_channel(target, secret=secret, caller="notifier", tls=tls)
         self._stub = pb_grpc.UserServiceStub(self._channel)
+        self._users = Gatherer(self._batch_get_users)
 
     async def get_user(self, user_id: str) -> Recipient:
+        recipient = await self._users.get(user_id)
+        if recipient is None:
+            raise RefusedError("NOT_FOUND", f"identity does not know user {user_id}")
+        return recipient
+
+    async def get_users(self, user_ids: Sequence[str]) -> dict[str, Recipient]:
+        wanted = list(dict.fromkeys(user_ids))
+        found = await asyncio.gather(*(self._users.get(user_id) for user_id in wanted))
+        return {user_id: user for user_id, user in zip(wanted, found, strict=True) if user}
+
+    async def _get_one_user(self, user_id: str) -> Recipient:
         try:
             response = await self._stub.GetUser(
                 pb.GetUserRequest(user_id=user_id), timeout=RPC_TIMEOUT_S
@@ -114,7 +129,7 @@ class IdentityDirectory:
             raise translate_rpc_error(error, "identity GetUser") from error
         return _recipient(response.user, user_id)
 
-    async def get_users(self, user_ids: Sequence[str]) -> dict[str, Recipient]:
+    async def _batch_get_users(self, user_ids: Sequence[str]) -> dict[str, Recipient]:
         wanted = list(dict.fromkeys(user_ids))
         found: dict[str, Recipient] = {}
         for start in range(0, len(wanted), BATCH_SIZE):
@@ -137,7 +152,7 @@ class IdentityDirectory:
         found: dict[str, Recipient] = {}
         for user_id in user_ids:
             try:
-                found[user_id] = await self.get_user(user_id)
+                found[user_id] = await self._get_one_user(user_id)
             except RefusedError:
                 continue
         return found
