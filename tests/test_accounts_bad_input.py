@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import grpc
 import httpx
@@ -208,6 +209,53 @@ def test_grpc_user_lookups(
     assert list(batch.missing_user_ids) == [unknown]
 
 
+def test_grpc_password_links_in_a_batch(
+    users: tuple[pb_grpc.UserServiceStub, list[tuple[str, str]]],
+    client: httpx.Client,
+    mailbox: MailboxClient,
+) -> None:
+    stub, metadata = users
+    ids = []
+    for _ in range(2):
+        account = create_account(client, mailbox, language="en")
+        ids.append(
+            stub.GetUserByEmail(
+                pb.GetUserByEmailRequest(email=account.email), timeout=5, metadata=metadata
+            ).user.user_id
+        )
+    first, second = ids
+    reset = pb.PASSWORD_LINK_PURPOSE_RESET
+    asked = [first, str(uuid.uuid4()), second, first]
+    response = stub.BatchCreatePasswordLinks(
+        pb.BatchCreatePasswordLinksRequest(
+            requests=[
+                pb.CreatePasswordLinkRequest(user_id=user_id, purpose=reset, event_id="")
+                for user_id in asked
+            ]
+        ),
+        timeout=5,
+        metadata=metadata,
+    )
+    assert [link.user_not_found for link in response.links] == [False, True, False, False]
+    assert all(link.HasField("expire_time") for link in response.links if link.url)
+    tokens = [link_token_of(link.url) if link.url else "" for link in response.links]
+
+    def sets_a_password(token: str) -> bool:
+        answer = client.post(
+            "/api/v1/password/set", json={"token": token, "password": STRONG_PASSWORD}
+        )
+        return answer.status_code == 200
+
+    # As if asked one by one: the later link for the same user retired the earlier one.
+    assert not sets_a_password(tokens[0])
+    assert sets_a_password(tokens[3])
+    assert sets_a_password(tokens[2])
+
+
+def link_token_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
 @pytest.mark.parametrize(
     ("method", "request_message", "expected"),
     [
@@ -244,6 +292,32 @@ def test_grpc_user_lookups(
         (
             "CreatePasswordLink",
             pb.CreatePasswordLinkRequest(user_id=str(uuid.uuid4())),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            "BatchCreatePasswordLinks",
+            pb.BatchCreatePasswordLinksRequest(
+                requests=[
+                    pb.CreatePasswordLinkRequest(
+                        user_id=str(uuid.uuid4()), purpose=pb.PASSWORD_LINK_PURPOSE_SET
+                    ),
+                    pb.CreatePasswordLinkRequest(
+                        user_id="nope", purpose=pb.PASSWORD_LINK_PURPOSE_SET
+                    ),
+                ]
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            "BatchCreatePasswordLinks",
+            pb.BatchCreatePasswordLinksRequest(
+                requests=[
+                    pb.CreatePasswordLinkRequest(
+                        user_id=str(uuid.uuid4()), purpose=pb.PASSWORD_LINK_PURPOSE_SET
+                    )
+                ]
+                * 501
+            ),
             grpc.StatusCode.INVALID_ARGUMENT,
         ),
     ],

@@ -15,6 +15,7 @@ from gatehouse_common.errors import grpc_status
 from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
 from gatehouse_identity.accounts import service
+from gatehouse_identity.accounts.links import LinkRequest
 from gatehouse_identity.accounts.models import PasswordLinkPurpose, User, UserStatus
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.errors import IdentityError
@@ -96,13 +97,56 @@ class UserServicer(pb_grpc.UserServiceServicer):
     async def CreatePasswordLink(  # noqa: N802
         self, request: pb.CreatePasswordLinkRequest, context: aio.ServicerContext
     ) -> pb.CreatePasswordLinkResponse:
-        user_id = await parse_uuid_field(request.user_id, "user_id", context)
+        wanted = await self._link_request(request, "", context)
+        try:
+            token, expires_at = await service.create_password_link(
+                self._context.pool,
+                user_id=wanted.user_id,
+                purpose=wanted.purpose,
+                ttl=wanted.ttl,
+                event_id=wanted.event_id,
+            )
+        except IdentityError as error:
+            await context.abort(grpc_status(error), error.message)
+            raise
+        return pb.CreatePasswordLinkResponse(
+            url=self._link_url(token), expire_time=_timestamp(expires_at)
+        )
+
+    async def BatchCreatePasswordLinks(  # noqa: N802
+        self, request: pb.BatchCreatePasswordLinksRequest, context: aio.ServicerContext
+    ) -> pb.BatchCreatePasswordLinksResponse:
+        if len(request.requests) > MAX_BATCH:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"requests: at most {MAX_BATCH} per call"
+            )
+        wanted = [
+            await self._link_request(item, f"requests[{index}].", context)
+            for index, item in enumerate(request.requests)
+        ]
+        issued = await service.create_password_links(self._context.pool, requests=wanted)
+        return pb.BatchCreatePasswordLinksResponse(
+            links=[
+                pb.CreatedPasswordLink(user_not_found=True)
+                if link is None
+                else pb.CreatedPasswordLink(
+                    url=self._link_url(link.token), expire_time=_timestamp(link.expires_at)
+                )
+                for link in issued
+            ]
+        )
+
+    async def _link_request(
+        self, request: pb.CreatePasswordLinkRequest, field: str, context: aio.ServicerContext
+    ) -> LinkRequest:
+        """The request on the wire as identity's; INVALID_ARGUMENT naming the field if bad."""
+        user_id = await parse_uuid_field(request.user_id, f"{field}user_id", context)
         purpose = PURPOSE_FROM_WIRE.get(request.purpose)
         if purpose is None:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "purpose: SET or RESET")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field}purpose: SET or RESET")
             raise AssertionError  # unreachable: abort raises
         event_id = (
-            await parse_uuid_field(request.event_id, "event_id", context)
+            await parse_uuid_field(request.event_id, f"{field}event_id", context)
             if request.event_id
             else None
         )
@@ -112,19 +156,10 @@ class UserServicer(pb_grpc.UserServiceServicer):
             if purpose is PasswordLinkPurpose.SET
             else settings.reset_password_link_ttl_s
         )
-        try:
-            token, expires_at = await service.create_password_link(
-                self._context.pool,
-                user_id=user_id,
-                purpose=purpose,
-                ttl=timedelta(seconds=ttl_s),
-                event_id=event_id,
-            )
-        except IdentityError as error:
-            await context.abort(grpc_status(error), error.message)
-            raise
-        url = f"{settings.public_url}/password/set?token={token}"
-        return pb.CreatePasswordLinkResponse(url=url, expire_time=_timestamp(expires_at))
+        return LinkRequest(user_id, purpose, timedelta(seconds=ttl_s), event_id)
+
+    def _link_url(self, token: str) -> str:
+        return f"{self._context.settings.public_url}/password/set?token={token}"
 
 
 async def start_grpc_server(context: IdentityContext) -> aio.Server:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -55,6 +56,46 @@ async def issue_password_link(
         expires_at,
     )
     return IssuedLink(token=token, expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    user_id: uuid.UUID
+    purpose: PasswordLinkPurpose
+    ttl: timedelta
+    event_id: uuid.UUID | None = None
+
+
+async def issue_password_links(
+    connection: Connection, requests: Sequence[LinkRequest]
+) -> list[IssuedLink]:
+    """`issue_password_link` for many users in three statements instead of two each (the
+    notifier asks for a whole batch of events at once). Same outcome as one by one, in order: a
+    user's earlier open links are retired, and of two links for one user only the later is open.
+    Every user must exist (the caller checks)."""
+    now = datetime.now(UTC)
+    tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in requests]
+    last = {request.user_id: index for index, request in enumerate(requests)}
+    await connection.execute(
+        """UPDATE password_links SET used_at = now()
+            WHERE user_id = ANY($1::uuid[]) AND used_at IS NULL""",
+        list(last),
+    )
+    await connection.execute(
+        """INSERT INTO password_links (token_hash, user_id, purpose, event_id, expires_at, used_at)
+           SELECT * FROM unnest($1::bytea[], $2::uuid[], $3::text[], $4::uuid[],
+                                $5::timestamptz[], $6::timestamptz[])""",
+        [token_hash(token) for token in tokens],
+        [request.user_id for request in requests],
+        [request.purpose.value for request in requests],
+        [request.event_id for request in requests],
+        [now + request.ttl for request in requests],
+        [None if last[r.user_id] == index else now for index, r in enumerate(requests)],
+    )
+    return [
+        IssuedLink(token=token, expires_at=now + request.ttl)
+        for token, request in zip(tokens, requests, strict=True)
+    ]
 
 
 async def consume_password_link(connection: Connection, token: str) -> uuid.UUID:

@@ -16,9 +16,12 @@ import asyncpg
 from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_identity.accounts.errors import UserNotFoundError, WrongCurrentPasswordError
 from gatehouse_identity.accounts.links import (
+    IssuedLink,
+    LinkRequest,
     check_password_link,
     consume_password_link,
     issue_password_link,
+    issue_password_links,
 )
 from gatehouse_identity.accounts.models import (
     USER_COLUMNS,
@@ -213,6 +216,23 @@ async def create_password_link(
             connection, user_id=user_id, purpose=purpose, ttl=ttl, event_id=event_id
         )
     return link.token, link.expires_at
+
+
+async def create_password_links(
+    pool: asyncpg.Pool, *, requests: Sequence[LinkRequest]
+) -> list[IssuedLink | None]:
+    """`create_password_link` for several users in one transaction (the notifier's batches);
+    one result per request, in order, None for a user identity does not know."""
+    async with pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(
+            "SELECT id FROM users WHERE id = ANY($1::uuid[])",
+            list({request.user_id for request in requests}),
+        )
+        known = {row["id"] for row in rows}
+        issued = iter(
+            await issue_password_links(connection, [r for r in requests if r.user_id in known])
+        )
+    return [next(issued) if request.user_id in known else None for request in requests]
 
 
 async def update_profile(

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gatehouse/identity/v1/user_service.proto\x12\x15gatehouse.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x01\n\x04User\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x11\n\tlast_name\x18\x04 \x01(\t\x12\x16\n\x0e\x65mail_language\x18\x05 \x01(\t\x12\x31\n\x06status\x18\x06 \x01(\x0e\x32!.gatehouse.identity.v1.UserStatus\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"<\n\x0fGetUserResponse\x12)\n\x04user\x18\x01 \x01(\x0b\x32\x1b.gatehouse.identity.v1.User\"(\n\x14\x42\x61tchGetUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"]\n\x15\x42\x61tchGetUsersResponse\x12*\n\x05users\x18\x01 \x03(\x0b\x32\x1b.gatehouse.identity.v1.User\x12\x18\n\x10missing_user_ids\x18\x02 \x03(\t\"&\n\x15GetUserByEmailRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"C\n\x16GetUserByEmailResponse\x12)\n\x04user\x18\x01 \x01(\x0b\x32\x1b.gatehouse.identity.v1.User\"{\n\x19\x43reatePasswordLinkRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12;\n\x07purpose\x18\x02 \x01(\x0e\x32*.gatehouse.identity.v1.PasswordLinkPurpose\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\"Z\n\x1a\x43reatePasswordLinkResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*|\n\nUserStatus\x12\x1b\n\x17USER_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cUSER_STATUS_PENDING_PASSWORD\x10\x01\x12\x16\n\x12USER_STATUS_ACTIVE\x10\x02\x12\x17\n\x13USER_STATUS_BLOCKED\x10\x03*|\n\x13PasswordLinkPurpose\x12%\n!PASSWORD_LINK_PURPOSE_UNSPECIFIED\x10\x00\x12\x1d\n\x19PASSWORD_LINK_PURPOSE_SET\x10\x01\x12\x1f\n\x1bPASSWORD_LINK_PURPOSE_RESET\x10\x02\x32\xbd\x03\n\x0bUserService\x12X\n\x07GetUser\x12%.gatehouse.identity.v1.GetUserRequest\x1a&.gatehouse.identity.v1.GetUserResponse\x12j\n\rBatchGetUsers\x12+.gatehouse.identity.v1.BatchGetUsersRequest\x1a,.gatehouse.identity.v1.BatchGetUsersResponse\x12m\n\x0eGetUserByEmail\x12,.gatehouse.identity.v1.GetUserByEmailRequest\x1a-.gatehouse.identity.v1.GetUserByEmailResponse\x12y\n\x12\x43reatePasswordLink\x12\x30.gatehouse.identity.v1.CreatePasswordLinkRequest\x1a\x31.gatehouse.identity.v1.CreatePasswordLinkResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gatehouse/identity/v1/user_service.proto\x12\x15gatehouse.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x01\n\x04User\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x11\n\tlast_name\x18\x04 \x01(\t\x12\x16\n\x0e\x65mail_language\x18\x05 \x01(\t\x12\x31\n\x06status\x18\x06 \x01(\x0e\x32!.gatehouse.identity.v1.UserStatus\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"<\n\x0fGetUserResponse\x12)\n\x04user\x18\x01 \x01(\x0b\x32\x1b.gatehouse.identity.v1.User\"(\n\x14\x42\x61tchGetUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"]\n\x15\x42\x61tchGetUsersResponse\x12*\n\x05users\x18\x01 \x03(\x0b\x32\x1b.gatehouse.identity.v1.User\x12\x18\n\x10missing_user_ids\x18\x02 \x03(\t\"&\n\x15GetUserByEmailRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"C\n\x16GetUserByEmailResponse\x12)\n\x04user\x18\x01 \x01(\x0b\x32\x1b.gatehouse.identity.v1.User\"{\n\x19\x43reatePasswordLinkRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12;\n\x07purpose\x18\x02 \x01(\x0e\x32*.gatehouse.identity.v1.PasswordLinkPurpose\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\"Z\n\x1a\x43reatePasswordLinkResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x1f\x42\x61tchCreatePasswordLinksRequest\x12\x42\n\x08requests\x18\x01 \x03(\x0b\x32\x30.gatehouse.identity.v1.CreatePasswordLinkRequest\"]\n BatchCreatePasswordLinksResponse\x12\x39\n\x05links\x18\x01 \x03(\x0b\x32*.gatehouse.identity.v1.CreatedPasswordLink\"k\n\x13\x43reatedPasswordLink\x12\x0b\n\x03url\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0euser_not_found\x18\x03 \x01(\x08*|\n\nUserStatus\x12\x1b\n\x17USER_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cUSER_STATUS_PENDING_PASSWORD\x10\x01\x12\x16\n\x12USER_STATUS_ACTIVE\x10\x02\x12\x17\n\x13USER_STATUS_BLOCKED\x10\x03*|\n\x13PasswordLinkPurpose\x12%\n!PASSWORD_LINK_PURPOSE_UNSPECIFIED\x10\x00\x12\x1d\n\x19PASSWORD_LINK_PURPOSE_SET\x10\x01\x12\x1f\n\x1bPASSWORD_LINK_PURPOSE_RESET\x10\x02\x32\xcb\x04\n\x0bUserService\x12X\n\x07GetUser\x12%.gatehouse.identity.v1.GetUserRequest\x1a&.gatehouse.identity.v1.GetUserResponse\x12j\n\rBatchGetUsers\x12+.gatehouse.identity.v1.BatchGetUsersRequest\x1a,.gatehouse.identity.v1.BatchGetUsersResponse\x12m\n\x0eGetUserByEmail\x12,.gatehouse.identity.v1.GetUserByEmailRequest\x1a-.gatehouse.identity.v1.GetUserByEmailResponse\x12y\n\x12\x43reatePasswordLink\x12\x30.gatehouse.identity.v1.CreatePasswordLinkRequest\x1a\x31.gatehouse.identity.v1.CreatePasswordLinkResponse\x12\x8b\x01\n\x18\x42\x61tchCreatePasswordLinks\x12\x36.gatehouse.identity.v1.BatchCreatePasswordLinksRequest\x1a\x37.gatehouse.identity.v1.BatchCreatePasswordLinksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gatehouse.identity.v1.user_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USERSTATUS']._serialized_start=864
-  _globals['_USERSTATUS']._serialized_end=988
-  _globals['_PASSWORDLINKPURPOSE']._serialized_start=990
-  _globals['_PASSWORDLINKPURPOSE']._serialized_end=1114
+  _globals['_USERSTATUS']._serialized_start=1171
+  _globals['_USERSTATUS']._serialized_end=1295
+  _globals['_PASSWORDLINKPURPOSE']._serialized_start=1297
+  _globals['_PASSWORDLINKPURPOSE']._serialized_end=1421
   _globals['_USER']._serialized_start=101
   _globals['_USER']._serialized_end=302
   _globals['_GETUSERREQUEST']._serialized_start=304
@@ -54,6 +54,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEPASSWORDLINKREQUEST']._serialized_end=770
   _globals['_CREATEPASSWORDLINKRESPONSE']._serialized_start=772
   _globals['_CREATEPASSWORDLINKRESPONSE']._serialized_end=862
-  _globals['_USERSERVICE']._serialized_start=1117
-  _globals['_USERSERVICE']._serialized_end=1562
+  _globals['_BATCHCREATEPASSWORDLINKSREQUEST']._serialized_start=864
+  _globals['_BATCHCREATEPASSWORDLINKSREQUEST']._serialized_end=965
+  _globals['_BATCHCREATEPASSWORDLINKSRESPONSE']._serialized_start=967
+  _globals['_BATCHCREATEPASSWORDLINKSRESPONSE']._serialized_end=1060
+  _globals['_CREATEDPASSWORDLINK']._serialized_start=1062
+  _globals['_CREATEDPASSWORDLINK']._serialized_end=1169
+  _globals['_USERSERVICE']._serialized_start=1424
+  _globals['_USERSERVICE']._serialized_end=2011
 # @@protoc_insertion_point(module_scope)

@@ -56,6 +56,11 @@ class UserServiceStub:
                 request_serializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.CreatePasswordLinkRequest.SerializeToString,
                 response_deserializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.CreatePasswordLinkResponse.FromString,
                 _registered_method=True)
+        self.BatchCreatePasswordLinks = channel.unary_unary(
+                '/gatehouse.identity.v1.UserService/BatchCreatePasswordLinks',
+                request_serializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.BatchCreatePasswordLinksRequest.SerializeToString,
+                response_deserializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.BatchCreatePasswordLinksResponse.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -92,6 +97,16 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreatePasswordLinks(self, request, context):
+        """BatchCreatePasswordLinks issues several links in one call (one transaction), one result per
+        request in the same order; a user identity does not know gets no link (`user_not_found`).
+        As with CreatePasswordLink, a new link retires the user's earlier open ones: a user asked for
+        twice gets two links of which only the later works.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -114,6 +129,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.CreatePasswordLink,
                     request_deserializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.CreatePasswordLinkRequest.FromString,
                     response_serializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.CreatePasswordLinkResponse.SerializeToString,
+            ),
+            'BatchCreatePasswordLinks': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreatePasswordLinks,
+                    request_deserializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.BatchCreatePasswordLinksRequest.FromString,
+                    response_serializer=gatehouse_dot_identity_dot_v1_dot_user__service__pb2.BatchCreatePasswordLinksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -226,6 +246,33 @@ class UserService:
             '/gatehouse.identity.v1.UserService/CreatePasswordLink',
             gatehouse_dot_identity_dot_v1_dot_user__service__pb2.CreatePasswordLinkRequest.SerializeToString,
             gatehouse_dot_identity_dot_v1_dot_user__service__pb2.CreatePasswordLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreatePasswordLinks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gatehouse.identity.v1.UserService/BatchCreatePasswordLinks',
+            gatehouse_dot_identity_dot_v1_dot_user__service__pb2.BatchCreatePasswordLinksRequest.SerializeToString,
+            gatehouse_dot_identity_dot_v1_dot_user__service__pb2.BatchCreatePasswordLinksResponse.FromString,
             options,
             channel_credentials,
             insecure,

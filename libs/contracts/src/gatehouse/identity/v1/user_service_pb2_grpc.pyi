@@ -45,6 +45,12 @@ class UserServiceStub:
     """CreatePasswordLink issues a fresh single-use link that lets the user set a password.
     The link is only ever returned to the caller (the notifier), never published in an event.
     """
+    BatchCreatePasswordLinks: _grpc.UnaryUnaryMultiCallable[_user_service_pb2.BatchCreatePasswordLinksRequest, _user_service_pb2.BatchCreatePasswordLinksResponse]
+    """BatchCreatePasswordLinks issues several links in one call (one transaction), one result per
+    request in the same order; a user identity does not know gets no link (`user_not_found`).
+    As with CreatePasswordLink, a new link retires the user's earlier open ones: a user asked for
+    twice gets two links of which only the later works.
+    """
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
@@ -62,6 +68,12 @@ class UserServiceAsyncStub(UserServiceStub):
     CreatePasswordLink: _aio.UnaryUnaryMultiCallable[_user_service_pb2.CreatePasswordLinkRequest, _user_service_pb2.CreatePasswordLinkResponse]  # type: ignore[assignment]
     """CreatePasswordLink issues a fresh single-use link that lets the user set a password.
     The link is only ever returned to the caller (the notifier), never published in an event.
+    """
+    BatchCreatePasswordLinks: _aio.UnaryUnaryMultiCallable[_user_service_pb2.BatchCreatePasswordLinksRequest, _user_service_pb2.BatchCreatePasswordLinksResponse]  # type: ignore[assignment]
+    """BatchCreatePasswordLinks issues several links in one call (one transaction), one result per
+    request in the same order; a user identity does not know gets no link (`user_not_found`).
+    As with CreatePasswordLink, a new link retires the user's earlier open ones: a user asked for
+    twice gets two links of which only the later works.
     """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -101,6 +113,18 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_service_pb2.CreatePasswordLinkResponse, _abc.Awaitable[_user_service_pb2.CreatePasswordLinkResponse]]:
         """CreatePasswordLink issues a fresh single-use link that lets the user set a password.
         The link is only ever returned to the caller (the notifier), never published in an event.
+        """
+
+    @_abc_1.abstractmethod
+    def BatchCreatePasswordLinks(
+        self,
+        request: _user_service_pb2.BatchCreatePasswordLinksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_service_pb2.BatchCreatePasswordLinksResponse, _abc.Awaitable[_user_service_pb2.BatchCreatePasswordLinksResponse]]:
+        """BatchCreatePasswordLinks issues several links in one call (one transaction), one result per
+        request in the same order; a user identity does not know gets no link (`user_not_found`).
+        As with CreatePasswordLink, a new link retires the user's earlier open ones: a user asked for
+        twice gets two links of which only the later works.
         """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
