@@ -61,6 +61,10 @@ class Renderer:
     def __init__(self, *, timezone: str, templates_dir: Path = TEMPLATES_DIR) -> None:
         self._dir = templates_dir
         self._zone = ZoneInfo(timezone)
+        # The templates ship with the code and do not change while it runs: what is read from
+        # the folder is read once (a render looked at the disk eight times, issue 17).
+        self._languages: dict[str, list[str]] = {}
+        self._sender_names: dict[tuple[str, str], str] = {}
         self._env = Environment(
             loader=FileSystemLoader(templates_dir),
             undefined=StrictUndefined,
@@ -68,6 +72,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,
         )
         zone = self._zone
 
@@ -91,8 +96,13 @@ class Renderer:
         )
 
     def languages(self, message: str) -> list[str]:
-        folder = self._dir / message
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        if message not in self._languages:
+            folder = self._dir / message
+            found = (
+                sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+            )
+            self._languages[message] = found
+        return self._languages[message]
 
     def language_for(self, message: str, requested: str) -> str:
         """The language the message is written in for a user who asked for `requested`."""
@@ -102,8 +112,11 @@ class Renderer:
         return FALLBACK_LANGUAGE
 
     def sender_name(self, language: str, sender: str = "identity") -> str:
-        path = self._dir / "_layout" / language / SENDER_FILES[sender]
-        return _one_line(path.read_text(encoding="utf-8")) if path.is_file() else ""
+        if (language, sender) not in self._sender_names:
+            path = self._dir / "_layout" / language / SENDER_FILES[sender]
+            name = _one_line(path.read_text(encoding="utf-8")) if path.is_file() else ""
+            self._sender_names[language, sender] = name
+        return self._sender_names[language, sender]
 
     def render(
         self,
