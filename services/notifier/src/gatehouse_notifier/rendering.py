@@ -11,7 +11,6 @@ name as sender.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +44,9 @@ SENDER_FILES = {"identity": "sender.txt", "registry": "registry_sender.txt"}
 # Plain-text e-mail lines stay readable in any client (RFC 3676 suggests under 78).
 TEXT_WIDTH = 72
 _LIST_ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+")
+# What textwrap counts as whitespace, and how it turns each into a space.
+_WHITESPACE = re.compile(r"([\t\n\x0b\x0c\r ]+)")
+_TO_SPACE = str.maketrans("\t\n\x0b\x0c\r", "     ")
 
 
 @dataclass(frozen=True)
@@ -170,16 +172,36 @@ def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
             continue
         item = _LIST_ITEM.match(line)
         indent = " " * len(item.group(0)) if item else ""
-        wrapped.append(
-            textwrap.fill(
-                line,
-                width=width,
-                subsequent_indent=indent,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-        )
+        wrapped.append(fill(line, width=width, subsequent_indent=indent))
     return "\n".join(wrapped)
+
+
+def fill(text: str, *, width: int, subsequent_indent: str = "") -> str:
+    """`textwrap.fill(text, width, subsequent_indent=…, break_long_words=False,
+    break_on_hyphens=False)`, line for line (a test compares the two on generated text).
+
+    Written out because textwrap's generality cost 0.1 ms of the notifier's ~0.7 ms per e-mail
+    (issue 17): the same greedy fill, without its option handling.
+    """
+    chunks = [chunk for chunk in _WHITESPACE.split(text.expandtabs().translate(_TO_SPACE)) if chunk]
+    lines: list[str] = []
+    position = 0
+    while position < len(chunks):
+        indent = subsequent_indent if lines else ""
+        if lines and not chunks[position].strip():
+            position += 1  # a line never starts with the spaces the break fell on
+            if position == len(chunks):
+                break
+        start, used = position, len(indent)
+        while position < len(chunks) and used + len(chunks[position]) <= width:
+            used += len(chunks[position])
+            position += 1
+        if position == start:
+            position += 1  # a word longer than the line: alone on a line of its own
+        end = position - 1 if not chunks[position - 1].strip() else position
+        if end > start:
+            lines.append(indent + "".join(chunks[start:end]))
+    return "\n".join(lines)
 
 
 def _one_line(text: str) -> str:
