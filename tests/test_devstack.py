@@ -381,7 +381,9 @@ def test_a_killed_service_or_server_is_restarted_and_the_restart_logged(
 ) -> None:
     said: list[str] = []
     supervisor = Supervisor(stub_stack.components, report=said.append, first_delay_s=0)
-    supervisor.check()  # everything runs: nothing to do
+    stub_stack.start_service_replica("registry").stop()  # stopped on purpose: left alone
+    supervisor.check()  # everything else runs: nothing to do
+    supervisor.check()
     assert said == []
     stub_stack.kill_component("identity")
     stub_stack.kill_component("nats")
@@ -407,6 +409,7 @@ class _Broken(ProcessComponent):
     def __init__(self, log_path: Path) -> None:
         self.log_path = log_path
         self.attempts = 0
+        self.meant_to_run = True  # it ran, then died
 
     @property
     def is_running(self) -> bool:

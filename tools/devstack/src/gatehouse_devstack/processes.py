@@ -227,6 +227,8 @@ class ProcessComponent:
     ledger: ProcessLedger | None = None
     ready_timeout: float = 60.0
     _process: ManagedProcess | None = None
+    # Started and not stopped since: if it is not running, it died (a kill counts as dying).
+    meant_to_run: bool = False
 
     @property
     def is_running(self) -> bool:
@@ -245,6 +247,7 @@ class ProcessComponent:
         raise NotImplementedError
 
     def stop(self) -> None:
+        self.meant_to_run = False
         if self._process is not None:
             self._process.stop()
 
@@ -279,6 +282,7 @@ class ProcessComponent:
             ledger=self.ledger,
         )
         self._process.start()
+        self.meant_to_run = True
         self._process.wait_until_ready(is_ready, timeout=self.ready_timeout, what=what)
 
 

@@ -59,6 +59,8 @@ class Supervisor:
     def check(self) -> None:
         for name, component in self._components().items():
             watched = self._watched.setdefault(name, _Watched(up_since=self._clock()))
+            if not component.meant_to_run and watched.next_attempt is None:
+                continue  # stopped on purpose (a replica a test stopped), or never started
             if component.is_running:
                 if self._clock() - watched.up_since >= self._stable_after:
                     watched.restarts_in_a_row = 0
