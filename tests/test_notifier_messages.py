@@ -242,8 +242,8 @@ def _registry_world(stack: Stack, cast: Cast) -> Cast:
         approved_role=ids["r4"],
     )
     organization = """INSERT INTO organizations (id, kind, name, country_code, status, code,
-                          authority_kind, competent_authority_id, search_text)
-                      VALUES (%s, %s, %s, 'SE', %s, %s, %s, %s, '')"""
+                          authority_kind, competent_authority_id)
+                      VALUES (%s, %s, %s, 'SE', %s, %s, %s, %s)"""
     role = """INSERT INTO roles (id, user_id, organization_id, kind, status, is_admin, decided_at)
               VALUES (%s, %s, %s, 'member', %s, %s, CASE WHEN %s = 'approved' THEN now() END)"""
     with psycopg.connect(stack.database_urls["registry"], autocommit=True) as connection:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gatehouse_common.db import Database
 from gatehouse_registry.access import RoleKind
 from gatehouse_registry.auth.dependencies import RegistryUser
 from gatehouse_registry.errors import (
@@ -20,7 +21,6 @@ from gatehouse_registry.errors import (
     SelfDecisionError,
 )
 from gatehouse_registry.operators import decisions as operator_decisions
-from gatehouse_registry.operators import search
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.errors import DuplicateIdentifierError
 from gatehouse_registry.operators.models import OrganizationStatus
@@ -28,6 +28,7 @@ from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.errors import DuplicateRequestError, LastAdministratorError
 from gatehouse_registry.roles.models import Application, RoleStatus
+from gatehouse_registry.search import service as search
 
 from .conftest import SEGOT_ID, SJV_IEK
 
@@ -43,14 +44,20 @@ async def events_of(db: Any, subject: uuid.UUID | str) -> list[str]:
 
 
 async def test_the_manuals_path(
-    db: Any, make_user: MakeUser, make_admin_of: MakeUser, create_operator: Any
+    db: Any,
+    rolled_back_database: Database,
+    make_user: MakeUser,
+    make_admin_of: MakeUser,
+    create_operator: Any,
 ) -> None:
     authority = await make_admin_of(SJV_IEK, "Ingrid Importkontroll")
     border_post = await make_admin_of("SEGOT", "Gustav Gränskontroll")
     anna = await make_user("Anna Importör")
 
     # Search → not found.
-    found = await search.search_operators(db, actor=anna, country_code="SE", text="Äppelgården")
+    found = await search.search_operators(
+        rolled_back_database, actor=anna, country_code="SE", text="Äppelgården"
+    )
     assert found.items == ()
 
     # Create a new operator; the creator's application is sent with it.
@@ -82,7 +89,11 @@ async def test_the_manuals_path(
     # A colleague finds the operator (without diacritics) and asks for access.
     bertil = await make_user("Bertil Kollega")
     hits = await search.search_operators(
-        db, actor=bertil, country_code="SE", section_code="EUPO", text="appelgarden"
+        rolled_back_database,
+        actor=bertil,
+        country_code="SE",
+        section_code="EUPO",
+        text="appelgarden",
     )
     assert [hit.id for hit in hits.items] == [operator.id]
     assert hits.items[0].activities[0].activity_type_code == "EUPO"
@@ -288,10 +299,12 @@ async def test_valid_to_before_valid_from_is_refused(
     assert refused.value.field == "activity.valid_to"
 
 
-async def test_single_factor_sessions_are_refused(db: Any, make_user: MakeUser) -> None:
+async def test_single_factor_sessions_are_refused(
+    rolled_back_database: Database, make_user: MakeUser
+) -> None:
     weak = await make_user("Svag Inloggning", level="password")
     with pytest.raises(MultiFactorRequiredError):
-        await search.search_operators(db, actor=weak, country_code="SE")
+        await search.search_operators(rolled_back_database, actor=weak, country_code="SE")
 
 
 async def test_a_rejected_request_can_be_asked_again(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
 from gatehouse_registry.settings import RegistrySettings
@@ -19,6 +20,10 @@ class RegistryContext:
     @property
     def pool(self) -> asyncpg.Pool:
         return self.resources.pool
+
+    @property
+    def database(self) -> Database:
+        return self.resources.database
 
     @property
     def bus(self) -> EventBus:

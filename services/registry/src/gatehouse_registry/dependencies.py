@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 
+from gatehouse_common.db import Database
 from gatehouse_registry.auth.dependencies import RegistryUser, current_user
 from gatehouse_registry.context import RegistryContext
 
@@ -20,8 +21,13 @@ def get_pool(request: Request) -> asyncpg.Pool:
     return get_context(request).pool
 
 
+def get_database(request: Request) -> Database:
+    return get_context(request).database
+
+
 Context = Annotated[RegistryContext, Depends(get_context)]
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+DatabaseIn = Annotated[Database, Depends(get_database)]
 CurrentUser = Annotated[RegistryUser, Depends(current_user)]
 
 Responses = dict[int | str, dict[str, Any]]

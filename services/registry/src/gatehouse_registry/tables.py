@@ -37,26 +37,17 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from gatehouse_common.db import service_metadata
 from gatehouse_common.outbox import outbox_table
-from gatehouse_common.schema import after_create, append_only, extension, timestamp
+from gatehouse_common.schema import append_only, extension, timestamp
 
 metadata = service_metadata()
 outbox_events = outbox_table(metadata)
 
-# pg_trgm and unaccent are "trusted": a database owner may create them without being a superuser,
-# so this runs on managed PostgreSQL as well as on the embedded server. btree_gin lets the
-# country join the trigram index.
-for _name in ("pg_trgm", "unaccent", "btree_gin"):
+# pg_trgm and btree_gin are "trusted": a database owner may create them without being a
+# superuser, so this runs on managed PostgreSQL as well as on the embedded server. pg_trgm finds
+# the words near a typed one for "Did you mean …"; btree_gin lets the country join the operators'
+# word index (gatehouse_registry.search explains the search's tables).
+for _name in ("pg_trgm", "btree_gin"):
     extension(metadata, _name)
-
-# unaccent() is only STABLE (its dictionary could change), so it cannot be used in an index. This
-# wrapper names the dictionary and is bound when created (SQL-standard body), so it is safe to
-# declare IMMUTABLE. "Göteborg" and "GOTEBORG" both fold to "goteborg".
-after_create(
-    metadata,
-    """CREATE FUNCTION registry_fold(value text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN lower(unaccent('unaccent'::regdictionary, value))""",
-)
 
 
 def _organization_id(*, primary_key: bool = False) -> Column[Any]:
@@ -175,13 +166,17 @@ organizations = Table(
     Column("parent_authority_id", Uuid, ForeignKey("organizations.id")),
     # Who validates the organization and approves its first user (not set for authorities).
     Column("competent_authority_id", Uuid, ForeignKey("organizations.id")),
-    # registry_fold(name and main address): what free-text search matches, typos included.
-    Column("search_text", Text, nullable=False),
     Column("created_by", Uuid),
     timestamp("created_at", now=True),
     Column("decided_by", Uuid),
     timestamp("decided_at"),
     Column("decision_reason", Text),
+    # What operator search finds it by (gatehouse_registry.search.words): the distinct folded
+    # words of its name and its main address's town; its name's words in order, legal forms
+    # left out ("nordic import"); the same words sorted ("import nordic"). Empty for others.
+    Column("search_words", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    Column("search_name", Text, nullable=False, server_default=text("''::text")),
+    Column("search_name_sorted", Text, nullable=False, server_default=text("''::text")),
     CheckConstraint(
         "kind IN ('operator', 'organic_control_body', 'authority', 'other_entity')",
         name="organizations_kind_check",
@@ -200,27 +195,27 @@ organizations = Table(
     CheckConstraint(
         "kind = 'authority' OR parent_authority_id IS NULL", name="organizations_check1"
     ),
-    # Partial: only operators are searched by text, and the predicate keeps the index small.
-    Index(
-        "organizations_operator_search",
-        "search_text",
-        postgresql_using="gin",
-        postgresql_ops={"search_text": "gin_trgm_ops"},
-        postgresql_where=text("kind = 'operator'"),
-    ),
     Index("organizations_by_country", "kind", "country_code", "name", "id"),
     Index("organizations_competent_authority", "competent_authority_id"),
     Index("organizations_parent_authority", "parent_authority_id"),
-    # Searches almost always name a country: with it inside the trigram index, a common word no
-    # longer yields candidates from every country (make bench: p95 99 ms instead of 597 ms on
-    # 1,000,000 operators).
+    # Operator search (partial: only operators are searched). The inverted index of the words,
+    # with the country inside it (btree_gin), so both narrow the hits before a row is read.
     Index(
-        "organizations_operator_search_by_country",
+        "organizations_operator_words",
         "country_code",
-        "search_text",
+        "search_words",
         postgresql_using="gin",
-        postgresql_ops={"search_text": "gin_trgm_ops"},
         postgresql_where=text("kind = 'operator'"),
+    ),
+    # The same words as typed, in any order.
+    Index(
+        "organizations_operator_name",
+        "search_name_sorted",
+        postgresql_where=text("kind = 'operator'"),
+    ),
+    # Hits in name order when no country is chosen (with one, organizations_by_country serves).
+    Index(
+        "organizations_operator_by_name", "name", "id", postgresql_where=text("kind = 'operator'")
     ),
 )
 
@@ -284,6 +279,8 @@ identifiers = Table(
         postgresql_where=text("active"),
     ),
     Index("identifiers_organization", "organization_id"),
+    # A number typed in the search box, looked up in each form it may be stored in.
+    Index("identifiers_by_value", "value", postgresql_where=text("active")),
 )
 
 activities = Table(
@@ -320,6 +317,36 @@ activities = Table(
     Index("activities_section", "section_code", "organization_id"),
     Index("activities_type", "activity_type_code", "organization_id"),
     Index("activities_authority", "authority_id", postgresql_where=text("status = 'pending'")),
+)
+
+# ----------------------------------------------------------------------------- operator search
+
+# Every word of an operator's name or town (gatehouse_registry.search.words), and how many
+# operators have it (to offer a prefix's common words first). Never shrinks: a word no operator
+# has any more only costs a look-up.
+operator_words = Table(
+    "operator_words",
+    metadata,
+    # "C" collation: the words a prefix begins (`LIKE 'imp%'`) are a range of the primary key.
+    Column("word", Text(collation="C"), primary_key=True),
+    Column("operators", Integer, nullable=False),
+    # "Did you mean …": the nearest words by trigram similarity, beyond the typo tolerance.
+    Index(
+        "operator_words_trigrams",
+        "word",
+        postgresql_using="gin",
+        postgresql_ops={"word": "gin_trgm_ops"},
+    ),
+)
+
+# For each word, the strings left by deleting up to its typo tolerance of letters: a typed word's
+# own deletions find every word within tolerance (gatehouse_registry.search.typos).
+operator_word_keys = Table(
+    "operator_word_keys",
+    metadata,
+    Column("key", Text(collation="C"), nullable=False),
+    Column("word", Text(collation="C"), nullable=False),
+    PrimaryKeyConstraint("key", "word"),
 )
 
 # ------------------------------------------------------------------------------ users and roles

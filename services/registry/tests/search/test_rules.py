@@ -66,9 +66,7 @@ def test_punctuation_inside_a_word_is_optional() -> None:
     assert texts("H&M Hennes & Mauritz AB")[:3] == ["hm", "hennes", "mauritz"]
 
 
-@pytest.mark.parametrize(
-    ("length", "edits"), [(1, 0), (3, 0), (4, 1), (8, 1), (9, 2), (20, 2)]
-)
+@pytest.mark.parametrize(("length", "edits"), [(1, 0), (3, 0), (4, 1), (8, 1), (9, 2), (20, 2)])
 def test_tolerance_grows_with_the_length_of_the_word(length: int, edits: int) -> None:
     assert typos.tolerance(length) == edits
 
@@ -155,7 +153,8 @@ def test_names_with_apostrophes_and_ampersands_are_fine() -> None:
 def test_the_last_word_may_be_a_beginning_while_typing() -> None:
     typing = query.parse("Nordic Imp")
     done = query.parse("Nordic Imp ")
-    assert typing is not None and done is not None
+    assert typing is not None
+    assert done is not None
     assert typing.words[-1].last
     assert not done.words[-1].last
     # "Åb…" may begin a name: a legal form only once the word is finished.

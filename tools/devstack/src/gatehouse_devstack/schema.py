@@ -9,6 +9,7 @@ however it was written.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,29 @@ def table_contents(url: str) -> dict[str, list[str]]:
         for name, last_value in sequences:
             contents[f"sequence {name}"] = [str(last_value)]
     return contents
+
+
+def kept_rows(
+    before: dict[str, list[str]], after: dict[str, list[str]]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The rows before and after an upgrade, each cut to the tables and the columns both have
+    (revisions may add tables and columns, or drop a column they replace): equal when the
+    upgrade kept the data."""
+
+    def project(rows: list[str], columns: set[str]) -> list[str]:
+        cut = ({k: v for k, v in json.loads(row).items() if k in columns} for row in rows)
+        return sorted(json.dumps(row, sort_keys=True) for row in cut)
+
+    kept_before: dict[str, list[str]] = {}
+    kept_after: dict[str, list[str]] = {}
+    for table, rows in before.items():
+        now = after.get(table, [])
+        if table.startswith("sequence ") or not rows or not now:
+            kept_before[table], kept_after[table] = rows, now
+            continue
+        columns = set(json.loads(rows[0])) & set(json.loads(now[0]))
+        kept_before[table], kept_after[table] = project(rows, columns), project(now, columns)
+    return kept_before, kept_after
 
 
 def load_script(url: str, script: Path) -> None:

@@ -1,5 +1,5 @@
 """Operators JSON API (`/api/v1/operators`, `/api/v1/activities`): a thin translation between
-HTTP and operators.service / operators.search."""
+HTTP and operators.service / gatehouse_registry.search."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from gatehouse_registry.dependencies import (
     NOT_FOUND,
     REASONED_DECISION_RESPONSES,
     CurrentUser,
+    DatabaseIn,
     Pool,
 )
-from gatehouse_registry.operators import decisions, search, service
+from gatehouse_registry.operators import decisions, service
 from gatehouse_registry.operators.models import (
     ContactKind,
     NewActivity,
@@ -40,6 +41,7 @@ from gatehouse_registry.operators.schemas import (
 )
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.schemas import DecisionIn, RejectionIn, optional_reason
+from gatehouse_registry.search import service as search
 
 router = APIRouter(prefix="/api/v1", tags=["operators"], responses=AUTH_RESPONSES)
 
@@ -67,22 +69,28 @@ def _new_activity(body: ActivityFields, address: int | uuid.UUID) -> NewActivity
 
 @router.get(
     "/operators",
-    summary="Search operators by country, section, activity type and free text",
+    summary="Search operators by name, town or identifier, country, section and activity type",
     responses=INVALID,
 )
 async def search_operators(
-    pool: Pool,
+    database: DatabaseIn,
     user: CurrentUser,
     *,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
     section: Annotated[str | None, Query(max_length=60)] = None,
     activity_type: Annotated[str | None, Query(max_length=60)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="Name or address")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=search.MAX_TEXT,
+            description="Name, town, organisation, VAT or EORI number; typos forgiven",
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=search.MAX_PAGE_SIZE)] = 20,
 ) -> SearchPageOut:
     found = await search.search_operators(
-        pool,
+        database,
         actor=user,
         country_code=country,
         section_code=section,

@@ -175,22 +175,3 @@ class ActivitySummary:
     section_code: str
     activity_type_code: str
     name: str
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    id: uuid.UUID
-    name: str
-    status: OrganizationStatus
-    address: str
-    activities: tuple[ActivitySummary, ...]
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    items: tuple[SearchHit, ...]
-    page: int
-    page_size: int
-    # Counted up to a cap so that a broad search on a large register stays fast.
-    total: int
-    total_is_exact: bool = True

@@ -28,6 +28,7 @@ from gatehouse_registry.operators.models import (
     OperatorState,
     OrganizationStatus,
 )
+from gatehouse_registry.search.words import SearchEntry
 
 ACTIVITY_QUERY = """
 SELECT a.*, s.chapter_code, t.name_en AS activity_type_name
@@ -75,19 +76,22 @@ async def insert_operator(
     name: str,
     country_code: str,
     competent_authority_id: uuid.UUID,
-    search_source: str,
+    search: SearchEntry,
     created_by: uuid.UUID,
 ) -> None:
-    """A pending operator; `search_source` is folded by registry_fold for operator search."""
+    """A pending operator, with the words operator search finds it by."""
     await connection.execute(
         """INSERT INTO organizations (id, kind, name, country_code, status,
-                                      competent_authority_id, search_text, created_by)
-           VALUES ($1, 'operator', $2, $3, 'pending', $4, registry_fold($5), $6)""",
+                                      competent_authority_id, search_words, search_name,
+                                      search_name_sorted, created_by)
+           VALUES ($1, 'operator', $2, $3, 'pending', $4, $5, $6, $7, $8)""",
         operator_id,
         name,
         country_code,
         competent_authority_id,
-        search_source,
+        list(search.words),
+        search.name_key,
+        search.word_set_key,
         created_by,
     )
 

@@ -13,6 +13,7 @@ from gatehouse_registry.operators import models
 from gatehouse_registry.operators.identifiers import IdentifierType
 from gatehouse_registry.roles.schemas import ApplicationIn
 from gatehouse_registry.schemas import Email, Phone, StrictModel
+from gatehouse_registry.search.models import Match, SearchPage
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -152,14 +153,20 @@ class SearchHitOut(BaseModel):
     status: str
     address: str
     activities: list[ActivitySummaryOut]
+    match: Match = Field(description="How it matched, best first: " + ", ".join(Match))
 
 
 class SearchPageOut(BaseModel):
     items: list[SearchHitOut]
     page: int
     page_size: int
-    total: int
+    total: int = Field(description="Hits with every word typed, counted up to a cap")
     total_is_exact: bool
+    more: bool = Field(description="There are hits after this page")
+    suggestion: str | None = Field(
+        description="Did you mean: the name found for a corrected query, when no hit has "
+        "every word typed"
+    )
 
 
 def activity_out(activity: models.Activity) -> ActivityOut:
@@ -193,7 +200,7 @@ def operator_out(operator: models.Operator) -> OperatorOut:
     )
 
 
-def search_page_out(page: models.SearchPage) -> SearchPageOut:
+def search_page_out(page: SearchPage) -> SearchPageOut:
     return SearchPageOut(
         items=[
             SearchHitOut(
@@ -202,6 +209,7 @@ def search_page_out(page: models.SearchPage) -> SearchPageOut:
                 status=hit.status.value,
                 address=hit.address,
                 activities=[ActivitySummaryOut(**vars(a)) for a in hit.activities],
+                match=hit.match,
             )
             for hit in page.items
         ],
@@ -209,4 +217,6 @@ def search_page_out(page: models.SearchPage) -> SearchPageOut:
         page_size=page.page_size,
         total=page.total,
         total_is_exact=page.total_is_exact,
+        more=page.more,
+        suggestion=page.suggestion,
     )

@@ -59,6 +59,7 @@ from gatehouse_registry.reference_data import service as reference_data_service
 from gatehouse_registry.reference_data.models import Authority
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.roles.service import checked_application, insert_role_request
+from gatehouse_registry.search import service as search
 
 
 async def record_operator_change(
@@ -192,8 +193,8 @@ async def create_operator(
             name=operator.name,
             country_code=operator.country_code,
             competent_authority_id=first_activity.competent_authority_id,
-            search_source=" ".join(
-                (operator.name, main_address.street, main_address.postal_code, main_address.city)
+            search=await search.record_operator_words(
+                connection, name=operator.name, town=main_address.city
             ),
             created_by=actor.user_id,
         )

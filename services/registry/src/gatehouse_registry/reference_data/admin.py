@@ -133,12 +133,11 @@ async def load_reference_data(pool: asyncpg.Pool, data: ReferenceData) -> dict[s
             )
             await connection.execute(
                 """INSERT INTO organizations (id, kind, name, country_code, status, code,
-                                              competent_authority_id, search_text)
-                   VALUES ($1, $2, $3, $4, 'valid', $5, $6, registry_fold($3))
+                                              competent_authority_id)
+                   VALUES ($1, $2, $3, $4, 'valid', $5, $6)
                    ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
                        country_code = EXCLUDED.country_code,
-                       competent_authority_id = EXCLUDED.competent_authority_id,
-                       search_text = EXCLUDED.search_text""",
+                       competent_authority_id = EXCLUDED.competent_authority_id""",
                 uuid.uuid4(),
                 organization.kind,
                 organization.name,
@@ -164,12 +163,11 @@ async def _upsert_authority(connection: Connection, authority: AuthorityIn) -> N
     )
     authority_id: uuid.UUID = await connection.fetchval(
         """INSERT INTO organizations (id, kind, name, country_code, status, code, authority_kind,
-                                      parent_authority_id, search_text)
-           VALUES ($1, 'authority', $2, $3, 'valid', $4, $5, $6, registry_fold($2))
+                                      parent_authority_id)
+           VALUES ($1, 'authority', $2, $3, 'valid', $4, $5, $6)
            ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
                country_code = EXCLUDED.country_code, authority_kind = EXCLUDED.authority_kind,
-               parent_authority_id = EXCLUDED.parent_authority_id,
-               search_text = EXCLUDED.search_text
+               parent_authority_id = EXCLUDED.parent_authority_id
            RETURNING id""",
         uuid.uuid4(),
         authority.name,

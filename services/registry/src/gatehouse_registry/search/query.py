@@ -1,9 +1,10 @@
 """What was typed in the search box: checked, and read as words and as identifiers.
 
-Company names hold letters and digits of any script, spaces and a little punctuation
-(`& ' . , - / ( ) + :`); anything else — `;`, `%`, `=`, quotes, brackets, control characters —
-is refused with a message naming the field, so that a stray paste or an attempt at SQL gets a
-clear answer instead of an empty list (the query itself is never SQL: every value is bound).
+Company names hold letters and digits of any script, spaces and punctuation (`& ' . , - / ( ) + :`
+and the like, which separate words). Characters no name holds — `; % _ = " < > * | \\ [ ] { }`,
+control characters — are refused with a message naming the field, so that a stray paste or an
+attempt at SQL gets a clear answer instead of an empty list (the query itself is never SQL:
+every value is bound); so is punctuation alone.
 
 An identifier is recognised by its shape, with or without separators and country prefix:
 an organisation number ("559123-4561", "5591234561"), a VAT number ("SE559123456101",
@@ -18,11 +19,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gatehouse_registry.errors import InvalidInputError
+from gatehouse_registry.errors import TooLongError
 from gatehouse_registry.search import words as word_rules
+from gatehouse_registry.search.errors import SearchTextCharactersError, SearchTextEmptyError
 
 MAX_TEXT = 100
-ALLOWED_PUNCTUATION = frozenset("&'’.,-–/()+:")
+# Characters no company name or number holds, which a query language or a paste brings along
+# (control and format characters are refused too); other punctuation separates words.
+REFUSED = frozenset(';%_\\"=<>*|`{}[]$^~\\')
 # Separators people type inside identifiers.
 IDENTIFIER_SEPARATORS = re.compile(r"[\s.\-–/]")
 IDENTIFIER_SHAPE = re.compile(r"^(?P<prefix>[A-Z]{2})?(?P<body>[0-9][0-9A-Z]{5,17})$")
@@ -59,15 +63,8 @@ class Query:
 
 def _check_characters(text: str) -> None:
     for char in text:
-        if char.isspace() or char in ALLOWED_PUNCTUATION:
-            continue
-        category = unicodedata.category(char)
-        if category[0] not in "LMN":
-            raise InvalidInputError(
-                f"{char!r} cannot be part of a name: use letters, digits, spaces and "
-                "& ' . , - / ( ) + :",
-                field="q",
-            )
+        if char in REFUSED or unicodedata.category(char).startswith("C"):
+            raise SearchTextCharactersError(field="q", character=char)
 
 
 def parse(text: str) -> Query | None:
@@ -77,11 +74,11 @@ def parse(text: str) -> Query | None:
     if not cleaned:
         return None
     if len(cleaned) > MAX_TEXT:
-        raise InvalidInputError(f"at most {MAX_TEXT} characters", field="q")
+        raise TooLongError(field="q", max_length=MAX_TEXT)
     _check_characters(cleaned)
     typed = [word for word in word_rules.name_words(cleaned) if not word.part]
     if not typed:
-        raise InvalidInputError("type letters or digits of a name or a number", field="q")
+        raise SearchTextEmptyError(field="q")
     # Still typing the last word unless the text ends with a space or punctuation.
     open_end = text[-1:].isalnum()
     last = len(typed) - 1
@@ -126,6 +123,8 @@ def _candidates(text: str) -> list[str]:
     if prefix in {None, "SE"} and len(body) == 10 and body.isdigit():
         # A Swedish organisation number is inside its VAT number (SE…01), as in its EORI.
         found += [f"SE{body}01", f"SE{body}"]
+    if prefix in {None, "SE"} and len(body) == 12 and body.isdigit() and body.endswith("01"):
+        found.append(body[:10])  # a Swedish VAT number finds the organisation number
     if prefix in {None, "NO"} and len(body) == 9 and body.isdigit():
         found += [f"NO{body}MVA", body]  # Norway's VAT number: the organisation number + MVA
     return found

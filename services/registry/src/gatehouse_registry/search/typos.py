@@ -3,8 +3,8 @@
 A word of the register is found by a typed word at most `tolerance(len(word))` edits away, as the
 search engines people know do it (Meilisearch, Typesense, Elasticsearch's `fuzziness: AUTO`):
 none in words of up to 3 letters, one up to 8, two beyond. An edit is a letter inserted,
-deleted or replaced, or two neighbours swapped ("Gotebrog"): the optimal string alignment
-distance (`distance`).
+deleted or replaced, or two neighbours swapped ("Gotebrog"): the Damerau–Levenshtein distance
+(`distance`).
 
 Finding those words without comparing the typed word to every word of the register uses
 *deletion keys* (the SymSpell method): two words within d edits of each other always share a
@@ -18,7 +18,6 @@ of letters leaves hardly a trigram in common ("nrod"/"nord").
 from __future__ import annotations
 
 import functools
-import itertools
 
 # Longest word with no typo allowed, and with one; longer words allow two.
 EXACT_UP_TO = 3
@@ -70,26 +69,46 @@ def lookup_keys(typed: str) -> tuple[str, ...]:
 
 
 def distance(a: str, b: str, limit: int = MAX_EDITS) -> int:
-    """Optimal string alignment distance between a and b (insertions, deletions, substitutions and
-    swaps of neighbours each count one), or `limit + 1` as soon as it is known to exceed `limit`."""
+    """Damerau–Levenshtein distance between a and b — letters inserted, deleted or replaced and
+    neighbours swapped, each one edit, in any combination ("logistica" → "logiscta" is two: a
+    letter dropped, then the neighbours it left swapped) — or `limit + 1` as soon as it is
+    known to exceed `limit`. The Lowrance–Wagner algorithm; the restricted variant (optimal
+    string alignment) would count 3 there, which is not how a person counts their typos."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
     if a == b:
         return 0
-    previous_previous: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i, *itertools.repeat(0, len(b))]
-        for j, char_b in enumerate(b, start=1):
-            cost = 0 if char_a == char_b else 1
-            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                best = min(best, previous_previous[j - 2] + 1)
-            current[j] = best
-        if min(current) > limit:
+    infinity = len(a) + len(b)
+    # table[i + 1][j + 1]: distance between a[:i] and b[:j]; row and column 0 are sentinels.
+    table = [[infinity] * (len(b) + 2) for _ in range(len(a) + 2)]
+    for i in range(len(a) + 1):
+        table[i + 1][1] = i
+    for j in range(len(b) + 1):
+        table[1][j + 1] = j
+    last_row: dict[str, int] = {}
+    for i in range(1, len(a) + 1):
+        last_column = 0
+        row_minimum = infinity
+        for j in range(1, len(b) + 1):
+            k = last_row.get(b[j - 1], 0)
+            column = last_column
+            if a[i - 1] == b[j - 1]:
+                cost = 0
+                last_column = j
+            else:
+                cost = 1
+            value = min(
+                table[i][j] + cost,
+                table[i + 1][j] + 1,
+                table[i][j + 1] + 1,
+                table[k][column] + (i - k - 1) + 1 + (j - column - 1),
+            )
+            table[i + 1][j + 1] = value
+            row_minimum = min(row_minimum, value)
+        if row_minimum > limit:
             return limit + 1
-        previous_previous, previous = previous, current
-    return min(previous[-1], limit + 1)
+        last_row[a[i - 1]] = i
+    return min(table[len(a) + 1][len(b) + 1], limit + 1)
 
 
 def within_tolerance(typed: str, word: str) -> int | None:

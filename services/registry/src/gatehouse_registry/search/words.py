@@ -50,7 +50,7 @@ LEGAL_FORMS = frozenset(
     {
         # Sweden, Finland, Norway, Denmark, Iceland, Estonia, Latvia, Lithuania
         "ab", "aktiebolag", "publ", "hb", "handelsbolag", "kb", "kommanditbolag", "ekfor",
-        "ekonomiskforening", "oy", "oyj", "ky", "tmi", "as", "asa", "ans", "nuf", "aps", "amba",
+        "ekonomiskforening", "oy", "oyj", "ky", "tmi", "ans", "nuf", "aps", "amba",
         "ivs", "ehf", "hf", "ou", "sia", "uab",
         # Germany, Austria, Switzerland, the Netherlands, Belgium, Luxembourg
         "gmbh", "ag", "kg", "ohg", "ug", "gbr", "kgaa", "mbh", "eg", "ev", "co",
@@ -59,13 +59,15 @@ LEGAL_FORMS = frozenset(
         "sas", "sasu", "eurl", "snc", "sci", "sl", "slu", "sau", "sll", "scoop", "lda", "spa",
         "sapa", "srls", "scarl",
         # Poland, Czechia, Slovakia, Hungary, Slovenia, Croatia, Bulgaria, Romania, Greece
-        "spzoo", "spj", "spk", "sj", "sk", "ska", "sro", "vos", "kft", "zrt", "nyrt", "bt", "doo", "dd",
-        "ood", "eood", "ead", "ad", "pfa", "ike", "ae", "oe", "epe",
+        "spzoo", "spj", "spk", "sj", "sk", "ska", "sro", "vos", "kft", "zrt", "nyrt", "bt",
+        "doo", "dd", "ood", "eood", "ead", "ad", "pfa", "ike", "ae", "oe", "epe",
         # English-speaking and elsewhere
         "ltd", "limited", "llc", "llp", "lp", "inc", "incorporated", "plc", "corp",
         "corporation", "pty", "pvt", "company", "ltda", "eirl", "cia",
     }
 )  # fmt: skip
+# Legal forms that are also names ("Åsa", "Ås") when not written in capitals ("ASA", "AS").
+CAPITALS_ONLY = frozenset({"as", "asa"})
 # Not here, although legal forms, because they are also common words of names: "ek" (e.K.; the
 # Swedish oak), "is" (I/S; ice), "da" (DA; Italian "da"). Written with dots they are still
 # recognised below.
@@ -130,13 +132,22 @@ def fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def _parts(chunk: str) -> tuple[str, ...]:
-    return tuple(ALNUM_RUN.findall(fold(chunk)))
+    parts = ALNUM_RUN.findall(fold(chunk))
+    if len(parts) == 1 and parts[0] in CAPITALS_ONLY and chunk.isupper():
+        return (parts[0].upper(),)  # a legal form: marked until name_words reads it
+    return tuple(parts)
 
 
 def _chunks(text: str) -> list[tuple[str, ...]]:
     """The space-separated chunks of `text` (folded one by one: names share most of them), each
     as its runs of letters and digits."""
     return [parts for parts in map(_parts, text.split()) if parts]
+
+
+def _word(part: str) -> Word:
+    if part.isupper():  # CAPITALS_ONLY, written in capitals
+        return Word(part.lower(), legal_form=True)
+    return Word(part, legal_form=part in LEGAL_FORMS)
 
 
 LEGAL_FORMS_BY_FIRST_PART: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -160,7 +171,7 @@ def name_words(text: str) -> list[Word]:
     flat = [part for parts in chunks for part in parts]
     if len(flat) == len(chunks) and LEGAL_FORMS_BY_FIRST_PART.keys().isdisjoint(flat):
         # The common case, quickly: no punctuation inside words, no legal form in parts.
-        return [Word(part, part in LEGAL_FORMS) for part in flat]
+        return [_word(part) for part in flat]
     chunk_of = [chunk for chunk in chunks for _ in chunk]
     first_of_chunk = {sum(map(len, chunks[:n])) for n in range(len(chunks))}
     words: list[Word] = []
@@ -182,7 +193,7 @@ def name_words(text: str) -> list[Word]:
             parts.extend(Word(p, legal_form=p in LEGAL_FORMS, part=True) for p in chunk)
             index += len(chunk)
         else:
-            words.append(Word(flat[index], legal_form=flat[index] in LEGAL_FORMS))
+            words.append(_word(flat[index]))
             index += 1
     known = {word.text for word in words}
     for word in parts:
@@ -205,13 +216,28 @@ class SearchEntry:
     words: tuple[str, ...]
     name_key: str
 
+    @property
+    def word_set_key(self) -> str:
+        return word_set_key(self.name_key)
+
 
 def search_entry(name: str, town: str) -> SearchEntry:
     of_name = name_words(name)
     seen: dict[str, None] = {}
-    for word in (*of_name, *name_words(town)):
+    for word in (*of_name, *_town_words(town)):
         seen.setdefault(word.text, None)
     return SearchEntry(words=tuple(seen), name_key=_key(of_name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _town_words(town: str) -> tuple[Word, ...]:
+    return tuple(name_words(town))
+
+
+def word_set_key(key: str) -> str:
+    """A name key's distinct words in sorted order: the same for the same words in any order
+    ("Import Nordic" and "Nordic Import")."""
+    return " ".join(sorted(set(key.split())))
 
 
 def name_key(text: str) -> str:

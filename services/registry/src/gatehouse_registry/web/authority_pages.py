@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from gatehouse_registry.errors import InvalidInputError
-from gatehouse_registry.operators import search
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.search import service as search
 from gatehouse_registry.web.forms import FieldErrors
 from gatehouse_registry.web.reference import Reference, local_address
 from gatehouse_registry.web.rendering import PageIn, PageRoute, field_errors
@@ -33,7 +33,7 @@ async def authority_operators(
     if q is not None:
         try:
             results = await search.search_operators(
-                page.pool, actor=page.user, country_code=country or None, text=q, page_size=50
+                page.database, actor=page.user, country_code=country or None, text=q, page_size=50
             )
         except InvalidInputError as problem:
             errors = field_errors(problem, page.t, str, unplaced="q")

@@ -33,8 +33,10 @@ from gatehouse_registry.operators.models import (
 )
 from gatehouse_registry.operators.validation import MAX_ADDRESSES, MAX_CONTACTS, MAX_IDENTIFIERS
 from gatehouse_registry.roles.models import Application
+from gatehouse_registry.search import service as search
+from gatehouse_registry.search.service import CloseMatch
 from gatehouse_registry.web.forms import FieldErrors, Form, optional, read_form
-from gatehouse_registry.web.reference import Reference, local_name
+from gatehouse_registry.web.reference import Reference, local_address, local_name
 from gatehouse_registry.web.rendering import (
     Page,
     PageIn,
@@ -222,14 +224,35 @@ def _problems(page: Page, read: OperatorInput, error: RegistryError | None) -> F
     return errors
 
 
+async def _close_matches(page: Page, draft: Draft) -> list[CloseMatch]:
+    """Operators that may be the one being created (by its name and numbers, in its country)."""
+    return await search.close_matches(
+        page.database,
+        actor=page.user,
+        name=draft.get("name"),
+        country_code=draft.country,
+        identifiers=[draft.get(f"identifiers-{i}-value") for i in draft.identifiers],
+    )
+
+
+def _unconfirmed_duplicate(page: Page, draft: Draft, close: list[CloseMatch]) -> FieldErrors:
+    """A likely duplicate needs an explicit "this is a different company"."""
+    if any(match.likely_duplicate for match in close) and draft.get("different_company") != "yes":
+        return {"different_company": page.t("error.confirm_different_company")}
+    return {}
+
+
 async def _draft_page(
     page: Page,
     draft: Draft,
     *,
     errors: FieldErrors | None = None,
     reference: Reference | None = None,
+    close: list[CloseMatch] | None = None,
 ) -> HTMLResponse:
     reference = reference or await Reference.load(page.pool)
+    if close is None:
+        close = await _close_matches(page, draft)
     chapter_code = draft.get("activity-chapter_code")
     section_code = draft.get("activity-section_code")
     chapter = reference.chapter(chapter_code)
@@ -259,6 +282,11 @@ async def _draft_page(
             "application": [
                 (name, draft.values[name]) for name in APPLICATION_FIELDS if draft.values.get(name)
             ],
+            "close_matches": close,
+            "close_addresses": {
+                match.hit.id: local_address(page, reference, match.hit.address) for match in close
+            },
+            "needs_confirmation": any(match.likely_duplicate for match in close),
         },
         status_code=422 if errors else 200,
         here="/request-authorisation/operator",
@@ -315,20 +343,26 @@ async def new_operator(request: Request, page: PageIn) -> Response:
         draft.add(action)
         return await _draft_page(page, draft)
     await _choose_authority_by_geography(page, draft)
+    return await _confirm_or_create(page, draft, form, sending=action == "send")
+
+
+async def _confirm_or_create(page: Page, draft: Draft, form: Form, *, sending: bool) -> Response:
+    """Checked by the service and, for a likely duplicate, confirmed as a different company:
+    the application dialog, or (`sending`) the operator created."""
     read = _read(draft)
-    sending = action == "send" and not read.unreadable
     try:
-        if sending:
-            await operators.create_operator(page.pool, actor=page.user, **read.values)
-        else:
-            await operators.check_new_operator(page.pool, actor=page.user, **read.values)
+        await operators.check_new_operator(page.pool, actor=page.user, **read.values)
+        if read.unreadable:
+            return await _draft_page(page, draft, errors=_problems(page, read, None))
+        close = await _close_matches(page, draft)
+        if unconfirmed := _unconfirmed_duplicate(page, draft, close):
+            return await _draft_page(page, draft, errors=unconfirmed, close=close)
+        if not sending:
+            return _confirm_page(page, draft, form)
+        await operators.create_operator(page.pool, actor=page.user, **read.values)
     except RegistryError as error:
         return await _refused(page, draft, form, read, error)
-    if sending:
-        return see_other("/request-authorisation", done="operator_created")
-    if read.unreadable:
-        return await _draft_page(page, draft, errors=_problems(page, read, None))
-    return _confirm_page(page, draft, form)
+    return see_other("/request-authorisation", done="operator_created")
 
 
 async def _refused(

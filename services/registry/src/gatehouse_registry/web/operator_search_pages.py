@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from gatehouse_registry.errors import InvalidInputError
-from gatehouse_registry.operators import search
-from gatehouse_registry.operators.models import SearchPage
+from gatehouse_registry.search import service as search
+from gatehouse_registry.search.models import SearchPage
 from gatehouse_registry.web.forms import FieldErrors
 from gatehouse_registry.web.reference import Reference, local_address
 from gatehouse_registry.web.rendering import PageIn, PageRoute, field_errors
@@ -40,7 +40,7 @@ async def operator_search(
     if q is not None:
         try:
             results = await search.search_operators(
-                page.pool,
+                page.database,
                 actor=page.user,
                 country_code=country or None,
                 section_code=section or None,
@@ -71,7 +71,10 @@ async def operator_search(
             "addresses": {hit.id: local_address(page, reference, hit.address) for hit in hits},
             "query": query,
             "number": number,
-            "more": bool(results and number * SEARCH_PAGE_SIZE < results.total),
+            "more": bool(results and results.more),
+            "suggestion_query": {**query, "q": results.suggestion}
+            if results and results.suggestion
+            else {},
         },
         status_code=422 if errors and "organization_id" not in errors else 200,
     )

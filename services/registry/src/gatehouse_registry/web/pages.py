@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from gatehouse_registry.access import OrganizationKind, RoleKind
 from gatehouse_registry.auth.dependencies import OptionalUser
-from gatehouse_registry.dependencies import Pool
+from gatehouse_registry.dependencies import DatabaseIn, Pool
 from gatehouse_registry.errors import (
     ChoiceRequiredError,
     InvalidInputError,
@@ -86,11 +86,11 @@ async def stylesheet() -> FileResponse:
 
 
 @router.get("/")
-async def start(request: Request, pool: Pool, user: OptionalUser) -> Response:
+async def start(request: Request, pool: Pool, database: DatabaseIn, user: OptionalUser) -> Response:
     """TRACES' start page: a green "Log in" button; signed in, straight to one's work."""
     if user is None:
         return render(request, "start.html", viewer=None)
-    page = await open_page(request, pool, user)
+    page = await open_page(request, pool, database, user)
     if page.viewer.authorities:
         return see_other("/authority/work")  # their work list, with what waits counted
     return see_other("/profile" if page.viewer.valid_roles else "/request-authorisation")

@@ -25,12 +25,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from gatehouse_common.db import Database
 from gatehouse_common.errors import ErrorKind, http_status
 from gatehouse_common.web_i18n import LANGUAGE_COOKIE, Translator
 from gatehouse_common.web_security import CSRF_FIELD, csrf_token_for, remember_csrf_token
 from gatehouse_registry.access import OrganizationKind, RoleKind, UserStatus
 from gatehouse_registry.auth.dependencies import RegistryUser
-from gatehouse_registry.dependencies import CurrentUser, Pool, get_context
+from gatehouse_registry.dependencies import CurrentUser, DatabaseIn, Pool, get_context
 from gatehouse_registry.errors import InvalidFieldsError, RegistryError
 from gatehouse_registry.roles.models import RoleRequest, RoleStatus
 from gatehouse_registry.users import service as users
@@ -190,12 +191,14 @@ def see_other(path: str, **query: str | None) -> RedirectResponse:
 
 @dataclass
 class Page:
-    """What every signed-in page handler gets: the request, the pool, the viewer and the texts."""
+    """What every signed-in page handler gets: the request, the database (and its asyncpg pool,
+    for code not yet on SQLAlchemy), the viewer and the texts."""
 
     request: Request
     pool: asyncpg.Pool
     viewer: Viewer
     t: Translator
+    database: Database
 
     @property
     def user(self) -> RegistryUser:
@@ -214,12 +217,16 @@ class Page:
         )
 
 
-async def open_page(request: Request, pool: Pool, user: CurrentUser) -> Page:
+async def open_page(request: Request, pool: Pool, database: DatabaseIn, user: CurrentUser) -> Page:
     """The viewer's profile is read through the domain (users.get_profile), which also refuses
     sign-ins without a second factor."""
     profile = await users.get_profile(pool, actor=user)
     return Page(
-        request=request, pool=pool, viewer=Viewer(user=user, profile=profile), t=translator(request)
+        request=request,
+        pool=pool,
+        viewer=Viewer(user=user, profile=profile),
+        t=translator(request),
+        database=database,
     )
 
 

@@ -1,0 +1,322 @@
+"""The SQL of the hits: a group of buckets read at once (each cut at the rows needed inside
+PostgreSQL, in its own order), the count of the hits with every word, and the settings a search
+runs with. Built with SQLAlchemy Core from the buckets' shape (gatehouse_registry.search.buckets)
+with named parameters, and compiled once per shape and process: a search then costs a dictionary
+look-up and the statement's execution, not building and compiling an expression tree (which took
+more of the registry's time than PostgreSQL took to answer)."""
+
+from __future__ import annotations
+
+import functools
+import operator
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.types import Text, Uuid
+
+from gatehouse_registry.search.buckets import (
+    AllWords,
+    AnyWords,
+    Bucket,
+    Closeness,
+    Condition,
+    Edits,
+    Everything,
+    Identified,
+    NameWords,
+    SameOrder,
+    SameWords,
+    WordsMatched,
+)
+from gatehouse_registry.search.models import Match
+from gatehouse_registry.tables import activities, organizations
+
+operators = organizations.alias("o")
+DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class Filters:
+    country_code: str | None = None
+    section_code: str | None = None
+    activity_type_code: str | None = None
+
+    @property
+    def shape(self) -> tuple[bool, bool, bool]:
+        return (
+            self.country_code is not None,
+            self.section_code is not None,
+            self.activity_type_code is not None,
+        )
+
+    @property
+    def params(self) -> dict[str, object]:
+        given = {
+            "country": self.country_code,
+            "section": self.section_code,
+            "activity_type": self.activity_type_code,
+        }
+        return {name: value for name, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: uuid.UUID
+    name: str
+    status: str
+    match: Match
+
+    @property
+    def every_word(self) -> bool:
+        return self.match is not Match.SOME_WORDS
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement as sent to PostgreSQL, the names of its parameters in order, and the values
+    of those the statement holds itself (its constants)."""
+
+    sql: str
+    names: tuple[str, ...]
+    constants: Mapping[str, object]
+
+    @classmethod
+    def of(cls, statement: ClauseElement) -> Compiled:
+        compiled = statement.compile(dialect=DIALECT)
+        if not isinstance(compiled, SQLCompiler):  # pragma: no cover - a SELECT compiles so
+            raise TypeError(type(compiled))
+        constants = {name: value for name, value in compiled.params.items() if value is not None}
+        return cls(str(compiled), tuple(compiled.positiontup or ()), constants)
+
+    async def run(self, connection: AsyncConnection, params: Mapping[str, object]) -> Sequence[Any]:
+        values = tuple(
+            params[name] if name in params else self.constants[name] for name in self.names
+        )
+        return (await connection.exec_driver_sql(self.sql, values)).all()
+
+
+TEXT_ARRAY: ARRAY[str] = ARRAY(Text)
+
+
+def _words(name: str) -> ColumnElement[list[str]]:
+    words: ColumnElement[list[str]] = bindparam(name, type_=TEXT_ARRAY)  # type: ignore[arg-type]
+    return words
+
+
+def _has_any(name: str) -> ColumnElement[bool]:
+    """The operator has one of the words of set `name` (the GIN index on the word arrays)."""
+    overlap: ColumnElement[bool] = operators.c.search_words.overlap(_words(name))
+    return overlap
+
+
+def _filter_conditions(shape: tuple[bool, bool, bool]) -> list[ColumnElement[bool]]:
+    country, section, activity_type = shape
+    found: list[ColumnElement[bool]] = [
+        operators.c.kind == "operator",
+        operators.c.status != "rejected",
+    ]
+    if country:
+        found.append(operators.c.country_code == bindparam("country", type_=Text))
+    for given, column, name in (
+        (section, activities.c.section_code, "section"),
+        (activity_type, activities.c.activity_type_code, "activity_type"),
+    ):
+        if given:
+            found.append(
+                exists().where(
+                    activities.c.organization_id == operators.c.id,
+                    activities.c.status != "rejected",
+                    column == bindparam(name, type_=Text),
+                )
+            )
+    return found
+
+
+def _condition(condition: Condition) -> ColumnElement[bool]:
+    match condition:
+        case AllWords(sets):
+            return and_(*(_has_any(name) for name in sets))
+        case AnyWords(sets):
+            return or_(*(_has_any(name) for name in sets))
+        case SameWords():
+            return operators.c.search_name_sorted == bindparam("name_sorted", type_=Text)
+        case Identified():
+            return operators.c.id == func.any(bindparam("ids", type_=ARRAY(Uuid)))
+        case Everything():
+            return true()
+    raise AssertionError(condition)  # pragma: no cover - every kind is matched above
+
+
+def _name_words() -> ColumnElement[int]:
+    """How many different words the operator's name has (fewer: closer to what was typed)."""
+    counted: ColumnElement[int] = func.cardinality(
+        func.string_to_array(operators.c.search_name_sorted, " ")
+    )
+    return counted
+
+
+def _word_edits(exact: str | None, one: str | None) -> ColumnElement[int]:
+    """0 when the operator has the typed word as typed, 1 when one edit away, else 2."""
+    whens = [(_has_any(name), edits) for name, edits in ((exact, 0), (one, 1)) if name]
+    if not whens:
+        return literal_column("2")
+    return case(*whens, else_=2)
+
+
+def _closeness(closeness: Closeness | None) -> ColumnElement[int]:
+    if closeness is None:
+        return literal_column("0")
+    legal: ColumnElement[int] = (
+        case((_has_any("legal"), 0), else_=1) if closeness.legal else literal_column("0")
+    )
+    # Fewest other words in the name counts after edits and words matched, before the form.
+    rest = _name_words() * 10 + legal
+    match closeness:
+        case NameWords():
+            return rest
+        case SameOrder():
+            same_order = case(
+                (operators.c.search_name == bindparam("name_key", type_=Text), 0), else_=1
+            )
+            return same_order * 1000 + rest
+        case Edits(per_word):
+            edits = [_word_edits(exact, one) for exact, one in per_word]
+            return functools.reduce(operator.add, edits) * 1000 + rest
+        case WordsMatched(sets, typed):
+            matched = functools.reduce(
+                operator.add, (cast(_has_any(name), Integer) for name in sets)
+            )
+            return (typed - matched) * 1000 + rest
+    raise AssertionError(closeness)  # pragma: no cover
+
+
+@functools.lru_cache(maxsize=1024)
+def _bucket_statement(
+    filters: tuple[bool, bool, bool],
+    buckets: tuple[tuple[int, Bucket], ...],
+    earlier: tuple[Bucket, ...],
+) -> Compiled:
+    excluded = [_condition(bucket.condition) for bucket in earlier]
+    branches: list[Select[Any]] = []
+    for number, bucket in buckets:
+        closeness = _closeness(bucket.closeness)
+        # A broad bucket in name order alone: an index gives it (a constant would be taken for a
+        # column's position anyway).
+        order = () if bucket.closeness is None else (closeness,)
+        branches.append(
+            select(
+                literal_column(str(number)).label("bucket"),
+                closeness.label("closeness"),
+                operators.c.id,
+                operators.c.name,
+                operators.c.status,
+            )
+            .where(
+                *_filter_conditions(filters),
+                _condition(bucket.condition),
+                *(not_(condition) for condition in excluded),
+            )
+            .order_by(*order, operators.c.name, operators.c.id)
+            .limit(bindparam("limit", type_=Integer))
+        )
+        excluded.append(_condition(bucket.condition))
+    hits = union_all(*branches).subquery("hits")
+    return Compiled.of(
+        select(hits.c.bucket, hits.c.id, hits.c.name, hits.c.status)
+        .order_by(hits.c.bucket, hits.c.closeness, hits.c.name, hits.c.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def hits_of_buckets(
+    connection: AsyncConnection,
+    filters: Filters,
+    buckets: Sequence[tuple[int, Bucket]],
+    earlier: Sequence[Bucket],
+    params: Mapping[str, object],
+    *,
+    limit: int,
+) -> list[Hit]:
+    """The first `limit` hits of (numbered) `buckets`, bucket after bucket, leaving out the
+    hits of the `earlier` buckets. Each bucket is cut at `limit` rows inside PostgreSQL, in its
+    own order, so a broad bucket costs the rows shown, not the rows matched."""
+    if not buckets:
+        return []
+    statement = _bucket_statement(filters.shape, tuple(buckets), tuple(earlier))
+    rows = await statement.run(connection, {**params, **filters.params, "limit": limit})
+    matches = {number: bucket.match for number, bucket in buckets}
+    return [Hit(row.id, row.name, row.status, matches[row.bucket]) for row in rows]
+
+
+@functools.lru_cache(maxsize=256)
+def _count_statement(filters: tuple[bool, bool, bool], condition: Condition) -> Compiled:
+    matching = (
+        select(operators.c.name)
+        .where(*_filter_conditions(filters), _condition(condition))
+        .order_by(operators.c.name)
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    return Compiled.of(select(func.count()).select_from(matching))
+
+
+async def count_hits(
+    connection: AsyncConnection,
+    filters: Filters,
+    condition: Condition,
+    params: Mapping[str, object],
+    cap: int,
+) -> int:
+    """How many operators meet the filters and `condition`, counted up to `cap + 1`.
+
+    In name order, as the hits are read: for a broad condition PostgreSQL reads the first rows
+    of the index in name order (the index in country order would serve as well by its costs,
+    but a word's operators cluster by country, so it may read tens of thousands of rows to find
+    a hundred); for a narrower one, the word index and a sort."""
+    statement = _count_statement(filters.shape, condition)
+    rows = await statement.run(connection, {**params, **filters.params, "limit": cap + 1})
+    return int(rows[0][0])
+
+
+# For the rest of the transaction: no reading of the whole table, and no parallel workers.
+# PostgreSQL's planner costs an array overlap (`&&` with a dozen expanded words) like a single
+# comparison, so under a LIMIT it may think a sequential scan finds the first rows sooner than the
+# GIN index; over a million rows it never does, and the indexes answer every condition the search
+# builds. Parallel workers, which it plans for a scan of tens of thousands of index rows, take
+# longer to start than such a scan takes alone. And each statement is planned for its own values
+# (the statements are prepared, and a generic plan cannot tell a word in every tenth operator from
+# a word in one). Plain SQL: a statement of PostgreSQL settings.
+PREFER_INDEXES = text(
+    "SELECT set_config('enable_seqscan', 'off', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
+async def prefer_indexes(connection: AsyncConnection) -> None:
+    await connection.execute(PREFER_INDEXES)

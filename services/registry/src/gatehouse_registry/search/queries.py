@@ -1,0 +1,288 @@
+"""The operator search's other SQL (SQLAlchemy Core; the hits are in `hits`): the dictionary
+look-ups, identifiers, the reference codes of the filters, the details of a page's hits, and
+keeping the dictionary up to date. Statements on every search's path are compiled once
+(`hits.Compiled`); every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    false,
+    func,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import Text, Uuid
+
+from gatehouse_common.db import Connection
+from gatehouse_registry.search import typos
+from gatehouse_registry.search.hits import Compiled, Filters
+from gatehouse_registry.tables import (
+    activities,
+    activity_types,
+    addresses,
+    countries,
+    identifiers,
+    operator_word_keys,
+    operator_words,
+    sections,
+)
+
+
+@dataclass(frozen=True)
+class DictionaryWord:
+    word: str
+    operators: int
+    # Found as a word the typed prefix begins, rather than by a deletion key.
+    by_prefix: bool
+
+
+TEXT_ARRAY: ARRAY[str] = ARRAY(Text)
+UUID_ARRAY: ARRAY[uuid.UUID] = ARRAY(Uuid)
+
+
+def words_array(words: Sequence[str]) -> BindParameter[list[str]]:
+    return bindparam(None, list(words), type_=TEXT_ARRAY)  # type: ignore[arg-type]
+
+
+def uuid_array(ids: Sequence[uuid.UUID]) -> BindParameter[list[uuid.UUID]]:
+    return bindparam(None, list(ids), type_=UUID_ARRAY)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _dictionary_statement(with_prefix: bool) -> Compiled:
+    keys = bindparam("keys", type_=TEXT_ARRAY)
+    by_key = (
+        select(operator_words.c.word, operator_words.c.operators, false().label("p"))
+        .join(operator_word_keys, operator_word_keys.c.word == operator_words.c.word)
+        .where(operator_word_keys.c.key == func.any(keys))
+    )
+    as_typed = select(operator_words.c.word, operator_words.c.operators, false().label("p")).where(
+        operator_words.c.word == func.any(keys)
+    )
+    parts: list[Select[tuple[str, int, bool]]] = [by_key, as_typed]
+    if with_prefix:
+        parts.append(
+            select(operator_words.c.word, operator_words.c.operators, true().label("p"))
+            .where(operator_words.c.word.like(bindparam("pattern", type_=Text), escape="\\"))
+            .order_by(operator_words.c.operators.desc())
+            .limit(bindparam("prefix_limit", type_=Integer))
+        )
+    return Compiled.of(union_all(*parts))
+
+
+async def dictionary_matches(
+    connection: AsyncConnection, keys: Sequence[str], prefix: str | None, prefix_limit: int
+) -> list[DictionaryWord]:
+    """Words of the dictionary that are one of `keys`, or have a deletion key among them, and
+    the `prefix_limit` commonest words beginning with `prefix`."""
+    params: dict[str, object] = {"keys": list(keys)}
+    if prefix:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params |= {"pattern": escaped + "%", "prefix_limit": prefix_limit}
+    rows = await _dictionary_statement(bool(prefix)).run(connection, params)
+    return [DictionaryWord(row.word, row.operators, row.p) for row in rows]
+
+
+async def identifier_holders(connection: AsyncConnection, values: Sequence[str]) -> list[uuid.UUID]:
+    """Operators holding one of the identifier `values` (compact form)."""
+    rows = await connection.execute(
+        select(identifiers.c.organization_id)
+        .where(identifiers.c.active, identifiers.c.value == func.any(words_array(values)))
+        .distinct()
+    )
+    return list(rows.scalars())
+
+
+async def unknown_filter(connection: AsyncConnection, filters: Filters) -> tuple[str, str] | None:
+    """(field, code) of the first filter naming a code the reference data lacks, or None."""
+    checks = [
+        ("country", filters.country_code, countries.c.code),
+        ("section", filters.section_code, sections.c.code),
+        ("activity_type", filters.activity_type_code, activity_types.c.code),
+    ]
+    given = [(field, value, column) for field, value, column in checks if value]
+    if not given:
+        return None
+    known = (
+        await connection.execute(
+            select(
+                *(exists().where(column == value).label(field) for field, value, column in given)
+            )
+        )
+    ).one()
+    for (field, value, _), found in zip(given, known, strict=True):
+        if not found:
+            return field, value
+    return None
+
+
+@dataclass(frozen=True)
+class HitDetails:
+    address: str
+    # (section, activity type, its English name) of the activities not rejected, oldest first
+    activities: list[tuple[str, str, str]]
+
+
+@functools.cache
+def _details_statement() -> Compiled:
+    listed = (
+        select(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_array(
+                        activities.c.section_code,
+                        activities.c.activity_type_code,
+                        activity_types.c.name_en,
+                    ),
+                    activities.c.created_at,
+                    activities.c.id,
+                )
+            )
+        )
+        .join(activity_types, activity_types.c.code == activities.c.activity_type_code)
+        .where(
+            activities.c.organization_id == addresses.c.organization_id,
+            activities.c.status != "rejected",
+        )
+        .scalar_subquery()
+    )
+    return Compiled.of(
+        select(
+            addresses.c.organization_id,
+            addresses.c.street
+            + " "
+            + addresses.c.postal_code
+            + " "
+            + addresses.c.city
+            + " "
+            + countries.c.name_en,
+            listed,
+        )
+        .join(countries, countries.c.code == addresses.c.country_code)
+        .where(
+            addresses.c.organization_id == func.any(bindparam("ids", type_=UUID_ARRAY)),
+            addresses.c.is_main,
+        )
+    )
+
+
+async def hit_details(
+    connection: AsyncConnection, operator_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, HitDetails]:
+    """Each operator's main address on one line (with its country's English name) and its
+    activities, in one statement."""
+    rows = await _details_statement().run(connection, {"ids": list(operator_ids)})
+    return {row[0]: HitDetails(row[1], [(a[0], a[1], a[2]) for a in row[2] or ()]) for row in rows}
+
+
+async def operators_in_register(connection: AsyncConnection) -> int:
+    """PostgreSQL's estimate of the number of organizations (as of the last ANALYZE; a catalog
+    query, clearest as SQL)."""
+    estimate = (
+        await connection.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'organizations'::regclass")
+        )
+    ).scalar_one_or_none()
+    return max(int(estimate or 0), 1)
+
+
+async def known_words(connection: AsyncConnection, words: Sequence[str]) -> dict[str, int]:
+    """Which of `words` the dictionary has, with how many operators have each."""
+    rows = await connection.execute(
+        select(operator_words.c.word, operator_words.c.operators).where(
+            operator_words.c.word == func.any(words_array(words))
+        )
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def nearest_word(connection: AsyncConnection, word: str) -> str | None:
+    """The word of the dictionary most similar to `word` by trigrams (pg_trgm's `%`, at its
+    default threshold of 0.3), for words beyond the typo tolerance."""
+    similarity = func.similarity(operator_words.c.word, word)
+    return (
+        await connection.execute(
+            select(operator_words.c.word)
+            .where(operator_words.c.word.op("%")(word))
+            .order_by(similarity.desc(), operator_words.c.operators.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def add_words(connection: AsyncConnection | Connection, words: Sequence[str]) -> None:
+    """Count an operator's words in the dictionary; new words get their deletion keys.
+
+    Words are written in sorted order, so two operators created at once lock the same words in
+    the same order (no deadlock); of two that add the same new word, the second waits for the
+    first and counts it. Takes a SQLAlchemy connection or, until operator creation is converted
+    (issue 16), an asyncpg one."""
+    ordered = sorted(set(words))
+    if not ordered:
+        return
+    if not isinstance(connection, AsyncConnection):
+        await _add_words_raw(connection, ordered)
+        return
+    new = set(
+        (
+            await connection.execute(
+                insert(operator_words)
+                .values([{"word": word, "operators": 1} for word in ordered])
+                .on_conflict_do_nothing()
+                .returning(operator_words.c.word)
+            )
+        ).scalars()
+    )
+    known = [word for word in ordered if word not in new]
+    if known:
+        await connection.execute(
+            update(operator_words)
+            .where(operator_words.c.word == func.any(words_array(known)))
+            .values(operators=operator_words.c.operators + 1)
+        )
+    keys = [{"key": key, "word": word} for word in sorted(new) for key in typos.deletions(word)]
+    if keys:
+        await connection.execute(insert(operator_word_keys).values(keys).on_conflict_do_nothing())
+
+
+async def _add_words_raw(connection: Connection, ordered: list[str]) -> None:
+    """add_words on an asyncpg connection (the same statements)."""
+    new = {
+        row["word"]
+        for row in await connection.fetch(
+            """INSERT INTO operator_words (word, operators)
+               SELECT word, 1 FROM unnest($1::text[]) AS word
+               ON CONFLICT DO NOTHING RETURNING word""",
+            ordered,
+        )
+    }
+    known = [word for word in ordered if word not in new]
+    if known:
+        await connection.execute(
+            "UPDATE operator_words SET operators = operators + 1 WHERE word = ANY($1::text[])",
+            known,
+        )
+    keys = [(key, word) for word in sorted(new) for key in typos.deletions(word)]
+    if keys:
+        await connection.execute(
+            """INSERT INTO operator_word_keys (key, word)
+               SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING""",
+            [key for key, _ in keys],
+            [word for _, word in keys],
+        )
