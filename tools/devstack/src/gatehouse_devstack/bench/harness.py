@@ -33,6 +33,7 @@ class Sizes:
     introspect_concurrency: int = 64
     operators: int = 1_000_000
     search_queries: int = 300
+    recall_queries_per_kind: int = 100
     search_max_s: float = 60.0  # stop early when searches are slow (a time budget, not a goal)
     pipeline_burst: int = 3000
     pipeline_rate: float = 200.0
@@ -58,6 +59,7 @@ class Sizes:
             introspect_concurrency=8,
             operators=2000,
             search_queries=10,
+            recall_queries_per_kind=3,
             search_max_s=10.0,
             pipeline_burst=50,
             pipeline_rate=50.0,

@@ -27,6 +27,13 @@ FIGURES: dict[str, tuple[tuple[str, int], ...]] = {
     ),
     "introspect_grpc": (("calls_per_s", 0), ("p99_ms", 2)),
     "operator_search": (("operators", 0), ("p50_ms", 1), ("p95_ms", 1)),
+    "search_recall": (
+        ("queries", 0),
+        ("recall_at_10", 3),
+        ("one_typo_recall_at_10", 3),
+        ("two_typo_recall_at_10", 3),
+        ("identifier_recall_at_1", 3),
+    ),
     "events_pipeline": (
         ("events_per_s", 0),
         ("raw_nats_per_s", 0),
@@ -45,6 +52,11 @@ GOALS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "login_oidc_mfa": (("ratio", ">=", 0.7),),
     "introspect_grpc": (("calls_per_s", ">=", 5000), ("p99_ms", "<", 10)),
     "operator_search": (("p95_ms", "<", 50), ("p50_ms", "<", 15)),
+    "search_recall": (
+        ("one_typo_recall_at_10", ">=", 0.98),
+        ("two_typo_recall_at_10", ">=", 0.9),
+        ("identifier_recall_at_1", ">=", 1.0),
+    ),
     "events_pipeline": (("events_per_s", ">=", 1000), ("p99_ms", "<", 1000)),
     "memory": (
         ("identity_rss_mb", "<", 250),

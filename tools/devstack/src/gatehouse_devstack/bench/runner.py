@@ -151,14 +151,15 @@ def run_benchmarks(bench: Bench, selected: list[str]) -> list[Result]:
         rp, users = setup["oidc"]
         return logins.login_oidc_mfa(bench, rp, users)
 
-    steps: list[tuple[str, Callable[[], Result]]] = [
-        ("login_password", run_login_password),
-        ("login_oidc_mfa", run_login_oidc),
-        ("introspect_grpc", lambda: introspection.introspect_grpc(bench)),
-        ("operator_search", lambda: search.operator_search(bench)),
-        ("events_pipeline", lambda: events.events_pipeline(bench, setup["events"])),
-        ("events_catch_up", lambda: catch_up.events_catch_up(bench, setup["events"])),
-        ("memory", lambda: memory.memory(bench)),
+    # (the benchmarks a step measures, the step); a step may give several lines.
+    steps: list[tuple[tuple[str, ...], Callable[[], Result | list[Result]]]] = [
+        (("login_password",), run_login_password),
+        (("login_oidc_mfa",), run_login_oidc),
+        (("introspect_grpc",), lambda: introspection.introspect_grpc(bench)),
+        (("operator_search", "search_recall"), lambda: search.operator_search(bench)),
+        (("events_pipeline",), lambda: events.events_pipeline(bench, setup["events"])),
+        (("events_catch_up",), lambda: catch_up.events_catch_up(bench, setup["events"])),
+        (("memory",), lambda: memory.memory(bench)),
     ]
     prepared = {
         "accounts": attempt_setup("accounts", prepare_accounts, log),
@@ -166,19 +167,21 @@ def run_benchmarks(bench: Bench, selected: list[str]) -> list[Result]:
     }
     if "login_oidc_mfa" in selected or "introspect_grpc" in selected:
         prepared["oidc"] = attempt_setup("OIDC client and authenticator apps", prepare_oidc, log)
-    results = []
-    for name, step in steps:
-        if name not in selected:
+    results: list[Result] = []
+    for names, step in steps:
+        if not set(names) & set(selected):
             continue
+        name = names[0]
         failure = prepared["accounts"]
         if name in ("login_oidc_mfa", "introspect_grpc") and failure is None:
             failure = prepared["oidc"]
         if failure is not None and name not in {"memory", "operator_search"}:
-            results.append(Result(name, unavailable=f"setup failed: {failure}"))
+            results.extend(Result(n, unavailable=f"setup failed: {failure}") for n in names)
             continue
-        progress(f"running {name}")
-        results.append(attempt(bench, name, step, log))
-        progress(results[-1].line())
+        progress(f"running {' and '.join(names)}")
+        for result in attempt(bench, names, step, log):
+            results.append(result)
+            progress(result.line())
     return results
 
 
@@ -193,18 +196,29 @@ def attempt_setup(what: str, step: Callable[[], None], log: Path) -> str | None:
     return None
 
 
-def attempt(bench: Bench, name: str, step: Callable[[], Result], log: Path) -> Result:
-    """One benchmark; a failure becomes an `unavailable=` line with the reason, never a figure."""
+def attempt(
+    bench: Bench, names: tuple[str, ...], step: Callable[[], Result | list[Result]], log: Path
+) -> list[Result]:
+    """One step's benchmarks; a failure becomes an `unavailable=` line for each benchmark without
+    a figure, with the reason, never a figure."""
     started = time.monotonic()
+    results: list[Result] = []
     try:
-        result = step()
+        outcome = step()
+        results = outcome if isinstance(outcome, list) else [outcome]
     except Exception as error:  # noqa: BLE001  (the other benchmarks still run)
-        _log_failure(log, name)
-        result = Result(name, unavailable=f"{type(error).__name__}: {error}")
+        _log_failure(log, names[0])
+        measured = {result.name for result in results}
+        results += [
+            Result(name, unavailable=f"{type(error).__name__}: {error}")
+            for name in names
+            if name not in measured
+        ]
     finally:
         bench.unplace()
-    result.seconds = time.monotonic() - started
-    return result
+    for result in results:
+        result.seconds = time.monotonic() - started
+    return results
 
 
 def _log_failure(log: Path, what: str) -> None:

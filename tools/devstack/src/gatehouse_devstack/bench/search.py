@@ -1,325 +1,235 @@
-"""Operator search over a generated register of a million operators, the registry alone on the
-measured core (PostgreSQL, which does most of the work, and the client on the other).
+"""Operator search over a generated register (`register.py`) of 100,000 and then 1,000,000
+operators: latency at both sizes, and recall at the full size.
 
-The operators are written straight into the registry's database with COPY, following its schema
-(organizations, their main address, one or two activities); indexes that back no constraint are
-dropped for the load and built again afterwards with their own definitions, then the tables are
-vacuumed and analysed, as after any bulk load. Searches go through the registry's JSON API
-(`GET /api/v1/operators?q=&country=&activity_type=`) as a signed-in multi-factor user: the
+Searches go through the registry's JSON API (`GET /api/v1/operators?q=&country=&section=
+&activity_type=`) as a signed-in multi-factor user, one at a time, the registry alone on the
+measured core (PostgreSQL, which does most of the work, and this client on the other). The
 session row is written the way the registry writes it after an OIDC sign-in.
 
-Each query is free text with a typo (two letters swapped, as in "Gotebrog") taken from a real
-operator's name and city, plus that operator's country and one of its activity types; the
-benchmark also counts how often that operator is on the first page.
+Queries are made from operators of the register (seeded, reproducible), the way people type:
+
+- the exact name; one edit (a letter inserted, dropped, replaced, or two neighbours swapped) in
+  one word; one edit in each word; two edits in a long word (9 letters or more); the name
+  without its legal form; two words swapped; the name cut short in its last word, as while
+  typing; the organisation number with and without dash; the VAT number.
+
+*Latency* mixes three shapes of search: text alone, text with the operator's country (and
+sometimes one of its activity types), and filters alone (a country, with a section or an
+activity type). *Recall@10* is the share of text queries whose operator is among the first ten
+hits; for identifiers, *recall@1*: the operator must come first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
-import functools
+import collections
 import hashlib
-import itertools
 import random
 import secrets
+import string
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import asyncpg
 import httpx
 
 from gatehouse_devstack.bench.harness import Bench, CpuMeter, Samples
+from gatehouse_devstack.bench.register import Register
+from gatehouse_devstack.bench.register_rows import Operator
 from gatehouse_devstack.bench.report import Result
+from gatehouse_registry.search import words
 
-CHUNK = 50_000
-BUSINESS = (
-    "Frukt", "Grönt", "Blommor", "Trävaror", "Import", "Handel", "Export", "Livs", "Växter",
-    "Plantskola", "Trädgård", "Agro", "Fisk", "Kaffe", "Kryddor", "Spannmål", "Bär", "Svamp",
-    "Timber", "Fruit", "Produce", "Flowers", "Seeds", "Nursery", "Organic", "Foods", "Trading",
-    "Logistik", "Frakt", "Bageri", "Mejeri", "Potatis", "Citrus", "Tropik", "Oliv", "Vin",
-    "Kakao", "Nötter", "Honung", "Te",
+SMALL_REGISTER = 100_000
+LETTERS = string.ascii_lowercase + "åäö"
+# Query kinds, and the recall figure each counts in.
+TYPO_KINDS = ("one_edit_one_word", "one_edit_each_word")
+IDENTIFIER_KINDS = ("orgnr_dash", "orgnr", "vat")
+KINDS = (
+    "exact", *TYPO_KINDS, "two_edits_long_word", "no_legal_form", "swapped", "prefix",
+    *IDENTIFIER_KINDS,
 )  # fmt: skip
-NAME_START = (
-    "Berg", "Lind", "Sjö", "Ek", "Hol", "Ny", "Sand", "Dahl", "Fors", "Håkans", "Ås", "Björk",
-    "Gran", "Löv", "Ström", "Norr", "Söder", "Väst", "Öst", "Alm", "Ask", "Lund", "Hed", "Kvarn",
-    "Mal", "Ros", "Sten", "Öh", "Wall", "Eng", "Fager", "Hag", "Karl", "Lars", "Pers", "Nils",
-    "Jons", "Svens", "Anders", "Mattss",
-)  # fmt: skip
-NAME_END = (
-    "ström", "qvist", "berg", "gren", "holm", "lund", "dahl", "man", "son", "ér", "blad",
-    "stedt", "fors", "vall", "bäck", "kvist", "ling", "mark", "näs", "by",
-)  # fmt: skip
-SUFFIX = ("AB", "HB", "Handelsbolag", "GmbH", "BV", "Oy", "A/S", "SRL", "S.L.", "Sp. z o.o.")
-STREETS = (
-    "Storgatan",
-    "Hamngatan",
-    "Industrivägen",
-    "Kungsgatan",
-    "Järnvägsgatan",
-    "Parkvägen",
-    "Hauptstraße",
-    "Havenweg",
-    "Calle Mayor",
-    "Via Roma",
-    "Rue du Port",
-    "Satamakatu",
-)
-# Countries by share of the register, with cities (Swedish importers see mostly SE, EU and
-# the big exporting third countries).
-COUNTRIES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
-    ("SE", 0.30, ("Göteborg", "Malmö", "Stockholm", "Umeå", "Växjö", "Örebro", "Luleå",
-                  "Helsingborg", "Jönköping", "Västerås", "Norrköping", "Gävle")),
-    ("DE", 0.12, ("Hamburg", "Bremen", "München", "Köln", "Düsseldorf")),
-    ("NL", 0.10, ("Rotterdam", "Amsterdam", "Venlo", "Aalsmeer")),
-    ("ES", 0.08, ("Valencia", "Almería", "Murcia", "Sevilla")),
-    ("IT", 0.07, ("Verona", "Milano", "Bari", "Catania")),
-    ("PL", 0.06, ("Gdańsk", "Poznań", "Warszawa")),
-    ("DK", 0.05, ("København", "Aarhus", "Odense")),
-    ("FI", 0.05, ("Helsinki", "Turku", "Tampere")),
-    ("FR", 0.05, ("Marseille", "Lyon", "Rungis")),
-    ("NO", 0.04, ("Oslo", "Bergen", "Drammen")),
-    ("ZA", 0.03, ("Cape Town", "Durban")),
-    ("KE", 0.03, ("Nairobi", "Mombasa")),
-    ("CO", 0.02, ("Bogotá", "Medellín")),
-)  # fmt: skip
-# (activity type, its section, share)
-ACTIVITIES = (
-    ("EUPO", "EUPO", 0.25), ("EURPO", "EURPO", 0.10), ("IMPORTER", "IMPORTER", 0.15),
-    ("EXPORTER", "EXPORTER", 0.05), ("ORGANIC IMPORTER", "ORGANIC", 0.08),
-    ("TIMBER IMPORT", "FLEGT", 0.05), ("FOOD IMPORTER", "FOOD", 0.08),
-    ("FNAO IMPORTER", "FNAO", 0.06), ("QUA-CONF TRADER", "QUA-CONF", 0.06),
-    ("RFL", "RFL", 0.06), ("TCPO", "TCPO", 0.03), ("FISHERY IMPORTER", "FISHING", 0.03),
-)  # fmt: skip
-
-
-# Letters unaccent rewrites that Unicode does not decompose.
-UNACCENT_EXTRA = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ł": "l"})
-
-
-@functools.cache
-def _fold_unicode(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.translate(UNACCENT_EXTRA))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-def fold(text: str) -> str:
-    """registry_fold (lower(unaccent(...))) for the letters generated here, a word at a time
-    (few words have accents, and they repeat); checked against the database's own function
-    after the load."""
-    return " ".join(w.lower() if w.isascii() else _fold_unicode(w) for w in text.split(" "))
 
 
 @dataclass(frozen=True)
-class Operator:
-    id: uuid.UUID
-    name: str
-    country: str
-    city: str
-    activity_types: tuple[str, ...]
+class Search:
+    kind: str
+    params: dict[str, str]
+    operator: Operator | None  # the operator meant (None for filters alone)
 
 
-# Rows for organizations, addresses and activities, and the operators they make.
-Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[Operator]]
-
-
-class Generator:
-    """A reproducible register: the same seed gives the same operators."""
-
-    def __init__(self, seed: int, authority_id: uuid.UUID) -> None:
-        self.random = random.Random(seed)  # noqa: S311  (test data, reproducible on purpose)
-        self.authority_id = authority_id
-        self.countries = [code for code, _, _ in COUNTRIES]
-        self.country_cumulative = list(itertools.accumulate(share for _, share, _ in COUNTRIES))
-        self.cities = {code: cities for code, _, cities in COUNTRIES}
-        self.activity_cumulative = list(itertools.accumulate(share for _, _, share in ACTIVITIES))
-
-    def _weighted(self, cumulative: list[float]) -> int:
-        return bisect.bisect(cumulative, self.random.random() * cumulative[-1])
-
-    def name(self, city: str) -> str:
-        pick = self.random.choice
-        surname = pick(NAME_START) + pick(NAME_END)
-        shape = self.random.random()
-        if shape < 0.4:
-            return f"{pick(BUSINESS)} {surname} {pick(SUFFIX)}"
-        if shape < 0.7:
-            return f"{surname}s {pick(BUSINESS)} {pick(SUFFIX)}"
-        if shape < 0.9:
-            return f"{city} {pick(BUSINESS)} {pick(BUSINESS).lower()} {pick(SUFFIX)}"
-        return f"{surname} & {pick(NAME_START)}{pick(NAME_END)} {pick(BUSINESS)} {pick(SUFFIX)}"
-
-    def chunk(self, start: int, count: int) -> Chunk:
-        organizations: list[tuple[Any, ...]] = []
-        addresses: list[tuple[Any, ...]] = []
-        activities: list[tuple[Any, ...]] = []
-        operators: list[Operator] = []
-        created = datetime(2024, 1, 1, tzinfo=UTC)
-        for number in range(start, start + count):
-            operator_id = uuid.UUID(int=(1 << 122) | number)
-            country = self.countries[self._weighted(self.country_cumulative)]
-            city = self.random.choice(self.cities[country])
-            name = self.name(city)
-            street = f"{self.random.choice(STREETS)} {self.random.randint(1, 180)}"
-            postal = f"{self.random.randint(10000, 99999)}"
-            roll = self.random.random()
-            status = "valid" if roll < 0.9 else ("pending" if roll < 0.98 else "rejected")
-            search_text = fold(" ".join((name, street, postal, city)))
-            organizations.append(
-                (operator_id, "operator", name, country, status, self.authority_id, search_text,
-                 created + timedelta(seconds=number))
-            )  # fmt: skip
-            address_id = uuid.UUID(int=(2 << 122) | number)
-            addresses.append((address_id, operator_id, 0, True, street, postal, city, country))
-            kinds = 1 if self.random.random() < 0.7 else 2
-            picked = {self._weighted(self.activity_cumulative) for _ in range(kinds)}
-            types = []
-            for index, which in enumerate(sorted(picked)):
-                activity_type, section, _ = ACTIVITIES[which]
-                types.append(activity_type)
-                activities.append(
-                    (uuid.UUID(int=(3 << 122) | (number << 2) | index), operator_id, section,
-                     activity_type, f"{country}{number:09d}", date(2024, 1, 1), address_id,
-                     self.authority_id, "valid" if status == "valid" else "pending",
-                     created + timedelta(seconds=number))
-                )  # fmt: skip
-            operators.append(Operator(operator_id, name, country, city, tuple(types)))
-        return organizations, addresses, activities, operators
-
-
-ORGANIZATION_COLUMNS = [
-    "id", "kind", "name", "country_code", "status", "competent_authority_id", "search_text",
-    "created_at",
-]  # fmt: skip
-ADDRESS_COLUMNS = [
-    "id", "organization_id", "position", "is_main", "street", "postal_code", "city",
-    "country_code",
-]  # fmt: skip
-ACTIVITY_COLUMNS = [
-    "id", "organization_id", "section_code", "activity_type_code", "identification_code",
-    "valid_from", "address_id", "authority_id", "status", "created_at",
-]  # fmt: skip
-TABLES = ("organizations", "addresses", "activities")
-
-
-async def _droppable_indexes(connection: asyncpg.Connection) -> list[tuple[str, str]]:
-    """(name, definition) of the indexes of TABLES that back no constraint."""
-    rows = await connection.fetch(
-        """SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
-             FROM pg_index i
-            WHERE i.indrelid = ANY($1::regclass[])
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
-        list(TABLES),
-    )
-    return [(row["name"], row["definition"]) for row in rows]
-
-
-async def generate(
-    bench: Bench, count: int, *, seed: int = 2025
-) -> tuple[list[Operator], dict[str, Any]]:
-    """Write `count` operators; returns a sample of them (for queries) and timings."""
-    timings: dict[str, Any] = {}
-    connection = await asyncpg.connect(bench.stack.database_urls["registry"], timeout=30)
-    try:
-        authority_id = await connection.fetchval(
-            "SELECT id FROM organizations WHERE kind = 'authority' ORDER BY code NULLS LAST LIMIT 1"
-        )
-        if authority_id is None:
-            raise RuntimeError("the registry has no competent authority to refer operators to")
-        await connection.execute("SET maintenance_work_mem = '1GB'")
-        try:  # foreign keys were checked by construction; superusers may skip the triggers
-            await connection.execute("SET session_replication_role = replica")
-            timings["foreign_key_triggers"] = "skipped during load"
-        except asyncpg.InsufficientPrivilegeError:
-            timings["foreign_key_triggers"] = "checked during load"
-        indexes = await _droppable_indexes(connection)
-        started = time.perf_counter()
-        for name, _ in indexes:
-            await connection.execute(f"DROP INDEX {name}")
-        generator = Generator(seed, authority_id)
-        sample: list[Operator] = []
-        loop = asyncio.get_running_loop()
-        starts = list(range(0, count, CHUNK))
-        # The next chunk is made (in a thread) while PostgreSQL takes the previous one.
-        upcoming = loop.run_in_executor(None, generator.chunk, 0, min(CHUNK, count))
-        for index in range(len(starts)):
-            organizations, addresses, activities, operators = await upcoming
-            if index + 1 < len(starts):
-                start = starts[index + 1]
-                upcoming = loop.run_in_executor(
-                    None, generator.chunk, start, min(CHUNK, count - start)
-                )
-            await connection.copy_records_to_table(
-                "organizations", records=organizations, columns=ORGANIZATION_COLUMNS
-            )
-            await connection.copy_records_to_table(
-                "addresses", records=addresses, columns=ADDRESS_COLUMNS
-            )
-            await connection.copy_records_to_table(
-                "activities", records=activities, columns=ACTIVITY_COLUMNS
-            )
-            sample.extend(operators[:: max(1, len(operators) // 200)])
-        timings["copy_s"] = round(time.perf_counter() - started, 1)
-        started = time.perf_counter()
-        for _, definition in indexes:
-            await connection.execute(definition, timeout=1800)
-        timings["indexes_s"] = round(time.perf_counter() - started, 1)
-        timings["indexes_rebuilt"] = [name for name, _ in indexes]
-        await connection.execute("RESET session_replication_role")
-        started = time.perf_counter()
-        for table in TABLES:
-            await connection.execute(f"VACUUM (ANALYZE) {table}", timeout=1800)
-        timings["vacuum_analyze_s"] = round(time.perf_counter() - started, 1)
-        mismatched = await connection.fetchval(
-            """SELECT count(*) FROM (SELECT o.search_text,
-                      registry_fold(o.name || ' ' || a.street || ' ' || a.postal_code || ' '
-                                    || a.city) AS expected
-                 FROM organizations o JOIN addresses a ON a.organization_id = o.id AND a.is_main
-                WHERE o.kind = 'operator' LIMIT 2000) s WHERE search_text <> expected"""
-        )
-        if mismatched:
-            raise RuntimeError(f"{mismatched} generated search texts differ from registry_fold")
-        total = await connection.fetchval(
-            "SELECT count(*) FROM organizations WHERE kind = 'operator'"
-        )
-    finally:
-        await connection.close()
-    timings["operators_in_register"] = total
-    return sample, timings
-
-
-def with_typo(word: str, rng: random.Random) -> str:
-    """Two neighbouring letters swapped inside the word ("Göteborg" → "Götebrog")."""
-    if len(word) < 5:
-        return word
-    at = rng.randint(2, len(word) - 3)
-    return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
-
-
-def queries(
-    sample: list[Operator], count: int, seed: int = 7
-) -> list[tuple[Operator, dict[str, str]]]:
-    """Searches for operators of the sample as a user would type them: two words of the name,
-    the longer with a typo, plus the operator's country and one of its activity types."""
-    rng = random.Random(seed)  # noqa: S311  (reproducible test queries)
-    chosen = []
-    for operator in rng.sample(sample, min(count, len(sample))):
-        words = [w for w in operator.name.split() if len(w) >= 4 and w.isalpha()]
-        words = [w for w in words if w not in SUFFIX][:2]
-        if not words:
+def edit(word: str, rng: random.Random) -> str:
+    """One edit inside `word` (not its first letter, which people rarely get wrong): a letter
+    inserted, dropped or replaced, or two neighbours swapped; never the word itself."""
+    while True:
+        at = rng.randint(1, len(word) - 1)
+        how = rng.randrange(4)
+        if how == 0:
+            changed = word[:at] + rng.choice(LETTERS) + word[at:]
+        elif how == 1:
+            changed = word[:at] + word[at + 1 :]
+        elif how == 2:
+            changed = word[:at] + rng.choice(LETTERS) + word[at + 1 :]
+        elif at < len(word) - 1:
+            changed = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+        else:
             continue
-        longest = max(words, key=len)
-        text = " ".join(with_typo(w, rng) if w == longest else w for w in words)
-        params = {
-            "q": text,
-            "country": operator.country,
-            "activity_type": rng.choice(operator.activity_types),
-        }
-        chosen.append((operator, params))
-    return chosen
+        if words.fold(changed) != words.fold(word):
+            return changed
+
+
+def _name_parts(name: str) -> tuple[list[str], list[int]]:
+    """The name's space-separated words, and the positions of those that are plain words of
+    at least 4 letters (not legal forms): where a typo is forgiven."""
+    parts = name.split()
+    editable = [
+        i
+        for i, part in enumerate(parts)
+        if part.isalpha() and len(part) >= 4 and part.lower() not in words.LEGAL_FORMS
+    ]
+    return parts, editable
+
+
+def _legal_form_start(name: str) -> int:
+    """Where the legal form at the end of a generated name begins (its words' index)."""
+    parts = name.split()
+    for start in range(len(parts)):
+        tail = " ".join(parts[start:])
+        found = words.name_words(tail)
+        if found and all(word.legal_form for word in found):
+            return start
+    return len(parts)
+
+
+def _exact(name: str, _parts: list[str], _editable: list[int], _rng: random.Random) -> str:
+    return name
+
+
+def _one_edit_one_word(
+    _name: str, parts: list[str], editable: list[int], rng: random.Random
+) -> str | None:
+    if not editable:
+        return None
+    at = rng.choice(editable)
+    return " ".join(edit(p, rng) if i == at else p for i, p in enumerate(parts))
+
+
+def _one_edit_each_word(
+    _name: str, parts: list[str], editable: list[int], rng: random.Random
+) -> str | None:
+    if not editable:
+        return None
+    return " ".join(edit(p, rng) if i in editable else p for i, p in enumerate(parts))
+
+
+def _two_edits_long_word(
+    _name: str, parts: list[str], editable: list[int], rng: random.Random
+) -> str | None:
+    long = [i for i in editable if len(parts[i]) >= 9]
+    if not long:
+        return None
+    at = rng.choice(long)
+    twice = edit(edit(parts[at], rng), rng)
+    return " ".join(twice if i == at else p for i, p in enumerate(parts))
+
+
+def _no_legal_form(name: str, parts: list[str], _e: list[int], _r: random.Random) -> str | None:
+    return " ".join(parts[: _legal_form_start(name)]) or None
+
+
+def _swapped(name: str, parts: list[str], _e: list[int], rng: random.Random) -> str | None:
+    body = parts[: _legal_form_start(name)]
+    if len(body) < 2:
+        return None
+    first, second = rng.sample(range(len(body)), 2)
+    body[first], body[second] = body[second], body[first]
+    return " ".join(body)
+
+
+def _prefix(name: str, parts: list[str], _e: list[int], rng: random.Random) -> str | None:
+    body = parts[: _legal_form_start(name)]
+    last = body[-1]
+    if len(last) < 4:
+        return None
+    return " ".join([*body[:-1], last[: rng.randint(3, len(last) - 1)]])
+
+
+TEXT_KINDS = {
+    "exact": _exact,
+    "one_edit_one_word": _one_edit_one_word,
+    "one_edit_each_word": _one_edit_each_word,
+    "two_edits_long_word": _two_edits_long_word,
+    "no_legal_form": _no_legal_form,
+    "swapped": _swapped,
+    "prefix": _prefix,
+}
+
+
+def text_for(kind: str, operator: Operator, rng: random.Random) -> str | None:
+    """What a user looking for `operator` types, for one kind of query (None when the kind does
+    not apply to it, e.g. no long word)."""
+    if kind in IDENTIFIER_KINDS:
+        return _identifier_text(kind, operator)
+    parts, editable = _name_parts(operator.name)
+    return TEXT_KINDS[kind](operator.name, parts, editable, rng)
+
+
+def _identifier_text(kind: str, operator: Operator) -> str | None:
+    by_type = {identifier.type: identifier.value for identifier in operator.identifiers}
+    if kind in {"orgnr_dash", "orgnr"} and operator.country == "SE":
+        number = by_type["national_registration_number"]
+        return f"{number[:6]}-{number[6:]}" if kind == "orgnr_dash" else number
+    if kind == "vat":
+        return by_type.get("vat")
+    return None
+
+
+def recall_queries(sample: list[Operator], per_kind: int, seed: int = 11) -> list[Search]:
+    """`per_kind` queries of every kind, each for a different operator of the sample (seeded)."""
+    rng = random.Random(seed)  # noqa: S311  (reproducible test queries)
+    searchable = [operator for operator in sample if operator.status != "rejected"]
+    found = []
+    for kind in KINDS:
+        made = 0
+        for operator in rng.sample(searchable, len(searchable)):
+            text = text_for(kind, operator, rng)
+            if text is None:
+                continue
+            found.append(Search(kind, {"q": text}, operator))
+            made += 1
+            if made == per_kind:
+                break
+    return found
+
+
+def latency_queries(sample: list[Operator], count: int, seed: int = 7) -> list[Search]:
+    """The mixed set: 40 % text alone, 40 % text with the operator's country (half of those
+    also with one of its activity types), 20 % filters alone."""
+    rng = random.Random(seed)  # noqa: S311  (reproducible test queries)
+    searchable = [operator for operator in sample if operator.status != "rejected"]
+    found: list[Search] = []
+    while len(found) < count:
+        operator = rng.choice(searchable)
+        shape = rng.random()
+        if shape < 0.2:
+            params = {"country": operator.country}
+            if rng.random() < 0.5:
+                params["section"] = rng.choice(operator.sections)
+            else:
+                params["activity_type"] = rng.choice(operator.activity_types)
+            found.append(Search("filters", params, None))
+            continue
+        kind = rng.choice(KINDS)
+        text = text_for(kind, operator, rng)
+        if text is None:
+            continue
+        params = {"q": text}
+        if shape >= 0.6:
+            params["country"] = operator.country
+            if shape >= 0.8:
+                params["activity_type"] = rng.choice(operator.activity_types)
+        found.append(Search(kind, params, operator))
+    return found
 
 
 async def registry_session(bench: Bench) -> tuple[str, str]:
@@ -343,72 +253,139 @@ async def registry_session(bench: Bench) -> tuple[str, str]:
     return cookie, token
 
 
-async def _search(
-    bench: Bench, planned: list[tuple[Operator, dict[str, str]]]
-) -> tuple[Samples, int, int]:
+@dataclass
+class Run:
+    samples: Samples
+    # Per query: the ids of the hits, in order (None when the search failed).
+    hits: list[list[str] | None]
+
+
+async def _search(bench: Bench, planned: list[Search], *, warmup: int, budget_s: float) -> Run:
     cookie, token = await registry_session(bench)
     samples = Samples()
-    found = 0
-    warmup = min(10, len(planned) // 5)
+    hits: list[list[str] | None] = []
     headers = {"Cookie": f"{cookie}={token}", "Accept": "application/json"}
     async with httpx.AsyncClient(base_url=bench.stack.registry_url, timeout=60) as client:
-        deadline = time.perf_counter() + bench.sizes.search_max_s
-        for index, (operator, params) in enumerate(planned):
+        deadline = time.perf_counter() + budget_s
+        for index, search in enumerate(planned):
             if time.perf_counter() > deadline and len(samples.latencies) >= 20:
                 break
             begin = time.perf_counter()
-            response = await client.get("/api/v1/operators", params=params, headers=headers)
+            response = await client.get(
+                "/api/v1/operators", params={**search.params, "page_size": "10"}, headers=headers
+            )
             elapsed = time.perf_counter() - begin
             client.cookies.clear()
             if response.status_code != 200:
-                samples.failed(f"{response.status_code} {response.text[:200]}")
+                samples.failed(f"{response.status_code} {search.params} {response.text[:200]}")
                 if index == 0:
                     raise RuntimeError(
                         f"search answered {response.status_code}: {response.text[:200]}"
                     )
+                hits.append(None)
                 continue
+            hits.append([item["id"] for item in response.json()["items"]])
             if index < warmup:
                 continue
             samples.ok(elapsed)
             samples.completed += 1
-            if any(item["id"] == str(operator.id) for item in response.json()["items"]):
-                found += 1
-    return samples, found, warmup
+    return Run(samples, hits)
 
 
-def operator_search(bench: Bench) -> Result:
-    sizes = bench.sizes
+def _latency(bench: Bench, register: Register, size: int) -> Result:
     started = time.perf_counter()
-    sample, timings = asyncio.run(generate(bench, sizes.operators))
+    timings = asyncio.run(register.grow(size))
     timings["generate_s"] = round(time.perf_counter() - started, 1)
-    planned = queries(sample, sizes.search_queries + 10)
+    warmup = 20
+    planned = latency_queries(register.sample, bench.sizes.search_queries + warmup)
     placement = bench.place("registry")
     meter = CpuMeter(bench.stack)
     meter.start()
-    samples, found, warmup = asyncio.run(_search(bench, planned))
-    meter.stop()
-    measured = len(samples.latencies)
+    try:
+        run = asyncio.run(_search(bench, planned, warmup=warmup, budget_s=bench.sizes.search_max_s))
+    finally:
+        meter.stop()
+        bench.unplace()
+    measured = len(run.samples.latencies)
     if not measured:
-        raise RuntimeError(f"no search succeeded: {samples.first_error}")
+        raise RuntimeError(f"no search succeeded: {run.samples.first_error}")
+    shapes = collections.Counter(
+        "filters"
+        if search.operator is None
+        else ("text+filters" if len(search.params) > 1 else "text")
+        for search in planned[warmup : warmup + measured]
+    )
     return Result(
         "operator_search",
         {
             "operators": float(timings["operators_in_register"]),
-            "p50_ms": samples.p(0.5),
-            "p95_ms": samples.p(0.95),
+            "p50_ms": run.samples.p(0.5),
+            "p95_ms": run.samples.p(0.95),
         },
         details={
             "via": "registry JSON API GET /api/v1/operators, one client, one query at a time",
             "queries": measured,
             "warmup_queries": warmup,
-            "example_query": planned[-1][1] if planned else {},
-            "target_on_first_page": f"{found}/{measured}",
-            "cpu_ms_per_query": meter.per_operation_ms(measured + warmup),
-            "p99_ms": round(samples.p(0.99), 1),
-            "max_ms": round(max(samples.latencies, default=0) * 1000, 1),
-            "errors": samples.errors,
-            "first_error": samples.first_error,
+            "shapes": dict(shapes),
+            "example_queries": [s.params for s in planned[-5:]],
+            "cpu_ms_per_query": meter.per_operation_ms(len(run.hits)),
+            "p99_ms": round(run.samples.p(0.99), 1),
+            "max_ms": round(max(run.samples.latencies, default=0) * 1000, 1),
+            "errors": run.samples.errors,
+            "first_error": run.samples.first_error,
             **timings,
             "placement": placement,
         },
     )
+
+
+def _recall(bench: Bench, register: Register) -> Result:
+    planned = recall_queries(register.sample, bench.sizes.recall_queries_per_kind)
+    run = asyncio.run(_search(bench, planned, warmup=0, budget_s=600))
+    found: dict[str, list[bool]] = collections.defaultdict(list)
+    misses: dict[str, list[str]] = collections.defaultdict(list)
+    for search, hits in zip(planned, run.hits, strict=False):
+        if search.operator is None:
+            continue
+        wanted = str(search.operator.id)
+        depth = 1 if search.kind in IDENTIFIER_KINDS else 10
+        ok = hits is not None and wanted in hits[:depth]
+        found[search.kind].append(ok)
+        if not ok and len(misses[search.kind]) < 5:
+            misses[search.kind].append(f"{search.params['q']!r} for {search.operator.name!r}")
+
+    def share(kinds: tuple[str, ...]) -> float:
+        outcomes = [ok for kind in kinds for ok in found[kind]]
+        return sum(outcomes) / len(outcomes) if outcomes else float("nan")
+
+    text_kinds = tuple(kind for kind in KINDS if kind not in IDENTIFIER_KINDS)
+    return Result(
+        "search_recall",
+        {
+            "queries": float(sum(len(v) for v in found.values())),
+            "recall_at_10": share(text_kinds),
+            "one_typo_recall_at_10": share(TYPO_KINDS),
+            "two_typo_recall_at_10": share(("two_edits_long_word",)),
+            "identifier_recall_at_1": share(IDENTIFIER_KINDS),
+        },
+        details={
+            "via": "registry JSON API GET /api/v1/operators?q=, no filters, first page of 10",
+            "operators": register.count,
+            "by_kind": {kind: round(share((kind,)), 4) for kind in KINDS},
+            "queries_by_kind": {kind: len(found[kind]) for kind in KINDS},
+            "misses": dict(misses),
+            "errors": run.samples.errors,
+            "first_error": run.samples.first_error,
+        },
+    )
+
+
+def operator_search(bench: Bench) -> list[Result]:
+    """`operator_search` at 100,000 operators and at the full size, then `search_recall`."""
+    register = Register(bench.stack.database_urls["registry"])
+    try:
+        small = min(SMALL_REGISTER, bench.sizes.operators // 10)
+        results = [_latency(bench, register, size) for size in (small, bench.sizes.operators)]
+        return [*results, _recall(bench, register)]
+    finally:
+        register.close()
