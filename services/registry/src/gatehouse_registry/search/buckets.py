@@ -18,10 +18,13 @@ class AllWords:
 
 
 @dataclass(frozen=True)
-class AnyWords:
-    """The operator has a word of one of the sets."""
+class SomeWords:
+    """The operator has a word of one of the `hints` sets, and words of at least `need` of the
+    `counted` sets (one per typed word)."""
 
-    sets: tuple[str, ...]
+    hints: tuple[str, ...]
+    counted: tuple[str, ...]
+    need: int
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Everything:
     """No text: the filters alone."""
 
 
-Condition = AllWords | AnyWords | SameWords | Identified | Everything
+Condition = AllWords | SomeWords | SameWords | Identified | Everything
 
 
 # Every closeness ends with the legal form: when one was typed (parameter `legal`), the

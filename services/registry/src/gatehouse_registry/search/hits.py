@@ -41,7 +41,6 @@ from sqlalchemy.types import Text, Uuid
 
 from gatehouse_registry.search.buckets import (
     AllWords,
-    AnyWords,
     Bucket,
     Closeness,
     Condition,
@@ -51,6 +50,7 @@ from gatehouse_registry.search.buckets import (
     NameWords,
     SameOrder,
     SameWords,
+    SomeWords,
     WordsMatched,
 )
 from gatehouse_registry.search.models import Match
@@ -161,8 +161,8 @@ def _condition(condition: Condition) -> ColumnElement[bool]:
     match condition:
         case AllWords(sets):
             return and_(*(_has_any(name) for name in sets))
-        case AnyWords(sets):
-            return or_(*(_has_any(name) for name in sets))
+        case SomeWords(hints, counted, need):
+            return and_(or_(*(_has_any(name) for name in hints)), _matched(counted) >= need)
         case SameWords():
             return operators.c.search_name_sorted == bindparam("name_sorted", type_=Text)
         case Identified():
@@ -178,6 +178,11 @@ def _name_words() -> ColumnElement[int]:
         func.string_to_array(operators.c.search_name_sorted, " ")
     )
     return counted
+
+
+def _matched(sets: tuple[str, ...]) -> ColumnElement[int]:
+    """How many of the sets the operator has a word of."""
+    return functools.reduce(operator.add, (cast(_has_any(name), Integer) for name in sets))
 
 
 def _word_edits(exact: str | None, one: str | None) -> ColumnElement[int]:
@@ -208,10 +213,7 @@ def _closeness(closeness: Closeness | None) -> ColumnElement[int]:
             edits = [_word_edits(exact, one) for exact, one in per_word]
             return functools.reduce(operator.add, edits) * 1000 + rest
         case WordsMatched(sets, typed):
-            matched = functools.reduce(
-                operator.add, (cast(_has_any(name), Integer) for name in sets)
-            )
-            return (typed - matched) * 1000 + rest
+            return (typed - _matched(sets)) * 1000 + rest
     raise AssertionError(closeness)  # pragma: no cover
 
 

@@ -85,9 +85,9 @@ def parse(text: str) -> Query | None:
     words = tuple(
         TypedWord(
             word.text,
-            # A word still being typed ("Åb…") may be the beginning of a name, not a legal form.
-            legal_form=word.legal_form and not (open_end and index == last),
-            last=open_end and index == last,
+            legal_form=word.legal_form,
+            # A legal form typed last ("… AB") is taken as finished, and optional as any.
+            last=open_end and index == last and not word.legal_form,
         )
         for index, word in enumerate(typed)
     )

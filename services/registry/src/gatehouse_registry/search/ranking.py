@@ -1,18 +1,23 @@
 """From a parsed query to ranked buckets of hits.
 
 Each typed word is *expanded* into the words of the register it may mean (`expand`): itself,
-the words within its typo tolerance, and — for the last word, while still being typed — the
-commonest words it begins. The hits are then ranked in buckets, best first; within a bucket by
-country and name:
+the words within its typo tolerance, and — for the last word, unless it is a legal form — the
+commonest words it begins (a search sent while still typing: "Nordic Imp"). The hits are then
+ranked in buckets, best first:
 
 1. an identifier typed in the box (organisation, VAT or EORI number);
-2. the same name (words in the same order; legal forms, punctuation and diacritics aside);
+2. the same words as the name (in any order; the same order first), legal forms, punctuation
+   and diacritics aside;
 3. every word, as typed (or as the beginning of the last word);
 4. every word, within the typo tolerance;
-5. fewer words, most first — among the words that say something (a word most operators have,
-   "AB" or "Handel", finds too many to be a hint on its own).
+5. only when no operator has every word: more than half of the words, as typed, read from the
+   operators having the rarest of them (a word most operators share, "Import", says nothing
+   alone).
 
-Legal forms typed are optional: "Nordic Import AB" finds "Nordic Import Oy" in bucket 2.
+Within a bucket the closest come first — fewest typos, most words matched, fewest other words in
+the name, the legal form typed — then by name; a bucket that may hold thousands of hits is read
+in name order only, from an index. Legal forms typed are optional: "Nordic Import AB" finds
+"Nordic Import Oy" in bucket 2 (after "Nordic Import AB" itself).
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from dataclasses import dataclass
 from gatehouse_registry.search import typos, words
 from gatehouse_registry.search.buckets import (
     AllWords,
-    AnyWords,
     Bucket,
     Edits,
     Identified,
@@ -32,6 +36,7 @@ from gatehouse_registry.search.buckets import (
     Plan,
     SameOrder,
     SameWords,
+    SomeWords,
     WordsMatched,
 )
 from gatehouse_registry.search.models import Match
@@ -117,15 +122,6 @@ def _required(expansions: Sequence[Expansion]) -> list[Expansion]:
     return others or list(expansions)
 
 
-def _hint_words(expansion: Expansion) -> tuple[str, int]:
-    """Which of a word's sets stands for it in the "fewer words" bucket, and how many operators
-    have its words: as typed where known (near words would bring common ones: "aberg" →
-    "berg")."""
-    if expansion.exact:
-        return "exact", expansion.exact_operators
-    return "all", expansion.operators
-
-
 class _Sets:
     """The word sets of the query's words as named parameters (`w0_all` …) and their values."""
 
@@ -145,42 +141,27 @@ class _Sets:
         return name
 
 
-def _hints(required: Sequence[Expansion], sets: _Sets) -> list[str]:
-    """The sets of the rarest typed words, up to HINT_MAX_OPERATORS operators together: those
-    that say most about which operator was meant."""
-    chosen: list[str] = []
+def _some_words(required: Sequence[Expansion], sets: _Sets, *, legal: bool) -> Bucket | None:
+    """Hits with some of the words — more than half of them, as typed — when no operator has
+    them all: a name with a word more or less ("Nordic Import Sverige" for Nordic Import AB).
+    Read from the operators having the rarest typed words, up to HINT_MAX_OPERATORS: a word many
+    operators share ("Import") says nothing alone, and typos would bring in common words
+    ("aberg" → "berg"). None when no typed word is rare enough."""
+    typed = [(index, e) for index, e in enumerate(required) if e.exact]
+    hints: list[str] = []
     total = 0
-    candidates = sorted(
-        ((index, *_hint_words(e)) for index, e in enumerate(required) if e.all),
-        key=lambda hint: hint[2],
-    )
-    for index, which, count in candidates:
-        if total + count > HINT_MAX_OPERATORS:
+    for index, expansion in sorted(typed, key=lambda item: item[1].exact_operators):
+        if total + expansion.exact_operators > HINT_MAX_OPERATORS:
             break
-        chosen.append(sets.name(index, which))
-        total += count
-    return chosen
-
-
-def _some_words(required: Sequence[Expansion], sets: _Sets, *, legal: bool) -> Bucket:
-    """Hits with some of the words: those with the rarest words, most words first, when that
-    makes few to sort; else those with any word, in name order."""
-    with_words = [index for index, e in enumerate(required) if e.all]
-    hints = _hints(required, sets)
+        hints.append(sets.name(index, "exact"))
+        total += expansion.exact_operators
     if not hints:
-        # As typed where a word is known, so that "Nordic" shows Nordic before Nordin.
-        return Bucket(
-            AnyWords(
-                tuple(sets.name(i, "exact" if required[i].exact else "all") for i in with_words)
-            ),
-            Match.SOME_WORDS,
-        )
+        return None
+    counted = tuple(sets.name(index, "exact") for index, _ in typed)
     return Bucket(
-        AnyWords(tuple(hints)),
+        SomeWords(tuple(hints), counted, need=len(required) // 2 + 1),
         Match.SOME_WORDS,
-        closeness=WordsMatched(
-            tuple(sets.name(i, "all") for i in with_words), len(required), legal=legal
-        ),
+        closeness=WordsMatched(counted, len(required), legal=legal),
     )
 
 
@@ -240,8 +221,9 @@ def plan(
         )
         groups.append([Bucket(within, Match.TYPOS, closeness=None if broad else closeness)])
         every_word = within
-    if len(required) > 1 and any(e.all for e in required):
-        groups.append([_some_words(required, sets, legal=has_legal)])
+    some = _some_words(required, sets, legal=has_legal) if len(required) > 2 else None
+    if some is not None:
+        groups.append([some])
     return Plan(
         groups=[group for group in groups if group], every_word=every_word, params=sets.params
     )
