@@ -136,6 +136,7 @@ def test_attack_from_many_addresses_blocks_only_unknown_clients(
         throttled, email=account.email, password=account.password, address="192.0.2.11"
     )
     assert unknown.status_code == 401
+    assert unknown.json()["code"] == "unknown_browsers_blocked"  # told, since the password is right
 
     # The user failing five times on their own device is blocked, as the manual says (after the
     # third failure their address must solve a captcha each time, which they do).

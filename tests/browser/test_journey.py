@@ -579,9 +579,17 @@ class TestManual:
                 # What was typed stays: the e-mail is still filled in.
                 expect(page.get_by_label(t["field.email"], exact=True)).to_have_value(anna.email)
             j.shot(page, "fifth-wrong-password")
-            # Blocked: even the right password is refused now.
-            password_step(page, anna)
+            # Blocked: a wrong password still gets the same answer as before...
+            password_step(page, anna, password="Fel#lösenord6X")
             expect(page.locator("#password-error")).to_have_text(t["error.credentials_wrong"])
+            expect(page.locator("#blocked-help")).to_have_count(0)
+            # ...and the right one is refused too, but its owner is told why and the way out.
+            password_step(page, anna)
+            expect(page.locator("#password-error")).to_have_text(t["error.account_blocked"])
+            expect(page.locator("#blocked-help").get_by_role("link")).to_have_attribute(
+                "href", "/password/forgot"
+            )
+            j.shot(page, "blocked-right-password")
             assert path_of(page) == "/login"
             blocked = j.system.mailbox.wait_for(
                 to=anna.email, subject_contains={"sv": "spärrats", "en": "blocked"}[j.language]

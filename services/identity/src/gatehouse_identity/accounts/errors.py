@@ -20,10 +20,26 @@ class WrongCurrentPasswordError(AccountError):
 
 
 class InvalidCredentialsError(AccountError):
-    """Wrong e-mail or password — deliberately the same for unknown, blocked and wrong."""
+    """Wrong e-mail or password — deliberately the same for unknown, pending and wrong (and for
+    a blocked account when the password is wrong)."""
 
     code = "credentials_wrong"
     kind = Kind.UNAUTHENTICATED
+
+
+class AccountBlockedError(AccountError):
+    """The right password for a blocked account: said only to someone who typed the right
+    password, so it reveals nothing to a guesser."""
+
+    code = "account_blocked"
+    kind = Kind.UNAUTHENTICATED
+
+
+class UnknownBrowsersBlockedError(AccountBlockedError):
+    """The right password from a browser the account has not signed in with, while such
+    browsers are blocked (someone else guessed); the user's own browsers still work."""
+
+    code = "unknown_browsers_blocked"
 
 
 class InvalidLinkError(AccountError):

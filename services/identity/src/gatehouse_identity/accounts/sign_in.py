@@ -16,12 +16,17 @@ from __future__ import annotations
 import uuid
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
+from typing import NoReturn
 
 import asyncpg
 from prometheus_client import Counter
 
 from gatehouse.events.v1 import identity_events_pb2 as events
-from gatehouse_identity.accounts.errors import InvalidCredentialsError
+from gatehouse_identity.accounts.errors import (
+    AccountBlockedError,
+    InvalidCredentialsError,
+    UnknownBrowsersBlockedError,
+)
 from gatehouse_identity.accounts.models import USER_COLUMNS, User
 from gatehouse_identity.accounts.service import normalize_email
 from gatehouse_identity.audit import service as audit
@@ -123,18 +128,22 @@ async def authenticate(
     buckets, get the same answer after the same work.
     """
     candidate = await pool.fetchrow(
-        "SELECT id, password_hash FROM users WHERE email_normalized = $1 AND status = 'active'",
+        """SELECT id, password_hash, status FROM users
+            WHERE email_normalized = $1 AND status IN ('active', 'blocked')""",
         normalize_email(email),
     )
     reserved = None
     if candidate is not None:
-        reserved = await pool.fetchval(
+        # A slot to check the password in this bucket: `max_failed_attempts` in a row, and as
+        # many again once the bucket is blocked (to tell the right password's owner that it is
+        # blocked, point 4 of issue 14) — never more, so a guesser gets no unbounded oracle.
+        reserved = await pool.fetchrow(
             """INSERT INTO password_failure_buckets (user_id, bucket, failures) VALUES ($1, $2, 1)
                ON CONFLICT (user_id, bucket) DO UPDATE
                   SET failures = password_failure_buckets.failures + 1
-                WHERE password_failure_buckets.failures < $3
-                  AND password_failure_buckets.blocked_at IS NULL
-               RETURNING failures""",
+                WHERE password_failure_buckets.failures < CASE
+                        WHEN password_failure_buckets.blocked_at IS NULL THEN $3 ELSE 2 * $3 END
+               RETURNING failures, blocked_at IS NOT NULL AS bucket_blocked""",
             candidate["id"],
             bucket,
             max_failed_attempts,
@@ -153,6 +162,13 @@ async def authenticate(
             },
         )
         raise InvalidCredentialsError("wrong e-mail address or password")
+    account_blocked = candidate["status"] == "blocked"
+    if account_blocked or reserved["bucket_blocked"]:
+        await _refuse_blocked(
+            pool, hasher=hasher, user_id=candidate["id"], password=password, bucket=bucket,
+            password_hash=candidate["password_hash"], account_blocked=account_blocked,
+        )  # fmt: skip
+    reserved = reserved["failures"]
     if await hasher.verify(candidate["password_hash"], password):
         SIGN_INS.labels("succeeded").inc()
         return await _record_success(
@@ -172,6 +188,40 @@ async def authenticate(
     )
     if reserved >= max_failed_attempts:
         await _block(pool, user_id=candidate["id"], bucket=bucket, failed_attempts=reserved)
+    raise InvalidCredentialsError("wrong e-mail address or password")
+
+
+async def _refuse_blocked(
+    pool: asyncpg.Pool,
+    *,
+    hasher: PasswordHasher,
+    user_id: uuid.UUID,
+    password: str,
+    password_hash: str,
+    bucket: str,
+    account_blocked: bool,
+) -> NoReturn:
+    """A blocked account or bucket never signs in. The same single argon2 verification as any
+    attempt decides only what is said: that it is blocked, to the right password's owner; "wrong
+    e-mail address or password" to anyone else."""
+    right = await hasher.verify(password_hash, password)
+    SIGN_INS.labels("failed").inc()
+    await audit.record(
+        pool,
+        kind=AuditKind.SIGN_IN_FAILED,
+        user_id=user_id,
+        detail={
+            "reason": "blocked_right_password" if right else "bucket_blocked",
+            "bucket": _bucket_kind(bucket),
+        },
+    )
+    if right and account_blocked:
+        raise AccountBlockedError("the account is blocked: set a new password from a reset link")
+    if right:
+        raise UnknownBrowsersBlockedError(
+            "sign-ins from unknown browsers are blocked: set a new password, or use a browser "
+            "that signed in before"
+        )
     raise InvalidCredentialsError("wrong e-mail address or password")
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from gatehouse_identity.accounts import sign_in as password_sign_in
-from gatehouse_identity.accounts.errors import InvalidCredentialsError
+from gatehouse_identity.accounts.errors import AccountBlockedError, InvalidCredentialsError
 from gatehouse_identity.cookies import clear_session_cookie, set_device_cookie, set_session_cookie
 from gatehouse_identity.levels import parse_level
 from gatehouse_identity.sign_in import service
@@ -90,7 +90,7 @@ async def login(
             captcha_answer=fields.get("captcha_answer"),
             requested_level=wanted,
         )
-    except (InvalidCredentialsError, CaptchaRequiredError) as error:
+    except (InvalidCredentialsError, AccountBlockedError, CaptchaRequiredError) as error:
         captcha_due = isinstance(error, CaptchaRequiredError)
         captcha_id = await password_sign_in.captcha_for_form(
             context.pool, settings=context.settings, address=address
@@ -103,6 +103,8 @@ async def login(
             "next": target,
             "level": wanted or "",
             "captcha_id": captcha_id,
+            # Said only after the right password (accounts/sign_in.py): the way out, a new one.
+            "blocked": isinstance(error, AccountBlockedError),
         }
         return render(request, "login.html", values, status_code=422 if captcha_due else 401)
     need = signed_in.requirement
