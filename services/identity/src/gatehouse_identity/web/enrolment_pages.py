@@ -30,6 +30,7 @@ from gatehouse_identity.web.dependencies import (
     managing,
     signed_in,
 )
+from gatehouse_identity.web.navigation import continue_url
 from gatehouse_identity.web.rendering import (
     PageRoute,
     error_page,
@@ -60,12 +61,13 @@ def _enrolled_page(request: Request, enrolled: Enrolled, *, title_key: str) -> H
             intro_key="mfa.recovery.first_intro",
         )
     t = translator(request)
+    back = continue_url(request)  # a sign-in asked for this enrolment: back to it
     return message_page(
         request,
         title=t(title_key),
         message=t("mfa.enrolled.message", name=enrolled.factor.name),
-        link=SECURITY,
-        link_text=t("mfa.security.title"),
+        link=back or SECURITY,
+        link_text=t("mfa.login.continue_to_service") if back else t("mfa.security.title"),
     )
 
 

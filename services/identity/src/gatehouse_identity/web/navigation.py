@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from fastapi import Request, Response
 
 from gatehouse_identity.levels import parse_level
 
@@ -82,3 +84,30 @@ class Flow:
             "level": self.level or "",
             "fresh": "1" if self.fresh else "",
         }
+
+
+# "Add a second factor to continue": the enrolment pages are the security page's own, so the way
+# back to the service that asked is kept in a short-lived cookie scoped to them, and the page that
+# confirms the enrolment offers it (issue 14: it linked only to the security page).
+RETURN_COOKIE = "gh_return"
+RETURN_COOKIE_MAX_AGE_S = 1800
+
+
+def remember_return(response: Response, flow: Flow) -> None:
+    response.set_cookie(
+        RETURN_COOKIE,
+        flow.query,
+        path="/account/security",
+        max_age=RETURN_COOKIE_MAX_AGE_S,
+        secure=True,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def continue_url(request: Request) -> str | None:
+    """Where to continue after an enrolment that a sign-in asked for (validated again)."""
+    remembered = request.cookies.get(RETURN_COOKIE)
+    if not remembered:
+        return None
+    return Flow.read(dict(parse_qsl(remembered))).login_url

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -39,6 +40,30 @@ def translator(request: Request) -> Translator:
     return Translator(page_language(request))
 
 
+# What a page must keep when it is reloaded in another language: where the sign-in returns to.
+FLOW_FIELDS = ("next", "level", "fresh")
+
+
+def language_links(request: Request, values: Mapping[str, Any]) -> dict[str, str]:
+    """This page again in each language, keeping its query — and the return address of a
+    sign-in or step-up (`next`, `level`) even on a page answering a POST, whose own address has
+    no query. Without it, switching language on /login/second-factor dropped the way back to the
+    registry (issue 14)."""
+    query = {key: value for key, value in request.query_params.items() if key != "lang"}
+    if request.method != "GET":
+        query = {}
+    flow = values.get("flow")
+    carried = {key: values.get(key) for key in FLOW_FIELDS}
+    if flow is not None:
+        carried.update(next=flow.next_url, level=flow.level, fresh="1" if flow.fresh else None)
+    for key, value in carried.items():
+        if value and key not in query:
+            query[key] = str(value)
+    return {
+        code: f"{request.url.path}?{urlencode({**query, 'lang': code})}" for code in ("sv", "en")
+    }
+
+
 def render(
     request: Request,
     name: str,
@@ -62,6 +87,7 @@ def render(
             "form": {},
             # "Sign in with eID" only where an upstream eID broker is configured (EID_PROVIDERS).
             "eid_offered": bool(request.app.state.context.settings.eid_providers),
+            "language_links": language_links(request, values or {}),
             **(values or {}),
         },
         status_code=status_code,

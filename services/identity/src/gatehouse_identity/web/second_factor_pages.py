@@ -45,7 +45,7 @@ from gatehouse_identity.web.dependencies import (
     Runtime,
     UserAgent,
 )
-from gatehouse_identity.web.navigation import Flow, login_url
+from gatehouse_identity.web.navigation import Flow, login_url, remember_return
 from gatehouse_identity.web.rendering import (
     PageRoute,
     Redirect,
@@ -116,7 +116,9 @@ async def choose_method(
             "sunset_date": runtime.settings.sms_sunset_date.isoformat(),
             "level": need.level,
         }
-        return render(request, "mfa/login_enrol.html", values)
+        response = render(request, "mfa/login_enrol.html", values)
+        remember_return(response, flow)
+        return response
     values = {"flow": flow, "methods": need.methods, "sms_warning": need.sms_sunset_warning}
     return render(request, "mfa/login_choose.html", values)
 

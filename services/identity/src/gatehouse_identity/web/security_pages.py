@@ -21,7 +21,7 @@ from gatehouse_identity.mfa.errors import MfaError, SecondFactorNeededError, Ste
 from gatehouse_identity.mfa.levels import FactorKind
 from gatehouse_identity.sessions.models import Session
 from gatehouse_identity.web.dependencies import Context, Form, Pool, Runtime, managing
-from gatehouse_identity.web.navigation import second_factor_url
+from gatehouse_identity.web.navigation import continue_url, second_factor_url
 from gatehouse_identity.web.rendering import (
     PageRoute,
     message_page,
@@ -64,7 +64,12 @@ def codes_page(
     request: Request, codes: list[str], *, title_key: str, intro_key: str
 ) -> HTMLResponse:
     t = translator(request)
-    values = {"codes": codes, "title": t(title_key), "intro": t(intro_key)}
+    values = {
+        "codes": codes,
+        "title": t(title_key),
+        "intro": t(intro_key),
+        "continue_url": continue_url(request),
+    }
     return render(request, "mfa/recovery_codes.html", values)
 
 
