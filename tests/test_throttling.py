@@ -136,7 +136,8 @@ def test_attack_from_many_addresses_blocks_only_unknown_clients(
         throttled, email=account.email, password=account.password, address="192.0.2.11"
     )
     assert unknown.status_code == 401
-    assert unknown.json()["code"] == "unknown_browsers_blocked"  # told, since the password is right
+    # Unknown browsers are told nothing more, right password or not: no oracle for guessers.
+    assert unknown.json()["code"] == "credentials_wrong"
 
     # The user failing five times on their own device is blocked, as the manual says (after the
     # third failure their address must solve a captcha each time, which they do).

@@ -13,9 +13,11 @@ authenticator-app secret, nothing made by hand for the test.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -218,3 +220,39 @@ class TestRoles:
                 page.wait_for_load_state()
                 expect(page.locator("#done")).to_have_text(r["done.saved"])
                 j.shot(page, "saved")
+
+    def test_r4_switching_language_keeps_the_way_back(self, walk: Journey) -> None:
+        """Issue 14, point 3: the language links of the sign-in pages dropped `next` and
+        `level`, so the user landed in identity instead of the registry. Olof switches language
+        on the sign-in page and again on the second-factor page, and still arrives back."""
+        with walk.stage("R4-language-switch") as j:
+            olof = j.person("olof")
+            other = "en" if j.language == "sv" else "sv"
+            olof_other = dataclasses.replace(olof, language=other)
+            page = j.page("olof")
+            log_out_if_signed_in(page, j)
+            page.goto(f"{j.system.registry_url}/")
+            page.get_by_role("link", name=exact(olof.r["start.login"])).click()
+            wait_for_path(page, "/login")
+            assert "next=" in page.url, page.url
+            page.locator(f'nav.languages a[lang="{other}"]').click()
+            page.wait_for_load_state()
+            assert "next=" in page.url, page.url
+            expect(page.locator("html")).to_have_attribute("lang", other)
+            password_step(page, olof_other)
+            wait_for_path(page, re.compile(r"^/login/second-factor"))
+            page.locator(f'nav.languages a[lang="{j.language}"]').click()
+            page.wait_for_load_state()
+            expect(page.locator("html")).to_have_attribute("lang", j.language)
+            j.shot(page, "second-factor-after-switch")
+            second_factor(page, olof, "totp")
+            page.wait_for_url(lambda url: url.startswith(j.system.registry_url))
+            expect(page.get_by_role("navigation", name=olof.r["nav.main"])).to_contain_text(
+                olof.email
+            )
+            j.shot(page, "back-in-the-registry")
+
+
+def log_out_if_signed_in(page: Any, journey: Journey) -> None:
+    """A fresh start: out of the registry and identity (the earlier stage signed Olof in)."""
+    page.context.clear_cookies()

@@ -35,13 +35,6 @@ class AccountBlockedError(AccountError):
     kind = Kind.UNAUTHENTICATED
 
 
-class UnknownBrowsersBlockedError(AccountBlockedError):
-    """The right password from a browser the account has not signed in with, while such
-    browsers are blocked (someone else guessed); the user's own browsers still work."""
-
-    code = "unknown_browsers_blocked"
-
-
 class InvalidLinkError(AccountError):
     """A set/reset link that is unknown, used, expired or forged."""
 

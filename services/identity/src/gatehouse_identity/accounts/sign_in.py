@@ -25,7 +25,6 @@ from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_identity.accounts.errors import (
     AccountBlockedError,
     InvalidCredentialsError,
-    UnknownBrowsersBlockedError,
 )
 from gatehouse_identity.accounts.models import USER_COLUMNS, User
 from gatehouse_identity.accounts.service import normalize_email
@@ -134,19 +133,23 @@ async def authenticate(
     )
     reserved = None
     if candidate is not None:
-        # A slot to check the password in this bucket: `max_failed_attempts` in a row, and as
-        # many again once the bucket is blocked (to tell the right password's owner that it is
-        # blocked, point 4 of issue 14) — never more, so a guesser gets no unbounded oracle.
+        # A slot to check the password in this bucket: `max_failed_attempts` in a row. A
+        # blocked *browser's own* bucket (its signed device cookie) gets as many again, to tell
+        # the right password's owner that the account is blocked (issue 14, point 4); the
+        # unknown-clients bucket gets none, so guessers never get more checks than before.
         reserved = await pool.fetchrow(
             """INSERT INTO password_failure_buckets (user_id, bucket, failures) VALUES ($1, $2, 1)
                ON CONFLICT (user_id, bucket) DO UPDATE
                   SET failures = password_failure_buckets.failures + 1
                 WHERE password_failure_buckets.failures < CASE
-                        WHEN password_failure_buckets.blocked_at IS NULL THEN $3 ELSE 2 * $3 END
+                        WHEN password_failure_buckets.blocked_at IS NULL THEN $3
+                        WHEN $2 <> $4 THEN 2 * $3
+                        ELSE 0 END
                RETURNING failures, blocked_at IS NOT NULL AS bucket_blocked""",
             candidate["id"],
             bucket,
             max_failed_attempts,
+            UNKNOWN_CLIENTS,
         )
     if candidate is None or reserved is None:
         await hasher.verify_dummy(password)
@@ -162,11 +165,10 @@ async def authenticate(
             },
         )
         raise InvalidCredentialsError("wrong e-mail address or password")
-    account_blocked = candidate["status"] == "blocked"
-    if account_blocked or reserved["bucket_blocked"]:
+    if candidate["status"] == "blocked" or reserved["bucket_blocked"]:
         await _refuse_blocked(
             pool, hasher=hasher, user_id=candidate["id"], password=password, bucket=bucket,
-            password_hash=candidate["password_hash"], account_blocked=account_blocked,
+            password_hash=candidate["password_hash"],
         )  # fmt: skip
     reserved = reserved["failures"]
     if await hasher.verify(candidate["password_hash"], password):
@@ -199,7 +201,6 @@ async def _refuse_blocked(
     password: str,
     password_hash: str,
     bucket: str,
-    account_blocked: bool,
 ) -> NoReturn:
     """A blocked account or bucket never signs in. The same single argon2 verification as any
     attempt decides only what is said: that it is blocked, to the right password's owner; "wrong
@@ -215,13 +216,8 @@ async def _refuse_blocked(
             "bucket": _bucket_kind(bucket),
         },
     )
-    if right and account_blocked:
-        raise AccountBlockedError("the account is blocked: set a new password from a reset link")
     if right:
-        raise UnknownBrowsersBlockedError(
-            "sign-ins from unknown browsers are blocked: set a new password, or use a browser "
-            "that signed in before"
-        )
+        raise AccountBlockedError("the account is blocked: set a new password from a reset link")
     raise InvalidCredentialsError("wrong e-mail address or password")
 
 
