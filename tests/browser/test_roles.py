@@ -256,3 +256,36 @@ class TestRoles:
 def log_out_if_signed_in(page: Any, journey: Journey) -> None:
     """A fresh start: out of the registry and identity (the earlier stage signed Olof in)."""
     page.context.clear_cookies()
+
+
+class TestOwnDetails:
+    def test_r5_change_name_and_email_language(self, walk: Journey) -> None:
+        """Issue 14, point 2: the registry's "Update your information" landed on My account,
+        where name and e-mail language were read-only. Per changes both on a form; the next
+        e-mail comes in the new language."""
+        with walk.stage("R5-own-details") as j:
+            per = j.person("per")
+            page, t = j.page("per"), per.t
+            new_language = "en" if j.language == "sv" else "sv"
+            page.goto(f"{j.system.identity_url}/account/profile")
+            wait_for_path(page, "/login")
+            password_step(page, per)
+            if urlsplit(page.url).path.startswith("/login/second-factor"):
+                second_factor(page, per, "totp")
+            wait_for_path(page, "/account/profile")
+            expect(page.get_by_role("heading", level=1)).to_have_text(t["profile.title"])
+            page.get_by_label(t["field.last_name"], exact=True).fill(f"Lund-{j.language}")
+            page.get_by_label(t["field.email_language"], exact=True).select_option(new_language)
+            j.shot(page, "profile-form")
+            page.get_by_role("button", name=exact(t["profile.submit"])).click()
+            page.wait_for_load_state()
+            expect(page.get_by_role("heading", level=1)).to_have_text(t["profile.saved.title"])
+            j.shot(page, "profile-saved")
+            page.goto(f"{j.system.identity_url}/account")
+            expect(page.locator(".details")).to_contain_text(f"Lund-{j.language}")
+            # The next e-mail is in the new language.
+            page.goto(f"{j.system.identity_url}/password/forgot")
+            page.get_by_label(t["field.email"], exact=True).fill(per.email)
+            submit(page, t["forgot.submit"])
+            subject = {"sv": "Återställ", "en": "Reset"}[new_language]
+            j.system.mailbox.wait_for(to=per.email, subject_contains=subject)

@@ -10,9 +10,34 @@ class AccountError(IdentityError):
 
 
 class WeakPasswordError(AccountError):
-    """The password breaks EU Login's rule (the message lists what it lacks)."""
+    """The password breaks EU Login's rule (the message lists what it lacks). The subclasses
+    name the first rule it breaks, so the page can say which (issue 14: it did not)."""
 
     code = "password_too_weak"
+
+
+class PasswordTooShortError(WeakPasswordError):
+    code = "password_too_short"
+
+
+class PasswordTooLongError(WeakPasswordError):
+    code = "password_too_long"
+
+
+class PasswordNeedsUpperCaseError(WeakPasswordError):
+    code = "password_needs_upper_case"
+
+
+class PasswordNeedsLowerCaseError(WeakPasswordError):
+    code = "password_needs_lower_case"
+
+
+class PasswordNeedsDigitError(WeakPasswordError):
+    code = "password_needs_digit"
+
+
+class PasswordNeedsSpecialCharacterError(WeakPasswordError):
+    code = "password_needs_special_character"
 
 
 class WrongCurrentPasswordError(AccountError):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import string
 
-from gatehouse_identity.accounts.errors import WeakPasswordError
+from gatehouse_identity.accounts.errors import (
+    PasswordNeedsDigitError,
+    PasswordNeedsLowerCaseError,
+    PasswordNeedsSpecialCharacterError,
+    PasswordNeedsUpperCaseError,
+    PasswordTooLongError,
+    PasswordTooShortError,
+    WeakPasswordError,
+)
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128  # argon2 accepts more, but nobody types more and it bounds the work per guess
@@ -13,18 +21,28 @@ SPECIAL_CHARACTERS = set(string.punctuation) | {" "}
 
 def check_password_rule(password: str, *, field: str = "password") -> None:
     """10+ characters with upper and lower case, a digit and a special one."""
-    problems = []
-    if len(password) < MIN_LENGTH:
-        problems.append(f"at least {MIN_LENGTH} characters")
-    if len(password) > MAX_LENGTH:
-        problems.append(f"at most {MAX_LENGTH} characters")
-    if not any(c.isupper() for c in password):
-        problems.append("an upper-case letter")
-    if not any(c.islower() for c in password):
-        problems.append("a lower-case letter")
-    if not any(c.isdigit() for c in password):
-        problems.append("a digit")
-    if not any(c in SPECIAL_CHARACTERS or not c.isalnum() for c in password):
-        problems.append("a special character")
-    if problems:
-        raise WeakPasswordError("the password needs " + ", ".join(problems), field=field)
+    rules: list[tuple[bool, type[WeakPasswordError], str]] = [
+        (len(password) < MIN_LENGTH, PasswordTooShortError, f"at least {MIN_LENGTH} characters"),
+        (len(password) > MAX_LENGTH, PasswordTooLongError, f"at most {MAX_LENGTH} characters"),
+        (
+            not any(c.isupper() for c in password),
+            PasswordNeedsUpperCaseError,
+            "an upper-case letter",
+        ),
+        (
+            not any(c.islower() for c in password),
+            PasswordNeedsLowerCaseError,
+            "a lower-case letter",
+        ),
+        (not any(c.isdigit() for c in password), PasswordNeedsDigitError, "a digit"),
+        (
+            not any(c in SPECIAL_CHARACTERS or not c.isalnum() for c in password),
+            PasswordNeedsSpecialCharacterError,
+            "a special character",
+        ),
+    ]
+    broken = [(error, text) for failed, error, text in rules if failed]
+    if broken:
+        first_error = broken[0][0]
+        message = "the password needs " + ", ".join(text for _, text in broken)
+        raise first_error(message, field=field, minimum=MIN_LENGTH, maximum=MAX_LENGTH)

@@ -186,6 +186,47 @@ async def my_account(request: Request, session: SignedIn, pool: Pool) -> Respons
     )
 
 
+PROFILE = ACCOUNT + "/profile"
+MAX_NAME_LENGTH = 100  # as accounts/fields.Name
+PROFILE_FIELDS = ("first_name", "last_name", "email_language")
+
+
+@router.get(PROFILE)
+async def profile_form(request: Request, session: SignedIn, pool: Pool) -> Response:
+    """Change one's name and e-mail language (the registry's "Update your information" lands
+    here; only PATCH /api/v1/me could before)."""
+    user = await service.get_user(pool, user_id=session.user_id)
+    form = {"first_name": user.first_name, "last_name": user.last_name}
+    form["email_language"] = user.email_language
+    return render(request, "profile.html", {"form": form, "languages": EU_LANGUAGES})
+
+
+@router.post(PROFILE)
+async def change_profile(request: Request, fields: Form, session: SignedIn, pool: Pool) -> Response:
+    t = translator(request)
+    form = {name: fields.get(name, "").strip()[:200] for name in PROFILE_FIELDS}
+    errors = {
+        name: t(f"field.{name}.invalid")
+        for name, valid in (
+            ("first_name", 0 < len(form["first_name"]) <= MAX_NAME_LENGTH),
+            ("last_name", 0 < len(form["last_name"]) <= MAX_NAME_LENGTH),
+            ("email_language", form["email_language"] in EU_LANGUAGES),
+        )
+        if not valid
+    }
+    if errors:
+        values = {"form": form, "errors": errors, "languages": EU_LANGUAGES}
+        return render(request, "profile.html", values, status_code=422)
+    await service.update_profile(pool, user_id=session.user_id, **form)
+    return message_page(
+        request,
+        title=t("profile.saved.title"),
+        message=t("profile.saved.message"),
+        link=ACCOUNT,
+        link_text=t("account.title"),
+    )
+
+
 @router.get(CHANGE_PASSWORD)
 async def change_password_form(request: Request, _session: SignedIn) -> Response:
     return render(request, "change_password.html")

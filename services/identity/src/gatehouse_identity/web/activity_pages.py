@@ -13,7 +13,7 @@ from gatehouse_identity.sessions import active
 from gatehouse_identity.sessions.errors import SessionNotFoundError
 from gatehouse_identity.sessions.models import Session
 from gatehouse_identity.web.dependencies import BrowserSession, Context, Form, signed_in
-from gatehouse_identity.web.rendering import PageRoute, redirect, render
+from gatehouse_identity.web.rendering import PageRoute, message_page, redirect, render, translator
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 ACTIVITY = "/account/activity"
@@ -70,9 +70,19 @@ async def end_session(
 
 
 @router.post(SESSIONS + "/sign-out-everywhere")
-async def sign_out_everywhere(_fields: Form, session: BrowserSession, context: Context) -> Response:
+async def sign_out_everywhere(
+    request: Request, _fields: Form, session: BrowserSession, context: Context
+) -> Response:
     if session is not None:
         await active.sign_out_everywhere(context.pool, user_id=session.user_id)
-    response = redirect("/login")
+    t = translator(request)
+    # Said on screen (it only showed the sign-in page before, as if nothing had happened).
+    response = message_page(
+        request,
+        title=t("sessions.signed_out_everywhere.title"),
+        message=t("sessions.signed_out_everywhere.message"),
+        link="/login",
+        link_text=t("login.title"),
+    )
     clear_session_cookie(response, context.settings)
     return response
