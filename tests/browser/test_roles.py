@@ -283,6 +283,11 @@ class TestOwnDetails:
             j.shot(page, "profile-saved")
             page.goto(f"{j.system.identity_url}/account")
             expect(page.locator(".details")).to_contain_text(f"Lund-{j.language}")
+            # Security activity names methods as people do, not by internal name (point 7).
+            page.goto(f"{j.system.identity_url}/account/activity")
+            j.shot(page, "security-activity")
+            shown = page.locator("main").inner_text()
+            assert not re.search(r"\((totp|mobile_app\w*|recovery_code|webauthn|sms)\)", shown)
             # The next e-mail is in the new language.
             page.goto(f"{j.system.identity_url}/password/forgot")
             page.get_by_label(t["field.email"], exact=True).fill(per.email)

@@ -108,7 +108,10 @@
         form.submit();
       } catch (failure) {
         if (error) {
-          error.textContent = String(failure && failure.message ? failure.message : failure);
+          // The page's own sentence in the page's language: the browser's text is English
+          // with a link to the W3C specification, which helps nobody signing in.
+          const cancelled = failure && failure.name === "NotAllowedError";
+          error.textContent = cancelled ? form.dataset.cancelled : form.dataset.failed;
           error.hidden = false;
         }
       }
