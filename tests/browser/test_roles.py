@@ -288,6 +288,9 @@ class TestOwnDetails:
             j.shot(page, "security-activity")
             shown = page.locator("main").inner_text()
             assert not re.search(r"\((totp|mobile_app\w*|recovery_code|webauthn|sms)\)", shown)
+            # ...and times in the local zone, not UTC (point 10).
+            assert "UTC" not in shown
+            assert re.search(r"\d\d:\d\d:\d\d CES?T", shown), shown[:500]
             # The next e-mail is in the new language.
             page.goto(f"{j.system.identity_url}/password/forgot")
             page.get_by_label(t["field.email"], exact=True).fill(per.email)

@@ -73,6 +73,9 @@ class IdentitySettings(ServiceSettings, OidcSettings):
     secret_key: SecretStr = SecretStr("change-me-identity-secret-key")
     captcha_enabled: bool = True
     privacy_statement_version: str = "2025-01"
+    # Times on pages (security activity, sessions) in this zone with its abbreviation: they were
+    # UTC, an hour or two off for the Swedish users this installation serves by default.
+    display_timezone: str = "Europe/Stockholm"
     # argon2id cost: OWASP's minimum (m=19 MiB, t=2, p=1). Raising them rehashes at next sign-in.
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)

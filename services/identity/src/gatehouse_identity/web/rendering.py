@@ -11,9 +11,12 @@ of web/dependencies.py can send the browser elsewhere by raising `Redirect`.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,6 +41,13 @@ MAX_FORM_FIELDS = 30
 
 def translator(request: Request) -> Translator:
     return Translator(page_language(request))
+
+
+def local_time(moment: datetime, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """A moment in the installation's zone, with the zone's abbreviation (CET/CEST)."""
+    local = moment.astimezone(zone)
+    shown = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{shown} {local.tzname() or zone.key}"
 
 
 # What a page must keep when it is reloaded in another language: where the sign-in returns to.
@@ -88,6 +98,9 @@ def render(
             # "Sign in with eID" only where an upstream eID broker is configured (EID_PROVIDERS).
             "eid_offered": bool(request.app.state.context.settings.eid_providers),
             "language_links": language_links(request, values or {}),
+            "local_time": partial(
+                local_time, zone=ZoneInfo(request.app.state.context.settings.display_timezone)
+            ),
             **(values or {}),
         },
         status_code=status_code,
