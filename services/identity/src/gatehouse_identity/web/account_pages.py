@@ -93,6 +93,13 @@ async def _signup_page(
     )
 
 
+@router.get("/privacy")
+async def privacy_statement(request: Request, context: Context) -> HTMLResponse:
+    """The privacy statement the sign-up page asks people to accept (it was not a link)."""
+    version = context.settings.privacy_statement_version
+    return render(request, "privacy.html", {"version": version})
+
+
 @router.get("/signup")
 async def signup_form(request: Request, context: Context) -> HTMLResponse:
     return await _signup_page(
