@@ -246,7 +246,11 @@ class TestRoles:
             expect(page.locator("html")).to_have_attribute("lang", j.language)
             j.shot(page, "second-factor-after-switch")
             second_factor(page, olof, "totp")
-            page.wait_for_url(lambda url: url.startswith(j.system.registry_url))
+            try:
+                page.wait_for_url(lambda url: url.startswith(j.system.registry_url))
+            except Exception as error:  # say where the browser ended up instead
+                j.shot(page, "not-back")
+                raise AssertionError(f"not back in the registry: {page.url}") from error
             expect(page.get_by_role("navigation", name=olof.r["nav.main"])).to_contain_text(
                 olof.email
             )
