@@ -26,13 +26,13 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any
 
-import asyncpg
 import grpc
 import nats
 import pytest
 from aiosmtpd.controller import Controller
 from google.protobuf.message import Message
 from grpc import aio
+from sqlalchemy import RowMapping, select, text
 
 from gatehouse.identity.v1 import user_service_pb2 as pb
 from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
@@ -50,6 +50,7 @@ from gatehouse_notifier.directory import IdentityDirectory
 from gatehouse_notifier.registry import GrpcRegistry
 from gatehouse_notifier.rendering import Renderer
 from gatehouse_notifier.settings import NotifierSettings
+from gatehouse_notifier.tables import handled_events, messages
 
 SECRET = "notifier-tests-service-auth-secret"
 IDENTITY_URL = "https://identity.test"
@@ -344,8 +345,18 @@ class Harness:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
-    def pool(self) -> asyncpg.Pool:
-        return self.context.pool
+    def database(self) -> Database:
+        return self.context.database
+
+    async def sql(self, statement: str, **params: Any) -> int:
+        """Run the test's own SQL, committed at once; how many rows it changed."""
+        async with self.database.connection() as connection:
+            result = await connection.execute(text(statement), params)
+            return result.rowcount
+
+    async def sql_rows(self, statement: str, **params: Any) -> list[RowMapping]:
+        async with self.database.connection() as connection:
+            return list((await connection.execute(text(statement), params)).mappings())
 
     @property
     def prefix(self) -> str:
@@ -385,25 +396,43 @@ class Harness:
         found: list[EmailMessage] = await wait_until(arrived, what=f"mail to {address}")
         return found
 
-    async def rows(self, event_id: str) -> list[asyncpg.Record]:
-        rows: list[asyncpg.Record] = await self.pool.fetch(
-            "SELECT * FROM messages WHERE event_id = $1 ORDER BY created_at", event_id
-        )
-        return rows
+    async def rows(self, event_id: str) -> list[RowMapping]:
+        async with self.database.connection() as connection:
+            result = await connection.execute(
+                select(messages)
+                .where(messages.c.event_id == uuid.UUID(event_id))
+                .order_by(messages.c.created_at)
+            )
+            return list(result.mappings())
 
-    async def row_with_status(self, event_id: str, *statuses: str) -> asyncpg.Record:
-        async def reached() -> asyncpg.Record | None:
+    async def row_with_status(self, event_id: str, *statuses: str) -> RowMapping:
+        async def reached() -> RowMapping | None:
             rows = await self.rows(event_id)
             return rows[0] if rows and rows[0]["status"] in statuses else None
 
-        row: asyncpg.Record = await wait_until(reached, what=f"message of {event_id} {statuses}")
+        row: RowMapping = await wait_until(reached, what=f"message of {event_id} {statuses}")
+        return row
+
+    async def message_with_status(self, message_id: uuid.UUID, *statuses: str) -> RowMapping:
+        async def reached() -> RowMapping | None:
+            async with self.database.connection() as connection:
+                result = await connection.execute(
+                    select(messages).where(messages.c.id == message_id)
+                )
+                row = result.mappings().one_or_none()
+            return row if row is not None and row["status"] in statuses else None
+
+        row: RowMapping = await wait_until(reached, what=f"message {message_id} {statuses}")
         return row
 
     async def is_handled(self, event_id: str) -> bool:
-        value = await self.pool.fetchval(
-            "SELECT true FROM handled_events WHERE event_id = $1", event_id
-        )
-        return bool(value)
+        async with self.database.connection() as connection:
+            value = await connection.scalar(
+                select(handled_events.c.event_id).where(
+                    handled_events.c.event_id == uuid.UUID(event_id)
+                )
+            )
+        return value is not None
 
     def start_replica(self) -> None:
         """Another consumer and courier on the same durable consumer and table, as a replica."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import pytest
 from nats.js.api import AckPolicy
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
 from gatehouse.events.v1 import identity_events_pb2 as ev
 from gatehouse.events.v1 import registry_events_pb2 as reg
@@ -354,18 +354,19 @@ async def test_a_row_held_by_a_sender_is_left_alone_and_taken_over_when_it_dies(
             "identity.user.password_changed", ev.UserPasswordChanged(user_id=user.user_id)
         )
         await notifier.row_with_status(event.id, "failed")
-        holder = await asyncpg.connect(notifier.settings.database_url)
-        holding = holder.transaction()
-        await holding.start()
+        holder = await notifier.database.engine.connect()
+        holding = await holder.begin()
         # As a replica in the middle of sending it: the row is locked by its transaction.
         await holder.execute(
-            "SELECT 1 FROM messages WHERE event_id = $1 FOR UPDATE", uuid.UUID(event.id)
+            text("SELECT 1 FROM messages WHERE event_id = :event_id FOR UPDATE"),
+            {"event_id": uuid.UUID(event.id)},
         )
     finally:
         notifier.sink.start()
     try:
         await holder.execute(
-            "UPDATE messages SET next_attempt_at = now() WHERE event_id = $1", uuid.UUID(event.id)
+            text("UPDATE messages SET next_attempt_at = now() WHERE event_id = :event_id"),
+            {"event_id": uuid.UUID(event.id)},
         )
         await asyncio.sleep(0.5)
         assert notifier.sink.to(user.email) == []  # nobody touches a row another one holds
@@ -392,8 +393,9 @@ async def test_a_row_leased_by_an_earlier_version_waits_for_its_lease(notifier) 
         notifier.sink.start()
     await asyncio.sleep(0.3)
     assert notifier.sink.to(user.email) == []
-    await notifier.pool.execute(
-        "UPDATE messages SET next_attempt_at = now() WHERE event_id = $1", event.id
+    await notifier.sql(
+        "UPDATE messages SET next_attempt_at = now() WHERE event_id = :event_id",
+        event_id=uuid.UUID(event.id),
     )
     await notifier.mail_to(user.email)
     await notifier.row_with_status(event.id, "sent")
@@ -477,10 +479,10 @@ async def _wait(condition) -> None:
 
 async def _update_while_failed(notifier, event_id: str, assignments: str) -> None:
     """Change the row between two tries: only while it is 'failed', i.e. no courier holds it."""
-    statement = f"UPDATE messages {assignments} WHERE event_id = $1 AND status = 'failed'"
+    statement = f"UPDATE messages {assignments} WHERE event_id = :event_id AND status = 'failed'"
 
     async def updated() -> bool:
-        return await notifier.pool.execute(statement, event_id) == "UPDATE 1"
+        return await notifier.sql(statement, event_id=uuid.UUID(event_id)) == 1
 
     await _wait(updated)
 

@@ -29,6 +29,7 @@ from gatehouse_notifier.directory import LinkPurpose, PasswordLink, Recipient, R
 from gatehouse_notifier.handlers import HANDLERS, SILENT, Draft, HandlerContext, PublicUrls
 from gatehouse_notifier.handlers.base import silent
 from gatehouse_notifier.mail import _data_payload, build_email, classify, message_id_header
+from gatehouse_notifier.messages import ClaimedMessage
 from gatehouse_notifier.registry import (
     Operator,
     OrganizationKind,
@@ -40,7 +41,6 @@ from gatehouse_notifier.reminders import TEMPLATE as REMINDER
 from gatehouse_notifier.reminders import Schedule, reminder_drafts
 from gatehouse_notifier.rendering import EU_LANGUAGES, PARTS, Renderer, format_date, format_datetime
 from gatehouse_notifier.settings import NotifierSettings
-from gatehouse_notifier.store import ClaimedMessage
 
 URLS = PublicUrls(identity="https://id.test", registry="https://reg.test")
 LANGUAGES = ("sv", "en")

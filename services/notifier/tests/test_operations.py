@@ -8,14 +8,20 @@ import io
 import os
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_notifier import admin, store
+from gatehouse_common.db import Database
+from gatehouse_notifier import admin, operations
 from gatehouse_notifier.app import create_app
 from gatehouse_notifier.housekeeping import Housekeeping
-from gatehouse_notifier.store import NewMessage, Status
+from gatehouse_notifier.messages import Status
+from gatehouse_notifier.tables import handled_events, messages
+
+from . import factories
 
 METRICS = (
     "gatehouse_notifier_events_consumed_total",
@@ -39,37 +45,16 @@ async def test_health_readiness_and_metrics(notifier) -> None:
 
 
 async def _queue_row(notifier, *, status: Status, email: str, hold: bool = False) -> uuid.UUID:
-    """A ready-to-send row as the consumer would write it (hold: not due for an hour)."""
-    message_id = uuid.uuid4()
-    event_id = str(uuid.uuid4())
-    async with notifier.pool.acquire() as connection:
-        await store.insert_messages(
+    """A ready-to-send row as the consumer would write it (hold: not due for an hour), committed
+    so that the running courier (and the `messages` command) see it."""
+    async with notifier.database.connection() as connection:
+        return await factories.message(
             connection,
-            [
-                NewMessage(
-                    id=message_id,
-                    event_id=event_id,
-                    event_type="identity.user.password_changed",
-                    event_time=datetime.now(UTC),
-                    template="password_changed",
-                    recipient_user_id="usr-admin",
-                    message_id_header=f"<{event_id}@test>",
-                    status=status,
-                    language="en",
-                    recipient_email=email,
-                    subject="Your password has been changed",
-                    body_text="text",
-                    body_html="<p>html</p>",
-                    last_error="550 earlier refusal",
-                )
-            ],
+            status=status,
+            recipient_email=email,
+            due_in=timedelta(hours=1 if hold else 0),
+            last_error="550 earlier refusal",
         )
-    if hold:
-        await notifier.pool.execute(
-            "UPDATE messages SET next_attempt_at = now() + interval '1 hour' WHERE id = $1",
-            message_id,
-        )
-    return message_id
 
 
 async def _admin(notifier, *argv: str) -> tuple[int, str]:
@@ -88,8 +73,8 @@ async def test_an_operator_can_retry_an_abandoned_message(notifier) -> None:
 
     assert (code, output) == (0, f"{message_id}: queued again\n")
     await notifier.mail_to(address)
-    row = await notifier.pool.fetchrow("SELECT * FROM messages WHERE id = $1", message_id)
-    assert row["status"] == "sent"
+    # Recorded as sent once the server's 250 is read, which may be just after the mail arrived.
+    row = await notifier.message_with_status(message_id, "sent")
     assert row["attempts"] == 1
     code, output = await _admin(notifier, "retry", str(message_id))
     assert code == 1
@@ -102,8 +87,8 @@ async def test_an_operator_can_discard_a_failing_message(notifier) -> None:
     )
     code, output = await _admin(notifier, "discard", str(message_id))
     assert (code, output) == (0, f"{message_id}: discarded\n")
-    row = await notifier.pool.fetchrow("SELECT * FROM messages WHERE id = $1", message_id)
-    assert (row["status"], row["last_error"]) == ("abandoned", "discarded by an operator")
+    row = await notifier.message_with_status(message_id, "abandoned")
+    assert row["last_error"] == "discarded by an operator"
     assert (await _admin(notifier, "discard", str(uuid.uuid4())))[1].endswith("no such message\n")
 
 
@@ -145,26 +130,28 @@ async def _run_cli(env: dict[str, str], *argv: str) -> tuple[int, str]:
     return process.returncode, stdout.decode()
 
 
-async def test_housekeeping_forgets_old_events_and_erases_old_bodies(notifier) -> None:
-    old_event = uuid.uuid4()
-    await notifier.pool.execute(
-        "INSERT INTO handled_events (event_id, event_type, handled_at)"
-        " VALUES ($1, 'identity.user.created', now() - interval '40 days')",
-        old_event,
+async def test_housekeeping_forgets_old_events_and_erases_old_bodies(
+    notifier, db_connection: AsyncConnection, rolled_back_database: Database
+) -> None:
+    old_event = await factories.handled_event(db_connection, handled_ago=timedelta(days=40))
+    recent_event = await factories.handled_event(db_connection, handled_ago=timedelta(days=1))
+    old_message = await factories.message(
+        db_connection, status=Status.ABANDONED, updated_at=func.now() - timedelta(days=3)
     )
-    message_id = await _queue_row(
-        notifier, status=Status.ABANDONED, email="old@example.test", hold=True
-    )
-    await notifier.pool.execute(
-        "UPDATE messages SET updated_at = now() - interval '3 days' WHERE id = $1", message_id
-    )
+    recent_message = await factories.message(db_connection, status=Status.SENT)
 
-    await Housekeeping(pool=notifier.pool, settings=notifier.settings).run_once()
+    await Housekeeping(database=rolled_back_database, settings=notifier.settings).run_once()
 
-    assert not await notifier.is_handled(str(old_event))
-    row = await notifier.pool.fetchrow("SELECT * FROM messages WHERE id = $1", message_id)
-    assert (row["body_text"], row["body_html"]) == ("", "")
-    assert row["body_scrubbed_at"] is not None
-    code, output = await _admin(notifier, "retry", str(message_id))
-    assert code == 1
-    assert "erased" in output
+    handled = set(await db_connection.scalars(select(handled_events.c.event_id)))
+    assert old_event not in handled
+    assert recent_event in handled
+    bodies = {
+        row.id: (row.body_text, row.body_html, row.body_scrubbed_at is not None)
+        for row in await db_connection.execute(
+            select(messages).where(messages.c.id.in_([old_message, recent_message]))
+        )
+    }
+    assert bodies == {old_message: ("", "", True), recent_message: ("text", "<p>html</p>", False)}
+    refusal = await operations.retry(rolled_back_database, old_message)
+    assert refusal is not None
+    assert "erased" in refusal

@@ -92,10 +92,10 @@ async def test_deciders_are_reminded_once_per_period_of_waiting(notifier) -> Non
     await asyncio.sleep(0.3)
     assert len(notifier.sink.to(validator.email)) == 2
     assert created.id  # the reminder's messages are separate from the event's
-    reminders = await notifier.pool.fetch(
+    reminders = await notifier.sql_rows(
         "SELECT * FROM messages WHERE event_type = 'notifier.role_request.reminder'"
-        " AND recipient_user_id = $1",
-        validator.user_id,
+        " AND recipient_user_id = :user_id",
+        user_id=validator.user_id,
     )
     assert len(reminders) == 1
 
@@ -158,11 +158,11 @@ async def test_parked_events_can_be_listed_and_replayed(notifier, monkeypatch) -
 
 
 async def _tracked(notifier, role_request_id: str) -> datetime | None:
-    value: datetime | None = await notifier.pool.fetchval(
-        "SELECT requested_at FROM pending_role_requests WHERE role_request_id = $1",
-        role_request_id,
+    rows = await notifier.sql_rows(
+        "SELECT requested_at FROM pending_role_requests WHERE role_request_id = :id",
+        id=role_request_id,
     )
-    return value
+    return rows[0]["requested_at"] if rows else None
 
 
 async def _handled(notifier, event_id: str) -> None:

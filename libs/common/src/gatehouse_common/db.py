@@ -47,6 +47,15 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool, QueuePool
 Connection = asyncpg.Connection | PoolConnectionProxy
 
 COMMAND_TIMEOUT_S = 30
+# What a lost or refusing database raises, through SQLAlchemy or asyncpg (a worker that retries
+# later catches these; a bug does not hide among them).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    exc.SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 # The names PostgreSQL gives unnamed constraints, so the constraints `tables.py` declares carry
 # the names the databases made by the SQL migrations already have (a later revision that drops
 # one names the same constraint everywhere). CHECK constraints are named in full where declared.
@@ -151,13 +160,6 @@ async def raw_connection(connection: AsyncConnection) -> asyncpg.Connection:
         # commit on their own.
         await connection.execute(text("SELECT 1"))
     return driver
-
-
-@asynccontextmanager
-async def raw_transaction(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
-    """An asyncpg connection in a transaction (code not yet converted; see `RawPool`)."""
-    async with pool.acquire() as connection, connection.transaction():
-        yield connection
 
 
 class RawPool:

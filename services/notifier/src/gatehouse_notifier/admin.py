@@ -15,7 +15,7 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from gatehouse_common.db import Database
-from gatehouse_notifier import store
+from gatehouse_notifier import operations
 from gatehouse_notifier.consumer import (
     DETAIL_HEADER,
     REASON_HEADER,
@@ -23,8 +23,8 @@ from gatehouse_notifier.consumer import (
     deadletter_subject,
 )
 from gatehouse_notifier.context import NotifierContext
+from gatehouse_notifier.messages import MessageSummary, Status
 from gatehouse_notifier.settings import NotifierSettings
-from gatehouse_notifier.store import MessageSummary, Status
 
 DEADLETTER_HEADERS = {REASON_HEADER, DETAIL_HEADER, SUBJECT_HEADER, "nats-msg-id"}
 
@@ -82,15 +82,14 @@ async def run_reminders(settings: NotifierSettings, out: TextIO) -> int:
 
 async def run_messages(settings: NotifierSettings, args: argparse.Namespace, out: TextIO) -> int:
     database = await Database.open(settings.database_url, min_size=1, max_size=2)
-    pool = database.raw_pool
     try:
         if args.action == "list":
             status = Status(args.status) if args.status else None
-            rows = await store.list_messages(pool, status=status, limit=args.limit)
+            rows = await operations.recent(database, status=status, limit=args.limit)
             out.write(format_table(rows))
             return 0
-        change = store.retry_message if args.action == "retry" else store.discard_message
-        refusal = await change(pool, args.id)
+        change = operations.retry if args.action == "retry" else operations.discard
+        refusal = await change(database, args.id)
     finally:
         await database.close()
     if refusal is not None:

@@ -20,7 +20,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 
-import asyncpg
 import nats.errors
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
@@ -28,12 +27,12 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
-from gatehouse_common.db import raw_transaction as transaction
+from gatehouse_common.db import DATABASE_ERRORS, Database
 from gatehouse_common.event_catalog import EVENT_MESSAGES
 from gatehouse_common.events import Event, MalformedEventError, event_from_nats
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.tracing import consumer_span
-from gatehouse_notifier import store
+from gatehouse_notifier import queries
 from gatehouse_notifier.backoff import backoff_delay
 from gatehouse_notifier.directory import Directory
 from gatehouse_notifier.errors import TransientError
@@ -54,13 +53,7 @@ SUBJECT_HEADER = "gatehouse-deadletter-subject"
 FETCH_TIMEOUT_S = 5.0
 DRAIN_TIMEOUT_S = 0.05
 MAX_ACK_PENDING = 1000
-TRANSIENT_ERRORS = (
-    TransientError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-    TimeoutError,
-)
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientError, *DATABASE_ERRORS)
 NATS_ERRORS = (nats.errors.Error, OSError, TimeoutError)
 
 
@@ -89,7 +82,7 @@ class Consumer:
     def __init__(
         self,
         *,
-        pool: asyncpg.Pool,
+        database: Database,
         bus: EventBus,
         directory: Directory,
         registry: Registry,
@@ -97,7 +90,7 @@ class Consumer:
         settings: NotifierSettings,
         on_queued: Callable[[], None],
     ) -> None:
-        self._pool = pool
+        self._database = database
         self._bus = bus
         self._directory = directory
         self._registry = registry
@@ -231,8 +224,8 @@ class Consumer:
 
     async def _handle(self, event: Event, payload: Message, handler: Handler) -> int | None:
         """Queue the event's messages in one transaction; how many, or None if already handled."""
-        async with transaction(self._pool) as connection:
-            if not await store.mark_event_handled(
+        async with self._database.transaction() as connection:
+            if not await queries.mark_event_handled(
                 connection, event_id=event.id, event_type=event.type
             ):
                 return None

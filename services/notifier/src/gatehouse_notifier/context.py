@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-import asyncpg
-
 from gatehouse_common.db import Database
 from gatehouse_common.health import ReadinessCheck
 from gatehouse_common.nats_bus import EventBus
@@ -63,17 +61,13 @@ class NotifierContext:
         )
 
     @property
-    def pool(self) -> asyncpg.Pool:
-        return self.database.raw_pool
-
-    @property
     def writer(self) -> MessageWriter:
         domain = self.settings.mail_from_address.rpartition("@")[2]
         return MessageWriter(renderer=self.renderer, domain=domain)
 
     def consumer(self) -> Consumer:
         return Consumer(
-            pool=self.pool,
+            database=self.database,
             bus=self.bus,
             directory=self.directory,
             registry=self.registry,
@@ -84,15 +78,15 @@ class NotifierContext:
 
     def courier(self) -> Courier:
         """One courier (tests); `couriers` runs as many as COURIER_CONCURRENCY."""
-        return Courier(pool=self.pool, settings=self.settings, wake=self.courier_wake)
+        return Courier(database=self.database, settings=self.settings, wake=self.courier_wake)
 
     async def couriers(self) -> None:
-        await run_couriers(pool=self.pool, settings=self.settings, wake=self.courier_wake)
+        await run_couriers(database=self.database, settings=self.settings, wake=self.courier_wake)
 
     def reminders(self) -> RoleRequestReminders:
         return RoleRequestReminders(
-            pool=self.pool,
-            source=TrackedPendingRoleRequests(self.pool),
+            database=self.database,
+            source=TrackedPendingRoleRequests(self.database),
             directory=self.directory,
             registry=self.registry,
             writer=self.writer,
@@ -102,7 +96,7 @@ class NotifierContext:
         )
 
     def housekeeping(self) -> Housekeeping:
-        return Housekeeping(pool=self.pool, settings=self.settings)
+        return Housekeeping(database=self.database, settings=self.settings)
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         async def nats_connected() -> bool:

@@ -32,9 +32,10 @@ from typing import Any
 
 import aiosmtplib
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
-from gatehouse_common.db import Connection
-from gatehouse_notifier import store
+from gatehouse_common.db import DATABASE_ERRORS, Database
+from gatehouse_notifier import queries
 from gatehouse_notifier.backoff import backoff_delay
 from gatehouse_notifier.mail import (
     COMPLETED,
@@ -48,13 +49,12 @@ from gatehouse_notifier.mail import (
     send_end_of_data,
     smtp_client,
 )
+from gatehouse_notifier.messages import ClaimedMessage, Status
 from gatehouse_notifier.metrics import DELIVERY_SECONDS, MESSAGES
 from gatehouse_notifier.settings import NotifierSettings
-from gatehouse_notifier.store import ClaimedMessage, Status
 
 logger = logging.getLogger(__name__)
 
-DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 SMTP_ERRORS = (*CONNECTION_ERRORS, aiosmtplib.SMTPException)
 # SMTP round trips in one message's transaction: connect+EHLO (+STARTTLS, AUTH), MAIL, RCPT, DATA.
 SMTP_STEPS_PER_MESSAGE = 6
@@ -62,9 +62,9 @@ SMTP_STEPS_PER_MESSAGE = 6
 
 class Courier:
     def __init__(
-        self, *, pool: asyncpg.Pool, settings: NotifierSettings, wake: asyncio.Event
+        self, *, database: Database, settings: NotifierSettings, wake: asyncio.Event
     ) -> None:
-        self._pool = pool
+        self._database = database
         self._settings = settings
         self._wake = wake
         self._smtp: aiosmtplib.SMTP | None = None
@@ -102,11 +102,12 @@ class Courier:
         """
         taken = 0
         while taken < self._settings.courier_batch_size:
-            async with self._pool.acquire() as connection:
+            # A connection of its own, not `database.transaction()`: the claim commits midway.
+            async with self._database.engine.connect() as connection:
                 claim = _Claim(connection)
                 await claim.begin()
                 try:
-                    message = await store.claim_next(
+                    message = await queries.claim_next(
                         connection, idle_timeout_s=self._idle_timeout_s
                     )
                     if message is None:
@@ -188,7 +189,7 @@ class Courier:
             await self._failed(connection, message, attempt, failure)
             await claim.commit()
             return
-        await store.record_sent(connection, message.id, attempts=attempt)
+        await queries.record_sent(connection, message.id, attempts=attempt)
         await claim.commit()
         MESSAGES.labels(message.template, Status.SENT).inc()
         waited = datetime.now(UTC) - message.event_time
@@ -197,7 +198,7 @@ class Courier:
 
     async def _failed(
         self,
-        connection: Connection,
+        connection: AsyncConnection,
         message: ClaimedMessage,
         attempt: int,
         failure: SendFailure,
@@ -214,7 +215,7 @@ class Courier:
             base_s=self._settings.delivery_retry_base_s,
             max_s=self._settings.delivery_retry_max_s,
         )
-        await store.record_failed(
+        await queries.record_failed(
             connection,
             message.id,
             attempts=attempt,
@@ -233,12 +234,12 @@ class Courier:
 
     async def _abandon(
         self,
-        connection: Connection,
+        connection: AsyncConnection,
         message: ClaimedMessage,
         attempt: int,
         reason: str,
     ) -> None:
-        await store.record_abandoned(connection, message.id, attempts=attempt, error=reason)
+        await queries.record_abandoned(connection, message.id, attempts=attempt, error=reason)
         MESSAGES.labels(message.template, Status.ABANDONED).inc()
         logger.error("message abandoned", extra={**_log(message, attempt), "error": reason})
 
@@ -274,14 +275,14 @@ class Courier:
 
 
 async def run_couriers(
-    *, pool: asyncpg.Pool, settings: NotifierSettings, wake: asyncio.Event
+    *, database: Database, settings: NotifierSettings, wake: asyncio.Event
 ) -> None:
     """COURIER_CONCURRENCY couriers (each its own SMTP connection and row), woken together by
     the consumer in this process or, through one LISTEN connection, by any other replica."""
     listener = await _listen(settings, wake)
     try:
         couriers = [
-            Courier(pool=pool, settings=settings, wake=wake)
+            Courier(database=database, settings=settings, wake=wake)
             for _ in range(settings.courier_concurrency)
         ]
         await asyncio.gather(*(courier.run() for courier in couriers))
@@ -291,12 +292,15 @@ async def run_couriers(
 
 
 async def _listen(settings: NotifierSettings, wake: asyncio.Event) -> asyncpg.Connection | None:
+    """LISTEN on a connection of its own, opened with asyncpg: SQLAlchemy has no notification
+    API, and a pooled connection would carry the LISTEN to whoever borrows it next."""
+
     def on_notify(*_args: Any) -> None:
         wake.set()
 
     try:
         connection: asyncpg.Connection = await asyncpg.connect(settings.database_url)
-        await connection.add_listener(store.NOTIFY_CHANNEL, on_notify)
+        await connection.add_listener(queries.NOTIFY_CHANNEL, on_notify)
     except (OSError, asyncpg.PostgresError):
         logger.warning("courier cannot LISTEN; polling only")
         return None
@@ -312,24 +316,24 @@ def _discard(reply: asyncio.Task[aiosmtplib.SMTPResponse]) -> None:
 class _Claim:
     """One message's transaction, committed midway by the courier (so not `async with`)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
-        self._transaction = connection.transaction()
-        self._open = False
+        self._transaction: AsyncTransaction | None = None
 
     async def begin(self) -> None:
-        await self._transaction.start()
-        self._open = True
+        self._transaction = await self.connection.begin()
 
     async def commit(self) -> None:
-        self._open = False  # a failed COMMIT leaves nothing to roll back
-        await self._transaction.commit()
+        # Forgotten first: a failed COMMIT leaves nothing to roll back.
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            await transaction.commit()
 
     async def rollback_unless_committed(self) -> None:
-        if self._open:
-            self._open = False
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
             with contextlib.suppress(*DATABASE_ERRORS):
-                await self._transaction.rollback()
+                await transaction.rollback()
 
 
 def _log(message: ClaimedMessage, attempt: int) -> dict[str, Any]:

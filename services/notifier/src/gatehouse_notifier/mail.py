@@ -13,8 +13,8 @@ import aiosmtplib
 from aiosmtplib.email import flatten_message
 from aiosmtplib.protocol import SMTPProtocol
 
+from gatehouse_notifier.messages import ClaimedMessage
 from gatehouse_notifier.settings import NotifierSettings, SmtpTls
-from gatehouse_notifier.store import ClaimedMessage
 
 _LINE_ENDINGS = re.compile(rb"\r\n|\n|\r")
 _LEADING_PERIOD = re.compile(rb"(?m)^\.")

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from gatehouse_common.db import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse_notifier import queries
 
 
 class Memory(Protocol):
@@ -27,37 +29,24 @@ class Memory(Protocol):
 
 
 class DatabaseMemory:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def remember_operator_creator(self, *, operator_id: str, user_id: str) -> None:
-        await self._connection.execute(
-            """INSERT INTO operator_creators (operator_id, user_id) VALUES ($1, $2)
-               ON CONFLICT (operator_id) DO NOTHING""",
-            operator_id,
-            user_id,
+        await queries.remember_operator_creator(
+            self._connection, operator_id=operator_id, user_id=user_id
         )
 
     async def operator_creator(self, operator_id: str) -> str | None:
-        user_id: str | None = await self._connection.fetchval(
-            "SELECT user_id FROM operator_creators WHERE operator_id = $1", operator_id
-        )
-        return user_id
+        return await queries.operator_creator(self._connection, operator_id)
 
     async def forget_operator(self, operator_id: str) -> None:
-        await self._connection.execute(
-            "DELETE FROM operator_creators WHERE operator_id = $1", operator_id
-        )
+        await queries.forget_operator(self._connection, operator_id)
 
     async def track_role_request(self, *, role_request_id: str, requested_at: datetime) -> None:
-        await self._connection.execute(
-            """INSERT INTO pending_role_requests (role_request_id, requested_at) VALUES ($1, $2)
-               ON CONFLICT (role_request_id) DO NOTHING""",
-            role_request_id,
-            requested_at,
+        await queries.track_role_request(
+            self._connection, role_request_id=role_request_id, requested_at=requested_at
         )
 
     async def untrack_role_request(self, role_request_id: str) -> None:
-        await self._connection.execute(
-            "DELETE FROM pending_role_requests WHERE role_request_id = $1", role_request_id
-        )
+        await queries.untrack_role_request(self._connection, role_request_id)

@@ -23,11 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-import asyncpg
-
-from gatehouse_common.db import raw_transaction as transaction
+from gatehouse_common.db import DATABASE_ERRORS, Database
 from gatehouse_common.events import Event
-from gatehouse_notifier import store
+from gatehouse_notifier import queries
 from gatehouse_notifier.directory import Directory, RefusedError
 from gatehouse_notifier.errors import TransientError
 from gatehouse_notifier.handlers import Draft, HandlerContext, PublicUrls
@@ -46,13 +44,7 @@ TEMPLATE = "role_request_reminder"
 PAGE_SIZE = 100
 # Fixed forever: the ids of reminders already sent must stay the same.
 _REMINDER_NAMESPACE = uuid.UUID("3b0f8f7e-52a4-4d4b-8f1f-6a2c1d9e7b55")
-FAILURES = (
-    TransientError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-    TimeoutError,
-)
+FAILURES: tuple[type[BaseException], ...] = (TransientError, *DATABASE_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -87,8 +79,8 @@ class PendingRoleRequests(Protocol):
 class TrackedPendingRoleRequests:
     """Pending requests as the notifier saw them created (table `pending_role_requests`)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def pending(
         self,
@@ -98,27 +90,19 @@ class TrackedPendingRoleRequests:
         page_size: int,
         page_token: str | None,
     ) -> Page:
-        after_time, after_id = _parse_token(page_token) if page_token else (requested_after, "")
-        rows = await self._pool.fetch(
-            """SELECT role_request_id, requested_at FROM pending_role_requests
-                WHERE requested_at < $2
-                  AND (requested_at, role_request_id) > ($1, $3)
-                ORDER BY requested_at, role_request_id
-                LIMIT $4""",
-            after_time,
-            requested_before,
-            after_id,
-            page_size,
-        )
-        requests = [PendingRoleRequest(r["role_request_id"], r["requested_at"]) for r in rows]
+        after = _parse_token(page_token) if page_token else (requested_after, "")
+        async with self._database.connection() as connection:
+            rows = await queries.tracked_role_requests(
+                connection, after=after, requested_before=requested_before, limit=page_size
+            )
+        requests = [PendingRoleRequest(*row) for row in rows]
         last = requests[-1] if len(requests) == page_size else None
         token = f"{last.requested_at.isoformat()}|{last.role_request_id}" if last else None
         return Page(requests=requests, next_token=token)
 
     async def forget(self, role_request_id: str) -> None:
-        await self._pool.execute(
-            "DELETE FROM pending_role_requests WHERE role_request_id = $1", role_request_id
-        )
+        async with self._database.connection() as connection:
+            await queries.untrack_role_request(connection, role_request_id)
 
 
 async def reminder_drafts(
@@ -180,7 +164,7 @@ class RoleRequestReminders:
     def __init__(
         self,
         *,
-        pool: asyncpg.Pool,
+        database: Database,
         source: PendingRoleRequests,
         directory: Directory,
         registry: Registry,
@@ -189,7 +173,7 @@ class RoleRequestReminders:
         urls: PublicUrls,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
-        self._pool = pool
+        self._database = database
         self._source = source
         self._directory = directory
         self._registry = registry
@@ -240,8 +224,8 @@ class RoleRequestReminders:
             id=reminder_id,
             time=now,
         )
-        async with transaction(self._pool) as connection:
-            if not await store.mark_event_handled(
+        async with self._database.transaction() as connection:
+            if not await queries.mark_event_handled(
                 connection, event_id=reminder_id, event_type=REMINDER_EVENT_TYPE
             ):
                 return 0

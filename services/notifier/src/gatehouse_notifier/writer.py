@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from gatehouse_common.db import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from gatehouse_common.events import Event
-from gatehouse_notifier import store
+from gatehouse_notifier import queries
 from gatehouse_notifier.handlers import Draft
 from gatehouse_notifier.mail import message_id_header
+from gatehouse_notifier.messages import NewMessage, Status
 from gatehouse_notifier.metrics import MESSAGES
 from gatehouse_notifier.rendering import Renderer
-from gatehouse_notifier.store import NewMessage, Status
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +24,14 @@ class MessageWriter:
         self._renderer = renderer
         self._domain = domain
 
-    async def queue(self, connection: Connection, event: Event, drafts: list[Draft]) -> int:
+    async def queue(self, connection: AsyncConnection, event: Event, drafts: list[Draft]) -> int:
         """Insert the drafts' rows (one per event, recipient and message at most); how many
         are queued for sending. Wakes every courier when the transaction commits."""
         messages = [self.message(event, draft) for draft in drafts]
-        await store.insert_messages(connection, messages)
+        await queries.insert_messages(connection, messages)
         queued = sum(1 for m in messages if m.status is Status.QUEUED)
         if queued:
-            await store.notify_couriers(connection)
+            await queries.notify_couriers(connection)
         for message in messages:
             if message.status is Status.ABANDONED:
                 MESSAGES.labels(message.template, Status.ABANDONED).inc()
