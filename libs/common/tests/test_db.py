@@ -4,6 +4,7 @@ SQLAlchemy shares the pool and the transaction, and the pool sends no reset quer
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import Column, Table, Text, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import QueuePool
 
 from gatehouse.events.v1 import identity_events_pb2 as identity_events
 from gatehouse_common.db import Connection, Database, raw_connection, service_metadata
@@ -181,3 +183,25 @@ async def test_events_are_written_in_the_callers_transaction(database: Database)
     async with database.connection() as connection:
         subjects = set((await connection.execute(select(outbox_events.c.subject))).scalars())
     assert subjects == {converted, unconverted}
+
+
+async def test_a_cancelled_transaction_rolls_back_and_gives_its_connection_back(
+    database: Database,
+) -> None:
+    started = asyncio.Event()
+
+    async def slow_write() -> None:
+        async with database.transaction() as connection:
+            await connection.execute(insert(notes).values(id="cancelled"))
+            started.set()
+            await connection.execute(text("SELECT pg_sleep(30)"))
+
+    task = asyncio.create_task(slow_write())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    pool = database.engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedout() == 0
+    assert await _bodies(database) == {}

@@ -162,6 +162,17 @@ async def raw_connection(connection: AsyncConnection) -> asyncpg.Connection:
     return driver
 
 
+async def _close_whatever_happens(connection: AsyncConnection) -> None:
+    """Close (and so return) a connection even if the task is cancelled meanwhile.
+
+    SQLAlchemy's `async with` does this on every exit, in a task of its own: two more turns of
+    the event loop for each borrowed connection (measured: 5 instead of 2). `Database` closes
+    in place when the block ended normally, when nothing can interrupt it, and only pays for
+    the protection after an error or a cancellation.
+    """
+    await connection.__aexit__(None, None, None)
+
+
 class RawPool:
     """What code not yet on SQLAlchemy uses of an `asyncpg.Pool`, lent out of a `Database`.
 
@@ -243,14 +254,26 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a transaction: committed when the block ends, rolled back on error."""
-        async with self.engine.begin() as connection:
+        connection = await self.engine.connect()
+        try:
+            await connection.begin()
             yield connection
+            await connection.commit()
+        except BaseException:
+            await _close_whatever_happens(connection)  # rolls back what is open
+            raise
+        await connection.close()  # see _close_whatever_happens
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A connection in autocommit: every statement is committed on its own."""
-        async with self._autocommit.connect() as connection:
+        connection = await self._autocommit.connect()
+        try:
             yield connection
+        except BaseException:
+            await _close_whatever_happens(connection)
+            raise
+        await connection.close()  # see _close_whatever_happens
 
     @property
     def raw_pool(self) -> asyncpg.Pool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatehouse_devstack.schema_tests import SchemaTests
+from gatehouse_devstack.schema_tests import ConcurrentMigrationTest, SchemaTests
 
 
-class TestNotifierSchema(SchemaTests):
+class TestNotifierSchema(SchemaTests, ConcurrentMigrationTest):
     package = "gatehouse_notifier"
     made_by_main = Path(__file__).with_name("made_by_main_51ab076.sql")
