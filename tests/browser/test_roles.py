@@ -295,6 +295,22 @@ class TestOwnDetails:
             # ...and times in the local zone, not UTC (point 10).
             assert "UTC" not in shown
             assert re.search(r"\d\d:\d\d:\d\d CES?T", shown), shown[:500]
+            # Point 10: no SMS-sunset warning for someone who never had SMS; "Reset all my
+            # devices" looks like the danger it is; "Sign out everywhere" says it happened.
+            page.goto(f"{j.system.identity_url}/account/security")
+            if urlsplit(page.url).path.startswith("/login/second-factor"):
+                second_factor(page, per, "totp")
+            wait_for_path(page, "/account/security")
+            expect(page.locator("#sms-sunset")).to_have_count(0)
+            expect(page.locator("#reset-devices")).to_have_class(re.compile(r"\bdanger\b"))
+            j.shot(page, "security")
+            page.goto(f"{j.system.identity_url}/account/sessions")
+            page.get_by_role("button", name=exact(t["sessions.sign_out_everywhere"])).click()
+            page.wait_for_load_state()
+            expect(page.get_by_role("heading", level=1)).to_have_text(
+                t["sessions.signed_out_everywhere.title"]
+            )
+            j.shot(page, "signed-out-everywhere")
             # The next e-mail is in the new language.
             page.goto(f"{j.system.identity_url}/password/forgot")
             page.get_by_label(t["field.email"], exact=True).fill(per.email)
