@@ -8,14 +8,21 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import asyncpg
 import pytest
-from sqlalchemy import Column, Table, Text, insert, select, text
+from sqlalchemy import Column, Table, Text, exc, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import QueuePool
 
 from gatehouse.events.v1 import identity_events_pb2 as identity_events
-from gatehouse_common.db import Connection, Database, raw_connection, service_metadata
+from gatehouse_common.db import (
+    Connection,
+    Database,
+    raw_connection,
+    service_metadata,
+    violated_unique_constraint,
+)
 from gatehouse_common.outbox import add_event, outbox_table
 from gatehouse_devstack.postgres import DatabaseServer
 
@@ -205,3 +212,18 @@ async def test_a_cancelled_transaction_rolls_back_and_gives_its_connection_back(
     assert isinstance(pool, QueuePool)
     assert pool.checkedout() == 0
     assert await _bodies(database) == {}
+
+
+async def test_a_broken_unique_constraint_is_named_whichever_code_broke_it(
+    database: Database,
+) -> None:
+    async with database.transaction() as connection:
+        await connection.execute(insert(notes).values(id="taken"))
+    with pytest.raises(exc.IntegrityError) as converted:
+        async with database.transaction() as connection:
+            await connection.execute(insert(notes).values(id="taken"))
+    with pytest.raises(asyncpg.UniqueViolationError) as unconverted:
+        await database.raw_pool.execute("INSERT INTO notes (id) VALUES ('taken')")
+    assert violated_unique_constraint(converted.value) == "notes_pkey"
+    assert violated_unique_constraint(unconverted.value) == "notes_pkey"
+    assert violated_unique_constraint(RuntimeError("no")) is None

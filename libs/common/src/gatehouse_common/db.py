@@ -67,6 +67,21 @@ POSTGRES_NAMING = {
 }
 
 
+def violated_unique_constraint(error: BaseException) -> str | None:
+    """The name of the unique constraint (or unique index) a failed statement broke, else None.
+
+    SQLAlchemy wraps asyncpg's `UniqueViolationError` in an `IntegrityError`; code not yet
+    converted still sees asyncpg's own. Either way: `except exc.IntegrityError as error:` (or
+    asyncpg's), then `if violated_unique_constraint(error) == "users_email_normalized_key"`.
+    """
+    cause: BaseException | None = error
+    while cause is not None:  # SQLAlchemy's error, its dialect's, then asyncpg's
+        if isinstance(cause, asyncpg.UniqueViolationError):
+            return str(cause.constraint_name or "")
+        cause = cause.__cause__
+    return None
+
+
 def service_metadata() -> MetaData:
     """The `MetaData` a service's tables are declared on."""
     return MetaData(naming_convention=POSTGRES_NAMING)
