@@ -292,6 +292,7 @@ class TestOwnDetails:
             j.shot(page, "security-activity")
             shown = page.locator("main").inner_text()
             assert not re.search(r"\((totp|mobile_app\w*|recovery_code|webauthn|sms)\)", shown)
+            assert "activity.kind." not in shown  # a catalog key, not a sentence (the walk)
             # ...and times in the local zone, not UTC (point 10).
             assert "UTC" not in shown
             assert re.search(r"\d\d:\d\d:\d\d CES?T", shown), shown[:500]
