@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from joserfc import jwt as jose_jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeySet, RSAKey
 
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
@@ -335,6 +335,83 @@ def test_json_api_takes_identity_access_tokens_for_the_registry_only(
         refused = httpx.get(f"{registry}/auth/me", headers={"Authorization": f"Bearer {bad}"})
         assert refused.status_code == 401
         assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+
+
+def _introspections(stack: Stack) -> float:
+    """How many IntrospectToken calls identity has answered (its Prometheus counter)."""
+    metrics = httpx.get(f"{stack.identity_url}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("gatehouse_grpc_server_handled_total")
+        and "TokenService/IntrospectToken" in line
+    )
+
+
+def test_access_tokens_are_jwts_the_registry_checks_without_asking_identity(
+    stack: Stack, registry: str, account: Account, browser: Browser
+) -> None:
+    """RFC 9068: identity's access token is a signed JWT for the registry's API, which verifies it
+    with identity's JWKS; introspection still answers for it (clients that want to ask)."""
+    sign_in(stack, browser, account)
+    step_up(stack, browser)
+    token = registry_access_token(stack, registry, browser)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["typ"] == "at+jwt"
+    assert header["alg"] == "RS256"
+    claims = jose_jwt.decode(token, _jwks(stack)).claims
+    assert claims["aud"] == "urn:gatehouse:registry"
+    assert claims["client_id"] == "registry"
+    assert claims["acr"] == "urn:gatehouse:acr:multi_factor"
+    assert claims["exp"] - claims["iat"] == 300
+    assert claims["sid"]
+
+    before = _introspections(stack)
+    for _ in range(3):
+        me = httpx.get(f"{registry}/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200, me.text
+        assert me.json()["level"] == "multi_factor"
+    assert _introspections(stack) == before
+
+    userinfo = httpx.get(
+        f"{stack.identity_url}/oidc/userinfo", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert userinfo.status_code == 200
+    assert userinfo.json()["sub"] == claims["sub"]
+
+
+def _jwks(stack: Stack) -> KeySet:
+    return KeySet.import_key_set(httpx.get(f"{stack.identity_url}/oidc/jwks").json())
+
+
+def test_signing_out_of_identity_revokes_the_registry_access_tokens_of_that_session(
+    stack: Stack, registry: str, account: Account, browser: Browser
+) -> None:
+    """The back-channel logout the registry receives ends its verification of the session's
+    JWT access tokens too, long before they expire; tokens of the user's other sessions stay."""
+    other_browser = Browser()
+    try:
+        sign_in(stack, other_browser, account)
+        step_up(stack, other_browser)
+        kept = registry_access_token(stack, registry, other_browser)
+    finally:
+        other_browser.close()
+    sign_in(stack, browser, account)
+    step_up(stack, browser)
+    token = registry_access_token(stack, registry, browser)
+
+    def status(bearer: str) -> int:
+        return httpx.get(
+            f"{registry}/auth/me", headers={"Authorization": f"Bearer {bearer}"}
+        ).status_code
+
+    assert status(token) == 200
+    assert (
+        browser.request("DELETE", f"{stack.identity_url}/api/v1/sessions/current").status_code
+        == 204
+    )
+    wait_until(lambda: status(token) == 401, what="the session's access token to be refused")
+    assert status(kept) == 200
 
 
 def test_back_channel_endpoint_refuses_anything_but_identity_logout_tokens(

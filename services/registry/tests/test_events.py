@@ -21,6 +21,7 @@ from gatehouse_common.events import event_for, event_from_nats, nats_subject
 from gatehouse_common.nats_bus import EventBus, ensure_stream
 from gatehouse_common.outbox import OutboxRelay
 from gatehouse_devstack.pytest_plugin import free_port
+from gatehouse_registry.auth.revocations import RevocationList
 from gatehouse_registry.reference_data.admin import (
     AuthorityIn,
     ReferenceData,
@@ -108,7 +109,12 @@ async def test_devices_reset_from_identity_suspends_and_the_suspension_is_publis
         nats_subject(bus.subject_prefix, "registry.user.suspended"), cb=received.put
     )
 
-    consumer = IdentityEventsConsumer(pool=pool, bus=bus, durable_name=f"registry-{user_id.hex}")
+    consumer = IdentityEventsConsumer(
+        pool=pool,
+        bus=bus,
+        durable_name=f"registry-{user_id.hex}",
+        revocations=RevocationList(database, keep_for_s=3600),
+    )
     relay = OutboxRelay(
         database=database,
         database_url="postgresql://unused",
@@ -140,6 +146,13 @@ async def test_devices_reset_from_identity_suspends_and_the_suspension_is_publis
             )
 
         await _wait_for(suspended)
+        # The user's identity access tokens issued until the reset are refused from now on, by
+        # every replica (a list of its own reads what the consumer recorded).
+        replica = RevocationList(database, keep_for_s=3600)
+        reset_at = event.time.timestamp()
+        assert await replica.refuses(sid="any", user_id=user_id, issued_at=reset_at - 60)
+        assert not await replica.refuses(sid="any", user_id=user_id, issued_at=reset_at + 1)
+        assert not await replica.refuses(sid="any", user_id=uuid.uuid4(), issued_at=reset_at)
         message = await asyncio.wait_for(received.get(), timeout=15)
         published = event_from_nats(message.headers, message.data)
         payload = published.message()

@@ -32,7 +32,15 @@ class EidProviderSettings(BaseModel):
 class OidcSettings(BaseSettings):
     # --- tokens ---------------------------------------------------------------------------
     oidc_code_ttl_s: int = Field(default=60, ge=10, le=600)
-    oidc_access_token_ttl_s: int = Field(default=300, ge=30)
+    # Access tokens are JWTs a resource server verifies itself (RFC 9068) or opaque strings it
+    # must introspect (oidc/access_tokens.py). Short-lived either way: a resource server that
+    # verifies JWTs on its own learns of a revocation other than a logout or a devices reset
+    # only when the token expires.
+    oidc_access_token_format: Literal["jwt", "opaque"] = "jwt"  # noqa: S105  (a format)
+    oidc_access_token_ttl_s: int = Field(default=300, ge=30, le=3600)
+    # The `aud` of JWT access tokens: the resource server they are for (the registry's API;
+    # its ACCESS_TOKEN_AUDIENCE must say the same).
+    oidc_access_token_audience: str = Field(default="urn:gatehouse:registry", min_length=1)
     oidc_id_token_ttl_s: int = Field(default=300, ge=30)
     # A refresh token never outlives the identity session it came from (its absolute limit).
     oidc_refresh_token_ttl_s: int = Field(default=12 * 3600, ge=60)

@@ -19,6 +19,7 @@ from gatehouse_common.runner import serve
 from gatehouse_common.tracing import configure_tracing
 from gatehouse_registry.app import create_app
 from gatehouse_registry.auth.identity_grpc import IdentityGrpc, IdentityUnavailableError
+from gatehouse_registry.auth.revocations import RevocationList
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.errors import RegistryError
 from gatehouse_registry.examples import ExamplePerson, load_example_operators
@@ -49,7 +50,12 @@ async def _serve(settings: RegistrySettings) -> None:
         warning_days=settings.inactivity_warning_days,
     )
     identity_events = IdentityEventsConsumer(
-        pool=context.pool, bus=context.bus, durable_name=settings.identity_events_consumer
+        pool=context.pool,
+        bus=context.bus,
+        durable_name=settings.identity_events_consumer,
+        revocations=RevocationList(
+            context.resources.database, keep_for_s=settings.access_token_max_lifetime_s
+        ),
     )
     try:
         await serve(

@@ -25,7 +25,14 @@ class RegistryAuthSettings(BaseSettings):
     session_absolute_timeout_s: int = Field(default=8 * 3600, ge=300)
     login_state_ttl_s: int = Field(default=600, ge=60)
     # How long an IntrospectToken answer is reused (tokens revoked meanwhile still work this long).
+    # Only opaque access tokens are introspected; JWT access tokens are verified here.
     introspection_cache_s: float = Field(default=30.0, ge=0)
+    # The `aud` identity writes into JWT access tokens for the registry (identity's
+    # OIDC_ACCESS_TOKEN_AUDIENCE).
+    access_token_audience: str = Field(default="urn:gatehouse:registry", min_length=1)
+    # JWT access tokens meant to live longer than this are refused (identity's
+    # OIDC_ACCESS_TOKEN_TTL_S is at most an hour); revocations are kept this long.
+    access_token_max_lifetime_s: int = Field(default=3600, ge=60, le=24 * 3600)
     # Clients whose access tokens the JSON API accepts; empty: only OIDC_CLIENT_ID's.
     api_client_ids: list[str] = Field(default_factory=list)
     identity_grpc_timeout_s: float = Field(default=3.0, gt=0)

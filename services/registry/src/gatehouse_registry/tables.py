@@ -104,6 +104,27 @@ auth_login_states = Table(
     timestamp("expires_at", nullable=False),
 )
 
+# Identity access tokens (JWTs, verified here without asking identity) the registry refuses
+# before they expire: those of an identity session that was logged out (`sid`, from the
+# back-channel logout) and those of a user whose devices were reset (`user_id`, from identity's
+# event), issued at or before `issued_before`. Kept as long as such a token could still be valid;
+# every replica reads new rows within a second (auth/revocations.py).
+access_token_revocations = Table(
+    "access_token_revocations",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("sid", Text),
+    Column("user_id", Uuid),
+    timestamp("issued_before", nullable=False),
+    timestamp("recorded_at", now=True),
+    timestamp("keep_until", nullable=False),
+    CheckConstraint(
+        "sid IS NOT NULL OR user_id IS NOT NULL", name="access_token_revocations_names_whom"
+    ),
+    Index("access_token_revocations_recorded", "recorded_at"),
+    Index("access_token_revocations_keep_until", "keep_until"),
+)
+
 # ----------------------------------------------------------------------------- reference data
 
 countries = Table(

@@ -2,8 +2,9 @@
 
 A grant is one sign-in of a user to a client. Its authorization code, access tokens and refresh
 tokens form one family: revoking the grant (sign-out, a reused code or refresh token, consent
-withdrawn) ends them all. Codes live `OIDC_CODE_TTL_S` and work once; access tokens are opaque
-random strings; refresh tokens rotate at every use. Only SHA-256 hashes are stored.
+withdrawn) ends them all. Codes live `OIDC_CODE_TTL_S` and work once; access tokens are what
+access_tokens.py makes (JWTs by default); refresh tokens rotate at every use. Only SHA-256
+hashes are stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -20,6 +21,7 @@ from gatehouse_common.db import Connection
 from gatehouse_identity.oidc.clients import Client
 from gatehouse_identity.oidc.errors import OAuthError, invalid_grant
 from gatehouse_identity.oidc.tokens import (
+    MAX_ACCESS_TOKEN_LENGTH,
     MAX_TOKEN_LENGTH,
     new_token,
     pkce_matches,
@@ -67,6 +69,12 @@ GRANT_COLUMNS = (
     "g.id AS grant_id, g.client_id, g.user_id, g.sid, g.scopes, g.level, g.amr, g.auth_time,"
     " g.expires_at AS grant_expires_at, g.revoked_at"
 )
+
+
+class MintAccessToken(Protocol):
+    """Makes the access token of a grant (access_tokens.AccessTokenIssuer.for_grant)."""
+
+    async def __call__(self, grant: Grant, issued_at: datetime, expires_at: datetime) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -148,11 +156,17 @@ async def _revoke_grant(connection: Connection, grant_id: uuid.UUID, reason: str
 
 
 async def _issue_tokens(
-    connection: Connection, grant: Grant, lifetimes: TokenLifetimes, *, nonce: str | None = None
+    connection: Connection,
+    grant: Grant,
+    lifetimes: TokenLifetimes,
+    mint_access_token: MintAccessToken,
+    *,
+    nonce: str | None = None,
 ) -> IssuedTokens:
     now = datetime.now(UTC)
-    access_token, refresh_token = new_token(), new_token()
     access_expires_at = min(now + lifetimes.access, grant.expires_at)
+    access_token = await mint_access_token(grant, now, access_expires_at)
+    refresh_token = new_token()
     await connection.execute(
         "INSERT INTO oidc_access_tokens (token_hash, grant_id, expires_at) VALUES ($1, $2, $3)",
         token_hash(access_token),
@@ -182,6 +196,7 @@ async def redeem_code(
     redirect_uri: str,
     code_verifier: str | None,
     lifetimes: TokenLifetimes,
+    mint_access_token: MintAccessToken,
 ) -> IssuedTokens:
     """Exchange a code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
@@ -222,7 +237,9 @@ async def redeem_code(
                 token_hash(code),
             )
         if failure is None:
-            return await _issue_tokens(connection, grant, lifetimes, nonce=row["nonce"])
+            return await _issue_tokens(
+                connection, grant, lifetimes, mint_access_token, nonce=row["nonce"]
+            )
     raise failure
 
 
@@ -262,6 +279,7 @@ async def refresh(
     refresh_token: str,
     requested_scopes: list[str],
     lifetimes: TokenLifetimes,
+    mint_access_token: MintAccessToken,
 ) -> IssuedTokens:
     """Rotate a refresh token (RFC 9700 §4.14.2): the old one is spent; presenting a spent one
     again revokes the whole family, since one of its two holders is not the client."""
@@ -303,14 +321,14 @@ async def refresh(
                 "UPDATE oidc_refresh_tokens SET used_at = now() WHERE token_hash = $1",
                 token_hash(refresh_token),
             )
-            return await _issue_tokens(connection, grant, lifetimes)
+            return await _issue_tokens(connection, grant, lifetimes, mint_access_token)
     raise failure
 
 
 async def introspect(pool: asyncpg.Pool, token: str) -> AccessInfo | None:
     """The grant behind an active access token, or None (unknown, expired, revoked, or the
     account is no longer active)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > MAX_ACCESS_TOKEN_LENGTH:
         return None
     row = await pool.fetchrow(
         f"""SELECT a.expires_at AS access_expires_at, {GRANT_COLUMNS}
@@ -329,7 +347,7 @@ async def introspect(pool: asyncpg.Pool, token: str) -> AccessInfo | None:
 async def revoke_token(pool: asyncpg.Pool, *, client: Client, token: str) -> None:
     """RFC 7009: revoking a refresh token ends its grant; an access token just stops working.
     Unknown tokens and tokens of other clients are ignored (the answer is 200 either way)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > MAX_ACCESS_TOKEN_LENGTH:
         return
     digest = token_hash(token)
     async with pool.acquire() as connection, connection.transaction():

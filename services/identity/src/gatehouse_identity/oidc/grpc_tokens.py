@@ -21,7 +21,7 @@ from gatehouse_common.service_auth import (
 )
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.oidc import grants
-from gatehouse_identity.oidc.tokens import MAX_TOKEN_LENGTH
+from gatehouse_identity.oidc.tokens import MAX_ACCESS_TOKEN_LENGTH
 
 LEVEL_TO_WIRE = {
     "password": pb.AUTHENTICATION_LEVEL_PASSWORD,
@@ -60,7 +60,7 @@ class TokenServicer(pb_grpc.TokenServiceServicer):
                 grpc.StatusCode.PERMISSION_DENIED, f"{caller!r} may not introspect tokens"
             )
         token = request.token
-        if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        if not token or len(token) > MAX_ACCESS_TOKEN_LENGTH or not token.isascii():
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "token: not an access token")
         info = await grants.introspect(self._context.pool, token)
         if info is None:

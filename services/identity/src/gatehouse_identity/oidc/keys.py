@@ -1,4 +1,5 @@
-"""Signing keys for ID tokens and logout tokens, and the JWKS that publishes them.
+"""Signing keys for ID tokens, logout tokens and JWT access tokens, and the JWKS that publishes
+them.
 
 Two sources, chosen by settings:
 
@@ -100,9 +101,15 @@ class KeyStore:
 
     @property
     def token_lifetime(self) -> timedelta:
-        """The longest a token signed by one of these keys stays valid."""
+        """The longest a token signed by one of these keys stays valid (ID, logout and JWT
+        access tokens)."""
+        settings = self._settings
         return timedelta(
-            seconds=max(self._settings.oidc_id_token_ttl_s, LOGOUT_TOKEN_TTL.total_seconds())
+            seconds=max(
+                settings.oidc_id_token_ttl_s,
+                settings.oidc_access_token_ttl_s,
+                LOGOUT_TOKEN_TTL.total_seconds(),
+            )
         )
 
     async def records(self) -> list[KeyRecord]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi import Request
 
 from gatehouse_identity.context import IdentityContext
+from gatehouse_identity.oidc.access_tokens import AccessTokenIssuer
 from gatehouse_identity.oidc.grants import TokenLifetimes
 from gatehouse_identity.oidc.keys import KeyStore
 
@@ -16,12 +17,19 @@ from gatehouse_identity.oidc.keys import KeyStore
 class OidcRuntime:
     context: IdentityContext
     keys: KeyStore
+    access_tokens: AccessTokenIssuer
 
     @classmethod
     def create(cls, context: IdentityContext) -> OidcRuntime:
         settings = context.settings
         keys = KeyStore(context.pool, settings, secret_key=settings.secret_key.get_secret_value())
-        return cls(context=context, keys=keys)
+        access_tokens = AccessTokenIssuer(
+            keys,
+            issuer=settings.public_url.rstrip("/"),
+            audience=settings.oidc_access_token_audience,
+            format=settings.oidc_access_token_format,
+        )
+        return cls(context=context, keys=keys, access_tokens=access_tokens)
 
     @property
     def issuer(self) -> str:

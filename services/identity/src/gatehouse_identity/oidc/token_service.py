@@ -68,6 +68,7 @@ async def _grant(runtime: OidcRuntime, client: Client, fields: dict[str, str]) -
             redirect_uri=fields.get("redirect_uri", ""),
             code_verifier=fields.get("code_verifier") or None,
             lifetimes=runtime.lifetimes,
+            mint_access_token=runtime.access_tokens.for_grant,
         )
     if grant_type == "refresh_token":
         return await grants.refresh(
@@ -76,6 +77,7 @@ async def _grant(runtime: OidcRuntime, client: Client, fields: dict[str, str]) -
             refresh_token=fields.get("refresh_token", ""),
             requested_scopes=fields.get("scope", "").split(),
             lifetimes=runtime.lifetimes,
+            mint_access_token=runtime.access_tokens.for_grant,
         )
     if not grant_type:
         raise invalid_request("grant_type is required")

@@ -13,6 +13,8 @@ import secrets
 
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 200
+# Access tokens may be JWTs (access_tokens.py): about 900 characters, more with a binding.
+MAX_ACCESS_TOKEN_LENGTH = 4096
 # RFC 7636 §4.1: 43 to 128 characters of [A-Z a-z 0-9 - . _ ~].
 PKCE_VERIFIER_CHARS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"

@@ -4,9 +4,11 @@
 
 `current_user` accepts either credential:
 
-- `Authorization: Bearer <identity access token>` (the JSON API): checked with identity's
-  gRPC IntrospectToken (answers cached for INTROSPECTION_CACHE_S); the token must have been
-  issued to one of API_CLIENT_IDS (by default the registry's own client).
+- `Authorization: Bearer <identity access token>` (the JSON API): a JWT access token is verified
+  here with identity's keys (access_tokens.py: no call to identity; revoked by back-channel
+  logouts and devices resets, revocations.py), an opaque one checked with identity's gRPC
+  IntrospectToken (answers cached for INTROSPECTION_CACHE_S); the token must have been issued to
+  one of API_CLIENT_IDS (by default the registry's own client).
 - the registry's session cookie (pages and same-site API calls from them).
 
 Without valid credentials: 401 with `WWW-Authenticate: Bearer` for API requests (a bearer token
@@ -25,8 +27,15 @@ from urllib.parse import urlencode
 from fastapi import Depends, HTTPException, Request, status
 
 from gatehouse_registry.auth import sessions
-from gatehouse_registry.auth.identity_grpc import IdentityUnavailableError
+from gatehouse_registry.auth.access_tokens import looks_like_jwt
+from gatehouse_registry.auth.identity_grpc import ActiveToken, IdentityUnavailableError
+from gatehouse_registry.auth.oidc_client import KeysUnavailableError
+from gatehouse_registry.auth.revocations import RevocationsUnavailableError
 from gatehouse_registry.auth.runtime import AuthRuntime, auth_runtime, satisfies
+
+# Identity's JWT access tokens are about 900 characters; opaque ones 43.
+MAX_BEARER_LENGTH = 4096
+CANNOT_CHECK = (IdentityUnavailableError, KeysUnavailableError, RevocationsUnavailableError)
 
 
 @dataclass(frozen=True)
@@ -78,15 +87,21 @@ def _not_signed_in(request: Request, *, token_given: bool) -> HTTPException:
     )
 
 
+async def _active_token(runtime: AuthRuntime, token: str) -> ActiveToken | None:
+    if looks_like_jwt(token):
+        return await runtime.access_tokens.check(token)
+    return await runtime.grpc.introspect(token)
+
+
 async def _from_bearer(runtime: AuthRuntime, token: str) -> RegistryUser | None:
-    if not token or len(token) > 500 or not token.isascii():
+    if not token or len(token) > MAX_BEARER_LENGTH or not token.isascii():
         return None
     try:
-        active = await runtime.grpc.introspect(token)
+        active = await _active_token(runtime, token)
         if active is None or active.client_id not in runtime.api_client_ids:
             return None
         person = await runtime.grpc.get_user(active.user_id)
-    except IdentityUnavailableError as error:
+    except CANNOT_CHECK as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="identity cannot check the token right now; try again",

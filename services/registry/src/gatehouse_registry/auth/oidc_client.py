@@ -1,9 +1,14 @@
 """The registry as an OpenID Connect relying party of identity: discovery, the code exchange,
-and validating ID tokens and logout tokens against identity's JWKS (joserfc does the crypto)."""
+and validating ID tokens, logout tokens and JWT access tokens against identity's JWKS (joserfc
+does the crypto; the JWKS is fetched again when a token names a key it does not hold)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +21,8 @@ from joserfc.jwk import KeySet
 
 from gatehouse_registry.settings import RegistryAuthSettings
 
+logger = logging.getLogger(__name__)
+
 METADATA_TTL_S = 3600.0
 JWKS_REFETCH_MIN_S = 10.0
 CLOCK_LEEWAY_S = 60
@@ -27,6 +34,21 @@ ACR_PREFIX = "urn:gatehouse:acr:"
 
 class IdentityProviderError(Exception):
     """Identity answered something the registry cannot accept (the message is for the log)."""
+
+
+class KeysUnavailableError(IdentityProviderError):
+    """Identity's JWKS could not be fetched: nothing can be verified right now."""
+
+
+def key_id(token: str) -> str | None:
+    """The `kid` a compact JWS names in its header (unverified: only to pick the key)."""
+    encoded = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 @dataclass(frozen=True)
@@ -143,33 +165,50 @@ class IdentityClient:
         return SignIn(claims=claims, id_token=id_token, access_token=access_token)
 
     async def _key_set(self, *, refresh: bool) -> KeySet:
+        """Identity's keys: fetched once, and again when `refresh` asks (at most every
+        JWKS_REFETCH_MIN_S). A failed refresh keeps the keys already held; with none held,
+        KeysUnavailableError."""
         async with self._lock:
             stale = refresh and time.monotonic() - self._keys_at > JWKS_REFETCH_MIN_S
             if self._keys is not None and not stale:
                 return self._keys
-            jwks_uri = self._internal((await self.metadata())["jwks_uri"])
+            self._keys_at = time.monotonic()
             try:
+                jwks_uri = self._internal((await self.metadata())["jwks_uri"])
                 response = await self.http.get(jwks_uri)
                 response.raise_for_status()
                 self._keys = KeySet.import_key_set(response.json())
-            except (httpx.HTTPError, ValueError, JoseError) as error:
-                raise IdentityProviderError(f"JWKS unavailable: {error}") from error
-            self._keys_at = time.monotonic()
+            except (IdentityProviderError, httpx.HTTPError, ValueError, JoseError) as error:
+                if self._keys is not None:
+                    logger.warning(
+                        "JWKS refresh failed; keeping the keys held", extra={"error": str(error)}
+                    )
+                    return self._keys
+                self._keys_at = 0.0
+                raise KeysUnavailableError(f"JWKS unavailable: {error}") from error
             return self._keys
 
     async def _decode(self, token: str) -> jwt.Token:
-        """Signature check with identity's keys (fetched again once for an unknown key).
-        Only RS256 is accepted: `alg: none` or a symmetric algorithm never verify."""
+        """Signature check with identity's keys, fetched again (at most every
+        JWKS_REFETCH_MIN_S) when the token names a key they lack — identity publishes a new
+        key a day before it signs, so that happens only after an early rotation. Only RS256
+        is accepted: `alg: none` or a symmetric algorithm never verify. KeysUnavailableError
+        when the JWKS cannot be fetched, IdentityProviderError for a token that does not
+        verify."""
         if len(token) > 16000:
             raise IdentityProviderError("token too long")
+        keys = await self._key_set(refresh=False)
+        kid = key_id(token)
+        if kid is None or kid not in {key.kid for key in keys.keys}:
+            keys = await self._key_set(refresh=True)
         try:
-            return jwt.decode(token, await self._key_set(refresh=False), ALGORITHMS)
-        except (JoseError, ValueError):
-            pass
-        try:
-            return jwt.decode(token, await self._key_set(refresh=True), ALGORITHMS)
+            return jwt.decode(token, keys, ALGORITHMS)
         except (JoseError, ValueError) as error:
             raise IdentityProviderError(f"bad signature: {error}") from error
+
+    async def verify_signature(self, token: str) -> jwt.Token:
+        """A JWT identity signed (header and claims not yet checked): see `_decode`."""
+        return await self._decode(token)
 
     def _check_audience(self, claims: dict[str, Any]) -> None:
         audience = claims.get("aud")

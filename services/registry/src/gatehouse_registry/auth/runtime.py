@@ -10,8 +10,10 @@ from typing import Protocol
 import asyncpg
 from fastapi import Request
 
+from gatehouse_registry.auth.access_tokens import AccessTokenVerifier
 from gatehouse_registry.auth.identity_grpc import IdentityGrpc
 from gatehouse_registry.auth.oidc_client import IdentityClient
+from gatehouse_registry.auth.revocations import RevocationList
 from gatehouse_registry.context import RegistryContext
 from gatehouse_registry.settings import RegistrySettings
 
@@ -45,15 +47,29 @@ class AuthRuntime:
     identity: IdentityClient
     grpc: IdentityGrpc
     record_sign_in: SignInRecorder
+    revocations: RevocationList
+    access_tokens: AccessTokenVerifier
 
     @classmethod
     def create(cls, context: RegistryContext, *, record_sign_in: SignInRecorder) -> AuthRuntime:
         settings = context.settings
+        identity = IdentityClient(settings, issuer=settings.identity_public_url)
+        revocations = RevocationList(
+            context.resources.database, keep_for_s=settings.access_token_max_lifetime_s
+        )
         return cls(
             settings=settings,
             pool=context.pool,
             record_sign_in=record_sign_in,
-            identity=IdentityClient(settings, issuer=settings.identity_public_url),
+            revocations=revocations,
+            access_tokens=AccessTokenVerifier(
+                identity,
+                revocations,
+                audience=settings.access_token_audience,
+                client_ids=settings.api_client_ids or [settings.oidc_client_id],
+                max_lifetime_s=settings.access_token_max_lifetime_s,
+            ),
+            identity=identity,
             grpc=IdentityGrpc(
                 target=settings.identity_grpc_target,
                 secret=settings.service_auth_secret.get_secret_value().encode(),

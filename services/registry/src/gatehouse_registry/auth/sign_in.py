@@ -197,8 +197,16 @@ async def end_identity_session(runtime: AuthRuntime, *, logout_token: str) -> in
         user_id = uuid.UUID(str(claims["sub"])) if claims.get("sub") else None
     except ValueError:
         user_id = None
-    ended = await sessions.end_identity_session(
-        runtime.pool, sid=str(claims.get("sid") or "") or None, user_id=user_id
-    )
+    sid = str(claims.get("sid") or "") or None
+    if sid is not None:
+        # The session's access tokens too (they are verified here, without asking identity).
+        await runtime.revocations.revoke_session(
+            sid=sid, user_id=user_id, issued_before=datetime.fromtimestamp(claims["iat"], UTC)
+        )
+    elif user_id is not None:
+        await runtime.revocations.revoke_user(
+            user_id=user_id, issued_before=datetime.fromtimestamp(claims["iat"], UTC)
+        )
+    ended = await sessions.end_identity_session(runtime.pool, sid=sid, user_id=user_id)
     logger.info("back-channel logout", extra={"sessions_ended": ended})
     return ended

@@ -17,6 +17,7 @@ from gatehouse.events.v1 import identity_events_pb2 as identity_events
 from gatehouse_common.events import MalformedEventError, event_from_nats
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.tracing import consumer_span
+from gatehouse_registry.auth.revocations import DATABASE_ERRORS, RevocationList
 from gatehouse_registry.users.service import run_inactivity_check, suspend_after_devices_reset
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ logger = logging.getLogger(__name__)
 DEVICES_RESET = "identity.user.devices_reset"
 FETCH_TIMEOUT_S = 5.0
 RETRY_DELAY_S = 5.0
-TRANSIENT_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# Database trouble that may pass (SQLAlchemy's wrappers of the driver's errors included).
+TRANSIENT_ERRORS = DATABASE_ERRORS
 NATS_ERRORS = (nats.errors.Error, OSError, TimeoutError)
 
 
@@ -60,15 +62,25 @@ class InactivityJob:
 class IdentityEventsConsumer:
     """A durable JetStream consumer of its own for identity.user.devices_reset.
 
-    Each event is acted on and recorded in `handled_events` in one transaction and acked after
-    the commit, so a redelivery is acked without suspending twice; a database failure naks the
-    message for a later retry; an unreadable message is terminated (it can never succeed).
+    The user's access tokens issued until the reset are refused first (recording that twice on a
+    redelivery does no harm). Then the event is acted on and recorded in `handled_events` in one
+    transaction and acked after the commit, so a redelivery is acked without suspending twice; a
+    database failure naks the message for a later retry; an unreadable message is terminated
+    (it can never succeed).
     """
 
-    def __init__(self, *, pool: asyncpg.Pool, bus: EventBus, durable_name: str) -> None:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        bus: EventBus,
+        durable_name: str,
+        revocations: RevocationList,
+    ) -> None:
         self._pool = pool
         self._bus = bus
         self._durable_name = durable_name
+        self._revocations = revocations
 
     async def run(self) -> None:
         while True:
@@ -119,6 +131,7 @@ class IdentityEventsConsumer:
             return "dropped"
         try:
             with consumer_span(f"registry handle {event.type}", event.extra_headers):
+                await self._revocations.revoke_user(user_id=user_id, issued_before=event.time)
                 suspended = await suspend_after_devices_reset(
                     self._pool, user_id=user_id, event_id=event_id
                 )
