@@ -7,12 +7,14 @@ every event in the catalog with the messages it must produce, to whom.
 from __future__ import annotations
 
 import dataclasses
+import email as email_module
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
 import pytest
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -28,8 +30,7 @@ from gatehouse_notifier.consumer import by_subject
 from gatehouse_notifier.directory import LinkPurpose, PasswordLink, Recipient, RefusedError
 from gatehouse_notifier.handlers import HANDLERS, SILENT, Draft, HandlerContext, PublicUrls
 from gatehouse_notifier.handlers.base import silent
-from gatehouse_notifier.mail import _data_payload, build_email, classify, message_id_header
-from gatehouse_notifier.messages import ClaimedMessage
+from gatehouse_notifier.mail import Letter, compose, message_id_header
 from gatehouse_notifier.registry import (
     Operator,
     OrganizationKind,
@@ -889,11 +890,6 @@ def test_reminders_follow_the_schedule() -> None:
     assert schedule.horizon(now) == now - timedelta(days=21)
 
 
-def test_the_data_phase_is_crlf_terminated_and_dot_stuffed() -> None:
-    assert _data_payload(b"a\n.b\r\nc\r..d") == b"a\r\n..b\r\nc\r\n...d\r\n"
-    assert _data_payload(b"x\r\n") == b"x\r\n"
-
-
 def test_backoff_is_exponential_capped_and_jittered() -> None:
     for attempt in range(1, 40):
         full = min(60.0, 1.0 * 2 ** (attempt - 1))
@@ -920,21 +916,17 @@ def test_message_id_is_deterministic_per_event_recipient_and_message() -> None:
 
 def test_the_email_is_multipart_alternative_with_language_and_ids() -> None:
     settings = NotifierSettings(gatehouse_environment="test")
-    claimed = ClaimedMessage(
-        id=uuid.uuid4(),
-        template="password_reset",
-        language="sv",
-        recipient_email="a@example.test",
-        recipient_name="Åsa Öberg",
+    letter = Letter(
         sender_name="Autentiseringstjänst",
+        recipient_name="Åsa Öberg",
+        recipient_email="a@example.test",
         subject="Återställ ditt lösenord",
         body_text="text",
         body_html="<p>html</p>",
+        language="sv",
         message_id_header="<x@gatehouse.localhost>",
-        attempts=1,
-        event_time=datetime.now(UTC) - timedelta(seconds=1),
     )
-    email = build_email(claimed, settings=settings)
+    email = _read(compose(letter, mail_from=settings.mail_from))
     assert email.get_content_type() == "multipart/alternative"
     assert email["Content-Language"] == "sv"
     assert email["Message-ID"] == "<x@gatehouse.localhost>"
@@ -943,29 +935,18 @@ def test_the_email_is_multipart_alternative_with_language_and_ids() -> None:
     assert email["To"].addresses[0].display_name == "Åsa Öberg"
     assert email["Auto-Submitted"] == "auto-generated"
     assert [p.get_content_type() for p in email.iter_parts()] == ["text/plain", "text/html"]
-    english = build_email(
-        ClaimedMessage(**{**claimed.__dict__, "sender_name": "", "language": "en"}),
-        settings=settings,
+    english = _read(
+        compose(replace(letter, sender_name="", language="en"), mail_from=settings.mail_from)
     )
     assert str(english["From"]) == "Authentication service <no-reply@gatehouse.localhost>"
 
 
-def test_smtp_errors_are_classified() -> None:
-    refused = aiosmtplib.SMTPRecipientsRefused(
-        [aiosmtplib.SMTPRecipientRefused(550, "no such mailbox", "a@x")]
+def _read(payload: bytes) -> EmailMessage:
+    parsed = email_module.message_from_bytes(
+        payload.replace(b"\r\n..", b"\r\n."), policy=default_policy
     )
-    assert classify(refused).permanent
-    busy = aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(451, "busy", "a@x")])
-    assert not classify(busy).permanent
-    assert classify(aiosmtplib.SMTPRecipientRefused(550, "no such mailbox", "a@x")).permanent
-    assert classify(aiosmtplib.SMTPDataError(554, "rejected as spam")).permanent
-    sender = classify(aiosmtplib.SMTPSenderRefused(553, "not allowed", "no-reply@x"))
-    assert not sender.permanent
-    assert sender.connection_lost
-    gone = classify(aiosmtplib.SMTPServerDisconnected("closed"))
-    assert not gone.permanent
-    assert gone.connection_lost
-    assert classify(ConnectionRefusedError("refused")).connection_lost
+    assert isinstance(parsed, EmailMessage)
+    return parsed
 
 
 def test_settings_defaults_and_validation() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_notifier import queries
-from gatehouse_notifier.messages import NewMessage, Status
+from gatehouse_notifier.messages import NewMessage, Settled, Status
 from gatehouse_notifier.tables import messages
 
 from . import factories
@@ -65,37 +65,54 @@ async def test_the_courier_claims_what_is_due_oldest_first(db_connection: AsyncC
     await factories.message(db_connection, due_in=timedelta(hours=1), status=Status.FAILED)
     await factories.message(db_connection, due_in=LONG_AGO, status=Status.SENT)
 
-    claimed = await queries.claim_next(db_connection, idle_timeout_s=60)
-    assert claimed is not None
-    assert claimed.id == older
-    await queries.record_failed(
-        db_connection, older, attempts=1, error="451 try later", retry_in_s=600
+    claimed = await queries.claim_due(db_connection, limit=1, idle_timeout_s=60)
+    assert [message.id for message in claimed] == [older]
+    await queries.record_settled(
+        db_connection, [Settled(older, Status.FAILED, 1, "451 try later", retry_in_s=600)]
     )
-    claimed = await queries.claim_next(db_connection, idle_timeout_s=60)
-    assert claimed is not None
-    assert claimed.id == newer
+    claimed = await queries.claim_due(db_connection, limit=1, idle_timeout_s=60)
+    assert [message.id for message in claimed] == [newer]
     timeout = await db_connection.scalar(
         select(func.current_setting("idle_in_transaction_session_timeout"))
     )
     assert timeout == "1min"  # for this transaction only (SET LOCAL)
 
 
-async def test_a_failed_message_waits_for_its_retry(db_connection: AsyncConnection) -> None:
-    message_id = await factories.message(db_connection, due_in=LONG_AGO)
-    await queries.record_failed(
-        db_connection, message_id, attempts=3, error="451 try later", retry_in_s=600
+async def test_a_round_records_each_outcome(db_connection: AsyncConnection) -> None:
+    sent, failed, abandoned = [
+        await factories.message(db_connection, due_in=LONG_AGO) for _ in range(3)
+    ]
+    await queries.record_settled(
+        db_connection,
+        [
+            Settled(sent, Status.SENT, 1),
+            Settled(failed, Status.FAILED, 3, "451 try later", retry_in_s=600),
+            Settled(abandoned, Status.ABANDONED, 2, "550 no such mailbox"),
+        ],
     )
-    row = (
-        await db_connection.execute(
+    rows = {
+        row.id: row
+        for row in await db_connection.execute(
             select(
+                messages.c.id,
                 messages.c.status,
                 messages.c.attempts,
                 messages.c.last_error,
-                messages.c.next_attempt_at - func.now(),
-            ).where(messages.c.id == message_id)
+                (messages.c.sent_at == func.now()).label("sent_now"),
+                (messages.c.next_attempt_at - func.now()).label("due_in"),
+            ).where(messages.c.id.in_([sent, failed, abandoned]))
         )
-    ).one()
-    assert tuple(row) == (Status.FAILED, 3, "451 try later", timedelta(seconds=600))
+    }
+    assert tuple(rows[sent])[1:5] == (Status.SENT, 1, None, True)
+    assert tuple(rows[failed])[1:] == (
+        Status.FAILED,
+        3,
+        "451 try later",
+        None,
+        timedelta(seconds=600),
+    )
+    assert tuple(rows[abandoned])[1:5] == (Status.ABANDONED, 2, "550 no such mailbox", None)
+    assert rows[abandoned].due_in < timedelta(0)  # its due time is left as it was
 
 
 async def test_tracked_requests_come_in_pages(db_connection: AsyncConnection) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from gatehouse_devstack.smtp_sink import Action, SmtpSink, Step
 from gatehouse_devstack.stack import free_ports
-from gatehouse_notifier.mime import Letter, compose, needs_smtputf8
+from gatehouse_notifier.mail import Letter, compose, needs_smtputf8
 from gatehouse_notifier.settings import NotifierSettings
 from gatehouse_notifier.smtp import Outgoing, SmtpConnection
 

@@ -1,8 +1,10 @@
-"""The courier: sends the queued e-mails over SMTP, retrying with backoff, on every replica.
+"""The couriers: send the queued e-mails over SMTP, in batches, on every replica.
 
-Each message is sent inside its own database transaction that holds the row locked (`FOR UPDATE
-SKIP LOCKED`): replicas never take the same row, and if a replica dies the database rolls its
-transaction back and the row is due again at once, with nothing to wait for.
+Each courier keeps one SMTP connection open while there is work (smtp.py: pipelined where the
+server offers it, re-opened after an error) and works in rounds: in one database transaction it
+locks a batch of due rows (`FOR UPDATE SKIP LOCKED`: replicas and couriers never share a row),
+sends them over its connection, records each one's outcome and commits. If a courier dies, the
+database rolls its transaction back and the rows are due again at once, with nothing to wait for.
 
 The promise: no e-mail is lost, and one is sent twice only if the notifier dies (or loses its
 database) between the server's 250 and the commit that records it; the copy carries the same
@@ -15,7 +17,7 @@ It holds because the server is responsible for a message only once it has said 2
   database rolls the claim back, the row is due again at once and is sent again; a server that
   saw the connection drop before its 250 has discarded its copy;
 - killed between the 250 and the commit: the same, and this time the server has a copy: the
-  one duplicate the promise allows;
+  duplicate the promise allows (for a batch, the messages already answered in that round);
 - a refusal is recorded as failed (retried with backoff) or abandoned (5xx about the message);
 - the reply never comes (connection lost after the "."): not delivered (RFC 5321), sent again.
 
@@ -27,37 +29,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosmtplib
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from gatehouse_common.db import DATABASE_ERRORS, Database
 from gatehouse_notifier import queries
 from gatehouse_notifier.backoff import backoff_delay
-from gatehouse_notifier.mail import (
-    COMPLETED,
-    CONNECTION_ERRORS,
-    SendFailure,
-    await_reply,
-    build_email,
-    classify,
-    reset_quietly,
-    send_all_but_end_of_data,
-    send_end_of_data,
-    smtp_client,
-)
-from gatehouse_notifier.messages import ClaimedMessage, Status
+from gatehouse_notifier.mail import Letter, compose, needs_smtputf8
+from gatehouse_notifier.messages import ClaimedMessage, Settled, Status
 from gatehouse_notifier.metrics import DELIVERY_SECONDS, MESSAGES
 from gatehouse_notifier.settings import NotifierSettings
+from gatehouse_notifier.smtp import CONNECTION_ERRORS, Outcome, Outgoing, SmtpConnection
 
 logger = logging.getLogger(__name__)
 
-SMTP_ERRORS = (*CONNECTION_ERRORS, aiosmtplib.SMTPException)
-# SMTP round trips in one message's transaction: connect+EHLO (+STARTTLS, AUTH), MAIL, RCPT, DATA.
-SMTP_STEPS_PER_MESSAGE = 6
+# How long a round's transaction may sit idle: connecting (greeting, EHLO, STARTTLS, AUTH) and
+# sending, each bounded by SMTP_TIMEOUT_S, and a margin.
+SMTP_WAITS_PER_ROUND = 6
 
 
 class Courier:
@@ -67,11 +59,11 @@ class Courier:
         self._database = database
         self._settings = settings
         self._wake = wake
-        self._smtp: aiosmtplib.SMTP | None = None
+        self._smtp: SmtpConnection | None = None
         # Consecutive failures to reach the SMTP server: the courier itself backs off, so an
         # outage costs one attempt per pause, not one per queued message.
         self._unreachable = 0
-        self._idle_timeout_s = settings.smtp_timeout_s * SMTP_STEPS_PER_MESSAGE + 30
+        self._idle_timeout_s = settings.smtp_timeout_s * SMTP_WAITS_PER_ROUND + 30
 
     async def run(self) -> None:
         """Send until cancelled: whatever is due, then wait for a wake-up or the next poll."""
@@ -85,186 +77,136 @@ class Courier:
                         self._unreachable = 0  # nothing was due: the next message tries at once
                 except DATABASE_ERRORS as error:
                     logger.warning("courier cannot reach the database", extra={"error": str(error)})
-                await self._close_smtp()
                 if self._unreachable:
                     # Wake-ups do not shorten this pause: the server is down for everyone.
                     await asyncio.sleep(self._pause())
                     continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.courier_poll_s)
+                await self._idle()
         finally:
             await self._close_smtp()
 
     async def deliver_due(self) -> int:
-        """Send up to one batch of due messages, one transaction each; how many were taken.
+        """One round: claim a batch of due messages, send them, record what became of each.
+        Returns how many were claimed."""
+        # A connection of its own, not `database.transaction()`: the round commits midway.
+        async with self._database.engine.connect() as connection:
+            round_ = _Round(connection)
+            await round_.begin()
+            try:
+                claimed = await queries.claim_due(
+                    connection,
+                    limit=self._settings.courier_batch_size,
+                    idle_timeout_s=self._idle_timeout_s,
+                )
+                if claimed:
+                    settled = await self._send(claimed)
+                    await queries.record_settled(connection, settled)
+                    await round_.commit()  # only now is anything recorded as sent
+                    _count(claimed, settled)
+                return len(claimed)
+            except BaseException:
+                # Shutdown or a lost database in mid-round: drop the SMTP connection without
+                # QUIT, so the server discards a message it has not finished.
+                self._abort_smtp()
+                raise
+            finally:
+                await round_.rollback_unless_committed()
 
-        Stops early when the SMTP server cannot be reached (the rest stay due).
-        """
-        taken = 0
-        while taken < self._settings.courier_batch_size:
-            # A connection of its own, not `database.transaction()`: the claim commits midway.
-            async with self._database.engine.connect() as connection:
-                claim = _Claim(connection)
-                await claim.begin()
-                try:
-                    message = await queries.claim_next(
-                        connection, idle_timeout_s=self._idle_timeout_s
-                    )
-                    if message is None:
-                        return taken
-                    taken += 1
-                    try:
-                        reached = await self._deliver(claim, message)
-                    except BaseException:
-                        # Shutdown or a lost database in mid-send: drop the SMTP connection
-                        # without QUIT, so the server discards a message it has not finished.
-                        self._abort_smtp()
-                        raise
-                finally:
-                    await claim.rollback_unless_committed()
-            if not reached:
-                return taken
-        return taken
-
-    async def _deliver(self, claim: _Claim, message: ClaimedMessage) -> bool:
-        """Send one claimed message and settle its row; False if the server was unreachable."""
-        attempt = message.attempts + 1
-        if attempt > self._settings.delivery_max_attempts:
-            reason = "gave up: no attempts left"
-            await self._abandon(claim.connection, message, attempt - 1, reason)
-            await claim.commit()
-            return True
+    async def _send(self, claimed: Sequence[ClaimedMessage]) -> list[Settled]:
+        """Send what may still be sent; the outcome of each claimed message (none for one
+        not tried, which stays as it was)."""
+        ready = [m for m in claimed if m.attempts < self._settings.delivery_max_attempts]
+        settled = [
+            Settled(m.id, Status.ABANDONED, m.attempts, "gave up: no attempts left")
+            for m in claimed
+            if m.attempts >= self._settings.delivery_max_attempts
+        ]
+        if not ready:
+            return settled
         try:
             smtp = await self._connection()
-        except SMTP_ERRORS as error:
+        except CONNECTION_ERRORS as error:
+            # One message records the failure and the courier pauses; the rest are left as they
+            # were, so an outage costs one attempt per pause, not one per queued message.
             self._unreachable += 1
-            await self._failed(claim.connection, message, attempt, classify(error))
-            await claim.commit()
-            return False
+            failure = Outcome(False, f"SMTP server unreachable: {error}", connection_lost=True)
+            return [*settled, self._settle(ready[0], failure)]
         self._unreachable = 0
-        if await self._send_all_but_end(claim, smtp, message, attempt):
-            await self._end_and_commit(claim, smtp, message, attempt)
-        return True
+        outcomes = await smtp.send(
+            [self._outgoing(m) for m in ready], within_s=self._settings.smtp_timeout_s
+        )
+        if not smtp.is_open:
+            self._smtp = None
+        return settled + [
+            self._settle(m, outcome)
+            for m, outcome in zip(ready, outcomes, strict=True)
+            if outcome.tried
+        ]
 
-    async def _send_all_but_end(
-        self, claim: _Claim, smtp: aiosmtplib.SMTP, message: ClaimedMessage, attempt: int
-    ) -> bool:
-        """Envelope and text; False (the failure recorded and committed) if refused or cut."""
-        try:
-            await send_all_but_end_of_data(
-                smtp,
-                build_email(message, settings=self._settings),
-                sender=self._settings.mail_from_address,
-                recipient=message.recipient_email,
-            )
-        except SMTP_ERRORS as error:
-            failure = classify(error)
-            if failure.connection_lost:
-                await self._close_smtp()
-            else:
-                await reset_quietly(smtp)
-            await self._failed(claim.connection, message, attempt, failure)
-            await claim.commit()
-            return False
-        return True
-
-    async def _end_and_commit(
-        self, claim: _Claim, smtp: aiosmtplib.SMTP, message: ClaimedMessage, attempt: int
-    ) -> None:
-        """The final ".", the server's reply, and only then the record of it (module docstring)."""
-        connection = claim.connection
-        reply = await await_reply(smtp)
-        try:
-            send_end_of_data(smtp)
-            response = await reply
-        except SMTP_ERRORS as error:
-            # No 250 read: not delivered as far as we can know (RFC 5321 4.1.1.4).
-            _discard(reply)
-            await self._close_smtp()
-            await self._failed(connection, message, attempt, classify(error))
-            await claim.commit()
-            return
-        if response.code != COMPLETED:
-            failure = classify(aiosmtplib.SMTPDataError(response.code, response.message))
-            await self._failed(connection, message, attempt, failure)
-            await claim.commit()
-            return
-        await queries.record_sent(connection, message.id, attempts=attempt)
-        await claim.commit()
-        MESSAGES.labels(message.template, Status.SENT).inc()
-        waited = datetime.now(UTC) - message.event_time
-        DELIVERY_SECONDS.observe(max(0.0, waited.total_seconds()))
-        logger.info("message sent", extra=_log(message, attempt))
-
-    async def _failed(
-        self,
-        connection: AsyncConnection,
-        message: ClaimedMessage,
-        attempt: int,
-        failure: SendFailure,
-    ) -> None:
-        if failure.permanent:
-            await self._abandon(connection, message, attempt, failure.reason)
-            return
+    def _settle(self, message: ClaimedMessage, outcome: Outcome) -> Settled:
+        attempt = message.attempts + 1
+        if outcome.accepted:
+            return Settled(message.id, Status.SENT, attempt)
+        if outcome.permanent:
+            return Settled(message.id, Status.ABANDONED, attempt, outcome.reason)
         if attempt >= self._settings.delivery_max_attempts:
-            reason = f"gave up after {attempt} attempts: {failure.reason}"
-            await self._abandon(connection, message, attempt, reason)
-            return
+            reason = f"gave up after {attempt} attempts: {outcome.reason}"
+            return Settled(message.id, Status.ABANDONED, attempt, reason)
         delay = backoff_delay(
             attempt,
             base_s=self._settings.delivery_retry_base_s,
             max_s=self._settings.delivery_retry_max_s,
         )
-        await queries.record_failed(
-            connection,
-            message.id,
-            attempts=attempt,
-            error=failure.reason,
-            retry_in_s=delay,
+        return Settled(message.id, Status.FAILED, attempt, outcome.reason, delay)
+
+    def _outgoing(self, message: ClaimedMessage) -> Outgoing:
+        letter = Letter(
+            sender_name=message.sender_name,
+            recipient_name=message.recipient_name,
+            recipient_email=message.recipient_email,
+            subject=message.subject,
+            body_text=message.body_text,
+            body_html=message.body_html,
+            language=message.language,
+            message_id_header=message.message_id_header,
         )
-        MESSAGES.labels(message.template, Status.FAILED).inc()
-        logger.warning(
-            "delivery failed; will retry",
-            extra={
-                **_log(message, attempt),
-                "error": failure.reason,
-                "retry_in_s": round(delay, 2),
-            },
+        sender = self._settings.mail_from_address
+        return Outgoing(
+            sender=sender,
+            recipient=message.recipient_email,
+            payload=compose(letter, mail_from=self._settings.mail_from),
+            smtputf8=needs_smtputf8(sender, message.recipient_email),
         )
 
-    async def _abandon(
-        self,
-        connection: AsyncConnection,
-        message: ClaimedMessage,
-        attempt: int,
-        reason: str,
-    ) -> None:
-        await queries.record_abandoned(connection, message.id, attempts=attempt, error=reason)
-        MESSAGES.labels(message.template, Status.ABANDONED).inc()
-        logger.error("message abandoned", extra={**_log(message, attempt), "error": reason})
-
-    async def _connection(self) -> aiosmtplib.SMTP:
-        if self._smtp is not None and self._smtp.is_connected:
+    async def _connection(self) -> SmtpConnection:
+        if self._smtp is not None and self._smtp.is_open:
             return self._smtp
+        self._abort_smtp()
+        self._smtp = await SmtpConnection.open(self._settings)
+        return self._smtp
+
+    async def _idle(self) -> None:
+        """Wait for work; a connection unused for a while is closed politely meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._settings.smtp_idle_s):
+                await self._wait_for_work()
+                return
         await self._close_smtp()
-        smtp = smtp_client(self._settings)
-        await smtp.connect()
-        self._smtp = smtp
-        return smtp
+        await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self._settings.courier_poll_s)
 
     def _abort_smtp(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
-            smtp.close()
+            smtp.abort()
 
     async def _close_smtp(self) -> None:
         smtp, self._smtp = self._smtp, None
-        if smtp is None or not smtp.is_connected:
-            return
-        try:
-            await smtp.quit()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError):
-            smtp.close()
+        if smtp is not None:
+            await smtp.close()
 
     def _pause(self) -> float:
         return backoff_delay(
@@ -277,7 +219,7 @@ class Courier:
 async def run_couriers(
     *, database: Database, settings: NotifierSettings, wake: asyncio.Event
 ) -> None:
-    """COURIER_CONCURRENCY couriers (each its own SMTP connection and row), woken together by
+    """COURIER_CONCURRENCY couriers (each its own SMTP connection and rows), woken together by
     the consumer in this process or, through one LISTEN connection, by any other replica."""
     listener = await _listen(settings, wake)
     try:
@@ -307,14 +249,30 @@ async def _listen(settings: NotifierSettings, wake: asyncio.Event) -> asyncpg.Co
     return connection
 
 
-def _discard(reply: asyncio.Task[aiosmtplib.SMTPResponse]) -> None:
-    """Stop waiting for a reply, and never log its exception as unretrieved."""
-    reply.cancel()
-    reply.add_done_callback(lambda task: task.cancelled() or task.exception())
+def _count(claimed: Sequence[ClaimedMessage], settled: Sequence[Settled]) -> None:
+    """Metrics and log lines for a committed round."""
+    by_id = {message.id: message for message in claimed}
+    now = datetime.now(UTC)
+    sent = []
+    for item in settled:
+        message = by_id[item.id]
+        MESSAGES.labels(message.template, item.status).inc()
+        extra = _log(message, item.attempts)
+        if item.status is Status.SENT:
+            DELIVERY_SECONDS.observe(max(0.0, (now - message.event_time).total_seconds()))
+            sent.append(str(item.id))
+        elif item.status is Status.FAILED:
+            extra |= {"error": item.error, "retry_in_s": round(item.retry_in_s, 2)}
+            logger.warning("delivery failed; will retry", extra=extra)
+        else:
+            logger.error("message abandoned", extra={**extra, "error": item.error})
+    if sent:
+        # One line per round, not per message: at a thousand a second, lines cost CPU.
+        logger.info("messages sent", extra={"count": len(sent), "message_ids": sent})
 
 
-class _Claim:
-    """One message's transaction, committed midway by the courier (so not `async with`)."""
+class _Round:
+    """One round's transaction, committed only after the SMTP replies (so not `async with`)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection

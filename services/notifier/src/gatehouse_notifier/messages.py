@@ -1,9 +1,9 @@
 """The notifier's messages: their states and the shapes the rest of the notifier handles.
 
-A message row moves queued → sent, or → failed (retried later) → … → abandoned. The courier
-settles a row in the transaction that locked it (see courier.py); 'sending' is only found in rows
-written by an earlier version, which leased rows instead of locking them. What an operator may
-do to a message is in operations.py; the SQL in queries.py.
+A message row moves queued → sent, or → failed (retried later) → … → abandoned. A courier
+settles the rows of a round in the transaction that locked them (see courier.py); 'sending' is
+only found in rows written by an earlier version, which leased rows instead of locking them.
+What an operator may do to a message is in operations.py; the SQL in queries.py.
 """
 
 from __future__ import annotations
@@ -56,6 +56,17 @@ class ClaimedMessage:
     message_id_header: str
     attempts: int
     event_time: datetime
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What became of one claimed message: sent, failed (due again in `retry_in_s`), abandoned."""
+
+    id: uuid.UUID
+    status: Status
+    attempts: int
+    error: str | None = None
+    retry_in_s: float = 0.0
 
 
 @dataclass(frozen=True)

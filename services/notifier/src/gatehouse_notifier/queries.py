@@ -11,15 +11,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Interval, delete, func, literal, select, tuple_, update
+from sqlalchemy import Interval, bindparam, case, delete, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from gatehouse_notifier.messages import (
     ClaimedMessage,
     LockedMessage,
     MessageSummary,
     NewMessage,
+    Settled,
     Status,
 )
 from gatehouse_notifier.tables import (
@@ -103,17 +105,17 @@ async def notify_couriers(connection: AsyncConnection) -> None:
 
 # ----------------------------------------------------------------------------- courier side
 #
-# The courier holds a claimed row locked in an open transaction while it sends it: another
-# replica skips it (SKIP LOCKED), and if the sender dies the database rolls back and the row is
-# due again at once. Its outcome (sent, failed, abandoned) is written in that same transaction.
+# A courier holds the rows of a round locked in an open transaction while it sends them: another
+# courier or replica skips them (SKIP LOCKED), and if the sender dies the database rolls back and
+# the rows are due again at once. Their outcomes are written in that same transaction.
 
 
-async def claim_next(
-    connection: AsyncConnection, *, idle_timeout_s: float
-) -> ClaimedMessage | None:
-    """Lock the next due row in the caller's transaction; None when nothing is due.
+async def claim_due(
+    connection: AsyncConnection, *, limit: int, idle_timeout_s: float
+) -> list[ClaimedMessage]:
+    """Lock up to `limit` due rows in the caller's transaction, the longest-waiting first.
 
-    `idle_timeout_s` ends the transaction (and frees the row) if this replica stops talking to
+    `idle_timeout_s` ends the transaction (and frees the rows) if this replica stops talking to
     the database for that long, e.g. its host vanished without closing the connection.
     """
     # SET LOCAL, as a function (so the value is a parameter): for this transaction only.
@@ -124,81 +126,59 @@ async def claim_next(
             )
         )
     )
-    row = (
-        await connection.execute(
-            select(
-                messages.c.id,
-                messages.c.template,
-                messages.c.language,
-                messages.c.recipient_email,
-                messages.c.recipient_name,
-                messages.c.sender_name,
-                messages.c.subject,
-                messages.c.body_text,
-                messages.c.body_html,
-                messages.c.message_id_header,
-                messages.c.attempts,
-                messages.c.event_time,
-            )
-            .where(messages.c.status.in_(_DUE_STATUSES), messages.c.next_attempt_at <= func.now())
-            .order_by(messages.c.next_attempt_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+    rows = await connection.execute(
+        select(
+            messages.c.id,
+            messages.c.template,
+            messages.c.language,
+            messages.c.recipient_email,
+            messages.c.recipient_name,
+            messages.c.sender_name,
+            messages.c.subject,
+            messages.c.body_text,
+            messages.c.body_html,
+            messages.c.message_id_header,
+            messages.c.attempts,
+            messages.c.event_time,
         )
-    ).one_or_none()
-    return None if row is None else ClaimedMessage(**row._asdict())
-
-
-async def record_sent(connection: AsyncConnection, message_id: uuid.UUID, *, attempts: int) -> None:
-    await connection.execute(
-        update(messages)
-        .where(messages.c.id == message_id)
-        .values(
-            status=Status.SENT,
-            attempts=attempts,
-            sent_at=func.now(),
-            updated_at=func.now(),
-            last_error=None,
-        )
+        .where(messages.c.status.in_(_DUE_STATUSES), messages.c.next_attempt_at <= func.now())
+        .order_by(messages.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    return [ClaimedMessage(**row._asdict()) for row in rows]
 
 
-async def record_failed(
-    connection: AsyncConnection,
-    message_id: uuid.UUID,
-    *,
-    attempts: int,
-    error: str,
-    retry_in_s: float,
-) -> None:
-    """Failed this time, tried again in `retry_in_s`."""
+async def record_settled(connection: AsyncConnection, settled: Sequence[Settled]) -> None:
+    """The outcomes of a round (sent; failed, due again after its delay; abandoned), written
+    in the claiming transaction: one statement, executed for every row."""
+    if not settled:
+        return
+    status: BindParameter[str] = bindparam("new_status")
     await connection.execute(
         update(messages)
-        .where(messages.c.id == message_id)
+        .where(messages.c.id == bindparam("message_id"))
         .values(
-            status=Status.FAILED,
-            attempts=attempts,
-            last_error=_truncate(error),
+            status=status,
+            attempts=bindparam("new_attempts"),
+            last_error=bindparam("error"),
+            sent_at=case((status == Status.SENT.value, func.now()), else_=None),
+            next_attempt_at=case(
+                (status == Status.FAILED.value, func.now() + bindparam("retry_in", type_=Interval)),
+                else_=messages.c.next_attempt_at,
+            ),
             updated_at=func.now(),
-            sent_at=None,
-            next_attempt_at=func.now() + literal(timedelta(seconds=retry_in_s), Interval),
-        )
-    )
-
-
-async def record_abandoned(
-    connection: AsyncConnection, message_id: uuid.UUID, *, attempts: int, error: str
-) -> None:
-    await connection.execute(
-        update(messages)
-        .where(messages.c.id == message_id)
-        .values(
-            status=Status.ABANDONED,
-            attempts=attempts,
-            last_error=_truncate(error),
-            updated_at=func.now(),
-            sent_at=None,
-        )
+        ),
+        [
+            {
+                "message_id": item.id,
+                "new_status": item.status.value,
+                "new_attempts": item.attempts,
+                "error": _truncate(item.error) if item.error else None,
+                "retry_in": timedelta(seconds=item.retry_in_s),
+            }
+            for item in settled
+        ],
     )
 
 

@@ -51,10 +51,14 @@ class NotifierSettings(ServiceSettings):
     delivery_retry_max_s: float = Field(default=60.0, gt=0)
     delivery_max_attempts: int = Field(default=12, ge=1)
 
-    courier_batch_size: int = Field(default=10, ge=1, le=500)
+    # Messages a courier claims and sends in one round (one transaction, one SMTP connection).
+    # A crash between a 250 and the round's commit sends that round's answered ones again.
+    courier_batch_size: int = Field(default=50, ge=1, le=500)
     # Couriers per process, each with its own SMTP connection and database connection.
     courier_concurrency: int = Field(default=4, ge=1, le=64)
     courier_poll_s: float = Field(default=2.0, gt=0)
+    # A courier's SMTP connection is closed (QUIT) after it has had no work for this long.
+    smtp_idle_s: float = Field(default=15.0, gt=0)
 
     # Deciders of a pending role request are reminded once it has waited this long, then again
     # every ROLE_REQUEST_REMINDER_REPEAT_DAYS, at most ROLE_REQUEST_MAX_REMINDERS times (0: never).

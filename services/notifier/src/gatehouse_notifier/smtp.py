@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -59,9 +59,12 @@ class Outcome:
     permanent: bool = False
     # No reply came for it: the connection is gone (and it was not delivered, RFC 5321).
     connection_lost: bool = False
+    # Not begun: the batch's time was up (`send`'s deadline). It is as it was before.
+    tried: bool = True
 
 
 ACCEPTED = Outcome(accepted=True)
+NOT_TRIED = Outcome(False, "not tried: the batch's time was up", tried=False)
 _NO_REPLY = Outcome(False, "no reply was recorded for it", connection_lost=True)
 
 
@@ -173,16 +176,25 @@ class SmtpConnection:
     def pipelining(self) -> bool:
         return self._pipelining
 
-    async def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
+    async def send(
+        self, messages: Sequence[Outgoing], *, within_s: float | None = None
+    ) -> list[Outcome]:
         """Send the messages in order; one outcome each. After a lost connection, the message
-        in hand and every later one get a `connection_lost` outcome (the connection is closed)."""
+        in hand and every later one get a `connection_lost` outcome (the connection is closed).
+        No message is begun once `within_s` have passed: those get NOT_TRIED."""
         outcomes: list[Outcome | None] = [None] * len(messages)
+        loop = asyncio.get_running_loop()
+        deadline = None if within_s is None else loop.time() + within_s
+
+        def time_is_up() -> bool:
+            return deadline is not None and loop.time() > deadline
+
         try:
             if self._pipelining:
-                await self._send_pipelined(messages, outcomes)
+                await self._send_pipelined(messages, outcomes, time_is_up)
             else:
                 for index, message in enumerate(messages):
-                    outcomes[index] = await self._send_one(message)
+                    outcomes[index] = NOT_TRIED if time_is_up() else await self._send_one(message)
         except (ConnectionLostError, OSError) as error:
             self.abort()
             lost = Outcome(False, f"SMTP connection lost: {error}", connection_lost=True)
@@ -219,12 +231,18 @@ class SmtpConnection:
         ).encode()
 
     async def _send_pipelined(
-        self, messages: Sequence[Outgoing], outcomes: list[Outcome | None]
+        self,
+        messages: Sequence[Outgoing],
+        outcomes: list[Outcome | None],
+        time_is_up: Callable[[], bool],
     ) -> None:
         """Each message's text goes out in one write with the next message's MAIL, RCPT and
         DATA (RFC 2920: the text may lead a group, DATA must end it): one round trip each."""
         tail = _Tail()  # what follows the previous message's DATA reply
         for index, message in enumerate(messages):
+            if time_is_up():
+                outcomes[index:] = [NOT_TRIED] * (len(messages) - index)
+                break
             envelope = self._envelope(message)
             if isinstance(envelope, Outcome):
                 outcomes[index] = envelope

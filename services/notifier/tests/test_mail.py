@@ -13,7 +13,7 @@ from email.utils import formatdate, parseaddr
 
 import pytest
 
-from gatehouse_notifier.mime import Letter, compose, needs_smtputf8
+from gatehouse_notifier.mail import Letter, compose, needs_smtputf8
 
 MAIL_FROM = "Authentication service <no-reply@gatehouse.localhost>"
 DATE = formatdate(usegmt=True)
