@@ -173,6 +173,7 @@ class FakeIdentity(pb_grpc.UserServiceServicer):  # type: ignore[misc]
         self.users: dict[str, pb.User] = {}
         self.links: list[tuple[str, int, str, str]] = []  # (user_id, purpose, event_id, url)
         self.get_calls: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()  # by method
         self.unavailable: Counter[str] = Counter()  # user id → calls still to refuse
 
     def add_user(
@@ -200,6 +201,7 @@ class FakeIdentity(pb_grpc.UserServiceServicer):  # type: ignore[misc]
         self, request: pb.GetUserRequest, context: aio.ServicerContext
     ) -> pb.GetUserResponse:
         self.get_calls[request.user_id] += 1
+        self.calls["GetUser"] += 1
         if self.unavailable[request.user_id] > 0:
             self.unavailable[request.user_id] -= 1
             await context.abort(grpc.StatusCode.UNAVAILABLE, "identity is restarting")
@@ -211,6 +213,7 @@ class FakeIdentity(pb_grpc.UserServiceServicer):  # type: ignore[misc]
     async def BatchGetUsers(  # noqa: N802
         self, request: pb.BatchGetUsersRequest, context: aio.ServicerContext
     ) -> pb.BatchGetUsersResponse:
+        self.calls["BatchGetUsers"] += 1
         for user_id in request.user_ids:
             self.get_calls[user_id] += 1
         if any(self.unavailable[user_id] > 0 for user_id in request.user_ids):

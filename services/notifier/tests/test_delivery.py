@@ -456,6 +456,71 @@ async def test_a_temporary_refusal_after_the_text_is_retried(notifier) -> None:
     assert len(notifier.sink.to(user.email)) == 1
 
 
+async def test_the_recipients_of_a_batch_of_events_are_asked_for_together(notifier) -> None:
+    users = [notifier.identity.add_user(language="sv") for _ in range(40)]
+    before = dict(notifier.identity.calls)
+    js = notifier.nc.jetstream()
+    for user in users:  # all in the stream before the consumer's next fetch, as after a pause
+        event = event_for(
+            event_type="identity.user.password_reset_requested",
+            source="identity",
+            subject=user.user_id,
+            message=ev.UserPasswordResetRequested(user_id=user.user_id),
+        )
+        await js.publish_async(
+            f"{notifier.prefix}.identity.user.password_reset_requested",
+            event.data,
+            headers=event.headers(),
+        )
+    await js.publish_async_completed()
+    for user in users:
+        await notifier.mail_to(user.email)
+    batch_calls = notifier.identity.calls["BatchGetUsers"] - before.get("BatchGetUsers", 0)
+    single_calls = notifier.identity.calls["GetUser"] - before.get("GetUser", 0)
+    assert single_calls == 0
+    assert batch_calls <= 10, f"{batch_calls} look-ups for 40 events"
+
+
+async def test_a_failing_handler_leaves_no_trace_and_its_batch_goes_on(
+    notifier, monkeypatch
+) -> None:
+    original = HANDLERS["registry.operator.created"]
+    tries = []
+
+    async def remembers_then_breaks(context, message):
+        await context.memory.remember_operator_creator(
+            operator_id=message.operator_id, user_id=message.created_by_user_id
+        )
+        if message.operator_id.startswith("broken"):
+            tries.append(message.operator_id)
+            raise RuntimeError("bug after remembering")
+        return await original(context, message)
+
+    monkeypatch.setitem(HANDLERS, "registry.operator.created", remembers_then_breaks)
+    parked_before = dead_letters("handler_error")
+    user = notifier.identity.add_user(language="en")
+    broken = await notifier.emit(
+        "registry.operator.created",
+        reg.OperatorCreated(operator_id=f"broken-{uuid.uuid4()}", created_by_user_id="u-x"),
+    )
+    sound = await notifier.emit(
+        "identity.user.password_changed", ev.UserPasswordChanged(user_id=user.user_id)
+    )
+    await notifier.mail_to(user.email)  # the other event of the batch went through
+    assert await notifier.is_handled(sound.id)
+
+    async def parked() -> bool:
+        return dead_letters("handler_error") > parked_before
+
+    await _wait(parked)
+    assert len(tries) == notifier.settings.consumer_max_handler_failures
+    assert not await notifier.is_handled(broken.id)
+    [remembered] = await notifier.sql_rows(
+        "SELECT count(*) AS n FROM operator_creators WHERE operator_id LIKE 'broken-%'"
+    )
+    assert remembered["n"] == 0  # each failed try's memory writes were never made
+
+
 async def test_replicas_share_the_work_and_send_each_message_once(notifier) -> None:
     notifier.start_replica()
     users = [notifier.identity.add_user(language="sv") for _ in range(12)]

@@ -986,7 +986,10 @@ def test_events_about_the_same_thing_are_handled_in_order() -> None:
         msg("op-1", b"4"),
         msg(None, b"5"),
     ]
-    groups = [[m.data for m in group] for group in by_subject(batch)]
+    groups = [
+        [m.data for m in group]
+        for group in by_subject(batch, lambda m: (m.headers or {}).get("ce-subject"))
+    ]
     assert groups == [[b"1", b"4"], [b"2"], [b"3"], [b"5"]]
 
 

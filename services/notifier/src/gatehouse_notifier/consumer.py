@@ -1,9 +1,13 @@
-"""The JetStream consumer: one event in, its messages queued, exactly once.
+"""The JetStream consumer: events in, their messages queued, each event exactly once.
 
-All replicas pull from one durable consumer, so JetStream splits the events between them. For
-each event, one database transaction records its id in `handled_events`, asks identity for the
-recipients, renders and queues the messages; the event is acked only after the commit. A
-redelivered event finds its id already there and is acked without a second message.
+All replicas pull from one durable consumer, so JetStream splits the events between them. A
+fetched batch (up to CONSUMER_BATCH_SIZE) is handled in one database transaction: it records the
+events' ids in `handled_events`, runs their handlers side by side (events about the same thing
+in stream order), so that their look-ups gather into one identity call (directory.py), renders
+and inserts all their messages at once, and commits; each event is acked only after the commit.
+A redelivered event finds its id already there and is acked without a second message. An event
+whose handler fails is taken out of the batch (its id unmarked, its memory writes never made)
+and retried or parked on its own; the others commit.
 
 - transient failure (identity, the registry or the database away): nak with a backoff delay.
 - poison (a type not in the catalog, unreadable, no handler, a handler that keeps raising):
@@ -18,7 +22,9 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 import nats.errors
 from google.protobuf.message import Message
@@ -26,6 +32,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import DATABASE_ERRORS, Database
 from gatehouse_common.event_catalog import EVENT_MESSAGES
@@ -36,8 +43,8 @@ from gatehouse_notifier import queries
 from gatehouse_notifier.backoff import backoff_delay
 from gatehouse_notifier.directory import Directory
 from gatehouse_notifier.errors import TransientError
-from gatehouse_notifier.handlers import HANDLERS, Handler, HandlerContext, PublicUrls
-from gatehouse_notifier.memory import DatabaseMemory
+from gatehouse_notifier.handlers import HANDLERS, Draft, Handler, HandlerContext, PublicUrls
+from gatehouse_notifier.memory import BatchMemory, DatabaseMemory
 from gatehouse_notifier.metrics import CONSUMER_PENDING, DEAD_LETTERS, EVENTS_CONSUMED, Outcome
 from gatehouse_notifier.registry import Registry
 from gatehouse_notifier.settings import NotifierSettings
@@ -55,6 +62,7 @@ DRAIN_TIMEOUT_S = 0.05
 MAX_ACK_PENDING = 1000
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientError, *DATABASE_ERRORS)
 NATS_ERRORS = (nats.errors.Error, OSError, TimeoutError)
+T = TypeVar("T")
 
 
 class DeadLetterReason:
@@ -154,7 +162,7 @@ class Consumer:
         while True:
             batch = await self._next_batch(subscription)
             if batch:
-                await asyncio.gather(*(self._in_order(group) for group in by_subject(batch)))
+                await self.process_batch(batch)
             if time.monotonic() - refreshed >= self._settings.consumer_pending_refresh_s:
                 info = await subscription.consumer_info()
                 CONSUMER_PENDING.set(info.num_pending or 0)
@@ -177,69 +185,120 @@ class Consumer:
                 )
         return batch
 
-    async def _in_order(self, messages: list[Msg]) -> None:
-        for msg in messages:
-            await self.process(msg)
-
     async def process(self, msg: Msg) -> str:
-        """Handle one message and settle it with JetStream; returns the outcome."""
-        label = _event_type_label(msg.headers)
-        try:
-            outcome = await self._process(msg)
-        except NATS_ERRORS as error:
-            # Not settled: JetStream redelivers after ack_wait, and handled_events dedups.
-            logger.warning("could not settle a message", extra={"error": str(error)})
-            outcome = Outcome.RETRIED
-        EVENTS_CONSUMED.labels(label, outcome).inc()
+        """Handle one message as a batch of one (tests); its outcome."""
+        [outcome] = await self.process_batch([msg])
         return outcome
 
-    async def _process(self, msg: Msg) -> str:
-        if not msg.subject.startswith(self._sources):
-            # Only reachable without filter subjects; never park it: that would feed our own
-            # dead letters back to us.
-            await msg.term()
-            return Outcome.IGNORED
+    async def process_batch(self, batch: list[Msg]) -> list[str]:
+        """Handle a fetched batch and settle each message with JetStream; outcomes in order."""
+        outcomes: dict[int, str] = {}
+        work: list[_Work] = []
+        for index, msg in enumerate(batch):
+            if not msg.subject.startswith(self._sources):
+                # Only reachable without filter subjects; never park it: that would feed our
+                # own dead letters back to us.
+                outcomes[index] = await _settling(msg.term(), Outcome.IGNORED)
+                continue
+            try:
+                event, payload, handler = _decode(msg)
+            except _PoisonError as poison:
+                parking = self._dead_letter(msg, poison.reason, poison.detail)
+                outcomes[index] = await _settling(parking)
+                continue
+            work.append(_Work(index, msg, event, payload, handler))
+        results = await self._handle(work) if work else []
+        for item, result in zip(work, results, strict=True):
+            outcomes[item.index] = await _settling(self._settle(item, result))
+        handled = [item.event.id for item, r in zip(work, results, strict=True) if r.queued >= 0]
+        if handled:
+            # One line per batch, not per event: at a thousand a second, lines cost CPU.
+            logger.info("events handled", extra={"count": len(handled), "event_ids": handled})
+        for index, msg in enumerate(batch):
+            EVENTS_CONSUMED.labels(_event_type_label(msg.headers), outcomes[index]).inc()
+        return [outcomes[index] for index in range(len(batch))]
+
+    async def _handle(self, work: list[_Work]) -> list[_Result]:
+        """The batch in one transaction; what became of each event."""
         try:
-            event, payload, handler = _decode(msg)
-        except _PoisonError as poison:
-            return await self._dead_letter(msg, poison.reason, poison.detail)
+            async with self._database.transaction() as connection:
+                return await self._handle_in(connection, work)
+        except TRANSIENT_ERRORS as error:  # the database, for the whole batch
+            return [_Result(error=error, transient=True) for _ in work]
+
+    async def _handle_in(self, connection: AsyncConnection, work: list[_Work]) -> list[_Result]:
+        events = [(item.event.id, item.event.type) for item in work]
+        new = await queries.mark_events_handled(connection, events)
+        results = await self._run_handlers(work, new, BatchMemory(DatabaseMemory(connection)))
+        failed = [item.event.id for item, r in zip(work, results, strict=True) if r.error]
+        if failed:
+            await queries.unmark_events_handled(connection, failed)
+        drafted = [
+            (position, work[position].event, result.drafts)
+            for position, result in enumerate(results)
+            if result.drafts is not None
+        ]
+        queued = await self._writer.queue_many(
+            connection, [(event, drafts) for _, event, drafts in drafted]
+        )
+        for (position, _, _), count in zip(drafted, queued, strict=True):
+            results[position] = _Result(queued=count)
+        return results
+
+    async def _run_handlers(
+        self, work: list[_Work], new: set[str], memory: BatchMemory
+    ) -> list[_Result]:
+        """Each new event's handler, side by side; events about the same thing one after
+        another, in stream order. Events not new are duplicates."""
+        results = [_Result(queued=_DUPLICATE) for _ in work]
+        fresh = []
+        for position, item in enumerate(work):
+            if item.event.id in new:
+                new.discard(item.event.id)  # a second copy in the same batch is a duplicate
+                fresh.append(position)
+
+        async def in_order(positions: list[int]) -> None:
+            for position in positions:
+                results[position] = await self._run_handler(work[position], memory)
+
+        groups = by_subject(fresh, lambda position: work[position].event.subject)
+        await asyncio.gather(*(in_order(group) for group in groups))
+        return results
+
+    async def _run_handler(self, item: _Work, memory: BatchMemory) -> _Result:
+        event = item.event
+        event_memory = memory.for_event()
+        context = HandlerContext(
+            event=event,
+            directory=self._directory,
+            registry=self._registry,
+            memory=event_memory,
+            urls=self._urls,
+        )
         try:
             # A child of the publisher's trace (traceparent header); a no-op with tracing off.
             with consumer_span(f"notifier handle {event.type}", event.extra_headers, _log(event)):
-                queued = await self._handle(event, payload, handler)
+                drafts = await item.handler(context, item.payload)
+            await event_memory.apply()
         except TRANSIENT_ERRORS as error:
-            return await self._retry(msg, event, str(error))
+            return _Result(error=error, transient=True)
         except Exception as error:  # noqa: BLE001  (one event's bug must not stop the others)
-            return await self._after_handler_error(msg, event, error)
-        return await self._acknowledge(msg, event, queued)
+            return _Result(error=error)
+        return _Result(drafts=drafts)
 
-    async def _acknowledge(self, msg: Msg, event: Event, queued: int | None) -> str:
+    async def _settle(self, item: _Work, result: _Result) -> str:
+        msg, event = item.msg, item.event
+        if result.error is not None:
+            if result.transient:
+                return await self._retry(msg, event, str(result.error))
+            return await self._after_handler_error(msg, event, result.error)
         await msg.ack()
-        if queued is None:
+        if result.queued == _DUPLICATE:
             logger.info("event already handled", extra=_log(event))
             return Outcome.DUPLICATE
-        if queued:
+        if result.queued:
             self._on_queued()
         return Outcome.HANDLED
-
-    async def _handle(self, event: Event, payload: Message, handler: Handler) -> int | None:
-        """Queue the event's messages in one transaction; how many, or None if already handled."""
-        async with self._database.transaction() as connection:
-            if not await queries.mark_event_handled(
-                connection, event_id=event.id, event_type=event.type
-            ):
-                return None
-            context = HandlerContext(
-                event=event,
-                directory=self._directory,
-                registry=self._registry,
-                memory=DatabaseMemory(connection),
-                urls=self._urls,
-            )
-            drafts = await handler(context, payload)
-            queued = await self._writer.queue(connection, event, drafts)
-        logger.info("event handled", extra={**_log(event), "messages": len(drafts)})
-        return queued
 
     async def _retry(self, msg: Msg, event: Event, error: str) -> str:
         delay = backoff_delay(
@@ -254,7 +313,7 @@ class Consumer:
         await msg.nak(delay=delay)
         return Outcome.RETRIED
 
-    async def _after_handler_error(self, msg: Msg, event: Event, error: Exception) -> str:
+    async def _after_handler_error(self, msg: Msg, event: Event, error: BaseException) -> str:
         logger.error("event handler failed", exc_info=error, extra=_log(event))
         if msg.metadata.num_delivered >= self._settings.consumer_max_handler_failures:
             detail = f"{type(error).__name__}: {error}"
@@ -291,14 +350,24 @@ class Consumer:
         return Outcome.DEAD_LETTERED
 
 
-def by_subject(batch: list[Msg]) -> list[list[Msg]]:
+async def _settling(settle: Awaitable[object], outcome: str | None = None) -> str:
+    """Await a settling call (ack, nak, term, park); RETRIED if NATS is not there for it."""
+    try:
+        result = await settle
+    except NATS_ERRORS as error:
+        # Not settled: JetStream redelivers after ack_wait, and handled_events dedups.
+        logger.warning("could not settle a message", extra={"error": str(error)})
+        return Outcome.RETRIED
+    return outcome if outcome is not None else str(result)
+
+
+def by_subject(items: Sequence[T], subject: Callable[[T], str | None]) -> list[list[T]]:
     """The batch in groups that may run side by side: events about the same thing (CloudEvents
     subject: a user, an operator, a role request) stay together and in stream order, so that
     e.g. an operator's creation is handled before its validation."""
-    groups: dict[str, list[Msg]] = {}
-    for index, msg in enumerate(batch):
-        subject = (msg.headers or {}).get("ce-subject") or f"#{index}"
-        groups.setdefault(subject, []).append(msg)
+    groups: dict[str, list[T]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(subject(item) or f"#{index}", []).append(item)
     return list(groups.values())
 
 
@@ -339,3 +408,28 @@ def _header_value(text: str) -> str:
 
 def _log(event: Event) -> dict[str, str]:
     return {"event_id": event.id, "event_type": event.type}
+
+
+@dataclass(frozen=True)
+class _Work:
+    """A decoded event of the batch, with its message and handler."""
+
+    index: int
+    msg: Msg
+    event: Event
+    payload: Message
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What became of one event of a batch: drafted (`drafts`), then handled (`queued`: how many
+    messages it queued), a duplicate (`queued` is _DUPLICATE), or failed (`error`)."""
+
+    drafts: list[Draft] | None = None
+    queued: int = -1
+    error: BaseException | None = None
+    transient: bool = False
+
+
+_DUPLICATE = -2

@@ -6,18 +6,20 @@ locks a batch of due rows (`FOR UPDATE SKIP LOCKED`: replicas and couriers never
 sends them over its connection, records each one's outcome and commits. If a courier dies, the
 database rolls its transaction back and the rows are due again at once, with nothing to wait for.
 
-The promise: no e-mail is lost, and one is sent twice only if the notifier dies (or loses its
-database) between the server's 250 and the commit that records it; the copy carries the same
-Message-ID (mail.message_id_header), so the receiving side can recognise it.
+The promise: no e-mail is lost, and one is sent twice only when the server accepted it (said
+250) and the notifier died, or lost its database, before committing that 250; the copy carries
+the same Message-ID (mail.message_id_header), so the receiving side can recognise it.
 
 It holds because the server is responsible for a message only once it has said 250 to the final
 "." of DATA (RFC 5321 4.1.1.4), and "sent" is committed only after that 250 has been read:
 
-- killed before the 250 arrived (before DATA, after the ".", with the 250 still unread): the
-  database rolls the claim back, the row is due again at once and is sent again; a server that
-  saw the connection drop before its 250 has discarded its copy;
-- killed between the 250 and the commit: the same, and this time the server has a copy: the
-  duplicate the promise allows (for a batch, the messages already answered in that round);
+- killed before the server said 250 (before DATA, or after the "." with the server not yet
+  answering): the database rolls the claim back, the row is due again at once and is sent
+  again; a server that noticed the connection drop before its 250 has discarded its copy;
+- killed after the server said 250 but before the commit (the 250 unread, or read and not yet
+  committed; for a round, every message answered in it): the same, and this time the server has
+  a copy: the duplicate the promise allows. A server that processes a "." still in its buffer
+  after the client died, and says 250 to nobody, makes one too;
 - a refusal is recorded as failed (retried with backoff) or abandoned (5xx about the message);
 - the reply never comes (connection lost after the "."): not delivered (RFC 5321), sent again.
 

@@ -66,6 +66,34 @@ async def mark_event_handled(
     return bool(inserted)
 
 
+async def mark_events_handled(
+    connection: AsyncConnection, events: Sequence[tuple[str, str]]
+) -> set[str]:
+    """Record (event id, type) pairs as handled in the caller's transaction; the ids that were
+    not handled before. As `mark_event_handled`, a concurrent transaction holding one of the ids
+    makes this one wait; ids are inserted in order, so two such batches never wait on each
+    other (a deadlock) however their events overlap."""
+    unique = sorted(dict(events).items())
+    inserted = await connection.scalars(
+        insert(handled_events)
+        .values(
+            [{"event_id": uuid.UUID(event_id), "event_type": kind} for event_id, kind in unique]
+        )
+        .on_conflict_do_nothing(index_elements=[handled_events.c.event_id])
+        .returning(handled_events.c.event_id)
+    )
+    return {str(event_id) for event_id in inserted}
+
+
+async def unmark_events_handled(connection: AsyncConnection, event_ids: Sequence[str]) -> None:
+    """Undo `mark_events_handled` in the same transaction for events whose handling failed."""
+    await connection.execute(
+        delete(handled_events).where(
+            handled_events.c.event_id.in_([uuid.UUID(event_id) for event_id in event_ids])
+        )
+    )
+
+
 async def insert_messages(connection: AsyncConnection, new: Sequence[NewMessage]) -> None:
     """Queue messages; one that exists already (same event, recipient and message) is kept."""
     if not new:

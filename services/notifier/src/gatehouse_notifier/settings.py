@@ -38,7 +38,7 @@ class NotifierSettings(ServiceSettings):
     registry_public_url: str = "http://127.0.0.1:8002"
 
     notifier_consumer: str = "notifier"
-    consumer_batch_size: int = Field(default=10, ge=1, le=256)
+    consumer_batch_size: int = Field(default=100, ge=1, le=256)
     # A redelivered message is only counted as handled by JetStream once acked; a handler slower
     # than this is redelivered to another replica (which then waits on the handled_events row).
     consumer_ack_wait_s: float = Field(default=60.0, gt=0)

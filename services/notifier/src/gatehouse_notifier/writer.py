@@ -4,6 +4,7 @@ transaction. Shared by the event consumer and the scheduled reminders."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,19 +28,26 @@ class MessageWriter:
     async def queue(self, connection: AsyncConnection, event: Event, drafts: list[Draft]) -> int:
         """Insert the drafts' rows (one per event, recipient and message at most); how many
         are queued for sending. Wakes every courier when the transaction commits."""
-        messages = [self.message(event, draft) for draft in drafts]
-        await queries.insert_messages(connection, messages)
-        queued = sum(1 for m in messages if m.status is Status.QUEUED)
-        if queued:
+        [queued] = await self.queue_many(connection, [(event, drafts)])
+        return queued
+
+    async def queue_many(
+        self, connection: AsyncConnection, handled: Sequence[tuple[Event, Sequence[Draft]]]
+    ) -> list[int]:
+        """`queue` for several events at once (one insert); how many each queued."""
+        messages = [[self.message(event, draft) for draft in drafts] for event, drafts in handled]
+        await queries.insert_messages(connection, [m for event in messages for m in event])
+        queued = [sum(1 for m in event if m.status is Status.QUEUED) for event in messages]
+        if any(queued):
             await queries.notify_couriers(connection)
-        for message in messages:
+        for message in (m for event in messages for m in event):
             if message.status is Status.ABANDONED:
                 MESSAGES.labels(message.template, Status.ABANDONED).inc()
                 logger.warning(
                     "message abandoned before sending",
                     extra={
-                        "event_id": event.id,
-                        "event_type": event.type,
+                        "event_id": message.event_id,
+                        "event_type": message.event_type,
                         "template": message.template,
                         "error": message.last_error,
                     },
