@@ -227,15 +227,34 @@ class FakeIdentity(pb_grpc.UserServiceServicer):  # type: ignore[misc]
     async def CreatePasswordLink(  # noqa: N802
         self, request: pb.CreatePasswordLinkRequest, context: aio.ServicerContext
     ) -> pb.CreatePasswordLinkResponse:
+        self.calls["CreatePasswordLink"] += 1
         if request.user_id not in self.users:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such user")
+        url, expires = self._issue(request)
+        response = pb.CreatePasswordLinkResponse(url=url)
+        response.expire_time.FromDatetime(expires)
+        return response
+
+    async def BatchCreatePasswordLinks(  # noqa: N802
+        self, request: pb.BatchCreatePasswordLinksRequest, _context: aio.ServicerContext
+    ) -> pb.BatchCreatePasswordLinksResponse:
+        self.calls["BatchCreatePasswordLinks"] += 1
+        links = []
+        for wanted in request.requests:
+            if wanted.user_id not in self.users:
+                links.append(pb.CreatedPasswordLink(user_not_found=True))
+                continue
+            url, expires = self._issue(wanted)
+            link = pb.CreatedPasswordLink(url=url)
+            link.expire_time.FromDatetime(expires)
+            links.append(link)
+        return pb.BatchCreatePasswordLinksResponse(links=links)
+
+    def _issue(self, request: pb.CreatePasswordLinkRequest) -> tuple[str, datetime]:
         kind = "set" if request.purpose == pb.PASSWORD_LINK_PURPOSE_SET else "reset"
         url = f"{IDENTITY_URL}/password/{kind}?token={secrets.token_urlsafe(24)}"
-        lifetime = timedelta(hours=24 if kind == "set" else 1)
-        response = pb.CreatePasswordLinkResponse(url=url)
-        response.expire_time.FromDatetime(datetime.now(UTC) + lifetime)
         self.links.append((request.user_id, request.purpose, request.event_id, url))
-        return response
+        return url, datetime.now(UTC) + timedelta(hours=24 if kind == "set" else 1)
 
 
 # ----------------------------------------------------------------------------- registry

@@ -456,7 +456,9 @@ async def test_a_temporary_refusal_after_the_text_is_retried(notifier) -> None:
     assert len(notifier.sink.to(user.email)) == 1
 
 
-async def test_the_recipients_of_a_batch_of_events_are_asked_for_together(notifier) -> None:
+async def test_the_recipients_and_links_of_a_batch_of_events_are_asked_for_together(
+    notifier,
+) -> None:
     users = [notifier.identity.add_user(language="sv") for _ in range(40)]
     before = dict(notifier.identity.calls)
     js = notifier.nc.jetstream()
@@ -475,10 +477,13 @@ async def test_the_recipients_of_a_batch_of_events_are_asked_for_together(notifi
     await js.publish_async_completed()
     for user in users:
         await notifier.mail_to(user.email)
-    batch_calls = notifier.identity.calls["BatchGetUsers"] - before.get("BatchGetUsers", 0)
-    single_calls = notifier.identity.calls["GetUser"] - before.get("GetUser", 0)
-    assert single_calls == 0
-    assert batch_calls <= 10, f"{batch_calls} look-ups for 40 events"
+    calls = {
+        method: notifier.identity.calls[method] - before.get(method, 0)
+        for method in ("GetUser", "BatchGetUsers", "CreatePasswordLink", "BatchCreatePasswordLinks")
+    }
+    assert calls["GetUser"] == calls["CreatePasswordLink"] == 0, calls
+    assert calls["BatchGetUsers"] <= 10, calls
+    assert calls["BatchCreatePasswordLinks"] <= 10, calls
 
 
 async def test_a_failing_handler_leaves_no_trace_and_its_batch_goes_on(

@@ -8,6 +8,7 @@ protocol, not on gRPC, so they can be exercised without a server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,14 +101,20 @@ class Directory(Protocol):
         ...
 
 
+# (user id, purpose, event id): what one password link is asked for.
+LinkKey = tuple[str, LinkPurpose, str]
+
+
 class IdentityDirectory:
-    """`Directory` backed by identity's `gatehouse.identity.v1.UserService`. Users asked for at
-    the same moment (the handlers of one batch of events) are fetched with one BatchGetUsers."""
+    """`Directory` backed by identity's `gatehouse.identity.v1.UserService`. Users and links
+    asked for at the same moment (the handlers of one batch of events) are fetched with one
+    BatchGetUsers and one BatchCreatePasswordLinks."""
 
     def __init__(self, *, target: str, secret: bytes, tls: GrpcTls = PLAINTEXT) -> None:
         self._channel = authenticated_channel(target, secret=secret, caller="notifier", tls=tls)
         self._stub = pb_grpc.UserServiceStub(self._channel)
         self._users = Gatherer(self._batch_get_users)
+        self._links = Gatherer(self._batch_create_links)
 
     async def get_user(self, user_id: str) -> Recipient:
         recipient = await self._users.get(user_id)
@@ -160,22 +167,57 @@ class IdentityDirectory:
     async def create_password_link(
         self, *, user_id: str, purpose: LinkPurpose, event_id: str
     ) -> PasswordLink:
-        request = pb.CreatePasswordLinkRequest(
-            user_id=user_id, purpose=purpose.value, event_id=event_id
-        )
+        link = await self._links.get((user_id, purpose, event_id))
+        if link is None:
+            raise RefusedError("NOT_FOUND", f"identity does not know user {user_id}")
+        return link
+
+    async def _batch_create_links(self, wanted: Sequence[LinkKey]) -> dict[LinkKey, PasswordLink]:
+        found: dict[LinkKey, PasswordLink] = {}
+        for start in range(0, len(wanted), BATCH_SIZE):
+            chunk = wanted[start : start + BATCH_SIZE]
+            request = pb.BatchCreatePasswordLinksRequest(
+                requests=[_link_request(key) for key in chunk]
+            )
+            try:
+                response = await self._stub.BatchCreatePasswordLinks(request, timeout=RPC_TIMEOUT_S)
+            except aio.AioRpcError as error:
+                translated = translate_rpc_error(error, "identity BatchCreatePasswordLinks")
+                if not isinstance(translated, RefusedError):
+                    raise translated from error
+                # One malformed id refuses the whole batch: ask for each, so only it is missing.
+                for key in chunk:
+                    with contextlib.suppress(RefusedError):
+                        found[key] = await self._create_one_link(key)
+                continue
+            found.update(
+                (key, _password_link(link))
+                for key, link in zip(chunk, response.links, strict=True)
+                if not link.user_not_found
+            )
+        return found
+
+    async def _create_one_link(self, key: LinkKey) -> PasswordLink:
         try:
-            response = await self._stub.CreatePasswordLink(request, timeout=RPC_TIMEOUT_S)
+            response = await self._stub.CreatePasswordLink(
+                _link_request(key), timeout=RPC_TIMEOUT_S
+            )
         except aio.AioRpcError as error:
             raise translate_rpc_error(error, "identity CreatePasswordLink") from error
-        expires_at = (
-            response.expire_time.ToDatetime(tzinfo=UTC)
-            if response.HasField("expire_time")
-            else None
-        )
-        return PasswordLink(url=response.url, expires_at=expires_at)
+        return _password_link(response)
 
     async def close(self) -> None:
         await self._channel.close()
+
+
+def _link_request(key: LinkKey) -> pb.CreatePasswordLinkRequest:
+    user_id, purpose, event_id = key
+    return pb.CreatePasswordLinkRequest(user_id=user_id, purpose=purpose.value, event_id=event_id)
+
+
+def _password_link(link: pb.CreatePasswordLinkResponse | pb.CreatedPasswordLink) -> PasswordLink:
+    expires_at = link.expire_time.ToDatetime(tzinfo=UTC) if link.HasField("expire_time") else None
+    return PasswordLink(url=link.url, expires_at=expires_at)
 
 
 def _recipient(user: pb.User, user_id: str) -> Recipient:
