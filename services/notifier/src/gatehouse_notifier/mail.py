@@ -16,6 +16,7 @@ The message is 7-bit clean (quoted-printable bodies, encoded words in headers), 
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 import secrets
 import uuid
@@ -62,7 +63,7 @@ def needs_smtputf8(*addresses: str) -> bool:
 def compose(letter: Letter, *, mail_from: str, date: str | None = None) -> bytes:
     """The DATA payload: CRLF line ends, dot-stuffed (RFC 5321 4.5.2), ending in CRLF; the
     caller adds the final "." line."""
-    from_name, from_address = parseaddr(mail_from)
+    from_name, from_address = _parsed(mail_from)
     utf8 = needs_smtputf8(from_address, letter.recipient_email)
     boundary = f"=_{secrets.token_hex(16)}"  # "=_" never occurs in quoted-printable text
     headers = [
@@ -78,27 +79,41 @@ def compose(letter: Letter, *, mail_from: str, date: str | None = None) -> bytes
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
         ("Content-Language", letter.language),
     ]
-    lines = [f"{name}: {value}" for name, value in headers]
-    lines += ["", *_part("plain", letter.body_text, boundary)]
-    lines += [*_part("html", letter.body_html, boundary), f"--{boundary}--", ""]
+    head = CRLF.join(f"{name}: {value}" for name, value in headers) + CRLF
+    payload = b"".join(
+        (
+            head.encode("utf-8" if utf8 else "ascii"),
+            _part("plain", letter.body_text, boundary),
+            _part("html", letter.body_html, boundary),
+            f"{CRLF}--{boundary}--{CRLF}".encode(),
+        )
+    )
     # Starts with a header, so every line that starts with a "." follows a CRLF.
-    return CRLF.join(lines).encode("utf-8" if utf8 else "ascii").replace(b"\r\n.", b"\r\n..")
+    return payload.replace(b"\r\n.", b"\r\n..")
 
 
-def _part(subtype: str, text: str, boundary: str) -> list[str]:
-    text = _LINE_BREAKS.sub("\n", text)
+def _part(subtype: str, text: str, boundary: str) -> bytes:
+    """CRLF, the boundary, the part's headers and its text as quoted-printable; the CRLF that
+    follows (before the next boundary) belongs to that boundary, not to the text."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         text += "\n"  # as the email package does: the last line is a whole line too
-    body = binascii.b2a_qp(text.encode(), istext=True).decode("ascii")
-    return [
-        f"--{boundary}",
-        f'Content-Type: text/{subtype}; charset="utf-8"',
-        "Content-Transfer-Encoding: quoted-printable",
-        "",
-        _LINE_BREAKS.sub(CRLF, body),
-    ]
+    head = (
+        f'{CRLF}--{boundary}{CRLF}Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
+        f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}"
+    )
+    body = binascii.b2a_qp(text.encode(), istext=True).replace(b"\n", b"\r\n")
+    return head.encode() + body
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(mail_from: str) -> tuple[str, str]:
+    return parseaddr(mail_from)
+
+
+# Names and subjects repeat (every sender name, every message's subject in each language):
+# their encoding is kept rather than redone for each e-mail.
+@functools.lru_cache(maxsize=4096)
 def _mailbox(name: str, address: str, header: str, utf8: bool) -> str:
     name = _one_line(name)
     if not name:
@@ -112,6 +127,7 @@ def _mailbox(name: str, address: str, header: str, utf8: bool) -> str:
     return f"{encoded} <{address}>"
 
 
+@functools.lru_cache(maxsize=4096)
 def _text(value: str, header: str, utf8: bool) -> str:
     value = _one_line(value)
     if value.isascii():
