@@ -73,7 +73,8 @@ class Courier:
             while True:
                 self._wake.clear()
                 try:
-                    while (taken := await self.deliver_due()) == self._settings.courier_batch_size:
+                    batch = self._settings.courier_batch_size
+                    while (taken := await self.deliver_due()) == batch and not self._unreachable:
                         pass
                     if taken == 0:
                         self._unreachable = 0  # nothing was due: the next message tries at once
