@@ -29,6 +29,18 @@ async def test_an_event_is_handled_once(db_connection: AsyncConnection) -> None:
     assert (first, again) == (True, False)
 
 
+async def test_a_batch_of_events_is_marked_once_each(db_connection: AsyncConnection) -> None:
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    kind = "identity.user.created"
+    marked = await queries.mark_events_handled(
+        db_connection, [(second, kind), (first, kind), (second, kind)]
+    )
+    again = await queries.mark_events_handled(db_connection, [(third, kind), (first, kind)])
+    assert (marked, again) == ({first, second}, {third})
+    await queries.unmark_events_handled(db_connection, [first])
+    assert await queries.mark_events_handled(db_connection, [(first, kind)]) == {first}
+
+
 async def test_a_message_written_again_keeps_the_first(db_connection: AsyncConnection) -> None:
     event_id = str(uuid.uuid4())
 
