@@ -24,10 +24,12 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
+from gatehouse_devstack.pytest_plugin import RolledBackDatabase
 from gatehouse_registry.app import create_app
 from gatehouse_registry.auth.dependencies import RegistryUser, current_user
 from gatehouse_registry.context import RegistryContext
@@ -41,7 +43,7 @@ from gatehouse_registry.operators.models import (
     NewContact,
     NewIdentifier,
 )
-from gatehouse_registry.reference_data.admin import add_administrator
+from gatehouse_registry.roles.administration import add_administrator
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.service import record_sign_in
@@ -61,17 +63,44 @@ def database_url(migrated_database_url: str) -> str:
     return migrated_database_url
 
 
-@pytest.fixture
-def pool(database: Database) -> asyncpg.Pool:
-    """asyncpg connections of the session's database (code not yet on SQLAlchemy)."""
-    return database.raw_pool
+class RawChecks:
+    """asyncpg's fetch…/execute on a Database, for the tests' own looks at rows (the services
+    take the Database itself)."""
+
+    raw_pool: asyncpg.Pool
+
+    async def fetch(self, query: str, *args: Any, **options: Any) -> list[Any]:
+        return await self.raw_pool.fetch(query, *args, **options)
+
+    async def fetchrow(self, query: str, *args: Any, **options: Any) -> Any:
+        return await self.raw_pool.fetchrow(query, *args, **options)
+
+    async def fetchval(self, query: str, *args: Any, **options: Any) -> Any:
+        return await self.raw_pool.fetchval(query, *args, **options)
+
+    async def execute(self, query: str, *args: Any, **options: Any) -> str:
+        return await self.raw_pool.execute(query, *args, **options)
+
+
+class CheckedDatabase(RawChecks, RolledBackDatabase):
+    """The test's one connection, in a transaction rolled back after the test."""
+
+
+class CheckedPool(RawChecks, Database):
+    """The session's real database (a pool), for concurrency and commits other connections see."""
 
 
 @pytest.fixture
-def db(rolled_back_database: Database) -> asyncpg.Pool:
-    """What the services use of a pool, served by the test's one connection, whose transaction
-    is rolled back after the test (see gatehouse_devstack.pytest_plugin)."""
-    return rolled_back_database.raw_pool
+def pool(database: Database) -> CheckedPool:
+    """The real database: tests that use it clean up after themselves."""
+    return CheckedPool(database.engine)
+
+
+@pytest.fixture
+def db(db_connection: AsyncConnection) -> CheckedDatabase:
+    """The registry's database as the services take it, served by the test's one connection,
+    whose transaction is rolled back after the test (see gatehouse_devstack.pytest_plugin)."""
+    return CheckedDatabase(db_connection)
 
 
 def luhn_check_digit(digits: str) -> str:

@@ -23,11 +23,11 @@ from gatehouse_registry.operators.models import (
 from gatehouse_registry.reference_data.admin import (
     AuthorityIn,
     ReferenceData,
-    add_administrator,
     load_reference_data,
 )
 from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
+from gatehouse_registry.roles.administration import add_administrator
 from gatehouse_registry.roles.errors import LastAdministratorError
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.users.service import record_sign_in

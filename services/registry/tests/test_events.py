@@ -25,9 +25,9 @@ from gatehouse_registry.auth.revocations import RevocationList
 from gatehouse_registry.reference_data.admin import (
     AuthorityIn,
     ReferenceData,
-    add_administrator,
     load_reference_data,
 )
+from gatehouse_registry.roles.administration import add_administrator
 from gatehouse_registry.users.background import IdentityEventsConsumer
 
 
@@ -110,7 +110,7 @@ async def test_devices_reset_from_identity_suspends_and_the_suspension_is_publis
     )
 
     consumer = IdentityEventsConsumer(
-        pool=pool,
+        database=pool,
         bus=bus,
         durable_name=f"registry-{user_id.hex}",
         revocations=RevocationList(database, keep_for_s=3600),

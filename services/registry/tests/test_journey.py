@@ -29,6 +29,7 @@ from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.errors import DuplicateRequestError, LastAdministratorError
 from gatehouse_registry.roles.models import Application, RoleStatus
 from gatehouse_registry.search import service as search
+from gatehouse_registry.users import inactivity
 
 from .conftest import SEGOT_ID, SJV_IEK
 
@@ -355,7 +356,7 @@ async def test_inactive_users_roles_do_not_work_until_reactivated(
         "UPDATE users SET last_seen_at = now() - interval '4 months 1 day' WHERE id = $1",
         user.user_id,
     )
-    outcome = await users.run_inactivity_check(db, inactive_after_months=4, warning_days=14)
+    outcome = await inactivity.run_inactivity_check(db, inactive_after_months=4, warning_days=14)
     assert outcome.inactivated >= 1
     with pytest.raises(InactiveUserError):
         await operators.get_operator(db, actor=user, operator_id=operator.id)
@@ -373,32 +374,31 @@ async def test_inactive_users_roles_do_not_work_until_reactivated(
 
 
 async def test_users_are_warned_two_weeks_before_once(db: Any, make_user: MakeUser) -> None:
-    from gatehouse_registry.users import service as users  # noqa: PLC0415
-
     user = await make_user("Greta Glömsk")
     await db.execute(
         "UPDATE users SET last_seen_at = now() - interval '4 months' + interval '10 days' "
         "WHERE id = $1",
         user.user_id,
     )
-    await users.run_inactivity_check(db, inactive_after_months=4, warning_days=14)
-    await users.run_inactivity_check(db, inactive_after_months=4, warning_days=14)
+    await inactivity.run_inactivity_check(db, inactive_after_months=4, warning_days=14)
+    await inactivity.run_inactivity_check(db, inactive_after_months=4, warning_days=14)
     assert await events_of(db, user.user_id) == ["registry.user.inactivity_warned"]
 
 
 async def test_a_devices_reset_suspends_roles_until_unsuspended(
     db: Any, make_user: MakeUser, valid_operator: dict[str, Any]
 ) -> None:
-    from gatehouse_registry.users import service as users  # noqa: PLC0415
-
     admin, operator = valid_operator["admin"], valid_operator["operator"]
     user, request = await _colleague(db, make_user, operator.id, "Hugo Nyckellös")
     await decisions.approve_role_request(db, actor=admin, role_request_id=request.id)
     event_id = uuid.uuid4()
-    suspended = await users.suspend_after_devices_reset(db, user_id=user.user_id, event_id=event_id)
+    suspended = await inactivity.suspend_after_devices_reset(
+        db, user_id=user.user_id, event_id=event_id
+    )
     assert suspended == [request.id]
     assert (
-        await users.suspend_after_devices_reset(db, user_id=user.user_id, event_id=event_id) is None
+        await inactivity.suspend_after_devices_reset(db, user_id=user.user_id, event_id=event_id)
+        is None
     ), "a redelivered event is not acted on twice"
     with pytest.raises(PermissionDeniedError):
         await operators.get_operator(db, actor=user, operator_id=operator.id)

@@ -26,9 +26,9 @@ from gatehouse_registry.examples import ExamplePerson, load_example_operators
 from gatehouse_registry.grpc_api import start_grpc_server
 from gatehouse_registry.reference_data.admin import (
     ReferenceData,
-    add_administrator,
     load_reference_data,
 )
+from gatehouse_registry.roles.administration import add_administrator
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.background import IdentityEventsConsumer, InactivityJob
 
@@ -44,13 +44,13 @@ async def _serve(settings: RegistrySettings) -> None:
         service="registry",
     )
     inactivity = InactivityJob(
-        pool=context.pool,
+        database=context.database,
         interval_s=settings.inactivity_check_interval_s,
         inactive_after_months=settings.inactivity_months,
         warning_days=settings.inactivity_warning_days,
     )
     identity_events = IdentityEventsConsumer(
-        pool=context.pool,
+        database=context.database,
         bus=context.bus,
         durable_name=settings.identity_events_consumer,
         revocations=RevocationList(
@@ -78,9 +78,8 @@ async def _load_reference_data(settings: RegistrySettings, path: Path) -> None:
     text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     data = ReferenceData.model_validate(json.loads(text))
     database = await Database.open(settings.database_url, min_size=1, max_size=2)
-    pool = database.raw_pool
     try:
-        counts = await load_reference_data(pool, data)
+        counts = await load_reference_data(database, data)
     finally:
         await database.close()
     logger.info("reference data loaded", extra=counts)
@@ -103,10 +102,9 @@ async def _add_administrator(settings: RegistrySettings, arguments: argparse.Nam
             "the person signs up first (identity's Create an account page)"
         )
     database = await Database.open(settings.database_url, min_size=1, max_size=2)
-    pool = database.raw_pool
     try:
         await add_administrator(
-            pool,
+            database,
             organization_code=arguments.organization_code,
             user_id=user.user_id,
             full_name=user.full_name,
@@ -142,10 +140,9 @@ async def _load_example_operators(
     finally:
         await identity.close()
     database = await Database.open(settings.database_url, min_size=1, max_size=2)
-    pool = database.raw_pool
     try:
         done = await load_example_operators(
-            pool,
+            database,
             authority_user=authority_user,
             operator_administrator=administrator,
             colleague=colleague,

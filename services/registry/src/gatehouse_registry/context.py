@@ -1,10 +1,8 @@
-"""What the registry process holds for its lifetime: settings, database pool, event bus."""
+"""What the registry process holds for its lifetime: settings, database, event bus."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import asyncpg
 
 from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
@@ -16,10 +14,6 @@ from gatehouse_registry.settings import RegistrySettings
 class RegistryContext:
     settings: RegistrySettings
     resources: ServiceResources
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        return self.resources.pool
 
     @property
     def database(self) -> Database:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, Request
 
 from gatehouse_common.db import Database
@@ -17,16 +16,11 @@ def get_context(request: Request) -> RegistryContext:
     return context
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
-    return get_context(request).pool
-
-
 def get_database(request: Request) -> Database:
     return get_context(request).database
 
 
 Context = Annotated[RegistryContext, Depends(get_context)]
-Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 DatabaseIn = Annotated[Database, Depends(get_database)]
 CurrentUser = Annotated[RegistryUser, Depends(current_user)]
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 
 from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
 from gatehouse_common.outbox import add_event
 
 SOURCE = "gatehouse/registry"
 
 
 async def emit(
-    connection: Connection, event_type: str, *, subject: uuid.UUID, message: Message
+    connection: AsyncConnection, event_type: str, *, subject: uuid.UUID, message: Message
 ) -> None:
     """`subject` is the aggregate the event is about (operator, role request or user id)."""
     await add_event(

@@ -14,8 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-import asyncpg
-
+from gatehouse_common.db import Database
 from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.operators import service as operators
 from gatehouse_registry.operators.identifiers import IdentifierType
@@ -66,7 +65,7 @@ WAITING_FOR_VALIDATION = _Example(
 
 
 async def load_example_operators(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     authority_user: ExamplePerson,
     operator_administrator: ExamplePerson,
@@ -76,23 +75,23 @@ async def load_example_operators(
     done = []
     first_operator_id = None
     for example in VALIDATED:
-        created = await _create(pool, operator_administrator, example)
+        created = await _create(database, operator_administrator, example)
         await operator_decisions.validate_operator(
-            pool, actor=authority_user, operator_id=created.operator.id
+            database, actor=authority_user, operator_id=created.operator.id
         )
         await decisions.approve_role_request(
-            pool, actor=authority_user, role_request_id=created.role_request_id
+            database, actor=authority_user, role_request_id=created.role_request_id
         )
         first_operator_id = first_operator_id or created.operator.id
         done.append(f"{example.name}: valid, administrator {operator_administrator.full_name}")
-    waiting = await _create(pool, colleague, WAITING_FOR_VALIDATION)
+    waiting = await _create(database, colleague, WAITING_FOR_VALIDATION)
     done.append(
         f"{waiting.operator.name}: waits for {authority_user.full_name} to validate it "
         f"(asked by {colleague.full_name})"
     )
     assert first_operator_id is not None  # noqa: S101 (VALIDATED is not empty)
     await roles.request_role(
-        pool,
+        database,
         actor=colleague,
         organization_id=first_operator_id,
         application=Application(message="Jag sköter importen av äpplen från och med nu."),
@@ -104,10 +103,10 @@ async def load_example_operators(
     return done
 
 
-async def _create(pool: asyncpg.Pool, person: ExamplePerson, example: _Example) -> CreatedOperator:
+async def _create(database: Database, person: ExamplePerson, example: _Example) -> CreatedOperator:
     number = example.organisation_number
     return await operators.create_operator(
-        pool,
+        database,
         actor=person,
         name=example.name,
         addresses=[

@@ -89,7 +89,9 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
     ) -> op_pb.GetOperatorResponse:
         operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
-            found = await lookups.get_operator_summary(self._context.pool, operator_id=operator_id)
+            found = await lookups.get_operator_summary(
+                self._context.database, operator_id=operator_id
+            )
         except RegistryError as error:
             await _abort(context, error)
             raise
@@ -110,7 +112,7 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
         operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
             users = await lookups.list_operator_administrators(
-                self._context.pool, operator_id=operator_id
+                self._context.database, operator_id=operator_id
             )
         except RegistryError as error:
             await _abort(context, error)
@@ -123,7 +125,7 @@ class OperatorServicer(op_grpc.OperatorServiceServicer):
         operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
             users = await lookups.list_operator_validators(
-                self._context.pool, operator_id=operator_id
+                self._context.database, operator_id=operator_id
             )
         except RegistryError as error:
             await _abort(context, error)
@@ -140,7 +142,7 @@ class RoleServicer(role_grpc.RoleServiceServicer):
     ) -> role_pb.GetRoleRequestResponse:
         role_id = await parse_uuid_field(request.role_request_id, "role_request_id", context)
         try:
-            role = await lookups.get_role_request(self._context.pool, role_request_id=role_id)
+            role = await lookups.get_role_request(self._context.database, role_request_id=role_id)
         except RegistryError as error:
             await _abort(context, error)
             raise
@@ -152,7 +154,7 @@ class RoleServicer(role_grpc.RoleServiceServicer):
         role_id = await parse_uuid_field(request.role_request_id, "role_request_id", context)
         try:
             users = await lookups.list_role_request_deciders(
-                self._context.pool, role_request_id=role_id
+                self._context.database, role_request_id=role_id
             )
         except RegistryError as error:
             await _abort(context, error)
@@ -164,7 +166,9 @@ class RoleServicer(role_grpc.RoleServiceServicer):
     ) -> role_pb.ListReactivationDecidersResponse:
         user_id = await parse_uuid_field(request.user_id, "user_id", context)
         try:
-            users = await lookups.list_reactivation_deciders(self._context.pool, user_id=user_id)
+            users = await lookups.list_reactivation_deciders(
+                self._context.database, user_id=user_id
+            )
         except RegistryError as error:
             await _abort(context, error)
             raise

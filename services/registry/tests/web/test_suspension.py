@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from gatehouse_registry.users import service as users
+from gatehouse_registry.users import inactivity
 
 from .conftest import Visitor, World
 
@@ -24,7 +24,7 @@ async def test_a_suspended_user_and_the_deciders_see_the_suspension(
     db: Any, world: World, visit: Callable[..., Visitor]
 ) -> None:
     olle = world.users["olle"]  # the only user of his (valid) operator
-    suspended = await users.suspend_after_devices_reset(
+    suspended = await inactivity.suspend_after_devices_reset(
         db, user_id=olle.user_id, event_id=uuid.uuid4()
     )
     assert suspended

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from gatehouse_registry.audit import service
-from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, Pool
+from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, DatabaseIn
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], responses=AUTH_RESPONSES)
 
@@ -32,7 +32,7 @@ class AuditEntryOut(BaseModel):
 
 @router.get("/audit", summary="Audit entries in my scope, newest first")
 async def list_audit(
-    pool: Pool,
+    database: DatabaseIn,
     user: CurrentUser,
     *,
     organization_id: uuid.UUID | None = None,
@@ -43,7 +43,7 @@ async def list_audit(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEntryOut]:
     entries = await service.list_entries(
-        pool,
+        database,
         actor=user,
         organization_id=organization_id,
         subject_id=subject_id,
@@ -62,14 +62,14 @@ async def list_audit(
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def export_audit(
-    pool: Pool,
+    database: DatabaseIn,
     user: CurrentUser,
     organization_id: uuid.UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Response:
     entries = await service.list_entries(
-        pool,
+        database,
         actor=user,
         organization_id=organization_id,
         since=since,

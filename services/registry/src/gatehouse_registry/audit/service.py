@@ -12,37 +12,23 @@ import io
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_registry.access import Actor, Principal, load_principal
+from gatehouse_registry.audit import queries
+from gatehouse_registry.audit.models import AuditEntry
 from gatehouse_registry.errors import PermissionDeniedError
 
 SYSTEM_ACTOR_NAME = "Gatehouse registry"
 MAX_EXPORT_ROWS = 50_000
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    occurred_at: datetime
-    actor_user_id: uuid.UUID | None
-    actor_name: str
-    action: str
-    subject_type: str
-    subject_id: uuid.UUID
-    target_user_id: uuid.UUID | None
-    organization_id: uuid.UUID | None
-    reason: str | None
-    details: dict[str, Any]
-
-
 async def record(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     actor: Principal | None,
     action: str,
@@ -57,21 +43,18 @@ async def record(
     """Append one entry; `actor=None` means the registry itself (a job or another service's
     event). The organization itself is always part of the scope."""
     readers = {org for org in (organization_id, *scope) if org is not None}
-    await connection.execute(
-        """INSERT INTO audit_log (actor_user_id, actor_name, action, subject_type, subject_id,
-                                  target_user_id, organization_id, scope_organization_ids,
-                                  reason, details)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-        actor.user_id if actor else None,
-        actor.name if actor else SYSTEM_ACTOR_NAME,
-        action,
-        subject_type,
-        subject_id,
-        target_user_id,
-        organization_id,
-        sorted(readers),
-        reason,
-        details or {},
+    await queries.append(
+        connection,
+        actor_user_id=actor.user_id if actor else None,
+        actor_name=actor.name if actor else SYSTEM_ACTOR_NAME,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        target_user_id=target_user_id,
+        organization_id=organization_id,
+        scope_organization_ids=sorted(readers),
+        reason=reason,
+        details=details or {},
     )
 
 
@@ -82,7 +65,7 @@ def readable_organizations(principal: Principal) -> list[uuid.UUID]:
 
 
 async def list_entries(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     organization_id: uuid.UUID | None = None,
@@ -93,7 +76,7 @@ async def list_entries(
     before_id: int | None = None,
 ) -> list[AuditEntry]:
     """Newest first; page with `before_id` (the last id of the previous page)."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         readable = readable_organizations(principal)
@@ -101,41 +84,16 @@ async def list_entries(
             raise PermissionDeniedError(
                 "only administrators and authorities can read the audit trail"
             )
-        rows = await connection.fetch(
-            """SELECT * FROM audit_log
-                WHERE scope_organization_ids && $1::uuid[]
-                  AND ($2::uuid IS NULL OR $2 = ANY(scope_organization_ids))
-                  AND ($3::uuid IS NULL OR subject_id = $3)
-                  AND ($4::timestamptz IS NULL OR occurred_at >= $4)
-                  AND ($5::timestamptz IS NULL OR occurred_at < $5)
-                  AND ($6::bigint IS NULL OR id < $6)
-                ORDER BY id DESC
-                LIMIT $7""",
-            readable,
-            organization_id,
-            subject_id,
-            since,
-            until,
-            before_id,
-            limit,
+        return await queries.entries(
+            connection,
+            readable=readable,
+            organization_id=organization_id,
+            subject_id=subject_id,
+            since=since,
+            until=until,
+            before_id=before_id,
+            limit=limit,
         )
-    return [_entry(row) for row in rows]
-
-
-def _entry(row: Any) -> AuditEntry:
-    return AuditEntry(
-        id=row["id"],
-        occurred_at=row["occurred_at"],
-        actor_user_id=row["actor_user_id"],
-        actor_name=row["actor_name"],
-        action=row["action"],
-        subject_type=row["subject_type"],
-        subject_id=row["subject_id"],
-        target_user_id=row["target_user_id"],
-        organization_id=row["organization_id"],
-        reason=row["reason"],
-        details=row["details"],
-    )
 
 
 CSV_COLUMNS = (

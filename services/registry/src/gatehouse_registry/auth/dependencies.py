@@ -120,7 +120,7 @@ async def _from_bearer(runtime: AuthRuntime, token: str) -> RegistryUser | None:
 
 async def _from_cookie(runtime: AuthRuntime, request: Request) -> RegistryUser | None:
     session = await sessions.resume_session(
-        runtime.pool,
+        runtime.database,
         request.cookies.get(runtime.settings.session_cookie_name, ""),
         idle_timeout=runtime.idle_timeout,
     )

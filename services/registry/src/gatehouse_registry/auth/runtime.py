@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import asyncpg
 from fastapi import Request
 
+from gatehouse_common.db import Database
 from gatehouse_registry.auth.access_tokens import AccessTokenVerifier
 from gatehouse_registry.auth.identity_grpc import IdentityGrpc
 from gatehouse_registry.auth.oidc_client import IdentityClient
@@ -31,7 +31,7 @@ class SignInRecorder(Protocol):
 
     async def __call__(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         *,
         user_id: uuid.UUID,
         full_name: str,
@@ -43,7 +43,7 @@ class SignInRecorder(Protocol):
 @dataclass
 class AuthRuntime:
     settings: RegistrySettings
-    pool: asyncpg.Pool
+    database: Database
     identity: IdentityClient
     grpc: IdentityGrpc
     record_sign_in: SignInRecorder
@@ -59,7 +59,7 @@ class AuthRuntime:
         )
         return cls(
             settings=settings,
-            pool=context.pool,
+            database=context.database,
             record_sign_in=record_sign_in,
             revocations=revocations,
             access_tokens=AccessTokenVerifier(

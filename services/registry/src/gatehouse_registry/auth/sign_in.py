@@ -67,7 +67,7 @@ async def start_login(
     verifier = secrets.token_urlsafe(PKCE_VERIFIER_BYTES)
     binding = browser_binding or sessions.new_token()
     state = await sessions.start_login(
-        runtime.pool,
+        runtime.database,
         browser_binding=binding,
         nonce=nonce,
         code_verifier=verifier,
@@ -107,7 +107,7 @@ async def finish_login(
 ) -> LoginFinished:
     """Identity's answer at the callback. `previous_session` (the cookie, if any) ends: a new
     sign-in is a new session."""
-    pending = await sessions.take_login(runtime.pool, state, browser_binding)
+    pending = await sessions.take_login(runtime.database, state, browser_binding)
     if pending is None:
         raise SignInExpiredError("the log in expired or was used already")
     # RFC 9207: a response naming another issuer is a mix-up attack.
@@ -146,19 +146,19 @@ async def _start_session(
         if person is None:
             raise SignInError("identity does not know the user")
         full_name, email = person.full_name, person.email
-    await sessions.delete_stale(runtime.pool)
+    await sessions.delete_stale(runtime.database)
     # The registry's copy of the user follows identity at every sign-in.
     await runtime.record_sign_in(
-        runtime.pool,
+        runtime.database,
         user_id=user_id,
         full_name=full_name,
         email=email,
         signed_in_at=datetime.now(UTC),
     )
-    await sessions.end_session(runtime.pool, previous_session)
+    await sessions.end_session(runtime.database, previous_session)
     amr = claims.get("amr")
     return await sessions.create_session(
-        runtime.pool,
+        runtime.database,
         user_id=user_id,
         full_name=full_name,
         email=email,
@@ -173,7 +173,7 @@ async def _start_session(
 async def log_out(runtime: AuthRuntime, *, session_token: str) -> str | None:
     """End the registry's session; the URL that ends identity's session too, when there was a
     session and identity can be reached."""
-    ended = await sessions.end_session(runtime.pool, session_token)
+    ended = await sessions.end_session(runtime.database, session_token)
     if ended is None:
         return None
     try:
@@ -207,6 +207,6 @@ async def end_identity_session(runtime: AuthRuntime, *, logout_token: str) -> in
         await runtime.revocations.revoke_user(
             user_id=user_id, issued_before=datetime.fromtimestamp(claims["iat"], UTC)
         )
-    ended = await sessions.end_identity_session(runtime.pool, sid=sid, user_id=user_id)
+    ended = await sessions.end_identity_session(runtime.database, sid=sid, user_id=user_id)
     logger.info("back-channel logout", extra={"sessions_ended": ended})
     return ended

@@ -17,7 +17,6 @@ from gatehouse_registry.dependencies import (
     REASONED_DECISION_RESPONSES,
     CurrentUser,
     DatabaseIn,
-    Pool,
 )
 from gatehouse_registry.operators import decisions, service
 from gatehouse_registry.operators.models import (
@@ -109,10 +108,10 @@ async def search_operators(
     responses={**INVALID, **CONFLICT},
 )
 async def create_operator(
-    body: CreateOperatorRequest, pool: Pool, user: CurrentUser
+    body: CreateOperatorRequest, database: DatabaseIn, user: CurrentUser
 ) -> CreatedOperatorOut:
     created = await service.create_operator(
-        pool,
+        database,
         actor=user,
         name=body.name,
         addresses=[
@@ -142,8 +141,10 @@ async def create_operator(
 
 
 @router.get("/operators/{operator_id}", summary="One operator, in full", responses=NOT_FOUND)
-async def get_operator(operator_id: uuid.UUID, pool: Pool, user: CurrentUser) -> OperatorOut:
-    return operator_out(await service.get_operator(pool, actor=user, operator_id=operator_id))
+async def get_operator(
+    operator_id: uuid.UUID, database: DatabaseIn, user: CurrentUser
+) -> OperatorOut:
+    return operator_out(await service.get_operator(database, actor=user, operator_id=operator_id))
 
 
 @router.post(
@@ -152,10 +153,10 @@ async def get_operator(operator_id: uuid.UUID, pool: Pool, user: CurrentUser) ->
     responses=DECISION_RESPONSES,
 )
 async def validate_operator(
-    operator_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
+    operator_id: uuid.UUID, database: DatabaseIn, user: CurrentUser, body: DecisionIn | None = None
 ) -> OperatorOut:
     operator = await decisions.validate_operator(
-        pool, actor=user, operator_id=operator_id, reason=optional_reason(body)
+        database, actor=user, operator_id=operator_id, reason=optional_reason(body)
     )
     return operator_out(operator)
 
@@ -166,10 +167,10 @@ async def validate_operator(
     responses=REASONED_DECISION_RESPONSES,
 )
 async def reject_operator(
-    operator_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
+    operator_id: uuid.UUID, body: RejectionIn, database: DatabaseIn, user: CurrentUser
 ) -> OperatorOut:
     operator = await decisions.reject_operator(
-        pool, actor=user, operator_id=operator_id, reason=body.reason
+        database, actor=user, operator_id=operator_id, reason=body.reason
     )
     return operator_out(operator)
 
@@ -181,10 +182,10 @@ async def reject_operator(
     responses=REASONED_DECISION_RESPONSES,
 )
 async def add_activity(
-    operator_id: uuid.UUID, body: AddActivityIn, pool: Pool, user: CurrentUser
+    operator_id: uuid.UUID, body: AddActivityIn, database: DatabaseIn, user: CurrentUser
 ) -> ActivityOut:
     activity = await service.add_activity(
-        pool, actor=user, operator_id=operator_id, activity=_new_activity(body, body.address_id)
+        database, actor=user, operator_id=operator_id, activity=_new_activity(body, body.address_id)
     )
     return activity_out(activity)
 
@@ -195,10 +196,10 @@ async def add_activity(
     responses=DECISION_RESPONSES,
 )
 async def validate_activity(
-    activity_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
+    activity_id: uuid.UUID, database: DatabaseIn, user: CurrentUser, body: DecisionIn | None = None
 ) -> ActivityOut:
     activity = await decisions.decide_activity(
-        pool,
+        database,
         actor=user,
         activity_id=activity_id,
         approve=True,
@@ -213,9 +214,9 @@ async def validate_activity(
     responses=REASONED_DECISION_RESPONSES,
 )
 async def reject_activity(
-    activity_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
+    activity_id: uuid.UUID, body: RejectionIn, database: DatabaseIn, user: CurrentUser
 ) -> ActivityOut:
     activity = await decisions.decide_activity(
-        pool, actor=user, activity_id=activity_id, approve=False, reason=body.reason
+        database, actor=user, activity_id=activity_id, approve=False, reason=body.reason
     )
     return activity_out(activity)

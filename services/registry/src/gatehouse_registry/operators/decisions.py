@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.events.v1 import registry_events_pb2 as events
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_registry.access import Actor, load_principal
 from gatehouse_registry.checks import optional_reason, required_reason
 from gatehouse_registry.errors import (
@@ -35,7 +35,10 @@ from gatehouse_registry.roles.decisions import reject_pending_requests_of
 
 
 async def _lock_pending_operator(
-    connection: Connection, operator_id: uuid.UUID, authority_ids: frozenset[uuid.UUID], verb: str
+    connection: AsyncConnection,
+    operator_id: uuid.UUID,
+    authority_ids: frozenset[uuid.UUID],
+    verb: str,
 ) -> OperatorState:
     operator = await queries.lock_operator(connection, operator_id)
     if operator is None:
@@ -48,12 +51,12 @@ async def _lock_pending_operator(
 
 
 async def validate_operator(
-    pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID, reason: str | None = None
+    database: Database, *, actor: Actor, operator_id: uuid.UUID, reason: str | None = None
 ) -> Operator:
     """The competent authority validates a pending operator, and with it the pending activities
     it is responsible for (the first activity, created with the operator)."""
     reason = optional_reason(reason)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         operator = await _lock_pending_operator(
@@ -89,12 +92,12 @@ async def validate_operator(
 
 
 async def reject_operator(
-    pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID, reason: str
+    database: Database, *, actor: Actor, operator_id: uuid.UUID, reason: str
 ) -> Operator:
     """The competent authority rejects a pending operator: its identifiers are released (they
     may be registered again, correctly) and its pending role requests are rejected with it."""
     reason = required_reason(reason)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         operator = await _lock_pending_operator(
@@ -134,7 +137,7 @@ async def reject_operator(
 
 
 async def decide_activity(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     activity_id: uuid.UUID,
@@ -144,7 +147,7 @@ async def decide_activity(
     """The activity's authority validates or rejects a pending activity of a valid operator (a
     pending operator's first activity is decided with the operator)."""
     reason = optional_reason(reason) if approve else required_reason(reason)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         activity = await queries.lock_activity(connection, activity_id)

@@ -135,6 +135,18 @@ class Operator:
 
 
 @dataclass(frozen=True)
+class OperatorSummary:
+    """What other services are told about an operator (gRPC GetOperator)."""
+
+    id: uuid.UUID
+    name: str
+    country_code: str
+    status: OrganizationStatus
+    competent_authority_id: uuid.UUID | None
+    competent_authority_name: str | None
+
+
+@dataclass(frozen=True)
 class OperatorState:
     """What the deciding rules need of an operator (read with its row locked)."""
 
@@ -175,3 +187,15 @@ class ActivitySummary:
     section_code: str
     activity_type_code: str
     name: str
+
+
+@dataclass(frozen=True)
+class WaitingActivity:
+    """A new activity of a valid operator, waiting for its authority's validation."""
+
+    activity_id: uuid.UUID
+    operator_id: uuid.UUID
+    operator_name: str
+    section_code: str
+    activity_type_code: str
+    created_at: datetime

@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.events.v1 import registry_events_pb2 as events
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_registry.access import (
     Actor,
     OrganizationKind,
@@ -63,7 +63,7 @@ from gatehouse_registry.search import service as search
 
 
 async def record_operator_change(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     principal: Principal,
     operator_id: uuid.UUID,
@@ -94,7 +94,7 @@ async def record_operator_change(
 
 
 async def _check_new_operator(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     name: str,
     addresses: Sequence[NewAddress],
@@ -133,7 +133,7 @@ async def _check_new_operator(
 
 
 async def check_new_operator(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     name: str,
@@ -145,7 +145,7 @@ async def check_new_operator(
 ) -> None:
     """What create_operator would refuse, without creating anything: the *Create* step of the
     form, before the application is sent."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         await _check_new_operator(
@@ -160,7 +160,7 @@ async def check_new_operator(
 
 
 async def create_operator(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     name: str,
@@ -173,7 +173,7 @@ async def create_operator(
     """Create a pending operator with its first activity, and the creator's pending request to
     become its user — one transaction, so an invalid activity leaves no orphan operator."""
     operator_id = uuid.uuid4()
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         operator, application = await _check_new_operator(
@@ -240,17 +240,17 @@ async def create_operator(
     return CreatedOperator(operator=created, role_request_id=role_request_id)
 
 
-async def reload_operator(connection: Connection, operator_id: uuid.UUID) -> Operator:
+async def reload_operator(connection: AsyncConnection, operator_id: uuid.UUID) -> Operator:
     operator = await queries.load_operator(connection, operator_id)
     # Operators are never deleted, and this one was just read or written in this transaction.
     assert operator is not None  # noqa: S101
     return operator
 
 
-async def get_operator(pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID) -> Operator:
+async def get_operator(database: Database, *, actor: Actor, operator_id: uuid.UUID) -> Operator:
     """The whole operator (contacts, identifiers, activities) for its valid users and the
     authorities in scope; everyone else sees only what search shows."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         operator = await queries.load_operator(connection, operator_id)
@@ -262,11 +262,11 @@ async def get_operator(pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UU
 
 
 async def add_activity(
-    pool: asyncpg.Pool, *, actor: Actor, operator_id: uuid.UUID, activity: NewActivity
+    database: Database, *, actor: Actor, operator_id: uuid.UUID, activity: NewActivity
 ) -> Activity:
     """An administrator of a valid operator adds an activity (e.g. organic besides plants); the
     authority chosen for it by country and chapter validates it."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         operator = await queries.lock_operator(connection, operator_id)
@@ -320,7 +320,7 @@ async def add_activity(
         return await reload_activity(connection, activity_id)
 
 
-async def reload_activity(connection: Connection, activity_id: uuid.UUID) -> Activity:
+async def reload_activity(connection: AsyncConnection, activity_id: uuid.UUID) -> Activity:
     activity = await queries.load_activity(connection, activity_id)
     if activity is None:
         raise NotFoundError(f"no activity {activity_id}")
@@ -328,11 +328,11 @@ async def reload_activity(connection: Connection, activity_id: uuid.UUID) -> Act
 
 
 async def list_competent_authorities(
-    pool: asyncpg.Pool, *, country_code: str, chapter_code: str | None = None
+    database: Database, *, country_code: str, chapter_code: str | None = None
 ) -> list[Authority]:
     """The authorities an operator's activity in that country (and chapter) may be assigned to:
     what the create-operator form offers, by the rule create_operator checks."""
     authorities = await reference_data_service.list_authorities(
-        pool, country_code=country_code, chapter_code=chapter_code or None
+        database, country_code=country_code, chapter_code=chapter_code or None
     )
     return [a for a in authorities if a.authority_kind in COMPETENT_AUTHORITY_KINDS]

@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gatehouse_common.db import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from gatehouse_registry.checks import check_email, check_phone, clean_text
 from gatehouse_registry.errors import (
     ChoiceRequiredError,
@@ -81,7 +82,7 @@ def main_index(addresses: Sequence[NewAddress]) -> int:
 
 
 async def _checked_addresses(
-    connection: Connection, addresses: Sequence[NewAddress], main: int
+    connection: AsyncConnection, addresses: Sequence[NewAddress], main: int
 ) -> list[NewAddress]:
     problems = Problems()
     checked = []
@@ -103,7 +104,7 @@ async def _checked_addresses(
     return checked
 
 
-async def _check_country(connection: Connection, code: str, *, field: str) -> None:
+async def _check_country(connection: AsyncConnection, code: str, *, field: str) -> None:
     if not code:
         raise ChoiceRequiredError(field=field)
     if not await reference_data.country_exists(connection, code):
@@ -169,7 +170,7 @@ def _checked_identifiers(
 
 
 async def checked_activity(
-    connection: Connection, activity: NewActivity, *, country_code: str, field: str
+    connection: AsyncConnection, activity: NewActivity, *, country_code: str, field: str
 ) -> CheckedActivity:
     """Codes, dates and the competent authority; returns the activity as stored. `field` is
     the prefix of the fields named (`activity.` when creating an operator, empty otherwise)."""
@@ -228,7 +229,7 @@ async def checked_activity(
 
 
 async def _section_chapter(
-    connection: Connection, activity: NewActivity, *, field: str
+    connection: AsyncConnection, activity: NewActivity, *, field: str
 ) -> str | None:
     """The chapter of the activity's section, which must be the chapter chosen (if any)."""
     if not activity.section_code:
@@ -248,7 +249,7 @@ async def _section_chapter(
 
 
 async def _check_authority(
-    connection: Connection,
+    connection: AsyncConnection,
     authority_id: uuid.UUID | None,
     *,
     country_code: str,
@@ -272,7 +273,7 @@ async def _check_authority(
 
 
 async def checked_new_operator(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     name: str,
     addresses: Sequence[NewAddress],

@@ -2,10 +2,7 @@
 
 - `load-reference-data FILE.json` adds or updates countries, chapters, sections, activity types,
   authorities (with the border posts they run) and organic control bodies / other entities;
-- `add-administrator` makes a user the administrator of an authority (its first administrator
-  cannot be approved by anyone else) or of any other organization.
-
-Each runs in one transaction and is written to the audit trail as done by the registry itself.
+Runs in one transaction (`add-administrator` is roles.administration).
 """
 
 from __future__ import annotations
@@ -13,14 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse.events.v1 import registry_events_pb2 as events
-from gatehouse_common.db import Connection
-from gatehouse_registry.audit import service as audit
-from gatehouse_registry.errors import ConflictError, NotFoundError
-from gatehouse_registry.events import emit
+from gatehouse_common.db import Database
+from gatehouse_registry.errors import NotFoundError
+from gatehouse_registry.reference_data import queries
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -86,64 +81,38 @@ class ReferenceData(_Strict):
     organizations: list[OrganizationIn] = Field(default_factory=list)
 
 
-async def _id_of(connection: Connection, code: str, *, kind: str) -> uuid.UUID:
-    found: uuid.UUID | None = await connection.fetchval(
-        "SELECT id FROM organizations WHERE code = $1 AND kind = $2", code, kind
-    )
-    if found is None:
-        raise NotFoundError(f"no {kind} with code {code!r}")
-    return found
-
-
-async def load_reference_data(pool: asyncpg.Pool, data: ReferenceData) -> dict[str, int]:
+async def load_reference_data(database: Database, data: ReferenceData) -> dict[str, int]:
     """Upsert everything in `data` (by code); returns how many entries of each kind."""
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.executemany(
-            """INSERT INTO countries (code, name_en, name_sv, eu_member, eea_member)
-               VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (code) DO UPDATE SET name_en = EXCLUDED.name_en,
-                   name_sv = EXCLUDED.name_sv, eu_member = EXCLUDED.eu_member,
-                   eea_member = EXCLUDED.eea_member""",
-            [(c.code, c.name_en, c.name_sv, c.eu_member, c.eea_member) for c in data.countries],
-        )
-        await connection.executemany(
-            """INSERT INTO chapters (code, name_en, name_sv, sort_order) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (code) DO UPDATE SET name_en = EXCLUDED.name_en,
-                   name_sv = EXCLUDED.name_sv, sort_order = EXCLUDED.sort_order""",
-            [(c.code, c.name_en, c.name_sv, c.sort_order) for c in data.chapters],
-        )
-        await connection.executemany(
-            """INSERT INTO sections (code, chapter_code, name_en, name_sv) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (code) DO UPDATE SET chapter_code = EXCLUDED.chapter_code,
-                   name_en = EXCLUDED.name_en, name_sv = EXCLUDED.name_sv""",
-            [(s.code, s.chapter_code, s.name_en, s.name_sv) for s in data.sections],
-        )
-        await connection.executemany(
-            """INSERT INTO activity_types (code, section_code, name_en, name_sv)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (code) DO UPDATE SET name_en = EXCLUDED.name_en,
-                   name_sv = EXCLUDED.name_sv""",
-            [(t.code, t.section_code, t.name_en, t.name_sv) for t in data.activity_types],
-        )
+    async with database.transaction() as connection:
+        await queries.upsert_countries(connection, [vars(c) for c in data.countries])
+        await queries.upsert_chapters(connection, [vars(c) for c in data.chapters])
+        await queries.upsert_sections(connection, [vars(s) for s in data.sections])
+        await queries.upsert_activity_types(connection, [vars(t) for t in data.activity_types])
         for authority in data.authorities:
-            await _upsert_authority(connection, authority)
-        for organization in data.organizations:
-            competent = await _id_of(
-                connection, organization.competent_authority_code, kind="authority"
+            parent = (
+                await _id_of(connection, authority.parent_code, kind="authority")
+                if authority.parent_code
+                else None
             )
-            await connection.execute(
-                """INSERT INTO organizations (id, kind, name, country_code, status, code,
-                                              competent_authority_id)
-                   VALUES ($1, $2, $3, $4, 'valid', $5, $6)
-                   ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
-                       country_code = EXCLUDED.country_code,
-                       competent_authority_id = EXCLUDED.competent_authority_id""",
-                uuid.uuid4(),
-                organization.kind,
-                organization.name,
-                organization.country_code,
-                organization.code,
-                competent,
+            await queries.upsert_authority(
+                connection,
+                code=authority.code,
+                name=authority.name,
+                country_code=authority.country_code,
+                authority_kind=authority.authority_kind,
+                parent_authority_id=parent,
+                chapters=authority.chapters,
+            )
+        for organization in data.organizations:
+            await queries.upsert_organization(
+                connection,
+                code=organization.code,
+                kind=organization.kind,
+                name=organization.name,
+                country_code=organization.country_code,
+                competent_authority_id=await _id_of(
+                    connection, organization.competent_authority_code, kind="authority"
+                ),
             )
     return {
         "countries": len(data.countries),
@@ -155,108 +124,8 @@ async def load_reference_data(pool: asyncpg.Pool, data: ReferenceData) -> dict[s
     }
 
 
-async def _upsert_authority(connection: Connection, authority: AuthorityIn) -> None:
-    parent = (
-        await _id_of(connection, authority.parent_code, kind="authority")
-        if authority.parent_code
-        else None
-    )
-    authority_id: uuid.UUID = await connection.fetchval(
-        """INSERT INTO organizations (id, kind, name, country_code, status, code, authority_kind,
-                                      parent_authority_id)
-           VALUES ($1, 'authority', $2, $3, 'valid', $4, $5, $6)
-           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
-               country_code = EXCLUDED.country_code, authority_kind = EXCLUDED.authority_kind,
-               parent_authority_id = EXCLUDED.parent_authority_id
-           RETURNING id""",
-        uuid.uuid4(),
-        authority.name,
-        authority.country_code,
-        authority.code,
-        authority.authority_kind,
-        parent,
-    )
-    await connection.execute(
-        "DELETE FROM organization_chapters WHERE organization_id = $1", authority_id
-    )
-    await connection.executemany(
-        "INSERT INTO organization_chapters (organization_id, chapter_code) VALUES ($1, $2)",
-        [(authority_id, chapter) for chapter in authority.chapters],
-    )
-
-
-async def add_administrator(
-    pool: asyncpg.Pool,
-    *,
-    organization_code: str,
-    user_id: uuid.UUID,
-    full_name: str,
-    email: str,
-) -> uuid.UUID:
-    """Make the user an approved administrator of the organization with that code (e.g. the first
-    administrator of an authority); returns the role id. The user need not have signed in yet."""
-    async with pool.acquire() as connection, connection.transaction():
-        organization = await connection.fetchrow(
-            "SELECT id, competent_authority_id FROM organizations WHERE code = $1 FOR UPDATE",
-            organization_code,
-        )
-        if organization is None:
-            raise NotFoundError(f"no organization with code {organization_code!r}")
-        await connection.execute(
-            """INSERT INTO users (id, full_name, email, last_sign_in_at, last_seen_at)
-               VALUES ($1, $2, $3, now(), now())
-               ON CONFLICT (id) DO NOTHING""",
-            user_id,
-            full_name,
-            email,
-        )
-        role_id = uuid.uuid4()
-        existing = await connection.fetchrow(
-            """SELECT id, status FROM roles WHERE user_id = $1 AND organization_id = $2
-                  AND kind = 'member' AND status IN ('pending', 'approved') FOR UPDATE""",
-            user_id,
-            organization["id"],
-        )
-        if existing is not None and existing["status"] == "approved":
-            raise ConflictError("already a user of the organization; make them administrator there")
-        if existing is not None:
-            role_id = existing["id"]
-            await connection.execute(
-                """UPDATE roles SET status = 'approved', is_admin = true, decided_at = now(),
-                                    decision_reason = 'administration command'
-                    WHERE id = $1""",
-                role_id,
-            )
-        else:
-            await connection.execute(
-                """INSERT INTO roles (id, user_id, organization_id, kind, status, is_admin,
-                                      decided_at, decision_reason)
-                   VALUES ($1, $2, $3, 'member', 'approved', true, now(),
-                           'administration command')""",
-                role_id,
-                user_id,
-                organization["id"],
-            )
-        await emit(
-            connection,
-            "registry.role_request.approved",
-            subject=role_id,
-            message=events.RoleRequestApproved(
-                role_request_id=str(role_id),
-                user_id=str(user_id),
-                organization_id=str(organization["id"]),
-                became_administrator=True,
-            ),
-        )
-        await audit.record(
-            connection,
-            actor=None,
-            action="admin.granted",
-            subject_type="role_request",
-            subject_id=role_id,
-            organization_id=organization["id"],
-            scope=[organization["competent_authority_id"]],
-            target_user_id=user_id,
-            reason="administration command",
-        )
-    return role_id
+async def _id_of(connection: AsyncConnection, code: str, *, kind: str) -> uuid.UUID:
+    found = await queries.organization_id_by_code(connection, code, kind=kind)
+    if found is None:
+        raise NotFoundError(f"no {kind} with code {code!r}")
+    return found

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, Pool
+from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, DatabaseIn
 from gatehouse_registry.reference_data import service
 
 router = APIRouter(prefix="/api/v1", tags=["reference data"], responses=AUTH_RESPONSES)
@@ -63,12 +63,12 @@ class OrganizationResponse(BaseModel):
 
 
 @router.get("/countries", summary="Every ISO 3166 country")
-async def list_countries(pool: Pool, _user: CurrentUser) -> list[CountryResponse]:
-    return [CountryResponse(**vars(c)) for c in await service.list_countries(pool)]
+async def list_countries(database: DatabaseIn, _user: CurrentUser) -> list[CountryResponse]:
+    return [CountryResponse(**vars(c)) for c in await service.list_countries(database)]
 
 
 @router.get("/chapters", summary="Chapters with their sections and activity types")
-async def list_chapters(pool: Pool, _user: CurrentUser) -> list[ChapterResponse]:
+async def list_chapters(database: DatabaseIn, _user: CurrentUser) -> list[ChapterResponse]:
     return [
         ChapterResponse(
             code=chapter.code,
@@ -87,7 +87,7 @@ async def list_chapters(pool: Pool, _user: CurrentUser) -> list[ChapterResponse]
                 for section in chapter.sections
             ],
         )
-        for chapter in await service.list_chapters(pool)
+        for chapter in await service.list_chapters(database)
     ]
 
 
@@ -96,14 +96,14 @@ async def list_chapters(pool: Pool, _user: CurrentUser) -> list[ChapterResponse]
     summary="Competent authorities by country, chapter and kind (e.g. border control posts)",
 )
 async def list_authorities(
-    pool: Pool,
+    database: DatabaseIn,
     _user: CurrentUser,
     country: CountryCode | None = None,
     chapter: Annotated[str | None, Query(max_length=40)] = None,
     kind: Literal["central", "local", "border_control_post"] | None = None,
 ) -> list[AuthorityResponse]:
     authorities = await service.list_authorities(
-        pool, country_code=country, chapter_code=chapter, authority_kind=kind
+        database, country_code=country, chapter_code=chapter, authority_kind=kind
     )
     return [
         AuthorityResponse(**{**vars(a), "chapter_codes": list(a.chapter_codes)})
@@ -113,10 +113,10 @@ async def list_authorities(
 
 @router.get("/organizations", summary="Control bodies, other entities or authorities to join")
 async def list_organizations(
-    pool: Pool,
+    database: DatabaseIn,
     _user: CurrentUser,
     kind: Literal["organic_control_body", "other_entity", "authority"],
     country: CountryCode | None = None,
 ) -> list[OrganizationResponse]:
-    found = await service.list_joinable_organizations(pool, kind=kind, country_code=country)
+    found = await service.list_joinable_organizations(database, kind=kind, country_code=country)
     return [OrganizationResponse(**vars(o)) for o in found]

@@ -7,12 +7,23 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from gatehouse_common.db import Connection
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from gatehouse_registry.reference_data.models import (
     ActivityType,
     Authority,
     Country,
     OrganizationSummary,
+)
+from gatehouse_registry.tables import (
+    activity_types,
+    chapters,
+    countries,
+    organization_chapters,
+    organizations,
+    sections,
 )
 
 
@@ -31,121 +42,269 @@ class SectionRow:
     name_sv: str
 
 
-async def countries(connection: Connection) -> list[Country]:
-    rows = await connection.fetch(
-        "SELECT code, name_en, name_sv, eu_member, eea_member FROM countries ORDER BY code"
+async def all_countries(connection: AsyncConnection) -> list[Country]:
+    rows = await connection.execute(select(countries).order_by(countries.c.code))
+    return [Country(**row._asdict()) for row in rows]
+
+
+async def country_exists(connection: AsyncConnection, code: str) -> bool:
+    return bool(await connection.scalar(select(exists().where(countries.c.code == code))))
+
+
+async def all_chapters(connection: AsyncConnection) -> list[ChapterRow]:
+    rows = await connection.execute(
+        select(chapters.c.code, chapters.c.name_en, chapters.c.name_sv).order_by(
+            chapters.c.sort_order, chapters.c.code
+        )
     )
-    return [Country(**dict(row)) for row in rows]
+    return [ChapterRow(**row._asdict()) for row in rows]
 
 
-async def country_exists(connection: Connection, code: str) -> bool:
-    return bool(await connection.fetchval("SELECT 1 FROM countries WHERE code = $1", code))
+_SECTION = select(sections.c.code, sections.c.chapter_code, sections.c.name_en, sections.c.name_sv)
 
 
-async def chapters(connection: Connection) -> list[ChapterRow]:
-    rows = await connection.fetch(
-        "SELECT code, name_en, name_sv FROM chapters ORDER BY sort_order, code"
-    )
-    return [ChapterRow(**dict(row)) for row in rows]
+async def all_sections(connection: AsyncConnection) -> list[SectionRow]:
+    rows = await connection.execute(_SECTION.order_by(sections.c.code))
+    return [SectionRow(**row._asdict()) for row in rows]
 
 
-async def sections(connection: Connection) -> list[SectionRow]:
-    rows = await connection.fetch(
-        "SELECT code, chapter_code, name_en, name_sv FROM sections ORDER BY code"
-    )
-    return [SectionRow(**dict(row)) for row in rows]
+async def all_activity_types(connection: AsyncConnection) -> list[ActivityType]:
+    rows = await connection.execute(select(activity_types).order_by(activity_types.c.code))
+    return [ActivityType(**row._asdict()) for row in rows]
 
 
-async def activity_types(connection: Connection) -> list[ActivityType]:
-    rows = await connection.fetch(
-        "SELECT code, section_code, name_en, name_sv FROM activity_types ORDER BY code"
-    )
-    return [ActivityType(**dict(row)) for row in rows]
+async def section(connection: AsyncConnection, code: str) -> SectionRow | None:
+    row = (await connection.execute(_SECTION.where(sections.c.code == code))).first()
+    return SectionRow(**row._asdict()) if row else None
 
 
-async def section(connection: Connection, code: str) -> SectionRow | None:
-    row = await connection.fetchrow(
-        "SELECT code, chapter_code, name_en, name_sv FROM sections WHERE code = $1", code
-    )
-    return SectionRow(**dict(row)) if row else None
-
-
-async def activity_type_in_section(connection: Connection, code: str, *, section_code: str) -> bool:
+async def activity_type_in_section(
+    connection: AsyncConnection, code: str, *, section_code: str
+) -> bool:
     return bool(
-        await connection.fetchval(
-            "SELECT 1 FROM activity_types WHERE code = $1 AND section_code = $2",
-            code,
-            section_code,
+        await connection.scalar(
+            select(
+                exists().where(
+                    activity_types.c.code == code, activity_types.c.section_code == section_code
+                )
+            )
         )
     )
 
 
-AUTHORITY_QUERY = """
-SELECT o.id, o.code, o.name, o.country_code, o.authority_kind, o.parent_authority_id,
-       coalesce(array_agg(oc.chapter_code ORDER BY oc.chapter_code)
-                FILTER (WHERE oc.chapter_code IS NOT NULL), '{}') AS chapter_codes
-  FROM organizations o
-  LEFT JOIN organization_chapters oc ON oc.organization_id = o.id
- WHERE o.kind = 'authority' AND o.status = 'valid'
-"""
-
-
-def _authority(row: Any) -> Authority:
-    return Authority(
-        id=row["id"],
-        code=row["code"],
-        name=row["name"],
-        country_code=row["country_code"],
-        authority_kind=row["authority_kind"],
-        parent_authority_id=row["parent_authority_id"],
-        chapter_codes=tuple(row["chapter_codes"]),
+def _authority_query() -> Select[Any]:
+    chapter_codes = func.coalesce(
+        func.array_agg(
+            aggregate_order_by(
+                organization_chapters.c.chapter_code, organization_chapters.c.chapter_code
+            )
+        ).filter(organization_chapters.c.chapter_code.is_not(None)),
+        array([], type_=organization_chapters.c.chapter_code.type),
+    )
+    return (
+        select(
+            organizations.c.id,
+            organizations.c.code,
+            organizations.c.name,
+            organizations.c.country_code,
+            organizations.c.authority_kind,
+            organizations.c.parent_authority_id,
+            chapter_codes.label("chapter_codes"),
+        )
+        .outerjoin(
+            organization_chapters,
+            organization_chapters.c.organization_id == organizations.c.id,
+        )
+        .where(organizations.c.kind == "authority", organizations.c.status == "valid")
+        .group_by(organizations.c.id)
     )
 
 
+def _authority(row: Any) -> Authority:
+    return Authority(**{**row._asdict(), "chapter_codes": tuple(row.chapter_codes)})
+
+
 async def authorities(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     country_code: str | None,
     chapter_code: str | None,
     authority_kind: str | None,
 ) -> list[Authority]:
-    """Valid authorities, each filter applied when given; the query is built from the filters
-    given so that PostgreSQL plans each shape with the index that fits it."""
-    conditions = []
-    arguments: list[object] = []
+    """Valid authorities, each filter applied when given (so that PostgreSQL plans each shape
+    with the index that fits it)."""
+    query = _authority_query()
     if country_code is not None:
-        arguments.append(country_code)
-        conditions.append(f"o.country_code = ${len(arguments)}")
+        query = query.where(organizations.c.country_code == country_code)
     if authority_kind is not None:
-        arguments.append(authority_kind)
-        conditions.append(f"o.authority_kind = ${len(arguments)}")
+        query = query.where(organizations.c.authority_kind == authority_kind)
     if chapter_code is not None:
-        arguments.append(chapter_code)
-        conditions.append(
-            "EXISTS (SELECT 1 FROM organization_chapters c "
-            f"WHERE c.organization_id = o.id AND c.chapter_code = ${len(arguments)})"
+        handled = organization_chapters.alias("handled")
+        query = query.where(
+            exists().where(
+                handled.c.organization_id == organizations.c.id,
+                handled.c.chapter_code == chapter_code,
+            )
         )
-    where = "".join(f" AND {condition}" for condition in conditions)
-    rows = await connection.fetch(
-        f"{AUTHORITY_QUERY}{where} GROUP BY o.id ORDER BY o.country_code, o.name", *arguments
+    rows = await connection.execute(
+        query.order_by(organizations.c.country_code, organizations.c.name)
     )
     return [_authority(row) for row in rows]
 
 
-async def authority(connection: Connection, authority_id: uuid.UUID) -> Authority | None:
-    row = await connection.fetchrow(f"{AUTHORITY_QUERY} AND o.id = $1 GROUP BY o.id", authority_id)
+async def authority(connection: AsyncConnection, authority_id: uuid.UUID) -> Authority | None:
+    row = (
+        await connection.execute(_authority_query().where(organizations.c.id == authority_id))
+    ).first()
     return _authority(row) if row else None
 
 
 async def joinable_organizations(
-    connection: Connection, *, kind: str, country_code: str | None
+    connection: AsyncConnection, *, kind: str, country_code: str | None
 ) -> list[OrganizationSummary]:
-    rows = await connection.fetch(
-        """SELECT id, kind, code, name, country_code FROM organizations
-            WHERE kind = $1 AND status = 'valid' AND ($2::text IS NULL OR country_code = $2)
-            ORDER BY country_code, name
-            LIMIT 1000""",
-        kind,
-        country_code,
+    query = select(
+        organizations.c.id,
+        organizations.c.kind,
+        organizations.c.code,
+        organizations.c.name,
+        organizations.c.country_code,
+    ).where(organizations.c.kind == kind, organizations.c.status == "valid")
+    if country_code is not None:
+        query = query.where(organizations.c.country_code == country_code)
+    rows = await connection.execute(
+        query.order_by(organizations.c.country_code, organizations.c.name).limit(1000)
     )
-    return [OrganizationSummary(**dict(row)) for row in rows]
+    return [OrganizationSummary(**row._asdict()) for row in rows]
+
+
+# --- loading reference data (the operations command) -----------------------------------------
+
+
+async def _upsert(
+    connection: AsyncConnection,
+    table: Any,
+    rows: list[dict[str, Any]],
+    *,
+    key: str,
+    keep: tuple[str, ...] = (),
+) -> None:
+    """Insert the rows; those whose `key` exists already get their other columns updated, but
+    those in `keep`."""
+    if not rows:
+        return
+    statement = insert(table)
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c[key]],
+            set_={
+                column: statement.excluded[column]
+                for column in rows[0]
+                if column != key and column not in keep
+            },
+        ),
+        rows,
+    )
+
+
+async def upsert_countries(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await _upsert(connection, countries, rows, key="code")
+
+
+async def upsert_chapters(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await _upsert(connection, chapters, rows, key="code")
+
+
+async def upsert_sections(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await _upsert(connection, sections, rows, key="code")
+
+
+async def upsert_activity_types(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    # An activity type keeps its section: activities refer to the pair.
+    await _upsert(connection, activity_types, rows, key="code", keep=("section_code",))
+
+
+async def organization_id_by_code(
+    connection: AsyncConnection, code: str, *, kind: str
+) -> uuid.UUID | None:
+    found: uuid.UUID | None = await connection.scalar(
+        select(organizations.c.id).where(organizations.c.code == code, organizations.c.kind == kind)
+    )
+    return found
+
+
+async def upsert_authority(
+    connection: AsyncConnection,
+    *,
+    code: str,
+    name: str,
+    country_code: str,
+    authority_kind: str,
+    parent_authority_id: uuid.UUID | None,
+    chapters: list[str],
+) -> uuid.UUID:
+    """A valid authority by its code, and the chapters it handles (replacing those it had)."""
+    statement = insert(organizations).values(
+        id=uuid.uuid4(),
+        kind="authority",
+        name=name,
+        country_code=country_code,
+        status="valid",
+        code=code,
+        authority_kind=authority_kind,
+        parent_authority_id=parent_authority_id,
+    )
+    authority_id: uuid.UUID = await connection.scalar(
+        statement.on_conflict_do_update(
+            index_elements=[organizations.c.code],
+            set_={
+                column: statement.excluded[column]
+                for column in (
+                    "name",
+                    "country_code",
+                    "authority_kind",
+                    "parent_authority_id",
+                )
+            },
+        ).returning(organizations.c.id)
+    )
+    await connection.execute(
+        organization_chapters.delete().where(
+            organization_chapters.c.organization_id == authority_id
+        )
+    )
+    if chapters:
+        await connection.execute(
+            organization_chapters.insert(),
+            [{"organization_id": authority_id, "chapter_code": chapter} for chapter in chapters],
+        )
+    return authority_id
+
+
+async def upsert_organization(
+    connection: AsyncConnection,
+    *,
+    code: str,
+    kind: str,
+    name: str,
+    country_code: str,
+    competent_authority_id: uuid.UUID,
+) -> None:
+    """A valid organic control body or other entity by its code."""
+    statement = insert(organizations).values(
+        id=uuid.uuid4(),
+        kind=kind,
+        name=name,
+        country_code=country_code,
+        status="valid",
+        code=code,
+        competent_authority_id=competent_authority_id,
+    )
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[organizations.c.code],
+            set_={
+                column: statement.excluded[column]
+                for column in ("name", "country_code", "competent_authority_id")
+            },
+        )
+    )

@@ -6,12 +6,9 @@ held), so these functions take no actor. The SQL is in reference_data.queries.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 
-import asyncpg
-
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_registry.reference_data import queries
 from gatehouse_registry.reference_data.models import (
     ActivityType,
@@ -27,18 +24,18 @@ from gatehouse_registry.reference_data.models import (
 NO_CHAPTER = "none"
 
 
-async def list_countries(pool: asyncpg.Pool) -> list[Country]:
-    async with pool.acquire() as connection:
-        return await queries.countries(connection)
+async def list_countries(database: Database) -> list[Country]:
+    async with database.connection() as connection:
+        return await queries.all_countries(connection)
 
 
-async def list_chapters(pool: asyncpg.Pool) -> list[Chapter]:
+async def list_chapters(database: Database) -> list[Chapter]:
     """Every chapter with its sections and activity types; chapter-less sections come first
     under the pseudo-chapter `none`."""
-    async with pool.acquire() as connection:
-        chapters = await queries.chapters(connection)
-        sections = await queries.sections(connection)
-        types = await queries.activity_types(connection)
+    async with database.connection() as connection:
+        chapters = await queries.all_chapters(connection)
+        sections = await queries.all_sections(connection)
+        types = await queries.all_activity_types(connection)
     types_by_section: dict[str, list[ActivityType]] = defaultdict(list)
     for kind in types:
         types_by_section[kind.section_code].append(kind)
@@ -74,7 +71,7 @@ async def list_chapters(pool: asyncpg.Pool) -> list[Chapter]:
 
 
 async def list_authorities(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     country_code: str | None = None,
     chapter_code: str | None = None,
@@ -82,7 +79,7 @@ async def list_authorities(
 ) -> list[Authority]:
     """Authorities filtered by country, chapter handled and kind (e.g. the border control posts
     a "responsible for the load" request can name); the pseudo-chapter `none` filters nothing."""
-    async with pool.acquire() as connection:
+    async with database.connection() as connection:
         return await queries.authorities(
             connection,
             country_code=country_code,
@@ -91,15 +88,11 @@ async def list_authorities(
         )
 
 
-async def get_authority(connection: Connection, authority_id: uuid.UUID) -> Authority | None:
-    return await queries.authority(connection, authority_id)
-
-
 async def list_joinable_organizations(
-    pool: asyncpg.Pool, *, kind: str, country_code: str | None = None
+    database: Database, *, kind: str, country_code: str | None = None
 ) -> list[OrganizationSummary]:
     """Valid organic control bodies, other entities or authorities a user may ask to join."""
-    async with pool.acquire() as connection:
+    async with database.connection() as connection:
         return await queries.joinable_organizations(
             connection, kind=kind, country_code=country_code
         )

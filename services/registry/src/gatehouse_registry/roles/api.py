@@ -15,7 +15,7 @@ from gatehouse_registry.dependencies import (
     NOT_FOUND,
     REASONED_DECISION_RESPONSES,
     CurrentUser,
-    Pool,
+    DatabaseIn,
 )
 from gatehouse_registry.roles import decisions, service
 from gatehouse_registry.roles.models import Application, RoleStatus
@@ -32,10 +32,10 @@ router = APIRouter(prefix="/api/v1", tags=["role requests"], responses=AUTH_RESP
     responses={**INVALID, **CONFLICT, **NOT_FOUND},
 )
 async def create_role_request(
-    body: CreateRoleRequestIn, pool: Pool, user: CurrentUser
+    body: CreateRoleRequestIn, database: DatabaseIn, user: CurrentUser
 ) -> RoleRequestOut:
     role = await service.request_role(
-        pool,
+        database,
         actor=user,
         organization_id=body.organization_id,
         kind=body.kind,
@@ -46,8 +46,8 @@ async def create_role_request(
 
 
 @router.get("/me/role-requests", summary="My own requests and roles")
-async def list_my_role_requests(pool: Pool, user: CurrentUser) -> list[RoleRequestOut]:
-    return [role_out(r) for r in await service.list_my_requests(pool, actor=user)]
+async def list_my_role_requests(database: DatabaseIn, user: CurrentUser) -> list[RoleRequestOut]:
+    return [role_out(r) for r in await service.list_my_requests(database, actor=user)]
 
 
 @router.get(
@@ -55,7 +55,7 @@ async def list_my_role_requests(pool: Pool, user: CurrentUser) -> list[RoleReque
     summary="Search pending applications: the requests I may decide",
 )
 async def list_role_requests(
-    pool: Pool,
+    database: DatabaseIn,
     user: CurrentUser,
     *,
     status: RoleStatus | None = RoleStatus.PENDING,
@@ -64,7 +64,7 @@ async def list_role_requests(
     page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
 ) -> list[RoleRequestOut]:
     roles = await service.list_decidable_requests(
-        pool,
+        database,
         actor=user,
         status=status,
         organization_id=organization_id,
@@ -76,10 +76,10 @@ async def list_role_requests(
 
 @router.get("/role-requests/{role_request_id}", summary="One request", responses=NOT_FOUND)
 async def get_role_request(
-    role_request_id: uuid.UUID, pool: Pool, user: CurrentUser
+    role_request_id: uuid.UUID, database: DatabaseIn, user: CurrentUser
 ) -> RoleRequestOut:
     return role_out(
-        await service.get_role_request(pool, actor=user, role_request_id=role_request_id)
+        await service.get_role_request(database, actor=user, role_request_id=role_request_id)
     )
 
 
@@ -89,10 +89,13 @@ async def get_role_request(
     responses=DECISION_RESPONSES,
 )
 async def approve_role_request(
-    role_request_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
+    role_request_id: uuid.UUID,
+    database: DatabaseIn,
+    user: CurrentUser,
+    body: DecisionIn | None = None,
 ) -> RoleRequestOut:
     role = await decisions.approve_role_request(
-        pool, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
+        database, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
     )
     return role_out(role)
 
@@ -103,10 +106,10 @@ async def approve_role_request(
     responses=REASONED_DECISION_RESPONSES,
 )
 async def reject_role_request(
-    role_request_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
+    role_request_id: uuid.UUID, body: RejectionIn, database: DatabaseIn, user: CurrentUser
 ) -> RoleRequestOut:
     role = await decisions.reject_role_request(
-        pool, actor=user, role_request_id=role_request_id, reason=body.reason
+        database, actor=user, role_request_id=role_request_id, reason=body.reason
     )
     return role_out(role)
 
@@ -117,10 +120,10 @@ async def reject_role_request(
     responses=REASONED_DECISION_RESPONSES,
 )
 async def revoke_role(
-    role_request_id: uuid.UUID, body: RejectionIn, pool: Pool, user: CurrentUser
+    role_request_id: uuid.UUID, body: RejectionIn, database: DatabaseIn, user: CurrentUser
 ) -> RoleRequestOut:
     role = await decisions.revoke_role(
-        pool, actor=user, role_request_id=role_request_id, reason=body.reason
+        database, actor=user, role_request_id=role_request_id, reason=body.reason
     )
     return role_out(role)
 
@@ -130,8 +133,12 @@ async def revoke_role(
     summary="Make an approved user an administrator",
     responses=DECISION_RESPONSES,
 )
-async def grant_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser) -> RoleRequestOut:
-    return role_out(await decisions.grant_admin(pool, actor=user, role_request_id=role_request_id))
+async def grant_admin(
+    role_request_id: uuid.UUID, database: DatabaseIn, user: CurrentUser
+) -> RoleRequestOut:
+    return role_out(
+        await decisions.grant_admin(database, actor=user, role_request_id=role_request_id)
+    )
 
 
 @router.delete(
@@ -139,8 +146,12 @@ async def grant_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser)
     summary="Remove administrator rights (never from the last administrator)",
     responses=DECISION_RESPONSES,
 )
-async def remove_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser) -> RoleRequestOut:
-    return role_out(await decisions.remove_admin(pool, actor=user, role_request_id=role_request_id))
+async def remove_admin(
+    role_request_id: uuid.UUID, database: DatabaseIn, user: CurrentUser
+) -> RoleRequestOut:
+    return role_out(
+        await decisions.remove_admin(database, actor=user, role_request_id=role_request_id)
+    )
 
 
 @router.post(
@@ -149,10 +160,13 @@ async def remove_admin(role_request_id: uuid.UUID, pool: Pool, user: CurrentUser
     responses=DECISION_RESPONSES,
 )
 async def unsuspend_role(
-    role_request_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
+    role_request_id: uuid.UUID,
+    database: DatabaseIn,
+    user: CurrentUser,
+    body: DecisionIn | None = None,
 ) -> RoleRequestOut:
     role = await decisions.unsuspend_role(
-        pool, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
+        database, actor=user, role_request_id=role_request_id, reason=optional_reason(body)
     )
     return role_out(role)
 
@@ -164,11 +178,11 @@ async def unsuspend_role(
 )
 async def list_organization_users(
     organization_id: uuid.UUID,
-    pool: Pool,
+    database: DatabaseIn,
     user: CurrentUser,
     status: RoleStatus | None = None,
 ) -> list[RoleRequestOut]:
     roles = await service.list_organization_users(
-        pool, actor=user, organization_id=organization_id, status=status
+        database, actor=user, organization_id=organization_id, status=status
     )
     return [role_out(r) for r in roles]

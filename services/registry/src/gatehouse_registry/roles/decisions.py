@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import asyncpg
 from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.events.v1 import registry_events_pb2 as events
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_registry.access import (
     Actor,
     OrganizationKind,
@@ -52,7 +52,7 @@ from gatehouse_registry.roles.service import reload_role
 
 
 async def _lock_organization_of(
-    connection: Connection, actor: Actor, role_id: uuid.UUID
+    connection: AsyncConnection, actor: Actor, role_id: uuid.UUID
 ) -> tuple[Principal, RoleRequest, Organization]:
     """Lock the role's organization, serialising its decisions, and only then read the actor's
     roles: an administrator whose rights were removed a moment ago no longer counts."""
@@ -69,7 +69,7 @@ async def _lock_organization_of(
 
 
 async def _begin_decision(
-    connection: Connection, actor: Actor, role_id: uuid.UUID
+    connection: AsyncConnection, actor: Actor, role_id: uuid.UUID
 ) -> tuple[Principal, RoleRequest, Organization]:
     principal, role, organization = await _lock_organization_of(connection, actor, role_id)
     if role.user_id == principal.user_id:
@@ -86,7 +86,7 @@ def _scope(role: RoleRequest, organization: Organization) -> list[uuid.UUID]:
 
 
 async def _record_decision(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     principal: Principal,
     role: RoleRequest,
@@ -122,12 +122,12 @@ async def _record_decision(
 
 
 async def approve_role_request(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, reason: str | None = None
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID, reason: str | None = None
 ) -> RoleRequest:
     """Approve a pending request. Refused while the organization is not valid; the first
     approved member of an organization without an administrator becomes its administrator."""
     reason = optional_reason(reason)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.PENDING:
             raise AlreadyDecidedError(f"the request is already {role.status.value}")
@@ -180,10 +180,10 @@ async def approve_role_request(
 
 
 async def reject_role_request(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, reason: str
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID, reason: str
 ) -> RoleRequest:
     cleaned = required_reason(reason)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.PENDING:
             raise AlreadyDecidedError(f"the request is already {role.status.value}")
@@ -198,7 +198,7 @@ async def reject_role_request(
 
 
 async def _reject(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     principal: Principal,
     role: RoleRequest,
@@ -225,7 +225,7 @@ async def _reject(
 
 
 async def reject_pending_requests_of(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     principal: Principal,
     organization_id: uuid.UUID,
@@ -241,13 +241,13 @@ async def reject_pending_requests_of(
 
 
 async def revoke_role(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, reason: str
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID, reason: str
 ) -> RoleRequest:
     """Take an approved role away (the approval screen cannot "un-tick" it; this is the separate,
     audited way). The last administrator's role can only be revoked by the competent authority,
     after which the next approved user becomes the administrator."""
     cleaned = required_reason(reason)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.APPROVED:
             raise RoleNotApprovedError(
@@ -284,7 +284,7 @@ async def revoke_role(
 
 
 async def _begin_admin_change(
-    connection: Connection, actor: Actor, role_id: uuid.UUID
+    connection: AsyncConnection, actor: Actor, role_id: uuid.UUID
 ) -> tuple[Principal, RoleRequest, Organization]:
     principal, role, organization = await _lock_organization_of(connection, actor, role_id)
     as_authority = (
@@ -299,23 +299,23 @@ async def _begin_admin_change(
 
 
 async def grant_admin(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID
 ) -> RoleRequest:
     """The blue person icon: make an approved user an administrator too (several allowed)."""
-    return await _set_admin(pool, actor=actor, role_request_id=role_request_id, admin=True)
+    return await _set_admin(database, actor=actor, role_request_id=role_request_id, admin=True)
 
 
 async def remove_admin(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID
 ) -> RoleRequest:
     """Take administrator rights away (one's own too), never from the last administrator."""
-    return await _set_admin(pool, actor=actor, role_request_id=role_request_id, admin=False)
+    return await _set_admin(database, actor=actor, role_request_id=role_request_id, admin=False)
 
 
 async def _set_admin(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, admin: bool
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID, admin: bool
 ) -> RoleRequest:
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal, role, organization = await _begin_admin_change(
             connection, actor, role_request_id
         )
@@ -348,11 +348,11 @@ async def _set_admin(
 
 
 async def unsuspend_role(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID, reason: str | None = None
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID, reason: str | None = None
 ) -> RoleRequest:
     """After identity reset the user's devices, a decider of the role lets it work again."""
     reason = optional_reason(reason)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal, role, organization = await _begin_decision(connection, actor, role_request_id)
         if role.status is not RoleStatus.APPROVED or not role.suspended:
             raise RoleNotSuspendedError("the role is not suspended")
@@ -377,7 +377,7 @@ async def unsuspend_role(
 
 
 async def save_decisions(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     approve: Sequence[uuid.UUID],
@@ -402,12 +402,12 @@ async def save_decisions(
     refused: dict[uuid.UUID, RegistryError] = {}
     for role_id in approve:
         try:
-            await approve_role_request(pool, actor=actor, role_request_id=role_id)
+            await approve_role_request(database, actor=actor, role_request_id=role_id)
         except RegistryError as error:
             refused[role_id] = error
     for role_id, reason in reasons.items():
         try:
-            await reject_role_request(pool, actor=actor, role_request_id=role_id, reason=reason)
+            await reject_role_request(database, actor=actor, role_request_id=role_id, reason=reason)
         except RegistryError as error:
             refused[role_id] = error
     return refused

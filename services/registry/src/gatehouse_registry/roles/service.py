@@ -19,10 +19,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.events.v1 import registry_events_pb2 as events
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_registry.access import (
     Actor,
     OrganizationKind,
@@ -84,7 +84,7 @@ def checked_application(application: Application, *, prefix: str = "") -> Applic
 
 
 async def insert_role_request(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     principal: Principal,
     organization_id: uuid.UUID,
@@ -138,12 +138,12 @@ async def insert_role_request(
 
 
 async def get_organization_to_join(
-    pool: asyncpg.Pool, *, organization_id: uuid.UUID
+    database: Database, *, organization_id: uuid.UUID
 ) -> Organization:
     """The organization an application is for, as the *Send application for approval* dialog
     names it: an operator (a pending one too: its creator's colleagues may apply), or a valid
     organic control body, authority or other entity."""
-    async with pool.acquire() as connection:
+    async with database.connection() as connection:
         organization = await queries.get_organization(connection, organization_id)
     if organization is None or (
         organization.kind is not OrganizationKind.OPERATOR and organization.status != "valid"
@@ -153,7 +153,7 @@ async def get_organization_to_join(
 
 
 async def request_role(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     organization_id: uuid.UUID,
@@ -163,7 +163,7 @@ async def request_role(
 ) -> RoleRequest:
     """Ask for access to an existing organization, or for "responsible for the load" for an
     operator one is already a valid user of, naming the responsible authorities."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         organization = await queries.get_organization(connection, organization_id)
@@ -195,7 +195,7 @@ async def request_role(
 
 
 async def _check_responsible_authorities(
-    connection: Connection,
+    connection: AsyncConnection,
     principal: Principal,
     organization: Organization,
     authority_ids: Sequence[uuid.UUID],
@@ -223,16 +223,16 @@ async def _check_responsible_authorities(
     return unique
 
 
-async def list_my_requests(pool: asyncpg.Pool, *, actor: Actor) -> list[RoleRequest]:
+async def list_my_requests(database: Database, *, actor: Actor) -> list[RoleRequest]:
     """The actor's own requests and roles, whatever their status (inactive users too: they
     need to see why nothing works)."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         await load_principal(connection, actor)
         return await queries.roles_of_user(connection, actor.user_id)
 
 
 async def list_decidable_requests(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     status: RoleStatus | None = RoleStatus.PENDING,
@@ -246,7 +246,7 @@ async def list_decidable_requests(
         raise OutOfRangeError(field="page_size", minimum=1, maximum=MAX_PAGE_SIZE)
     if page < 1:
         raise OutOfRangeError(field="page", minimum=1, maximum=MAX_PAGE)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         if not principal.admin_of and not principal.authority_ids:
@@ -262,7 +262,7 @@ async def list_decidable_requests(
 
 
 async def list_decidable_requests_of_user(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     user_id: uuid.UUID,
@@ -270,7 +270,7 @@ async def list_decidable_requests_of_user(
 ) -> list[RoleRequest]:
     """*Actors → Users → a user*: that user's requests and roles the actor may decide (in one
     organization, if given); refused when there is none."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         found = await queries.decidable_roles(
@@ -287,11 +287,11 @@ async def list_decidable_requests_of_user(
 
 
 async def list_operators_awaiting_validation(
-    pool: asyncpg.Pool, *, actor: Actor
+    database: Database, *, actor: Actor
 ) -> list[RoleRequest]:
     """*Operators to validate*: each new operator waiting for one of the actor's authorities,
     with the application its creator sent (the oldest first)."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         if not principal.authority_ids:
@@ -306,10 +306,10 @@ async def list_operators_awaiting_validation(
 
 
 async def get_role_request(
-    pool: asyncpg.Pool, *, actor: Actor, role_request_id: uuid.UUID
+    database: Database, *, actor: Actor, role_request_id: uuid.UUID
 ) -> RoleRequest:
     """Visible to the requester, to whoever may decide it and to the organization's admins."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         role = await queries.load_role(connection, role_request_id)
         if role is None:
@@ -323,7 +323,7 @@ async def get_role_request(
     return role
 
 
-async def reload_role(connection: Connection, role_id: uuid.UUID) -> RoleRequest:
+async def reload_role(connection: AsyncConnection, role_id: uuid.UUID) -> RoleRequest:
     role = await queries.load_role(connection, role_id)
     # Roles are never deleted, and this one was just read or written in this transaction.
     assert role is not None  # noqa: S101
@@ -331,7 +331,7 @@ async def reload_role(connection: Connection, role_id: uuid.UUID) -> RoleRequest
 
 
 async def list_organization_users(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     actor: Actor,
     organization_id: uuid.UUID,
@@ -339,7 +339,7 @@ async def list_organization_users(
 ) -> list[RoleRequest]:
     """The organization's users and requests, for its administrators and the authorities that
     have it in scope."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         principal = await load_principal(connection, actor)
         principal.require_active()
         organization = await queries.get_organization(connection, organization_id)

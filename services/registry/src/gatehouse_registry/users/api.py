@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 from pydantic import BaseModel, StringConstraints
 
-from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, Pool
+from gatehouse_registry.dependencies import AUTH_RESPONSES, CurrentUser, DatabaseIn
 from gatehouse_registry.roles.schemas import RoleRequestOut, role_out
 from gatehouse_registry.schemas import DecisionIn, StrictModel
 from gatehouse_registry.users import service
@@ -59,8 +59,8 @@ class InactiveUserOut(BaseModel):
 
 
 @router.get("/me", summary="My personal information, status and roles")
-async def get_me(pool: Pool, user: CurrentUser) -> ProfileOut:
-    profile = await service.get_profile(pool, actor=user)
+async def get_me(database: DatabaseIn, user: CurrentUser) -> ProfileOut:
+    profile = await service.get_profile(database, actor=user)
     if profile.status == "inactive":
         notice: str | None = INACTIVE_MESSAGE
     elif profile.has_valid_role:
@@ -91,17 +91,17 @@ async def get_me(pool: Pool, user: CurrentUser) -> ProfileOut:
     responses={409: {"description": "The account is active"}},
 )
 async def request_reactivation(
-    pool: Pool, user: CurrentUser, body: ReactivationRequestIn | None = None
+    database: DatabaseIn, user: CurrentUser, body: ReactivationRequestIn | None = None
 ) -> dict[str, str]:
-    await service.request_reactivation(pool, actor=user, message=body.message if body else None)
+    await service.request_reactivation(database, actor=user, message=body.message if body else None)
     return {"status": "accepted"}
 
 
 @router.get("/inactive-users", summary="Inactive users I may reactivate")
 async def list_inactive_users(
-    pool: Pool, user: CurrentUser, requested_only: bool = True
+    database: DatabaseIn, user: CurrentUser, requested_only: bool = True
 ) -> list[InactiveUserOut]:
-    users = await service.list_inactive_users(pool, actor=user, only_requested=requested_only)
+    users = await service.list_inactive_users(database, actor=user, only_requested=requested_only)
     return [InactiveUserOut(**vars(u)) for u in users]
 
 
@@ -112,8 +112,8 @@ async def list_inactive_users(
     responses={404: {"description": "Unknown user"}, 409: {"description": "Already active"}},
 )
 async def reactivate_user(
-    user_id: uuid.UUID, pool: Pool, user: CurrentUser, body: DecisionIn | None = None
+    user_id: uuid.UUID, database: DatabaseIn, user: CurrentUser, body: DecisionIn | None = None
 ) -> None:
     await service.reactivate_user(
-        pool, actor=user, user_id=user_id, reason=body.reason if body else None
+        database, actor=user, user_id=user_id, reason=body.reason if body else None
     )

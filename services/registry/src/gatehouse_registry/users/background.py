@@ -6,7 +6,6 @@ import asyncio
 import logging
 import uuid
 
-import asyncpg
 import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -14,11 +13,12 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
 from gatehouse.events.v1 import identity_events_pb2 as identity_events
+from gatehouse_common.db import Database
 from gatehouse_common.events import MalformedEventError, event_from_nats
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.tracing import consumer_span
 from gatehouse_registry.auth.revocations import DATABASE_ERRORS, RevocationList
-from gatehouse_registry.users.service import run_inactivity_check, suspend_after_devices_reset
+from gatehouse_registry.users.inactivity import run_inactivity_check, suspend_after_devices_reset
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,12 @@ class InactivityJob:
     def __init__(
         self,
         *,
-        pool: asyncpg.Pool,
+        database: Database,
         interval_s: float,
         inactive_after_months: int,
         warning_days: int,
     ) -> None:
-        self._pool = pool
+        self._database = database
         self._interval_s = interval_s
         self._months = inactive_after_months
         self._warning_days = warning_days
@@ -49,7 +49,7 @@ class InactivityJob:
     async def run(self) -> None:
         while True:
             outcome = await run_inactivity_check(
-                self._pool, inactive_after_months=self._months, warning_days=self._warning_days
+                self._database, inactive_after_months=self._months, warning_days=self._warning_days
             )
             if outcome.warned or outcome.inactivated:
                 logger.info(
@@ -72,12 +72,12 @@ class IdentityEventsConsumer:
     def __init__(
         self,
         *,
-        pool: asyncpg.Pool,
+        database: Database,
         bus: EventBus,
         durable_name: str,
         revocations: RevocationList,
     ) -> None:
-        self._pool = pool
+        self._database = database
         self._bus = bus
         self._durable_name = durable_name
         self._revocations = revocations
@@ -133,7 +133,7 @@ class IdentityEventsConsumer:
             with consumer_span(f"registry handle {event.type}", event.extra_headers):
                 await self._revocations.revoke_user(user_id=user_id, issued_before=event.time)
                 suspended = await suspend_after_devices_reset(
-                    self._pool, user_id=user_id, event_id=event_id
+                    self._database, user_id=user_id, event_id=event_id
                 )
         except TRANSIENT_ERRORS as error:
             logger.warning("devices_reset not handled yet; retrying", extra={"error": str(error)})

@@ -43,13 +43,15 @@ async def _form_page(
     form: dict[str, str],
     errors: FieldErrors | None = None,
 ) -> HTMLResponse:
-    reference = await Reference.load(page.pool)
+    reference = await Reference.load(page.database)
     chapter = reference.chapter(form.get("chapter_code", ""))
     sections = chapter.sections if chapter else []
     section = next((s for s in sections if s.code == form.get("section_code")), None)
     types = section.activity_types if section else [t for s in sections for t in s.activity_types]
     authorities = await operators.list_competent_authorities(
-        page.pool, country_code=operator.country_code, chapter_code=chapter.code if chapter else ""
+        page.database,
+        country_code=operator.country_code,
+        chapter_code=chapter.code if chapter else "",
     )
     return page.render(
         "activity_new.html",
@@ -75,7 +77,7 @@ async def new_activity_form(page: PageIn, operator_id: uuid.UUID) -> HTMLRespons
     if operator_id not in {role.organization_id for role in page.viewer.administered}:
         # The domain refuses the addition anyway; say so before the form is filled in.
         raise PermissionDeniedError("only the operator's administrators add activities")
-    operator = await operators.get_operator(page.pool, actor=page.user, operator_id=operator_id)
+    operator = await operators.get_operator(page.database, actor=page.user, operator_id=operator_id)
     main = next((a for a in operator.addresses if a.is_main), operator.addresses[0])
     return await _form_page(page, operator, {"address_id": str(main.id)})
 
@@ -86,7 +88,7 @@ async def add_activity(request: Request, page: PageIn, operator_id: uuid.UUID) -
     if posted is None:
         return csrf_failure(request)
     form = posted.values()
-    operator = await operators.get_operator(page.pool, actor=page.user, operator_id=operator_id)
+    operator = await operators.get_operator(page.database, actor=page.user, operator_id=operator_id)
     if form.get("action") == "refresh":
         return await _form_page(page, operator, form)
     await _choose_authority_by_geography(page, operator, form)
@@ -105,7 +107,7 @@ async def add_activity(request: Request, page: PageIn, operator_id: uuid.UUID) -
         return await _form_page(page, operator, form, unreadable)
     try:
         await operators.add_activity(
-            page.pool, actor=page.user, operator_id=operator_id, activity=activity
+            page.database, actor=page.user, operator_id=operator_id, activity=activity
         )
     except RegistryError as error:
         if not is_form_error(error):
@@ -134,7 +136,7 @@ async def _choose_authority_by_geography(
     if form.get("competent_authority_id") or not chapter:
         return
     candidates = await operators.list_competent_authorities(
-        page.pool, country_code=operator.country_code, chapter_code=chapter
+        page.database, country_code=operator.country_code, chapter_code=chapter
     )
     if len(candidates) == 1:
         form["competent_authority_id"] = str(candidates[0].id)

@@ -68,7 +68,7 @@ async def audit_trail(
     end = datetime.combine(last + timedelta(days=1), time(), UTC) if last else None
     organization_id = parse_uuid(organization)
     entries = await audit.list_entries(
-        page.pool,
+        page.database,
         actor=page.user,
         organization_id=organization_id,
         since=start,

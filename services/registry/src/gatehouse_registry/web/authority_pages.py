@@ -27,7 +27,7 @@ async def authority_operators(
 ) -> HTMLResponse:
     """New operators waiting for the viewer's authority (each comes with its creator's
     application), and a search to open any operator in the authority's scope."""
-    waiting = await roles.list_operators_awaiting_validation(page.pool, actor=page.user)
+    waiting = await roles.list_operators_awaiting_validation(page.database, actor=page.user)
     results = None
     errors: FieldErrors = {}
     if q is not None:
@@ -37,7 +37,7 @@ async def authority_operators(
             )
         except InvalidInputError as problem:
             errors = field_errors(problem, page.t, str, unplaced="q")
-    reference = await Reference.load(page.pool)
+    reference = await Reference.load(page.database)
     hits = results.items if results else ()
     return page.render(
         "authority_operators.html",

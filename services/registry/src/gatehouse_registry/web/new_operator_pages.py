@@ -250,7 +250,7 @@ async def _draft_page(
     reference: Reference | None = None,
     close: list[CloseMatch] | None = None,
 ) -> HTMLResponse:
-    reference = reference or await Reference.load(page.pool)
+    reference = reference or await Reference.load(page.database)
     if close is None:
         close = await _close_matches(page, draft)
     chapter_code = draft.get("activity-chapter_code")
@@ -276,7 +276,7 @@ async def _draft_page(
                 for s in ([chosen_section] if chosen_section else sections)
             ],
             "authorities": await operators.list_competent_authorities(
-                page.pool, country_code=draft.country, chapter_code=chapter_code
+                page.database, country_code=draft.country, chapter_code=chapter_code
             ),
             "identifier_types": [kind.value for kind in IdentifierType],
             "application": [
@@ -300,7 +300,7 @@ async def _choose_authority_by_geography(page: Page, draft: Draft) -> None:
     if draft.get("activity-competent_authority_id") or not chapter:
         return
     candidates = await operators.list_competent_authorities(
-        page.pool, country_code=draft.country, chapter_code=chapter
+        page.database, country_code=draft.country, chapter_code=chapter
     )
     if len(candidates) == 1:
         draft.values["activity-competent_authority_id"] = str(candidates[0].id)
@@ -316,7 +316,7 @@ async def new_operator_form(
     if q is None:
         # Offered only after a search, so that nobody creates an operator that exists already.
         return see_other("/request-authorisation/operator")
-    reference = await Reference.load(page.pool)
+    reference = await Reference.load(page.database)
     draft = Draft(
         {
             "name": q,
@@ -351,7 +351,7 @@ async def _confirm_or_create(page: Page, draft: Draft, form: Form, *, sending: b
     the application dialog, or (`sending`) the operator created."""
     read = _read(draft)
     try:
-        await operators.check_new_operator(page.pool, actor=page.user, **read.values)
+        await operators.check_new_operator(page.database, actor=page.user, **read.values)
         if read.unreadable:
             return await _draft_page(page, draft, errors=_problems(page, read, None))
         close = await _close_matches(page, draft)
@@ -359,7 +359,7 @@ async def _confirm_or_create(page: Page, draft: Draft, form: Form, *, sending: b
             return await _draft_page(page, draft, errors=unconfirmed, close=close)
         if not sending:
             return _confirm_page(page, draft, form)
-        await operators.create_operator(page.pool, actor=page.user, **read.values)
+        await operators.create_operator(page.database, actor=page.user, **read.values)
     except RegistryError as error:
         return await _refused(page, draft, form, read, error)
     return see_other("/request-authorisation", done="operator_created")

@@ -42,13 +42,13 @@ async def _operator_page(
     errors: FieldErrors | None = None,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    operator = await operators.get_operator(page.pool, actor=page.user, operator_id=operator_id)
-    reference = await Reference.load(page.pool)
-    authorities = {a.id: a for a in await reference_data.list_authorities(page.pool)}
+    operator = await operators.get_operator(page.database, actor=page.user, operator_id=operator_id)
+    reference = await Reference.load(page.database)
+    authorities = {a.id: a for a in await reference_data.list_authorities(page.database)}
     members: list[RoleRequest] | None
     try:
         members = await roles.list_organization_users(
-            page.pool, actor=page.user, organization_id=operator_id
+            page.database, actor=page.user, organization_id=operator_id
         )
     except PermissionDeniedError:
         members = None  # a user of the operator who is not its administrator
@@ -102,11 +102,11 @@ async def decide_operator(request: Request, page: PageIn, operator_id: uuid.UUID
             raise ChoiceRequiredError(field="decision")
         if approve:
             await operator_decisions.validate_operator(
-                page.pool, actor=page.user, operator_id=operator_id, reason=reason
+                page.database, actor=page.user, operator_id=operator_id, reason=reason
             )
         else:
             await operator_decisions.reject_operator(
-                page.pool, actor=page.user, operator_id=operator_id, reason=reason
+                page.database, actor=page.user, operator_id=operator_id, reason=reason
             )
     except RegistryError as error:
         errors = _decision_errors(page, error, reason_key="reason", other_key="operator-decision")
@@ -130,7 +130,7 @@ async def decide_activity(request: Request, page: PageIn, activity_id: uuid.UUID
         if approve is None:
             raise ChoiceRequiredError(field="decision")
         await operator_decisions.decide_activity(
-            page.pool, actor=page.user, activity_id=activity_id, approve=approve, reason=reason
+            page.database, actor=page.user, activity_id=activity_id, approve=approve, reason=reason
         )
     except RegistryError as error:
         errors = _decision_errors(page, error, reason_key=key, other_key=f"activity-{activity_id}")

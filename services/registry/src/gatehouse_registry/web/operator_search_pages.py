@@ -33,7 +33,7 @@ async def operator_search(
     number: Annotated[int, Query(alias="page", ge=1, le=search.MAX_PAGE)] = 1,
     choose: Annotated[str, Query(max_length=1)] = "",
 ) -> HTMLResponse:
-    reference = await Reference.load(page.pool)
+    reference = await Reference.load(page.database)
     form = {"country": country, "section": section, "activity_type": activity_type, "q": q or ""}
     results: SearchPage | None = None
     errors: FieldErrors = {}

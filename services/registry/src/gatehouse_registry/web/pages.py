@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from gatehouse_registry.access import OrganizationKind, RoleKind
 from gatehouse_registry.auth.dependencies import OptionalUser
-from gatehouse_registry.dependencies import DatabaseIn, Pool
+from gatehouse_registry.dependencies import DatabaseIn
 from gatehouse_registry.errors import (
     ChoiceRequiredError,
     InvalidInputError,
@@ -86,11 +86,11 @@ async def stylesheet() -> FileResponse:
 
 
 @router.get("/")
-async def start(request: Request, pool: Pool, database: DatabaseIn, user: OptionalUser) -> Response:
+async def start(request: Request, database: DatabaseIn, user: OptionalUser) -> Response:
     """TRACES' start page: a green "Log in" button; signed in, straight to one's work."""
     if user is None:
         return render(request, "start.html", viewer=None)
-    page = await open_page(request, pool, database, user)
+    page = await open_page(request, database, user)
     if page.viewer.authorities:
         return see_other("/authority/work")  # their work list, with what waits counted
     return see_other("/profile" if page.viewer.valid_roles else "/request-authorisation")
@@ -143,7 +143,9 @@ async def request_reactivation(request: Request, page: PageIn) -> Response:
     if form is None:
         return csrf_failure(request)
     try:
-        await users.request_reactivation(page.pool, actor=page.user, message=form.get("message"))
+        await users.request_reactivation(
+            page.database, actor=page.user, message=form.get("message")
+        )
     except InvalidInputError as error:
         return _request_page(page, form=form.values(), errors=field_errors(error, page.t))
     return see_other("/request-authorisation", done="reactivation_requested")
@@ -162,10 +164,10 @@ async def choose_organisation(
     choose: Annotated[str, Query(max_length=1)] = "",
 ) -> HTMLResponse:
     kind = OTHER_KINDS[page.request.url.path.rsplit("/", 1)[-1]]
-    countries = await reference.list_countries(page.pool)
+    countries = await reference.list_countries(page.database)
     known = {c.code for c in countries}
     found = await reference.list_joinable_organizations(
-        page.pool, kind=kind.code, country_code=country if country in known else None
+        page.database, kind=kind.code, country_code=country if country in known else None
     )
     return page.render(
         "choose_organisation.html",
@@ -192,7 +194,9 @@ class Applicant:
 
 
 async def _organisation(page: Page, organization_id: uuid.UUID) -> Applicant:
-    organization = await roles.get_organization_to_join(page.pool, organization_id=organization_id)
+    organization = await roles.get_organization_to_join(
+        page.database, organization_id=organization_id
+    )
     kind = next(kind for kind in KINDS if kind.code == organization.kind.value)
     return Applicant(organization.id, organization.name, kind)
 
@@ -249,7 +253,7 @@ async def apply(request: Request, page: PageIn) -> Response:
     applicant = await _organisation(page, chosen)
     try:
         await roles.request_role(
-            page.pool, actor=page.user, organization_id=chosen, application=_application(form)
+            page.database, actor=page.user, organization_id=chosen, application=_application(form)
         )
     except RegistryError as error:
         if not is_form_error(error):
@@ -274,11 +278,11 @@ async def new_role(page: PageIn) -> HTMLResponse:
 async def _rfl_page(
     page: Page, form: dict[str, str], errors: FieldErrors, *, chosen: list[str]
 ) -> HTMLResponse:
-    countries = await reference.list_countries(page.pool)
+    countries = await reference.list_countries(page.database)
     country = form.get("country") or "SE"
     if country not in {c.code for c in countries}:
         country = "SE"
-    authorities = await reference.list_authorities(page.pool, country_code=country)
+    authorities = await reference.list_authorities(page.database, country_code=country)
     # Border control posts first: they are what a load is usually declared at.
     authorities.sort(key=lambda a: (a.authority_kind != "border_control_post", a.name))
     return page.render(
@@ -323,7 +327,7 @@ async def request_responsible_for_load(request: Request, page: PageIn) -> Respon
         if None in authorities:
             raise UnknownChoiceError("not an authority", field="responsible_authority_ids")
         await roles.request_role(
-            page.pool,
+            page.database,
             actor=page.user,
             organization_id=operator_id,
             kind=RoleKind.RESPONSIBLE_FOR_LOAD,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from gatehouse_common.db import Database
 from gatehouse_registry.reference_data import service as reference_data
 from gatehouse_registry.reference_data.models import ActivityType, Chapter, Country, Section
 from gatehouse_registry.web.rendering import Page
@@ -20,10 +19,10 @@ class Reference:
     chapters: list[Chapter]
 
     @classmethod
-    async def load(cls, pool: asyncpg.Pool) -> Reference:
+    async def load(cls, database: Database) -> Reference:
         return cls(
-            countries=await reference_data.list_countries(pool),
-            chapters=await reference_data.list_chapters(pool),
+            countries=await reference_data.list_countries(database),
+            chapters=await reference_data.list_chapters(database),
         )
 
     @property

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-import asyncpg
 from fastapi import Depends, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,10 +30,11 @@ from gatehouse_common.web_i18n import LANGUAGE_COOKIE, Translator
 from gatehouse_common.web_security import CSRF_FIELD, csrf_token_for, remember_csrf_token
 from gatehouse_registry.access import OrganizationKind, RoleKind, UserStatus
 from gatehouse_registry.auth.dependencies import RegistryUser
-from gatehouse_registry.dependencies import CurrentUser, DatabaseIn, Pool, get_context
+from gatehouse_registry.dependencies import CurrentUser, DatabaseIn, get_context
 from gatehouse_registry.errors import InvalidFieldsError, RegistryError
 from gatehouse_registry.roles.models import RoleRequest, RoleStatus
 from gatehouse_registry.users import service as users
+from gatehouse_registry.users.models import Profile
 from gatehouse_registry.web.forms import FieldErrors
 from gatehouse_registry.web.i18n import CATALOGS, PAGE_LANGUAGES
 
@@ -56,7 +56,7 @@ class Viewer:
     on every action; this only decides what to show."""
 
     user: RegistryUser
-    profile: users.Profile
+    profile: Profile
 
     @property
     def active(self) -> bool:
@@ -191,14 +191,12 @@ def see_other(path: str, **query: str | None) -> RedirectResponse:
 
 @dataclass
 class Page:
-    """What every signed-in page handler gets: the request, the database (and its asyncpg pool,
-    for code not yet on SQLAlchemy), the viewer and the texts."""
+    """What every signed-in page handler gets: the request, the database, the viewer, the texts."""
 
     request: Request
-    pool: asyncpg.Pool
+    database: Database
     viewer: Viewer
     t: Translator
-    database: Database
 
     @property
     def user(self) -> RegistryUser:
@@ -217,16 +215,15 @@ class Page:
         )
 
 
-async def open_page(request: Request, pool: Pool, database: DatabaseIn, user: CurrentUser) -> Page:
+async def open_page(request: Request, database: DatabaseIn, user: CurrentUser) -> Page:
     """The viewer's profile is read through the domain (users.get_profile), which also refuses
     sign-ins without a second factor."""
-    profile = await users.get_profile(pool, actor=user)
+    profile = await users.get_profile(database, actor=user)
     return Page(
         request=request,
-        pool=pool,
+        database=database,
         viewer=Viewer(user=user, profile=profile),
         t=translator(request),
-        database=database,
     )
 
 

@@ -52,7 +52,7 @@ async def users_list(
     results: list[RoleRequest] | None = None
     if status in STATUSES:
         results = await roles.list_decidable_requests(
-            page.pool,
+            page.database,
             actor=page.user,
             status=STATUSES[status],
             organization_id=organization_id,
@@ -81,9 +81,9 @@ async def _user_page(
 ) -> HTMLResponse:
     _require_manager(page)
     found = await roles.list_decidable_requests_of_user(
-        page.pool, actor=page.user, user_id=user_id, organization_id=organization_id
+        page.database, actor=page.user, user_id=user_id, organization_id=organization_id
     )
-    authorities = {a.id: a for a in await reference_data.list_authorities(page.pool)}
+    authorities = {a.id: a for a in await reference_data.list_authorities(page.database)}
     here = f"/actors/users/{user_id}"
     if organization_id:
         here += f"?organization={organization_id}"
@@ -141,7 +141,7 @@ async def save_changes(request: Request, page: PageIn, user_id: uuid.UUID) -> Re
     }
     try:
         refused = await decisions.save_decisions(
-            page.pool, actor=page.user, approve=approve, reject=reject
+            page.database, actor=page.user, approve=approve, reject=reject
         )
     except RegistryError as error:
         errors = field_errors(error, page.t, _decision_field)
@@ -167,9 +167,9 @@ async def administrator(request: Request, page: PageIn, user_id: uuid.UUID) -> R
         return _back(user_id, form, "")
     try:
         if grant:
-            await decisions.grant_admin(page.pool, actor=page.user, role_request_id=role_id)
+            await decisions.grant_admin(page.database, actor=page.user, role_request_id=role_id)
         else:
-            await decisions.remove_admin(page.pool, actor=page.user, role_request_id=role_id)
+            await decisions.remove_admin(page.database, actor=page.user, role_request_id=role_id)
     except RegistryError as error:
         if not is_form_error(error):
             raise
@@ -188,7 +188,7 @@ async def unsuspend(request: Request, page: PageIn, user_id: uuid.UUID) -> Respo
     if role_id is None:
         return _back(user_id, form, "")
     try:
-        await decisions.unsuspend_role(page.pool, actor=page.user, role_request_id=role_id)
+        await decisions.unsuspend_role(page.database, actor=page.user, role_request_id=role_id)
     except RegistryError as error:
         if not is_form_error(error):
             raise

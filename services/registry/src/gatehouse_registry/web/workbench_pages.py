@@ -18,5 +18,7 @@ router = APIRouter(include_in_schema=False)
 async def work_list(
     page: PageIn, sort: Annotated[Literal["oldest", "newest"], Query()] = "oldest"
 ) -> HTMLResponse:
-    work = await workbench.authority_work(page.pool, actor=page.user, newest_first=sort == "newest")
+    work = await workbench.authority_work(
+        page.database, actor=page.user, newest_first=sort == "newest"
+    )
     return page.render("workbench.html", {"work": work, "sort": sort})
