@@ -29,7 +29,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text, Uuid
 
-from gatehouse_common.db import Connection
 from gatehouse_registry.search import typos
 from gatehouse_registry.search.hits import Compiled, Filters
 from gatehouse_registry.tables import (
@@ -226,18 +225,14 @@ async def nearest_word(connection: AsyncConnection, word: str) -> str | None:
     ).scalar_one_or_none()
 
 
-async def add_words(connection: AsyncConnection | Connection, words: Sequence[str]) -> None:
+async def add_words(connection: AsyncConnection, words: Sequence[str]) -> None:
     """Count an operator's words in the dictionary; new words get their deletion keys.
 
     Words are written in sorted order, so two operators created at once lock the same words in
     the same order (no deadlock); of two that add the same new word, the second waits for the
-    first and counts it. Takes a SQLAlchemy connection or, until operator creation is converted
-    (issue 16), an asyncpg one."""
+    first and counts it."""
     ordered = sorted(set(words))
     if not ordered:
-        return
-    if not isinstance(connection, AsyncConnection):
-        await _add_words_raw(connection, ordered)
         return
     new = set(
         (
@@ -259,30 +254,3 @@ async def add_words(connection: AsyncConnection | Connection, words: Sequence[st
     keys = [{"key": key, "word": word} for word in sorted(new) for key in typos.deletions(word)]
     if keys:
         await connection.execute(insert(operator_word_keys).values(keys).on_conflict_do_nothing())
-
-
-async def _add_words_raw(connection: Connection, ordered: list[str]) -> None:
-    """add_words on an asyncpg connection (the same statements)."""
-    new = {
-        row["word"]
-        for row in await connection.fetch(
-            """INSERT INTO operator_words (word, operators)
-               SELECT word, 1 FROM unnest($1::text[]) AS word
-               ON CONFLICT DO NOTHING RETURNING word""",
-            ordered,
-        )
-    }
-    known = [word for word in ordered if word not in new]
-    if known:
-        await connection.execute(
-            "UPDATE operator_words SET operators = operators + 1 WHERE word = ANY($1::text[])",
-            known,
-        )
-    keys = [(key, word) for word in sorted(new) for key in typos.deletions(word)]
-    if keys:
-        await connection.execute(
-            """INSERT INTO operator_word_keys (key, word)
-               SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING""",
-            [key for key, _ in keys],
-            [word for _, word in keys],
-        )

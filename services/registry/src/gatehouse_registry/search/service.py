@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection, Database
+from gatehouse_common.db import Database
 from gatehouse_registry.access import Actor, check_multi_factor
 from gatehouse_registry.errors import InvalidInputError, OutOfRangeError, UnknownChoiceError
 from gatehouse_registry.search import finding, queries, words
@@ -134,7 +134,7 @@ async def _close_matches(
 
 
 async def record_operator_words(
-    connection: AsyncConnection | Connection, *, name: str, town: str
+    connection: AsyncConnection, *, name: str, town: str
 ) -> words.SearchEntry:
     """The search entry of a new operator, with its words added to the dictionary (in the
     caller's transaction, so an operator never exists without them)."""
