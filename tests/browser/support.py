@@ -347,11 +347,17 @@ class Person:
         return registry_texts(self.language)
 
     def totp_code(self) -> str:
-        """The authenticator app's code: the current 30-second step, or the next one when the
-        current was used already (identity accepts each step once, and one step either side)."""
+        """The authenticator app's code for a step later than every step this account has spent:
+        identity remembers the last accepted step and refuses it and every earlier one (replay
+        protection), and accepts one step either side of now. When the next unspent step is
+        more than one step ahead, wait for the clock to catch up rather than be refused."""
         assert self.totp_secret, "the person has no authenticator app"
-        now = int(time.time() // 30)
-        step = next(s for s in (now, now + 1, now - 1, now + 2) if s not in self.used_totp_steps)
+        while True:
+            now = int(time.time() // 30)
+            step = max([now, *(spent + 1 for spent in self.used_totp_steps)])
+            if step <= now + 1:
+                break
+            time.sleep((step - 1) * 30 - time.time() + 0.2)
         self.used_totp_steps.add(step)
         return pyotp.TOTP(self.totp_secret).at(step * 30)
 
