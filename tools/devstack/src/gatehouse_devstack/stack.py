@@ -4,6 +4,10 @@ PostgreSQL, NATS JetStream, the mailbox (SMTP sink) and the three services each 
 process. `DATABASE_URL`, `NATS_URL` or `SMTP_HOST` in the launcher's environment replace the
 embedded server by an external one; the run then uses its own databases and stream there and
 removes them when it stops.
+
+Longer than our usual ~500 lines: starting, stopping, killing and replacing a component share
+one table of processes and ports, and the fault tests drive exactly those operations; the
+embedded servers themselves live in postgres.py, nats.py and mailbox.py.
 """
 
 from __future__ import annotations
