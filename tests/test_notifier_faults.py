@@ -222,6 +222,21 @@ def wait_for_fault(mail: MailboxClient, *, timeout: float = 60) -> dict[str, Any
     return fired_fault
 
 
+def restart_after_the_dead_are_heard(mail: MailboxClient) -> datetime:
+    """The moment that separates the killed notifier's copies from the next one's. The kernel
+    has closed the dead process's connections, but a busy mailbox may still be reading what
+    they had sent (a "." in its buffer is answered 250 to nobody, and stored), so wait until
+    the mailbox has stored nothing for a second: a late copy from the dead is then not taken
+    for a second copy from the living."""
+    count, quiet_since = len(mail.messages()), time.monotonic()
+    deadline = quiet_since + 15
+    while time.monotonic() - quiet_since < 1.0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        if (now := len(mail.messages())) != count:
+            count, quiet_since = now, time.monotonic()
+    return datetime.now(UTC)
+
+
 def _metric(url: str, name: str, labels: dict[str, str]) -> float:
     text = httpx.get(f"{url}/metrics", timeout=10).text
     wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
@@ -247,7 +262,7 @@ def test_a_notifier_killed_mid_batch_delivers_every_message_once(
     stack.kill_component("notifier")  # SIGKILL: no shutdown, no last acks, no last commits
     handled, statuses = _handled(stack, events), _message_statuses(stack, events)
     assert handled < 500 or statuses["sent"] < 500, "killed too late to be mid-batch"
-    restart = datetime.now(UTC)
+    restart = restart_after_the_dead_are_heard(mail)
     stack.start_component("notifier")
     wait_until_sent(stack, events, timeout=90)
     assert _handled(stack, events) == 500
@@ -267,7 +282,7 @@ def test_a_notifier_killed_at_each_step_of_the_smtp_conversation_loses_no_email(
         mail.disarm_fault()
     assert fired["client_pid"] == stack.component("notifier").pid, "it was not the notifier"
     stack.kill_component("notifier")  # already dead: collects the process
-    restart = datetime.now(UTC)
+    restart = restart_after_the_dead_are_heard(mail)
     stack.start_component("notifier")
     wait_until_sent(stack, events, timeout=90)
     repeated = assert_none_lost_and_repeated_only_across(mail, events, restart)
