@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import cast
 
 import asyncpg
 import pytest
@@ -19,6 +20,7 @@ from gatehouse.events.v1 import identity_events_pb2 as identity_events
 from gatehouse_common.db import (
     Connection,
     Database,
+    database_behind,
     raw_connection,
     service_metadata,
     violated_unique_constraint,
@@ -128,6 +130,12 @@ async def test_the_raw_pool_works_as_asyncpg_pools_did(database: Database) -> No
         "three",
     ]
     assert await pool.fetchrow("SELECT id FROM notes WHERE id = $1", "none") is None
+
+
+def test_unconverted_code_finds_the_database_behind_its_raw_pool(database: Database) -> None:
+    assert database_behind(database.raw_pool) is database
+    with pytest.raises(TypeError):
+        database_behind(cast("asyncpg.Pool", object()))
 
 
 async def test_a_connection_left_in_a_transaction_is_not_lent_again(database: Database) -> None:

@@ -30,7 +30,7 @@ SQL_STRING = re.compile(
     r"\b(SELECT\s+[\w*(]|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|WITH\s+\w+\s+AS\s*\()"
 )
 ASYNCPG_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "executemany", "acquire"})
-BRIDGE_NAMES = frozenset({"raw_pool", "raw_connection", "RawPool"})
+BRIDGE_NAMES = frozenset({"raw_pool", "raw_connection", "RawPool", "database_behind"})
 
 # Transports that still touch the database layer themselves, each with its reason.
 TRANSPORTS_WITH_SQL: dict[str, str] = {
@@ -77,8 +77,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "oidc/eid/service.py",
         "oidc/grants.py",
         "oidc/keys.py",
-        "sessions/active.py",
-        "sessions/service.py",
         "sign_in/service.py",
         "throttling/limits.py",
         "throttling/sign_in_guard.py",

@@ -197,8 +197,13 @@ class RawPool:
     annotations until it is converted; it goes away with the last caller.
     """
 
-    def __init__(self, lend: Callable[[], AbstractAsyncContextManager[AsyncConnection]]) -> None:
+    def __init__(
+        self,
+        lend: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+        database: Database | None = None,
+    ) -> None:
         self._lend = lend
+        self.database = database
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
@@ -243,7 +248,7 @@ class Database:
         self.engine = engine
         # Shares the engine's pool; its connections run each statement in its own transaction.
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._raw_pool = RawPool(self.connection)
+        self._raw_pool = RawPool(self.connection, self)
 
     @classmethod
     async def open(cls, database_url: str, *, min_size: int = 2, max_size: int = 20) -> Database:
@@ -306,6 +311,15 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def database_behind(pool: asyncpg.Pool) -> Database:
+    """The `Database` whose `raw_pool` this is: code not yet converted, which holds the raw
+    pool, calls converted functions (which take the `Database`) with it. Goes with the bridge."""
+    raw: object = pool
+    if not isinstance(raw, RawPool) or raw.database is None:
+        raise TypeError("not the raw pool of a Database")
+    return raw.database
 
 
 POOL_CONNECTIONS = Gauge(

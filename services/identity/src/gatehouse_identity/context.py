@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
 from gatehouse_identity.password_hashing import PasswordHasher
@@ -19,7 +20,12 @@ class IdentityContext:
     hasher: PasswordHasher
 
     @property
+    def database(self) -> Database:
+        return self.resources.database
+
+    @property
     def pool(self) -> asyncpg.Pool:
+        """The raw asyncpg bridge, for the modules not yet on SQLAlchemy (issue 16)."""
         return self.resources.pool
 
     @property

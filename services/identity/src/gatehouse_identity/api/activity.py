@@ -41,7 +41,7 @@ async def my_audit(
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> AuditPage:
     entries = await audit.entries_for_user(
-        context.pool, user_id=session.user_id, limit=limit, before_id=before
+        context.database, user_id=session.user_id, limit=limit, before_id=before
     )
     return AuditPage(
         entries=[AuditEntryResponse(**vars(entry)) for entry in entries],

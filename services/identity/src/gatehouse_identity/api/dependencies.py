@@ -79,7 +79,7 @@ SessionToken = Annotated[str, Depends(session_token)]
 
 async def current_session(token: SessionToken, context: Context) -> Session:
     session = await sessions.resume_session(
-        context.pool,
+        context.database,
         token=token,
         idle_timeout=timedelta(seconds=context.settings.session_idle_timeout_s),
     )

@@ -35,7 +35,7 @@ class SignedOutResponse(BaseModel):
 )
 async def my_sessions(session: CurrentSession, context: Context) -> list[SessionResponse]:
     found = await active.active_sessions(
-        context.pool,
+        context.database,
         user_id=session.user_id,
         current_hash=session.id_hash,
         idle_timeout_s=context.settings.session_idle_timeout_s,
@@ -62,7 +62,9 @@ async def my_sessions(session: CurrentSession, context: Context) -> list[Session
     responses={401: {"description": "Not signed in"}, 404: {"description": "No such session"}},
 )
 async def end_my_session(session_id: str, session: CurrentSession, context: Context) -> Response:
-    await active.end_session(context.pool, user_id=session.user_id, session_public_id=session_id)
+    await active.end_session(
+        context.database, user_id=session.user_id, session_public_id=session_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -72,5 +74,5 @@ async def end_my_session(session_id: str, session: CurrentSession, context: Cont
     responses={401: {"description": "Not signed in"}},
 )
 async def sign_out_everywhere(session: CurrentSession, context: Context) -> SignedOutResponse:
-    ended = await active.sign_out_everywhere(context.pool, user_id=session.user_id)
+    ended = await active.sign_out_everywhere(context.database, user_id=session.user_id)
     return SignedOutResponse(sessions_ended=ended)

@@ -2,9 +2,10 @@
 
 `record(...)` writes one entry. Changes write it in their own transaction (pass the
 connection); failures, which roll back or change nothing, write it with a separate insert (pass
-the pool). Where the request came from (address, user agent) is taken from the transport: the
-HTTP application's `ClientInfoMiddleware` puts it in a context variable for the request, so the
-services need not carry it through every call; an explicit `client=` wins.
+the `Database`; code not yet converted passes its asyncpg connection or pool). Where the request
+came from (address, user agent) is taken from the transport: the HTTP application's
+`ClientInfoMiddleware` puts it in a context variable for the request, so the services need not
+carry it through every call; an explicit `client=` wins.
 
 The detail is a small flat JSON object whose keys are on an allow-list (`DETAIL_KEYS`): values
 are short strings, numbers or booleans. Passwords, codes, tokens and typed e-mail addresses have
@@ -17,20 +18,22 @@ import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Connection, Database
+from gatehouse_identity.audit import queries
+from gatehouse_identity.audit.queries import AuditEntry, NewEntry
 
 MAX_USER_AGENT_LENGTH = 300
 MAX_ADDRESS_LENGTH = 100
 MAX_DETAIL_TEXT_LENGTH = 100
 MAX_PAGE_SIZE = 100
 
-Db = asyncpg.Pool | Connection
+# asyncpg's pool and connections until every caller is converted (issue 16).
+Db = AsyncConnection | Database | asyncpg.Pool | Connection
 DetailValue = str | int | bool | None
 
 
@@ -119,48 +122,30 @@ async def record(
     """Append one entry. In a transaction when `db` is a connection inside one."""
     given = client or current_client.get()
     where = ClientInfo.of(given.ip_address, given.user_agent)
-    await db.execute(
-        """INSERT INTO audit_log (user_id, kind, ip_address, user_agent, detail)
-           VALUES ($1, $2, $3, $4, $5)""",
-        user_id,
-        kind.value,
-        where.ip_address,
-        where.user_agent,
-        clean_detail(detail),
+    entry = NewEntry(
+        user_id=user_id,
+        kind=kind.value,
+        ip_address=where.ip_address,
+        user_agent=where.user_agent,
+        detail=clean_detail(detail),
     )
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    occurred_at: datetime
-    kind: str
-    ip_address: str | None
-    user_agent: str | None
-    detail: dict[str, Any]
+    if isinstance(db, AsyncConnection):
+        await queries.insert_entry(db, entry=entry)
+    elif isinstance(db, Database):
+        async with db.connection() as connection:
+            await queries.insert_entry(connection, entry=entry)
+    else:
+        await queries.insert_entry_raw(db, entry=entry)
 
 
 async def entries_for_user(
-    db: Db, *, user_id: uuid.UUID, limit: int = 50, before_id: int | None = None
+    database: Database, *, user_id: uuid.UUID, limit: int = 50, before_id: int | None = None
 ) -> list[AuditEntry]:
     """The user's own entries, newest first; `before_id` pages on from an earlier page."""
-    rows = await db.fetch(
-        """SELECT id, occurred_at, kind, ip_address, user_agent, detail FROM audit_log
-            WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2)
-         ORDER BY id DESC
-            LIMIT $3""",
-        user_id,
-        before_id,
-        max(1, min(limit, MAX_PAGE_SIZE)),
-    )
-    return [
-        AuditEntry(
-            id=row["id"],
-            occurred_at=row["occurred_at"],
-            kind=row["kind"],
-            ip_address=row["ip_address"],
-            user_agent=row["user_agent"],
-            detail=dict(row["detail"] or {}),
+    async with database.connection() as connection:
+        return await queries.entries_of(
+            connection,
+            user_id=user_id,
+            limit=max(1, min(limit, MAX_PAGE_SIZE)),
+            before_id=before_id,
         )
-        for row in rows
-    ]

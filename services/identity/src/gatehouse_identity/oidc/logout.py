@@ -155,5 +155,5 @@ async def confirm_logout(
 async def _sign_out(
     runtime: OidcRuntime, target: str | None, state: str | None, session_token: str
 ) -> Finished:
-    await sessions.end_session(runtime.context.pool, token=session_token)
+    await sessions.end_session(runtime.context.database, token=session_token)
     return Finished(target=target, state=state, signed_out=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import asyncpg
-
+from gatehouse_common.db import Database
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
+from gatehouse_identity.sessions import queries
 from gatehouse_identity.sessions.errors import SessionNotFoundError
 from gatehouse_identity.sessions.service import end_user_sessions
 
@@ -42,55 +42,44 @@ class ActiveSession:
 
 
 async def active_sessions(
-    pool: asyncpg.Pool, *, user_id: uuid.UUID, current_hash: bytes | None, idle_timeout_s: int
+    database: Database, *, user_id: uuid.UUID, current_hash: bytes | None, idle_timeout_s: int
 ) -> list[ActiveSession]:
     """The user's live sessions (not expired, not idle too long), most recently used first."""
-    rows = await pool.fetch(
-        """SELECT id_hash, created_at, last_seen_at, expires_at, ip_address, user_agent, level
-             FROM sessions
-            WHERE user_id = $1 AND expires_at > now()
-              AND last_seen_at > now() - make_interval(secs => $2)
-         ORDER BY last_seen_at DESC""",
-        user_id,
-        float(idle_timeout_s),
-    )
+    async with database.connection() as connection:
+        found = await queries.live_sessions_of(
+            connection, user_id=user_id, idle_timeout=timedelta(seconds=idle_timeout_s)
+        )
     return [
         ActiveSession(
-            public_id=public_id(row["id_hash"]),
-            created_at=row["created_at"],
-            last_seen_at=row["last_seen_at"],
-            expires_at=row["expires_at"],
-            ip_address=row["ip_address"],
-            user_agent=row["user_agent"] or None,
-            level=row["level"],
-            current=current_hash is not None and bytes(row["id_hash"]) == bytes(current_hash),
+            public_id=public_id(live.id_hash),
+            created_at=live.created_at,
+            last_seen_at=live.last_seen_at,
+            expires_at=live.expires_at,
+            ip_address=live.ip_address,
+            user_agent=live.user_agent or None,
+            level=live.level,
+            current=current_hash is not None and bytes(live.id_hash) == bytes(current_hash),
         )
-        for row in rows
+        for live in found
     ]
 
 
-async def end_session(pool: asyncpg.Pool, *, user_id: uuid.UUID, session_public_id: str) -> None:
+async def end_session(database: Database, *, user_id: uuid.UUID, session_public_id: str) -> None:
     """End one of the user's sessions; SessionNotFoundError when there is no such session."""
     if len(session_public_id) != PUBLIC_ID_LENGTH:
         raise SessionNotFoundError("no such session", field="session_id")
-    async with pool.acquire() as connection, connection.transaction():
-        hashes = await connection.fetch(
-            "SELECT id_hash FROM sessions WHERE user_id = $1 FOR UPDATE", user_id
-        )
-        target = next(
-            (r["id_hash"] for r in hashes if public_id(r["id_hash"]) == session_public_id), None
-        )
+    async with database.transaction() as connection:
+        hashes = await queries.lock_session_hashes(connection, user_id=user_id)
+        target = next((h for h in hashes if public_id(h) == session_public_id), None)
         if target is None:
             raise SessionNotFoundError("no such session", field="session_id")
-        await connection.execute(
-            "DELETE FROM sessions WHERE id_hash = $1 AND user_id = $2", target, user_id
-        )
+        await queries.delete_session(connection, id_hash=target, user_id=user_id)
         await audit.record(connection, kind=AuditKind.SESSION_ENDED, user_id=user_id)
 
 
-async def sign_out_everywhere(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> int:
+async def sign_out_everywhere(database: Database, *, user_id: uuid.UUID) -> int:
     """End every session of the user (this one too); returns how many ended."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         ended = await end_user_sessions(connection, user_id=user_id)
         await audit.record(
             connection,

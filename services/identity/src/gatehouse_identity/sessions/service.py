@@ -15,9 +15,10 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Connection, Database
+from gatehouse_identity.sessions import queries
 from gatehouse_identity.sessions.errors import SignInAttemptOverError
 from gatehouse_identity.sessions.models import NewSession, Session
 
@@ -38,7 +39,7 @@ def _plausible(token: str) -> bool:
 
 
 async def start_session(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     user_id: uuid.UUID,
     amr: list[str],
@@ -57,24 +58,19 @@ async def start_session(
         created_at=now,
         expires_at=now + absolute_timeout,
     )
-    await pool.execute(
-        """INSERT INTO sessions (id_hash, user_id, amr, level, created_at, last_seen_at,
-                                 expires_at, ip_address, user_agent)
-           VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)""",
-        session.id_hash,
-        user_id,
-        amr,
-        level,
-        now,
-        session.expires_at,
-        ip_address,
-        (user_agent or "")[:MAX_USER_AGENT_LENGTH],
-    )
+    async with database.connection() as connection:
+        await queries.insert_session(
+            connection,
+            session=session,
+            last_seen_at=now,
+            ip_address=ip_address,
+            user_agent=(user_agent or "")[:MAX_USER_AGENT_LENGTH],
+        )
     return NewSession(token=token, session=session)
 
 
 async def resume_session(
-    pool: asyncpg.Pool, *, token: str, idle_timeout: timedelta
+    database: Database, *, token: str, idle_timeout: timedelta
 ) -> Session | None:
     """The live session for a token, or None. Its idle clock is moved on only when it is more
     than a tenth of the idle timeout old: a read, not a durable write, on almost every page
@@ -82,95 +78,82 @@ async def resume_session(
     to a tenth early."""
     if not _plausible(token):
         return None
-    row = await pool.fetchrow(
-        """SELECT id_hash, user_id, amr, level, created_at, expires_at, second_factor_at,
-                  last_seen_at < now() - $3::interval AS stale
-             FROM sessions
-            WHERE id_hash = $1 AND expires_at > now() AND last_seen_at > now() - $2::interval""",
-        session_hash(token),
-        idle_timeout,
-        idle_timeout / IDLE_CLOCK_RESOLUTION,
-    )
-    if row is None:
-        return None
-    if row["stale"]:
-        await pool.execute(
-            "UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1", row["id_hash"]
+    async with database.connection() as connection:
+        found = await queries.live_session(
+            connection,
+            id_hash=session_hash(token),
+            idle_timeout=idle_timeout,
+            stale_after=idle_timeout / IDLE_CLOCK_RESOLUTION,
         )
-    return Session(
-        id_hash=row["id_hash"],
-        user_id=row["user_id"],
-        amr=list(row["amr"]),
-        level=row["level"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        second_factor_at=row["second_factor_at"],
-    )
+        if found is None:
+            return None
+        if found.stale:
+            await queries.touch(connection, id_hash=found.session.id_hash)
+    return found.session
 
 
-async def end_session(pool: asyncpg.Pool, *, token: str) -> None:
+async def end_session(database: Database, *, token: str) -> None:
     """Sign out the session of `token` (nothing happens for an unknown one)."""
     if _plausible(token):
-        await pool.execute("DELETE FROM sessions WHERE id_hash = $1", session_hash(token))
+        async with database.connection() as connection:
+            await queries.delete_session(connection, id_hash=session_hash(token))
 
 
-async def end_session_by_hash(db: asyncpg.Pool | Connection, *, id_hash: bytes) -> bool:
-    """End one session; False when it was already gone (ended by a parallel request)."""
-    ended = await db.fetchval("DELETE FROM sessions WHERE id_hash = $1 RETURNING 1", id_hash)
-    return ended is not None
+async def end_session_by_hash(connection: AsyncConnection | Connection, *, id_hash: bytes) -> bool:
+    """End one session; False when it was already gone (ended by a parallel request).
+    (An asyncpg connection until mfa's failure counting is converted.)"""
+    if isinstance(connection, AsyncConnection):
+        return await queries.delete_session(connection, id_hash=id_hash)
+    return await queries.delete_session_raw(connection, id_hash=id_hash)
 
 
 async def end_user_sessions(
-    connection: Connection, *, user_id: uuid.UUID, keep_hash: bytes | None = None
+    connection: AsyncConnection | Connection, *, user_id: uuid.UUID, keep_hash: bytes | None = None
 ) -> int:
     """End every session of the user but `keep_hash` (the one making the change, if any);
-    returns how many ended."""
-    ended = await connection.fetchval(
-        """WITH gone AS (DELETE FROM sessions
-                          WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2 RETURNING 1)
-           SELECT count(*) FROM gone""",
-        user_id,
-        keep_hash,
-    )
-    return int(ended or 0)
+    returns how many ended. (An asyncpg connection until mfa's devices reset is converted.)"""
+    if isinstance(connection, AsyncConnection):
+        return await queries.delete_user_sessions(connection, user_id=user_id, keep_hash=keep_hash)
+    return await queries.delete_user_sessions_raw(connection, user_id=user_id, keep_hash=keep_hash)
 
 
 async def rotate(
-    connection: Connection, *, session: Session, level: str, amr: list[str], now: datetime
+    connection: AsyncConnection | Connection,
+    *,
+    session: Session,
+    level: str,
+    amr: list[str],
+    now: datetime,
 ) -> NewSession:
     """Replace the session by one with a new id at `level` with `amr`, a second factor proved
-    `now`. Its absolute expiry stays: stepping up does not lengthen a session's life."""
-    old = await connection.fetchrow(
-        """DELETE FROM sessions WHERE id_hash = $1
-        RETURNING user_id, created_at, expires_at, ip_address, user_agent""",
-        session.id_hash,
-    )
+    `now`. Its absolute expiry stays: stepping up does not lengthen a session's life.
+    (An asyncpg connection until mfa's sign-in step is converted.)"""
+    if isinstance(connection, AsyncConnection):
+        old = await queries.take_session(connection, id_hash=session.id_hash)
+    else:
+        old = await queries.take_session_raw(connection, id_hash=session.id_hash)
     if old is None:  # signed out, expired, or a parallel answer already raised it
         raise SignInAttemptOverError("this sign-in attempt is over: sign in again")
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
-    await connection.execute(
-        """INSERT INTO sessions (id_hash, user_id, amr, level, created_at, last_seen_at,
-                                 expires_at, ip_address, user_agent, second_factor_at)
-           VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8, $9)""",
-        session_hash(token),
-        old["user_id"],
-        amr,
-        level,
-        old["created_at"],
-        old["expires_at"],
-        old["ip_address"],
-        old["user_agent"],
-        now,
+    new = Session(
+        id_hash=session_hash(token),
+        user_id=old.user_id,
+        amr=amr,
+        level=level,
+        created_at=old.created_at,
+        expires_at=old.expires_at,
+        second_factor_at=now,
     )
-    return NewSession(
-        token=token,
-        session=Session(
-            id_hash=session_hash(token),
-            user_id=old["user_id"],
-            amr=amr,
-            level=level,
-            created_at=old["created_at"],
-            expires_at=old["expires_at"],
-            second_factor_at=now,
-        ),
-    )
+    if isinstance(connection, AsyncConnection):
+        await queries.insert_session(
+            connection,
+            session=new,
+            last_seen_at=None,
+            ip_address=old.ip_address,
+            user_agent=old.user_agent,
+        )
+    else:
+        await queries.insert_session_raw(
+            connection, session=new, ip_address=old.ip_address, user_agent=old.user_agent
+        )
+    return NewSession(token=token, session=new)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from gatehouse_common.db import database_behind
 from gatehouse_identity.accounts import sign_in as password_sign_in
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.levels import AuthLevel
@@ -68,7 +69,7 @@ async def sign_in_with_password(
         captcha_answer=captcha_answer,
     )
     new = await sessions.start_session(
-        pool,
+        database_behind(pool),
         user_id=checked.user.id,
         amr=["pwd"],
         level=AuthLevel.PASSWORD,
@@ -113,4 +114,4 @@ async def session_status(
 
 
 async def sign_out(pool: asyncpg.Pool, *, token: str) -> None:
-    await sessions.end_session(pool, token=token)
+    await sessions.end_session(database_behind(pool), token=token)

@@ -33,7 +33,7 @@ async def activity(
     if before is not None and not 0 < before < MAX_ENTRY_ID:
         before = None
     entries = await audit.entries_for_user(
-        context.pool, user_id=session.user_id, limit=PAGE_SIZE, before_id=before
+        context.database, user_id=session.user_id, limit=PAGE_SIZE, before_id=before
     )
     next_before = entries[-1].id if len(entries) == PAGE_SIZE else None
     return render(
@@ -44,7 +44,7 @@ async def activity(
 @router.get(SESSIONS)
 async def sessions_page(request: Request, session: OnSessions, context: Context) -> Response:
     found = await active.active_sessions(
-        context.pool,
+        context.database,
         user_id=session.user_id,
         current_hash=session.id_hash,
         idle_timeout_s=context.settings.session_idle_timeout_s,
@@ -58,7 +58,7 @@ async def end_session(
 ) -> Response:
     try:
         await active.end_session(
-            context.pool, user_id=session.user_id, session_public_id=session_id
+            context.database, user_id=session.user_id, session_public_id=session_id
         )
     except SessionNotFoundError:
         return redirect(SESSIONS)
@@ -74,7 +74,7 @@ async def sign_out_everywhere(
     request: Request, _fields: Form, session: BrowserSession, context: Context
 ) -> Response:
     if session is not None:
-        await active.sign_out_everywhere(context.pool, user_id=session.user_id)
+        await active.sign_out_everywhere(context.database, user_id=session.user_id)
     t = translator(request)
     # Said on screen (it only showed the sign-in page before, as if nothing had happened).
     response = message_page(

@@ -57,7 +57,7 @@ SessionToken = Annotated[str, Depends(session_token)]
 async def browser_session(token: SessionToken, context: Context) -> Session | None:
     """The browser's session as stored (None: not signed in)."""
     return await sessions.resume_session(
-        context.pool,
+        context.database,
         token=token,
         idle_timeout=timedelta(seconds=context.settings.session_idle_timeout_s),
     )

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from gatehouse_common.db import database_behind
 from gatehouse_identity.accounts import service as accounts
 from gatehouse_identity.accounts.errors import UserNotFoundError
 from gatehouse_identity.accounts.models import UserStatus
@@ -354,7 +355,7 @@ async def _sign_in(
     if level_satisfies(returning.level, "multi_factor") and "mfa" not in amr:
         amr.append("mfa")
     new = await sessions.start_session(
-        pool,
+        database_behind(pool),
         user_id=user.id,
         amr=amr,
         level=returning.level,
