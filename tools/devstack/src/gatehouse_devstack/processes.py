@@ -283,7 +283,13 @@ class ProcessComponent:
         )
         self._process.start()
         self.meant_to_run = True
-        self._process.wait_until_ready(is_ready, timeout=self.ready_timeout, what=what)
+        try:
+            self._process.wait_until_ready(is_ready, timeout=self.ready_timeout, what=what)
+        except ComponentError:
+            # Not ready in time (a loaded machine): stop what was started rather than leave a
+            # process running that nobody holds, which a supervisor would later find "died".
+            self.stop()
+            raise
 
 
 def http_ok(url: str) -> bool:
