@@ -10,14 +10,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import psycopg
 import pyotp
 import pytest
 
 from gatehouse_devstack.demo import PASSWORD, DemoData, load_demo_data
-from gatehouse_devstack.stack import Stack, free_ports
+from gatehouse_devstack.stack import (
+    PORT_SETTINGS,
+    SERVICE_MODULES,
+    Stack,
+    StackOptions,
+    free_ports,
+)
 from gatehouse_identity.__main__ import _parser as identity_parser
 from gatehouse_notifier.__main__ import _parser as notifier_parser
 from gatehouse_registry.__main__ import _parser as registry_parser
@@ -146,6 +154,38 @@ def test_manage_says_when_nothing_runs(tmp_path: Path) -> None:
         )
     )
     assert "make run" in line, line
+
+
+def test_manage_finds_the_databases_of_make_run_on_an_external_server(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """With DATABASE_URL, `make run` names its databases after its run (gh_<run>_<service>, so
+    that runs sharing a server do not meet); `make manage` made up a run of its own and found
+    no database. The session stack's servers play the external ones; the services are
+    stand-ins, the command is the real one."""
+    server = stack.postgres.database_url("postgres") if stack.postgres else None
+    env = {
+        "DATABASE_URL": server or os.environ["DATABASE_URL"],
+        "NATS_URL": stack.nats_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": stack.env_for("notifier")["SMTP_PORT"],
+    }
+    variables = [variable for variable, _, _ in PORT_SETTINGS.values()]
+    env |= dict(zip(variables, map(str, free_ports(len(variables))), strict=True))
+    stand_ins = dict.fromkeys(SERVICE_MODULES, "gatehouse_devstack.stub_service")
+    options = StackOptions.development(tmp_path, env=env)
+    make_run = Stack(replace(options, service_modules=stand_ins))
+    manage = ("gatehouse_devstack.cli", "manage", "--root", str(tmp_path), "notifier", "migrate")
+    make_run.start()
+    try:
+        done = _run(*manage, env=env)
+        assert done.returncode == 0, done.stderr
+        with psycopg.connect(make_run.database_urls["notifier"]) as database:
+            migrated = database.execute("SELECT to_regclass('alembic_version')").fetchone()
+        assert migrated == ("alembic_version",)
+    finally:
+        make_run.stop()
+    assert "make run" in _one_clear_line(_run(*manage, env=env))
 
 
 @pytest.fixture(scope="module")

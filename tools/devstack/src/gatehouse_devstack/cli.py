@@ -21,13 +21,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
 from gatehouse_devstack.demo import DemoData, demo_file, load_demo_data, wait_for_current_code
 from gatehouse_devstack.demo import describe as demo_table
-from gatehouse_devstack.stack import Stack, StackError, StackOptions, is_port_free
+from gatehouse_devstack.stack import Stack, StackError, StackOptions, recorded_run_id
 from gatehouse_devstack.supervisor import Supervisor
 
 WATCH_INTERVAL = 1.0
@@ -96,9 +97,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _stopped_stack(root: Path) -> Stack:
-    """The development stack's wiring (ports, databases, secrets) without starting anything."""
-    stack = Stack(StackOptions.development(root))
-    if stack.postgres is not None and is_port_free(stack.options.ports.postgres):
+    """The wiring (ports, databases, secrets) of the development stack `make run` started here,
+    without starting anything. On an external server (DATABASE_URL) its databases are named
+    after its run, which it recorded in the data directory: a new run id would name databases
+    that do not exist."""
+    options = StackOptions.development(root)
+    stack = Stack(replace(options, run_id=recorded_run_id(options.data_dir)))
+    if not stack.is_running_here():
         raise StackError(
             "Gatehouse is not running here: start `make run` (or `make demo`) in another "
             "terminal first"

@@ -68,6 +68,9 @@ PORT_SETTINGS: dict[str, tuple[str, int, str]] = {
 post_start_hooks: list[Callable[[Stack], None]] = []
 
 REGISTRY_CLIENT_ID = "registry"
+# In the data directory while a stack runs: its run id, which names its databases and stream on
+# external servers (DATABASE_URL, NATS_URL), so that `make manage` finds them.
+RUN_ID_FILE = "run-id"
 
 
 class StackError(RuntimeError):
@@ -211,6 +214,9 @@ class StackOptions:
     service_modules: Mapping[str, str] = field(default_factory=lambda: dict(SERVICE_MODULES))
     python: str = sys.executable
     ready_timeout: float = 60.0
+    # Names this run's databases and stream on external servers; None: a new one. `make manage`
+    # passes the one the running `make run` recorded (RUN_ID_FILE), to find the same databases.
+    run_id: str | None = None
 
     @classmethod
     def development(cls, root: Path, env: Mapping[str, str] = os.environ) -> StackOptions:
@@ -330,7 +336,7 @@ class Stack:
     ) -> None:
         self.options = options
         self.report = report or (lambda _: None)
-        self.run_id = secrets.token_hex(4)
+        self.run_id = options.run_id or secrets.token_hex(4)
         self.logs_dir = options.run_dir / "logs"
         self.ledger = ProcessLedger(options.data_dir / "processes.json")
         self.postgres = self._embedded_postgres()
@@ -431,6 +437,7 @@ class Stack:
             stop_stage = functools.partial(_in_parallel, [c.stop for c in stage])
             self._tolerate(f"stop {', '.join(c.name for c in stage)}", stop_stage)
         self._remove_external_resources()
+        self._forget_run_id()
 
     def __enter__(self) -> Stack:
         self.start()
@@ -491,6 +498,7 @@ class Stack:
         if reaped:
             self.report(f"Stopped processes left over by an earlier run: {', '.join(reaped)}")
         self._check_ports_are_free()
+        self._record_run_id()
         self.report("Starting PostgreSQL, NATS and the mailbox...")
         _in_parallel([component.start for component in self._infrastructure()])
         self._create_databases()
@@ -500,6 +508,23 @@ class Stack:
         _in_parallel([service.start for service in self.services.values()])
         for hook in post_start_hooks:
             hook(self)
+
+    def _record_run_id(self) -> None:
+        path = self.options.data_dir / RUN_ID_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.run_id)
+
+    def _forget_run_id(self) -> None:
+        if recorded_run_id(self.options.data_dir) == self.run_id:
+            (self.options.data_dir / RUN_ID_FILE).unlink(missing_ok=True)
+
+    def is_running_here(self) -> bool:
+        """Whether the stack these options describe has been started (by another process, e.g.
+        `make run`) and its databases answer: the embedded server's port is taken, or an
+        external server has this run's databases."""
+        if self.postgres is not None:
+            return not is_port_free(self.options.ports.postgres)
+        return DatabaseServer(self.wiring.database_urls[SERVICES[0]]).is_reachable()
 
     def _infrastructure(self) -> list[ProcessComponent]:
         embedded = (self.postgres, self.nats, self.mailbox)
@@ -675,6 +700,14 @@ def _in_parallel(tasks: list[Callable[[], object]]) -> None:
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
+
+
+def recorded_run_id(data_dir: Path) -> str | None:
+    """The run id a running stack recorded in `data_dir`, if any."""
+    try:
+        return (data_dir / RUN_ID_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def registry_client_secret(stack_secrets: Secrets) -> str:
