@@ -14,7 +14,9 @@ SOURCE = "gatehouse/identity"
 
 async def emit(
     connection: Connection, event_type: str, *, user_id: uuid.UUID, message: Message
-) -> None:
-    await add_event(
+) -> uuid.UUID:
+    """Returns the event's id (which the notifier names when it asks for an e-mailed link)."""
+    event = await add_event(
         connection, event_type=event_type, source=SOURCE, subject=str(user_id), message=message
     )
+    return uuid.UUID(event.id)

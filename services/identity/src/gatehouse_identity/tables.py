@@ -112,6 +112,19 @@ password_links = Table(
     Index("password_links_open", "user_id", postgresql_where=text("used_at IS NULL")),
 )
 
+# Where someone was going when a sign-in page sent them to create an account or reset a forgotten
+# password: kept under the event the notifier asks for the e-mailed link with (password_links.
+# event_id), so that signing in after setting the password returns there (issue 14). A path on
+# identity's own site, validated before it is stored and again when it is read.
+password_link_returns = Table(
+    "password_link_returns",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("next_url", Text, nullable=False),
+    Column("level", Text),
+    timestamp("created_at", now=True),
+)
+
 # Signed-in sessions. The cookie holds a random id; the table holds its SHA-256. Deleting a row
 # ends the OpenID Connect grants it gave (trigger below).
 sessions = Table(

@@ -20,6 +20,8 @@ from gatehouse_identity.accounts.models import PasswordLinkPurpose
 
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 100
+# A return address outlives any link made for it (24 h at most), even from a notifier days late.
+RETURN_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -126,3 +128,40 @@ async def check_password_link(connection: Connection, token: str) -> bool:
         token_hash(token),
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class LinkReturn:
+    """Where signing in goes once an e-mailed link has set the password: the `next` path and
+    `level` of the sign-in page that sent the person to sign up or reset their password. The
+    web layer validates both before they are kept and again when they are used."""
+
+    next_url: str
+    level: str | None = None
+
+
+async def remember_return(connection: Connection, *, event_id: uuid.UUID, back: LinkReturn) -> None:
+    """Keep `back` for the link the notifier will ask for with `event_id` (server-side: the
+    e-mailed URL carries nothing but the token)."""
+    await connection.execute(
+        "DELETE FROM password_link_returns WHERE created_at < now() - $1::interval", RETURN_KEPT
+    )
+    await connection.execute(
+        "INSERT INTO password_link_returns (event_id, next_url, level) VALUES ($1, $2, $3)",
+        event_id,
+        back.next_url,
+        back.level,
+    )
+
+
+async def return_of_link(connection: Connection, token: str) -> LinkReturn | None:
+    """Where the link `token` was asked for from, used or not (the token is the secret)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        return None
+    row = await connection.fetchrow(
+        """SELECT r.next_url, r.level
+             FROM password_links AS l JOIN password_link_returns AS r USING (event_id)
+            WHERE l.token_hash = $1""",
+        token_hash(token),
+    )
+    return None if row is None else LinkReturn(row["next_url"], row["level"])

@@ -18,10 +18,13 @@ from gatehouse_identity.accounts.errors import UserNotFoundError, WrongCurrentPa
 from gatehouse_identity.accounts.links import (
     IssuedLink,
     LinkRequest,
+    LinkReturn,
     check_password_link,
     consume_password_link,
     issue_password_link,
     issue_password_links,
+    remember_return,
+    return_of_link,
 )
 from gatehouse_identity.accounts.models import (
     USER_COLUMNS,
@@ -53,9 +56,11 @@ async def create_account(
     captcha_required: bool,
     captcha_id: uuid.UUID | None,
     captcha_answer: str | None,
+    back: LinkReturn | None = None,
 ) -> None:
     """Create a pending account, or tell the existing owner: the caller never learns which.
-    With `captcha_required`, the captcha must be solved first (it is spent either way)."""
+    With `captcha_required`, the captcha must be solved first (it is spent either way).
+    `back`: where signing in goes after the e-mailed link has set the password."""
     if captcha_required:
         await captcha.check_answer(pool, challenge_id=captcha_id, answer=captcha_answer)
     now = datetime.now(UTC)
@@ -90,12 +95,14 @@ async def create_account(
         )
         if inserted is None:  # a parallel sign-up with the same address won the race
             return
-        await emit(
+        event_id = await emit(
             connection,
             "identity.user.created",
             user_id=user_id,
             message=events.UserCreated(user_id=str(user_id)),
         )
+        if back is not None:
+            await remember_return(connection, event_id=event_id, back=back)
 
 
 async def set_password_with_link(
@@ -176,8 +183,11 @@ async def change_password(
         )
 
 
-async def request_password_reset(pool: asyncpg.Pool, *, email: str) -> None:
-    """E-mail a reset link if the address has an account; say nothing either way."""
+async def request_password_reset(
+    pool: asyncpg.Pool, *, email: str, back: LinkReturn | None = None
+) -> None:
+    """E-mail a reset link if the address has an account; say nothing either way. `back`: where
+    signing in goes after the link has set the password."""
     async with pool.acquire() as connection, connection.transaction():
         user_id = await connection.fetchval(
             "SELECT id FROM users WHERE email_normalized = $1", normalize_email(email)
@@ -185,18 +195,27 @@ async def request_password_reset(pool: asyncpg.Pool, *, email: str) -> None:
         if user_id is None:
             return
         await audit.record(connection, kind=AuditKind.PASSWORD_RESET_REQUESTED, user_id=user_id)
-        await emit(
+        event_id = await emit(
             connection,
             "identity.user.password_reset_requested",
             user_id=user_id,
             message=events.UserPasswordResetRequested(user_id=str(user_id)),
         )
+        if back is not None:
+            await remember_return(connection, event_id=event_id, back=back)
 
 
 async def password_link_usable(pool: asyncpg.Pool, *, token: str) -> bool:
     """True when an e-mailed link can still be used (to show its form before the user types)."""
     async with pool.acquire() as connection:
         return await check_password_link(connection, token)
+
+
+async def link_return(pool: asyncpg.Pool, *, token: str) -> LinkReturn | None:
+    """Where the sign-in that asked for the e-mailed link `token` was going, if it was asked for
+    from a sign-in page (read before the link is used: it is the same afterwards)."""
+    async with pool.acquire() as connection:
+        return await return_of_link(connection, token)
 
 
 async def create_password_link(

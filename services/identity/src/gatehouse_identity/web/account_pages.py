@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -29,6 +29,7 @@ from gatehouse_identity.web.dependencies import (
     signed_in,
 )
 from gatehouse_identity.web.i18n import Translator, page_language
+from gatehouse_identity.web.navigation import link_return, login_after_link, return_query
 from gatehouse_identity.web.rendering import (
     PageRoute,
     message_page,
@@ -45,6 +46,23 @@ MAX_EMAIL_LENGTH = 254
 
 FieldErrors = dict[str, str]
 ChangingPassword = Annotated[Session, Depends(signed_in(then=CHANGE_PASSWORD))]
+# The sign-in page's return address, passed on to sign-up and the forgotten password.
+NextQuery = Annotated[str, Query(alias="next", max_length=2000)]
+LevelQuery = Annotated[str, Query(max_length=30)]
+RETURN_FIELDS = ("next", "level")
+
+
+def return_values(values: Mapping[str, str]) -> dict[str, str]:
+    """The validated return address a page carries in its form (hidden `next` and `level`), its
+    links back to sign-in, and its language links (rendering.language_links)."""
+    back = link_return(values)
+    if back is None:
+        return {"next": "", "level": "", "return_query": ""}
+    return {
+        "next": back.next_url,
+        "level": back.level or "",
+        "return_query": return_query(back.next_url, back.level),
+    }
 
 
 def field_errors(error: ValidationError, t: Translator) -> FieldErrors:
@@ -88,7 +106,13 @@ async def _signup_page(
     return render(
         request,
         "signup.html",
-        {"form": form, "errors": errors, "languages": EU_LANGUAGES, "captcha_id": captcha_id},
+        {
+            "form": form,
+            "errors": errors,
+            "languages": EU_LANGUAGES,
+            "captcha_id": captcha_id,
+            **return_values(form),
+        },
         status_code=status_code,
     )
 
@@ -101,17 +125,18 @@ async def privacy_statement(request: Request, context: Context) -> HTMLResponse:
 
 
 @router.get("/signup")
-async def signup_form(request: Request, context: Context) -> HTMLResponse:
-    return await _signup_page(
-        request, context, form={"email_language": page_language(request)}, errors={}
-    )
+async def signup_form(
+    request: Request, context: Context, next_url: NextQuery = "", level: LevelQuery = ""
+) -> HTMLResponse:
+    form = {"email_language": page_language(request), "next": next_url, "level": level}
+    return await _signup_page(request, context, form=form, errors={})
 
 
 @router.post("/signup")
 async def signup(request: Request, fields: Form, context: Context) -> Response:
     t = translator(request)
     data: dict[str, Any] = {
-        **fields,
+        **{name: value for name, value in fields.items() if name not in RETURN_FIELDS},
         "privacy_statement_accepted": "privacy_statement_accepted" in fields,
     }
     try:
@@ -131,6 +156,7 @@ async def signup(request: Request, fields: Form, context: Context) -> Response:
             captcha_required=context.settings.captcha_enabled,
             captcha_id=optional_uuid(fields.get("captcha_id")),
             captcha_answer=fields.get("captcha_answer", ""),
+            back=link_return(fields),
         )
     except CaptchaError as error:
         errors = {"captcha_answer": t.error(error)}
@@ -164,6 +190,7 @@ async def set_password(request: Request, fields: Form, pool: Pool, hasher: Hashe
         errors = {"password_confirmation": t("field.password_confirmation.mismatch")}
         values = {"token": token, "errors": errors}
         return render(request, "set_password.html", values, status_code=422)
+    back = await service.link_return(pool, token=token)
     try:
         await service.set_password_with_link(
             pool, hasher=hasher, token=token, password=password[:MAX_PASSWORD_LENGTH]
@@ -175,7 +202,7 @@ async def set_password(request: Request, fields: Form, pool: Pool, hasher: Hashe
         request,
         title=t("password.set.done_title"),
         message=t("password.set.done"),
-        link="/login",
+        link=login_after_link(back),
         link_text=t("login.title"),
     )
 
@@ -276,8 +303,11 @@ async def change_password(
 
 
 @router.get("/password/forgot")
-async def forgot_password_form(request: Request) -> HTMLResponse:
-    return render(request, "forgot_password.html")
+async def forgot_password_form(
+    request: Request, next_url: NextQuery = "", level: LevelQuery = ""
+) -> HTMLResponse:
+    values = return_values({"next": next_url, "level": level})
+    return render(request, "forgot_password.html", values)
 
 
 @router.post("/password/forgot")
@@ -285,7 +315,11 @@ async def forgot_password(request: Request, fields: Form, pool: Pool) -> Respons
     t = translator(request)
     email = fields.get("email", "").strip()[:MAX_EMAIL_LENGTH]
     if "@" not in email:
-        values = {"form": {"email": email}, "errors": {"email": t("field.email.invalid")}}
+        values = {
+            "form": {"email": email},
+            "errors": {"email": t("field.email.invalid")},
+            **return_values(fields),
+        }
         return render(request, "forgot_password.html", values, status_code=422)
-    await service.request_password_reset(pool, email=email)
+    await service.request_password_reset(pool, email=email, back=link_return(fields))
     return message_page(request, title=t("forgot.sent.title"), message=t("forgot.sent.message"))

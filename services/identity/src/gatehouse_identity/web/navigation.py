@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request, Response
 
+from gatehouse_identity.accounts.links import LinkReturn
 from gatehouse_identity.levels import parse_level
 
 DEFAULT_NEXT = "/account"
@@ -84,6 +85,36 @@ class Flow:
             "level": self.level or "",
             "fresh": "1" if self.fresh else "",
         }
+
+
+# Sign-up and "Forgot your password?" leave the sign-in page for an e-mail: the return address
+# goes with them as `next`/`level`, is kept server-side with the link (accounts.links), and the
+# page that confirms the new password signs in towards it (issue 14: it was dropped).
+
+
+def return_query(next_url: str, level: str | None) -> str:
+    """`?next=…&level=…` for the sign-in page's links to sign-up and the forgotten password;
+    empty when the sign-in is not going anywhere in particular."""
+    if safe_next(next_url) == DEFAULT_NEXT and not level:
+        return ""
+    return "?" + flow_query(next_url=safe_next(next_url), level=level)
+
+
+def link_return(values: Mapping[str, str]) -> LinkReturn | None:
+    """The return address a sign-up or forgotten-password form carries, validated as the sign-in
+    page does (a path on this site, a known level); None when it carries none."""
+    flow = Flow.read(values)
+    if flow.next_url == DEFAULT_NEXT and flow.level is None:
+        return None
+    return LinkReturn(next_url=flow.next_url, level=flow.level)
+
+
+def login_after_link(back: LinkReturn | None) -> str:
+    """The sign-in page after a password was set from an e-mailed link, towards where the
+    person was going when they asked for it (validated again: it was stored, not trusted)."""
+    if back is None:
+        return "/login"
+    return Flow.read({"next": back.next_url, "level": back.level or ""}).login_url
 
 
 # "Add a second factor to continue": the enrolment pages are the security page's own, so the way

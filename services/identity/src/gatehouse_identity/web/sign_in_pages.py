@@ -26,7 +26,7 @@ from gatehouse_identity.web.dependencies import (
     SessionToken,
     UserAgent,
 )
-from gatehouse_identity.web.navigation import safe_next, second_factor_url
+from gatehouse_identity.web.navigation import return_query, safe_next, second_factor_url
 from gatehouse_identity.web.rendering import PageRoute, redirect, render, translator
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -58,7 +58,12 @@ async def login_form(
     captcha_id = await password_sign_in.captcha_for_form(
         context.pool, settings=context.settings, address=address
     )
-    values = {"next": target, "level": wanted or "", "captcha_id": captcha_id}
+    values = {
+        "next": target,
+        "level": wanted or "",
+        "captcha_id": captcha_id,
+        "return_query": return_query(target, wanted),
+    }
     return render(request, "login.html", values)
 
 
@@ -103,6 +108,7 @@ async def login(
             "next": target,
             "level": wanted or "",
             "captcha_id": captcha_id,
+            "return_query": return_query(target, wanted),
             # Said only after the right password (accounts/sign_in.py): the way out, a new one.
             "blocked": isinstance(error, AccountBlockedError),
         }
