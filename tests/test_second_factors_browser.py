@@ -24,7 +24,16 @@ from gatehouse_authenticator.camera import png_from_data_uri, read_qr
 from gatehouse_devstack.components import ServiceProcess
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack, free_ports
-from tests.journeys import Account, create_account, identity_client
+from gatehouse_identity.web.i18n import Translator
+from tests.journeys import (
+    Account,
+    away_from_step_edge,
+    create_account,
+    enrol_totp,
+    identity_client,
+    signed_in_account,
+    totp_code,
+)
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -158,3 +167,79 @@ def test_page_scripts_poll_approve_and_use_security_keys(
         assert "Virtual passkey" in page.content()
     context.close()
     assert errors == []
+
+
+BROWSERS_OWN_WORDS = ("w3.org", "The operation", "NotAllowedError", "timed out or was not allowed")
+
+
+def passkey_refused(page: Any, url: str, language: str) -> str:
+    """Open the passkey page `url` in `language`, press its button while the authenticator
+    refuses, and return the sentence the page then shows."""
+    page.goto(f"{url}{'&' if '?' in url else '?'}lang={language}")
+    assert page.locator("html").get_attribute("lang") == language
+    if page.locator("#name").count():
+        page.fill("#name", "Virtual passkey")
+    page.click("main form[data-webauthn] button[type=submit]")
+    shown = page.locator("#credential-error")
+    shown.wait_for(state="visible")
+    return str(shown.inner_text()).strip()
+
+
+def test_a_failed_passkey_is_said_in_the_pages_language(
+    stack: Stack, mailbox: MailboxClient, localhost_identity: str, browser: Any
+) -> None:
+    """When the browser refuses a passkey (here: user verification fails, as when the
+    fingerprint or PIN is not given), the page says so in its own sentence, in Swedish and in
+    English, never in the browser's English text with its link to the W3C specification: both
+    when adding a passkey and at the sign-in step."""
+    base = localhost_identity
+    with identity_client(stack) as client:
+        account, token = signed_in_account(client, mailbox)
+        secret, _ = enrol_totp(client, token)
+    cancelled = {
+        language: Translator(language)("mfa.webauthn.cancelled") for language in ["sv", "en"]
+    }
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    sign_in(page, base, account, "/account/security/security-keys/new")
+    if path_of(page) == "/login/second-factor":  # the list of methods: the app's code
+        page.click("a[href^='/login/second-factor/totp']")
+    away_from_step_edge()
+    page.fill("#code", totp_code(secret))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base}/account/security/security-keys/new")
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": False,
+            }
+        },
+    )
+    authenticator = {"authenticatorId": added["authenticatorId"]}
+    pages = {"adding": f"{base}/account/security/security-keys/new"}
+    step_up = "next=/account/security&level=phishing_resistant"
+    pages["signing in"] = f"{base}/login/second-factor/webauthn?{step_up}"
+    for step, url in pages.items():
+        if step == "signing in":
+            # A passkey that works, then the step-up asks for it while verification fails.
+            cdp.send("WebAuthn.setUserVerified", {**authenticator, "isUserVerified": True})
+            page.goto(pages["adding"])
+            page.fill("#name", "Virtual passkey")
+            page.click("main form button[type=submit]")
+            page.wait_for_selector("ol.recovery-codes, p[role=status]")
+            cdp.send("WebAuthn.setUserVerified", {**authenticator, "isUserVerified": False})
+            page.goto(f"{base}/login?{step_up}")
+            assert path_of(page).startswith("/login/second-factor"), page.url
+        for language, sentence in cancelled.items():
+            shown = passkey_refused(page, url, language)
+            assert shown == sentence, (step, language, shown)
+            assert not any(words in shown for words in BROWSERS_OWN_WORDS), shown
+    context.close()
