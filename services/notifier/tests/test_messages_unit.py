@@ -277,6 +277,13 @@ EXAMPLES: list[tuple[str, Message, dict[str, list[str]]]] = [
         {"recovery_code_used": [U]},
     ),
     (
+        "identity.user.new_device_signed_in",
+        ev.UserNewDeviceSignedIn(
+            user_id=U, network="203.0.113.0/24", browser="Firefox 128, Windows 10"
+        ),
+        {"new_device_sign_in": [U]},
+    ),
+    (
         "registry.operator.created",
         reg.OperatorCreated(
             operator_id=OPERATOR, created_by_user_id="u-creator", competent_authority_id=AUTHORITY
@@ -431,6 +438,16 @@ EXAMPLES: list[tuple[str, Message, dict[str, list[str]]]] = [
 # Variants that take other branches of the templates (no reason, no time, no codes left, ...).
 VARIANTS: list[tuple[str, Message, dict[str, list[str]]]] = [
     (
+        "identity.user.devices_reset",
+        ev.UserDevicesReset(user_id=U, sign_in_reported=True),
+        {"sign_in_reported": [U]},
+    ),
+    (
+        "identity.user.new_device_signed_in",
+        ev.UserNewDeviceSignedIn(user_id=U, network="2001:db8:1::/48"),
+        {"new_device_sign_in": [U]},
+    ),
+    (
         "identity.user.locked",
         ev.UserLocked(user_id=U, failed_attempts=5, unknown_clients_only=True),
         {"account_blocked": [U]},
@@ -483,6 +500,7 @@ ALL_MESSAGES = {
     "device_locked",
     "devices_reset",
     "inactivity_warning",
+    "new_device_sign_in",
     "operator_created",
     "operator_rejected",
     "operator_validated",
@@ -500,6 +518,7 @@ ALL_MESSAGES = {
     "second_factor_added",
     "second_factor_failures",
     "second_factor_removed",
+    "sign_in_reported",
     "suspension_to_review",
     "user_inactivated",
     "user_reactivated",
@@ -829,6 +848,7 @@ async def test_handlers_ask_for_the_right_links() -> None:
         "identity.user.locked": ("account_blocked", LinkPurpose.RESET),
         "identity.user.registration_repeated": ("registration_repeated", None),
         "identity.user.password_changed": ("password_changed", None),
+        "identity.user.new_device_signed_in": ("new_device_sign_in", LinkPurpose.SIGN_IN_REPORT),
     }
     for event_type, (template, purpose) in expected.items():
         world = scenario()
@@ -836,6 +856,12 @@ async def test_handlers_ask_for_the_right_links() -> None:
         [draft] = await drafts_for(event_type, message, world)
         assert draft.template == template
         assert [link[1] for link in world[0].links] == ([purpose] if purpose else [])
+    # "This wasn't me" confirmed: the blocked account gets a link to choose a new password.
+    world = scenario()
+    reported = ev.UserDevicesReset(user_id=U, sign_in_reported=True)
+    [draft] = await drafts_for("identity.user.devices_reset", reported, world)
+    assert draft.template == "sign_in_reported"
+    assert [link[1] for link in world[0].links] == [LinkPurpose.RESET]
 
 
 async def test_unknown_user_or_missing_address_gives_an_abandoned_draft() -> None:

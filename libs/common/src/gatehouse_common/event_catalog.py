@@ -24,6 +24,7 @@ EVENT_MESSAGES: dict[str, type[Message]] = {
     "identity.device.locked": identity.DeviceLocked,
     "identity.user.devices_reset": identity.UserDevicesReset,
     "identity.recovery_code.used": identity.RecoveryCodeUsed,
+    "identity.user.new_device_signed_in": identity.UserNewDeviceSignedIn,
     "registry.operator.created": registry.OperatorCreated,
     "registry.operator.validated": registry.OperatorValidated,
     "registry.operator.rejected": registry.OperatorRejected,

@@ -29,12 +29,14 @@ from gatehouse_identity.web import (
     second_factor_pages,
     security_pages,
     sign_in_pages,
+    sign_in_report_pages,
 )
 
 API_ROUTERS = (accounts, captcha, sign_in_api, second_factors, mobile_app, sessions_api, activity)
 PAGE_ROUTERS = (
     account_pages,
     sign_in_pages,
+    sign_in_report_pages,
     second_factor_pages,
     security_pages,
     enrolment_pages,

@@ -21,6 +21,8 @@ from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.errors import IdentityError
 from gatehouse_identity.oidc.grpc_tokens import SERVICE_NAME as TOKEN_SERVICE_NAME
 from gatehouse_identity.oidc.grpc_tokens import token_service_registration
+from gatehouse_identity.sign_in import notices
+from gatehouse_identity.sign_in.notices import ReportLinkRequest
 
 MAX_BATCH = 500
 STATUS_TO_WIRE = {
@@ -28,6 +30,7 @@ STATUS_TO_WIRE = {
     UserStatus.ACTIVE: pb.USER_STATUS_ACTIVE,
     UserStatus.BLOCKED: pb.USER_STATUS_BLOCKED,
 }
+REPORT = pb.PASSWORD_LINK_PURPOSE_SIGN_IN_REPORT
 PURPOSE_FROM_WIRE = {
     pb.PASSWORD_LINK_PURPOSE_SET: PasswordLinkPurpose.SET,
     pb.PASSWORD_LINK_PURPOSE_RESET: PasswordLinkPurpose.RESET,
@@ -97,6 +100,12 @@ class UserServicer(pb_grpc.UserServiceServicer):
     async def CreatePasswordLink(  # noqa: N802
         self, request: pb.CreatePasswordLinkRequest, context: aio.ServicerContext
     ) -> pb.CreatePasswordLinkResponse:
+        if request.purpose == REPORT:
+            (link,) = await self._report_links([request], context)
+            if link is None:
+                await context.abort(grpc.StatusCode.NOT_FOUND, "event_id: no such open notice")
+                raise AssertionError  # unreachable: abort raises
+            return pb.CreatePasswordLinkResponse(url=link.url, expire_time=link.expire_time)
         wanted = await self._link_request(request, "", context)
         try:
             token, expires_at = await service.create_password_link(
@@ -123,18 +132,57 @@ class UserServicer(pb_grpc.UserServiceServicer):
         wanted = [
             await self._link_request(item, f"requests[{index}].", context)
             for index, item in enumerate(request.requests)
+            if item.purpose != REPORT
         ]
-        issued = await service.create_password_links(self._context.pool, requests=wanted)
+        issued = (
+            await service.create_password_links(self._context.pool, requests=wanted)
+            if wanted
+            else []
+        )
+        passwords = iter(
+            pb.CreatedPasswordLink(user_not_found=True)
+            if link is None
+            else pb.CreatedPasswordLink(
+                url=self._link_url(link.token), expire_time=_timestamp(link.expires_at)
+            )
+            for link in issued
+        )
+        reports = iter(
+            await self._report_links([r for r in request.requests if r.purpose == REPORT], context)
+        )
         return pb.BatchCreatePasswordLinksResponse(
             links=[
-                pb.CreatedPasswordLink(user_not_found=True)
-                if link is None
-                else pb.CreatedPasswordLink(
-                    url=self._link_url(link.token), expire_time=_timestamp(link.expires_at)
-                )
-                for link in issued
+                (next(reports) or pb.CreatedPasswordLink(user_not_found=True))
+                if item.purpose == REPORT
+                else next(passwords)
+                for item in request.requests
             ]
         )
+
+    async def _report_links(
+        self, requests: list[pb.CreatePasswordLinkRequest], context: aio.ServicerContext
+    ) -> list[pb.CreatedPasswordLink | None]:
+        """ "This wasn't me" links of new-device notices (their event ids); None where the notice
+        is unknown, another user's or already reported."""
+        if not requests:
+            return []
+        wanted = [
+            ReportLinkRequest(
+                user_id=await parse_uuid_field(item.user_id, "user_id", context),
+                event_id=await parse_uuid_field(item.event_id, "event_id", context),
+            )
+            for item in requests
+        ]
+        issued = await notices.issue_report_links(self._context.resources.database, wanted)
+        base = f"{self._context.settings.public_url}/login/report?token="
+        return [
+            None
+            if link is None
+            else pb.CreatedPasswordLink(
+                url=base + link.token, expire_time=_timestamp(link.expires_at)
+            )
+            for link in issued
+        ]
 
     async def _link_request(
         self, request: pb.CreatePasswordLinkRequest, field: str, context: aio.ServicerContext

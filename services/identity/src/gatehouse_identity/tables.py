@@ -575,3 +575,33 @@ Index(
     postgresql_where=text("user_id IS NOT NULL"),
 )
 append_only(audit_log)
+
+# Networks a user signed in from (the /24 or /48, never the address): the right password from a
+# browser without the user's device cookie and from a network not seen for 90 days is told to the
+# user (sign_in/notices.py).
+seen_networks = Table(
+    "seen_networks",
+    metadata,
+    _user_id(),
+    Column("network", Text, nullable=False),
+    timestamp("first_seen_at", now=True),
+    timestamp("last_seen_at", now=True),
+    PrimaryKeyConstraint("user_id", "network"),
+)
+
+# New-device notices: what the e-mail names, and its "This wasn't me" link (only the SHA-256 of
+# the token, set when the notifier asks for the link; a new one replaces it).
+sign_in_notices = Table(
+    "sign_in_notices",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    _user_id(),
+    Column("network", Text, nullable=False),
+    Column("browser", Text, nullable=False),
+    timestamp("signed_in_at", now=True),
+    Column("report_token_hash", LargeBinary),
+    timestamp("report_expires_at"),
+    timestamp("reported_at"),
+    Index("sign_in_notices_user", "user_id"),
+    Index("sign_in_notices_report_token", "report_token_hash", unique=True),
+)

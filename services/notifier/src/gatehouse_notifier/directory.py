@@ -56,6 +56,8 @@ BATCH_SIZE = 200
 class LinkPurpose(Enum):
     SET = pb.PASSWORD_LINK_PURPOSE_SET
     RESET = pb.PASSWORD_LINK_PURPOSE_RESET
+    # "This wasn't me" in a new-device notice; the event id names the notice.
+    SIGN_IN_REPORT = pb.PASSWORD_LINK_PURPOSE_SIGN_IN_REPORT
 
 
 @dataclass(frozen=True)

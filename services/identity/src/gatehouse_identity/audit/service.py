@@ -52,6 +52,8 @@ class AuditKind(StrEnum):
     DEVICES_RESET = "second_factor.devices_reset"
     SESSION_ENDED = "session.ended"
     SIGNED_OUT_EVERYWHERE = "session.signed_out_everywhere"
+    # "This wasn't me" confirmed from a new-device notice: signed out and blocked.
+    SIGN_IN_REPORTED = "sign_in.reported"
     OIDC_CLIENT_CREATED = "oidc_client.created"
     OIDC_CLIENT_DELETED = "oidc_client.deleted"
     OIDC_CLIENT_SECRET_ROTATED = "oidc_client.secret_rotated"  # noqa: S105

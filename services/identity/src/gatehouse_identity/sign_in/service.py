@@ -26,6 +26,7 @@ from gatehouse_identity.password_hashing import PasswordHasher
 from gatehouse_identity.sessions import service as sessions
 from gatehouse_identity.sessions.models import NewSession, Session
 from gatehouse_identity.settings import IdentitySettings
+from gatehouse_identity.sign_in import notices
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ async def sign_in_with_password(
 ) -> SignedIn:
     """Check the password (InvalidCredentialsError, CaptchaRequiredError), start a session at
     the `password` level, and say what it needs to reach `requested_level` (or the user's
-    policy when None)."""
+    policy when None). A new browser on a new network is told to the user (notices): the
+    password alone is what a thief has, so the notice does not wait for the second factor."""
     checked = await password_sign_in.sign_in_with_password(
         pool,
         hasher=hasher,
@@ -67,6 +69,13 @@ async def sign_in_with_password(
         device_cookie=device_cookie,
         captcha_id=captcha_id,
         captcha_answer=captcha_answer,
+    )
+    await notices.note_sign_in(
+        database_behind(pool),
+        user_id=checked.user.id,
+        address=address,
+        user_agent=user_agent,
+        known_device=checked.new_device_cookie is None,
     )
     new = await sessions.start_session(
         database_behind(pool),

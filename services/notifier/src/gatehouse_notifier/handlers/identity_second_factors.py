@@ -8,6 +8,7 @@ not sent through the notifier: identity sends them itself (see identity's mfa/sm
 from __future__ import annotations
 
 from gatehouse.events.v1 import identity_events_pb2 as ev
+from gatehouse_notifier.directory import LinkPurpose
 from gatehouse_notifier.handlers.base import Draft, HandlerContext, draft_for_user, handles
 
 # The template variable `method`; the templates name each method in their language.
@@ -76,6 +77,15 @@ async def device_locked(context: HandlerContext, event: ev.DeviceLocked) -> list
 
 @handles("identity.user.devices_reset")
 async def devices_reset(context: HandlerContext, event: ev.UserDevicesReset) -> list[Draft]:
+    if event.sign_in_reported:
+        # "This wasn't me": nothing was removed, the account is blocked; a link to unblock it.
+        reported = await draft_for_user(
+            context,
+            user_id=event.user_id,
+            template="sign_in_reported",
+            link_purpose=LinkPurpose.RESET,
+        )
+        return [reported]
     draft = await draft_for_user(
         context,
         user_id=event.user_id,

@@ -58,3 +58,19 @@ async def password_set(context: HandlerContext, event: ev.UserPasswordSet) -> li
 @handles("identity.user.password_changed")
 async def password_changed(context: HandlerContext, event: ev.UserPasswordChanged) -> list[Draft]:
     return [await draft_for_user(context, user_id=event.user_id, template="password_changed")]
+
+
+@handles("identity.user.new_device_signed_in")
+async def new_device_signed_in(
+    context: HandlerContext, event: ev.UserNewDeviceSignedIn
+) -> list[Draft]:
+    """When, from which network, which browser, and a "This wasn't me" link (identity issues
+    it for this event's notice)."""
+    draft = await draft_for_user(
+        context,
+        user_id=event.user_id,
+        template="new_device_sign_in",
+        link_purpose=LinkPurpose.SIGN_IN_REPORT,
+        variables={"network": event.network, "browser": event.browser},
+    )
+    return [draft]

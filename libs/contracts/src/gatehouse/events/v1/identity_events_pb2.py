@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gatehouse/events/v1/identity_events.proto\x12\x13gatehouse.events.v1\"\x1e\n\x0bUserCreated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"+\n\x18UserRegistrationRepeated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"4\n\x0fUserPasswordSet\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"&\n\x13UserPasswordChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"-\n\x1aUserPasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"T\n\nUserLocked\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x17\n\x0f\x66\x61iled_attempts\x18\x02 \x01(\r\x12\x1c\n\x14unknown_clients_only\x18\x03 \x01(\x08\"~\n\x11SecondFactorAdded\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfactor_id\x18\x02 \x01(\t\x12\x37\n\x06method\x18\x03 \x01(\x0e\x32\'.gatehouse.events.v1.SecondFactorMethod\x12\x0c\n\x04name\x18\x04 \x01(\t\"\x80\x01\n\x13SecondFactorRemoved\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfactor_id\x18\x02 \x01(\t\x12\x37\n\x06method\x18\x03 \x01(\x0e\x32\'.gatehouse.events.v1.SecondFactorMethod\x12\x0c\n\x04name\x18\x04 \x01(\t\"x\n\x1cSecondFactorFailuresRepeated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x37\n\x06method\x18\x02 \x01(\x0e\x32\'.gatehouse.events.v1.SecondFactorMethod\x12\x0e\n\x06\x62ursts\x18\x03 \x01(\r\"U\n\x0c\x44\x65viceLocked\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x61iled_pins\x18\x04 \x01(\r\":\n\x10UserDevicesReset\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x15\n\rremoved_count\x18\x02 \x01(\r\"6\n\x10RecoveryCodeUsed\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tremaining\x18\x02 \x01(\r*\xe7\x01\n\x12SecondFactorMethod\x12$\n SECOND_FACTOR_METHOD_UNSPECIFIED\x10\x00\x12\x1d\n\x19SECOND_FACTOR_METHOD_TOTP\x10\x01\x12#\n\x1fSECOND_FACTOR_METHOD_MOBILE_APP\x10\x02\x12!\n\x1dSECOND_FACTOR_METHOD_WEBAUTHN\x10\x03\x12\x1c\n\x18SECOND_FACTOR_METHOD_SMS\x10\x04\x12&\n\"SECOND_FACTOR_METHOD_RECOVERY_CODE\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gatehouse/events/v1/identity_events.proto\x12\x13gatehouse.events.v1\"\x1e\n\x0bUserCreated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"+\n\x18UserRegistrationRepeated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"4\n\x0fUserPasswordSet\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"&\n\x13UserPasswordChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"-\n\x1aUserPasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"T\n\nUserLocked\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x17\n\x0f\x66\x61iled_attempts\x18\x02 \x01(\r\x12\x1c\n\x14unknown_clients_only\x18\x03 \x01(\x08\"~\n\x11SecondFactorAdded\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfactor_id\x18\x02 \x01(\t\x12\x37\n\x06method\x18\x03 \x01(\x0e\x32\'.gatehouse.events.v1.SecondFactorMethod\x12\x0c\n\x04name\x18\x04 \x01(\t\"\x80\x01\n\x13SecondFactorRemoved\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfactor_id\x18\x02 \x01(\t\x12\x37\n\x06method\x18\x03 \x01(\x0e\x32\'.gatehouse.events.v1.SecondFactorMethod\x12\x0c\n\x04name\x18\x04 \x01(\t\"x\n\x1cSecondFactorFailuresRepeated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x37\n\x06method\x18\x02 \x01(\x0e\x32\'.gatehouse.events.v1.SecondFactorMethod\x12\x0e\n\x06\x62ursts\x18\x03 \x01(\r\"U\n\x0c\x44\x65viceLocked\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x61iled_pins\x18\x04 \x01(\r\"T\n\x10UserDevicesReset\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x15\n\rremoved_count\x18\x02 \x01(\r\x12\x18\n\x10sign_in_reported\x18\x03 \x01(\x08\"6\n\x10RecoveryCodeUsed\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tremaining\x18\x02 \x01(\r\"J\n\x15UserNewDeviceSignedIn\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07network\x18\x02 \x01(\t\x12\x0f\n\x07\x62rowser\x18\x03 \x01(\t*\xe7\x01\n\x12SecondFactorMethod\x12$\n SECOND_FACTOR_METHOD_UNSPECIFIED\x10\x00\x12\x1d\n\x19SECOND_FACTOR_METHOD_TOTP\x10\x01\x12#\n\x1fSECOND_FACTOR_METHOD_MOBILE_APP\x10\x02\x12!\n\x1dSECOND_FACTOR_METHOD_WEBAUTHN\x10\x03\x12\x1c\n\x18SECOND_FACTOR_METHOD_SMS\x10\x04\x12&\n\"SECOND_FACTOR_METHOD_RECOVERY_CODE\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gatehouse.events.v1.identity_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SECONDFACTORMETHOD']._serialized_start=955
-  _globals['_SECONDFACTORMETHOD']._serialized_end=1186
+  _globals['_SECONDFACTORMETHOD']._serialized_start=1057
+  _globals['_SECONDFACTORMETHOD']._serialized_end=1288
   _globals['_USERCREATED']._serialized_start=66
   _globals['_USERCREATED']._serialized_end=96
   _globals['_USERREGISTRATIONREPEATED']._serialized_start=98
@@ -54,7 +54,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICELOCKED']._serialized_start=751
   _globals['_DEVICELOCKED']._serialized_end=836
   _globals['_USERDEVICESRESET']._serialized_start=838
-  _globals['_USERDEVICESRESET']._serialized_end=896
-  _globals['_RECOVERYCODEUSED']._serialized_start=898
-  _globals['_RECOVERYCODEUSED']._serialized_end=952
+  _globals['_USERDEVICESRESET']._serialized_end=922
+  _globals['_RECOVERYCODEUSED']._serialized_start=924
+  _globals['_RECOVERYCODEUSED']._serialized_end=978
+  _globals['_USERNEWDEVICESIGNEDIN']._serialized_start=980
+  _globals['_USERNEWDEVICESIGNEDIN']._serialized_end=1054
 # @@protoc_insertion_point(module_scope)

@@ -332,17 +332,24 @@ class UserDevicesReset(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     REMOVED_COUNT_FIELD_NUMBER: _builtins.int
+    SIGN_IN_REPORTED_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     removed_count: _builtins.int
+    sign_in_reported: _builtins.bool
+    """True when the user answered a new-device notice with "This wasn't me": no second factor was
+    removed (removed_count is 0), every session ended and the account is blocked until a new
+    password is set. The registry acts as on any devices reset.
+    """
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
         removed_count: _builtins.int = ...,
+        sign_in_reported: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["removed_count", b"removed_count", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["removed_count", b"removed_count", "sign_in_reported", b"sign_in_reported", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -372,3 +379,39 @@ class RecoveryCodeUsed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecoveryCodeUsed: _TypeAlias = RecoveryCodeUsed  # noqa: Y015
+
+@_typing.final
+class UserNewDeviceSignedIn(_message.Message):
+    """identity.user.new_device_signed_in — the right password was given from a browser without the
+    user's device cookie and from a network not seen for the user in 90 days. The user is told, with
+    a "This wasn't me" link the notifier asks identity for (purpose SIGN_IN_REPORT, this event's id).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    NETWORK_FIELD_NUMBER: _builtins.int
+    BROWSER_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    network: _builtins.str
+    """The network the address belongs to, never the address itself: "203.0.113.0/24" (IPv4) or
+    "2001:db8:1::/48" (IPv6); empty when the address was unknown.
+    """
+    browser: _builtins.str
+    """The browser and system as the user agent names them, e.g. "Firefox 128, Windows 10";
+    empty when it said nothing readable.
+    """
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        network: _builtins.str = ...,
+        browser: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["browser", b"browser", "network", b"network", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserNewDeviceSignedIn: _TypeAlias = UserNewDeviceSignedIn  # noqa: Y015

@@ -54,6 +54,11 @@ class _PasswordLinkPurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_P
     """First password of a new account."""
     PASSWORD_LINK_PURPOSE_RESET: _PasswordLinkPurpose.ValueType  # 2
     """Forgotten password or blocked account."""
+    PASSWORD_LINK_PURPOSE_SIGN_IN_REPORT: _PasswordLinkPurpose.ValueType  # 3
+    """"This wasn't me" in a new-device notice (event identity.user.new_device_signed_in, whose id
+    is the request's event_id): confirming it ends every session and blocks the account until a
+    new password is set. It does not retire the user's password links, nor they it.
+    """
 
 class PasswordLinkPurpose(_PasswordLinkPurpose, metaclass=_PasswordLinkPurposeEnumTypeWrapper): ...
 
@@ -62,6 +67,11 @@ PASSWORD_LINK_PURPOSE_SET: PasswordLinkPurpose.ValueType  # 1
 """First password of a new account."""
 PASSWORD_LINK_PURPOSE_RESET: PasswordLinkPurpose.ValueType  # 2
 """Forgotten password or blocked account."""
+PASSWORD_LINK_PURPOSE_SIGN_IN_REPORT: PasswordLinkPurpose.ValueType  # 3
+""""This wasn't me" in a new-device notice (event identity.user.new_device_signed_in, whose id
+is the request's event_id): confirming it ends every session and blocks the account until a
+new password is set. It does not retire the user's password links, nor they it.
+"""
 Global___PasswordLinkPurpose: _TypeAlias = PasswordLinkPurpose  # noqa: Y015
 
 @_typing.final
