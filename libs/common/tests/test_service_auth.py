@@ -4,13 +4,21 @@ InvalidServiceTokenError."""
 
 from __future__ import annotations
 
+import socket
+
+import grpc
 import pytest
+from grpc import aio
+from grpc_health.v1 import health_pb2
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from gatehouse_common.grpc_server import start_grpc_server
 from gatehouse_common.service_auth import (
     InvalidServiceTokenError,
+    authenticated_channel,
     mint_service_token,
+    verified_caller,
     verify_service_token,
 )
 from gatehouse_common.settings import ServiceSettings
@@ -74,3 +82,49 @@ def test_minted_tokens_verify_with_any_list_holding_their_secret(
 ) -> None:
     token = mint_service_token(secret, caller=caller, now=NOW)
     assert verify_service_token([OLD, secret], token, now=NOW) == caller
+
+
+async def test_a_handler_reads_the_caller_its_call_was_verified_for() -> None:
+    """What identity's TokenService relies on to check who calls without verifying the token a
+    second time: each call sees its own caller, and nothing outside a call sees one."""
+
+    async def who(_request: object, _context: object) -> health_pb2.HealthCheckRequest:
+        return health_pb2.HealthCheckRequest(service=verified_caller() or "")
+
+    def register(server: aio.Server) -> None:
+        method = grpc.unary_unary_rpc_method_handler(
+            who,
+            request_deserializer=health_pb2.HealthCheckRequest.FromString,
+            response_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        )
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler("test.Who", {"Am": method}),)
+        )
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await start_grpc_server(
+        service="test",
+        host="127.0.0.1",
+        port=port,
+        registrations=[register],
+        service_names=[],
+        auth_secret=NEW,
+    )
+    try:
+        answers = []
+        for caller in ("registry", "notifier", "registry"):
+            async with authenticated_channel(
+                f"127.0.0.1:{port}", secret=NEW, caller=caller
+            ) as channel:
+                am = channel.unary_unary(
+                    "/test.Who/Am",
+                    request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                    response_deserializer=health_pb2.HealthCheckRequest.FromString,
+                )
+                answers.append((await am(health_pb2.HealthCheckRequest())).service)
+    finally:
+        await server.stop(None)
+    assert answers == ["registry", "notifier", "registry"]
+    assert verified_caller() is None

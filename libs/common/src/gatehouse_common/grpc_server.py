@@ -72,6 +72,8 @@ class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
     def __init__(self, service: str) -> None:
         self._service = service
+        # method -> (the service's handler, the observed one): built once, not per call.
+        self._observed: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self,
@@ -81,7 +83,15 @@ class MetricsServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        method = handler_call_details.method
+        method: str = handler_call_details.method
+        known = self._observed.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        observed = self._observe(method, handler)
+        self._observed[method] = (handler, observed)
+        return observed
+
+    def _observe(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         inner = handler.unary_unary
         service = self._service
 
@@ -140,6 +150,9 @@ async def start_grpc_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Several processes may serve one port (gatehouse_common.grpc_workers); grpcio's
+            # default on Linux, said here because GRPC_WORKERS depends on it.
+            ("grpc.so_reuseport", 1),
         ],
     )
     for register in registrations:

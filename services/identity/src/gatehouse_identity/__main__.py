@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from gatehouse_common.cli import CommandParser, run_command
+from gatehouse_common.grpc_workers import GrpcWorkers, serve_as_worker
 from gatehouse_common.logs import configure_logging
 from gatehouse_common.migrations import upgrade
 from gatehouse_common.outbox import OutboxRelay
@@ -21,8 +22,22 @@ from gatehouse_identity.oidc.backchannel import backchannel_worker
 from gatehouse_identity.oidc.clients import ClientError
 from gatehouse_identity.settings import IdentitySettings
 
+WORKER_COMMAND = "grpc-worker"
+
 
 async def _serve(settings: IdentitySettings) -> None:
+    # Extra gRPC processes first: HTTP (and so /readyz) only once all of them serve.
+    workers = GrpcWorkers(
+        [sys.executable, "-m", "gatehouse_identity", WORKER_COMMAND], settings.grpc_workers - 1
+    )
+    await workers.start()
+    try:
+        await _serve_main(settings, workers)
+    finally:
+        await workers.stop()
+
+
+async def _serve_main(settings: IdentitySettings, workers: GrpcWorkers) -> None:
     context = await IdentityContext.open(settings)
     relay = OutboxRelay(
         database=context.resources.database,
@@ -36,8 +51,24 @@ async def _serve(settings: IdentitySettings) -> None:
             host=settings.http_host,
             port=settings.http_port,
             start_grpc=lambda: start_grpc_server(context),
-            background=[context.bus.connect_forever, relay.run, backchannel_worker(context).run],
+            background=[
+                context.bus.connect_forever,
+                relay.run,
+                backchannel_worker(context).run,
+                workers.supervise,
+            ],
         )
+    finally:
+        await context.close()
+
+
+async def _serve_grpc_worker(settings: IdentitySettings) -> None:
+    """One of the GRPC_WORKERS - 1 extra gRPC processes (gatehouse_common.grpc_workers): the
+    same gRPC services on the same port, no HTTP, no background jobs (the main process relays
+    the outbox these services write to)."""
+    context = await IdentityContext.open(settings)
+    try:
+        await serve_as_worker(lambda: start_grpc_server(context))
     finally:
         await context.close()
 
@@ -51,6 +82,9 @@ def _parser() -> CommandParser:
     groups = parser.add_subparsers(dest="group", required=True, metavar="command")
     groups.add_parser("migrate", help="apply pending database migrations")
     groups.add_parser("serve", help="run the HTTP and gRPC servers and the outbox relay")
+    groups.add_parser(
+        WORKER_COMMAND, help="one more gRPC server process (serve starts GRPC_WORKERS - 1 of them)"
+    )
     oidc_cli.add_commands(groups)
     accounts_cli.add_commands(groups)
     return parser
@@ -72,9 +106,10 @@ def _run(arguments: argparse.Namespace) -> None:
     configure_logging(service="identity", level=settings.log_level)
     if arguments.group == "migrate":
         upgrade(settings.database_url, package="gatehouse_identity")
-    else:
-        configure_tracing(settings, "identity")
-        asyncio.run(_serve(settings))
+        return
+    configure_tracing(settings, "identity")
+    serving = _serve_grpc_worker if arguments.group == WORKER_COMMAND else _serve
+    asyncio.run(serving(settings))
 
 
 if __name__ == "__main__":

@@ -75,6 +75,10 @@ class IdentitySettings(ServiceSettings, OidcSettings):
     service_name: str = "identity"
     http_port: int = 8001
     grpc_port: int = 50051
+    # Processes serving GRPC_PORT (gatehouse_common.grpc_workers): a Python gRPC server uses one
+    # core, so a host giving identity several cores may run one per core. Containers keep 1 and
+    # scale by replicas.
+    grpc_workers: int = Field(default=1, ge=1, le=32)
     # Base of every link identity hands out (e-mails, redirects).
     public_url: str = "http://127.0.0.1:8001"
     # Signs cookies (CSRF, flash) — sessions themselves are random ids stored hashed.

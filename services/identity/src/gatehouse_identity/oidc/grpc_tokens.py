@@ -17,6 +17,7 @@ from gatehouse_common.service_auth import (
     METADATA_KEY,
     InvalidServiceTokenError,
     Secrets,
+    verified_caller,
     verify_service_token,
 )
 from gatehouse_identity.context import IdentityContext
@@ -32,6 +33,11 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TokenService"].full_name
 
 
 def caller_of(context: aio.ServicerContext, secret: Secrets) -> str | None:
+    """Who calls: as the server's interceptor verified it (every call of identity's server
+    passes it), else verified here from the metadata."""
+    verified = verified_caller()
+    if verified is not None:
+        return verified
     metadata = dict(context.invocation_metadata() or ())
     header = str(metadata.get(METADATA_KEY, ""))
     try:
