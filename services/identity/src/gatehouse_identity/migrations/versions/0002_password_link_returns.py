@@ -1,8 +1,8 @@
 """Where signing in goes after a password is set from an e-mailed link: the return address of
 the sign-in page that sent someone to sign up or to reset a forgotten password (issue 14).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0002
+Revises: 0001
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
