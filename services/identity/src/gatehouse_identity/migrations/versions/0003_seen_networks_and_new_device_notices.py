@@ -1,8 +1,8 @@
 """Seen networks and new-device notices (issue 18, point 2): where each user signed in from, and
 the notices that told them of a new device with their "This wasn't me" link.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
