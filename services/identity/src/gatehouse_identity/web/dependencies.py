@@ -44,6 +44,7 @@ __all__ = [
     "UserAgent",
     "managing",
     "signed_in",
+    "signed_in_recently",
 ]
 
 
@@ -124,6 +125,32 @@ def managing(*, then: str | None = None) -> Callable[..., Awaitable[Session]]:
                 second_factor_url(next_url=here, level=AuthLevel.MULTI_FACTOR)
             ) from error
         return session
+
+    return dependency
+
+
+def signed_in_recently(*, then: str, sign_in_again: str) -> Callable[..., Awaitable[Session]]:
+    """A page that hands out what identity holds about the user: `managing` (multi-factor once
+    the user has a usable method), proved within FRESH_SECOND_FACTOR_S — a second factor again
+    (the fresh step-up) for users who have one; users who have none are sent to `sign_in_again`,
+    a page that offers to sign out and in (a redirect to /login would come straight back)."""
+
+    managing_here = Depends(managing(then=then))
+
+    async def dependency(
+        request: Request,
+        pool: Pool,
+        runtime: Runtime,
+        session: Session = managing_here,
+    ) -> Session:
+        if runtime.recently(session.authenticated_at):
+            return session
+        if await policy.usable_methods(pool, runtime, user_id=session.user_id):
+            here = _here(request, then)
+            raise Redirect(
+                second_factor_url(next_url=here, level=AuthLevel.MULTI_FACTOR, fresh=True)
+            )
+        raise Redirect(sign_in_again)
 
     return dependency
 

@@ -26,7 +26,7 @@ from gatehouse_identity.web.dependencies import (
     SessionToken,
     UserAgent,
 )
-from gatehouse_identity.web.navigation import return_query, safe_next, second_factor_url
+from gatehouse_identity.web.navigation import login_url, return_query, safe_next, second_factor_url
 from gatehouse_identity.web.rendering import PageRoute, redirect, render, translator
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -123,8 +123,11 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(_fields: Form, token: SessionToken, context: Context) -> Response:
+async def logout(fields: Form, token: SessionToken, context: Context) -> Response:
+    """Sign out; with `next` (a page that wants a recent sign-in, e.g. My data), sign in again
+    and go back there."""
     await service.sign_out(context.pool, token=token)
-    response = redirect("/login")
+    target = fields.get("next")
+    response = redirect(login_url(next_url=safe_next(target), level=None) if target else "/login")
     clear_session_cookie(response, context.settings)
     return response
