@@ -14,6 +14,7 @@ import shutil
 import signal
 import stat
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -95,8 +96,10 @@ class EmbeddedPostgres(ProcessComponent):
         durable: bool = True,
         ledger: ProcessLedger | None = None,
         ready_timeout: float = 30.0,
+        settings: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir.resolve()
+        self.extra_settings = tuple(settings)  # more `-c name=value` (e.g. for make bench)
         self.port = port
         self.log_path = log_path or self.data_dir.with_name(f"{self.data_dir.name}.log")
         self.durable = durable
@@ -167,6 +170,7 @@ class EmbeddedPostgres(ProcessComponent):
             "unix_socket_directories=",  # TCP only: socket paths in deep directories are too long
             f"max_connections={MAX_CONNECTIONS}",
             *(() if self.durable else NON_DURABLE_SETTINGS),
+            *self.extra_settings,
         ]
         argv = [str(binary("postgres")), "-D", str(self.data_dir), "-p", str(self.port)]
         for setting in settings:

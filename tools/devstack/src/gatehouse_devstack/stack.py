@@ -210,6 +210,8 @@ class StackOptions:
     log_level: str = "INFO"
     captcha_enabled: bool = False
     durable_database: bool = True  # False: fsync off, for speed in tests
+    # More settings for the embedded PostgreSQL (`name=value`), e.g. make bench's statistics.
+    postgres_settings: tuple[str, ...] = ()
     keep_secrets: bool = False  # True: secrets persist in data_dir between runs
     service_modules: Mapping[str, str] = field(default_factory=lambda: dict(SERVICE_MODULES))
     python: str = sys.executable
@@ -600,6 +602,7 @@ class Stack:
             log_path=self.logs_dir / "postgres.log",
             durable=self.options.durable_database,
             ledger=self.ledger,
+            settings=self.options.postgres_settings,
         )
 
     def _embedded_nats(self) -> EmbeddedNats | None:

@@ -31,6 +31,9 @@ class Sizes:
     oidc_accounts: int = 600  # TOTP: one sign-in per account and time step
     introspect_s: float = 10.0
     introspect_concurrency: int = 64
+    # Connections the calls are spread over: several, so that several server processes behind
+    # one port (SO_REUSEPORT spreads connections, not calls) all get some.
+    introspect_channels: int = 16
     operators: int = 1_000_000
     search_queries: int = 300
     recall_queries_per_kind: int = 100
@@ -45,6 +48,9 @@ class Sizes:
     catch_up_wait_s: float = 180.0  # longest wait for the backlog (a budget, not a goal)
     event_accounts: int = 500
     argon2_probe_s: float = 3.0
+    # login_password_scale: identity's users table grown to each size, sign-ins for this long.
+    scale_accounts: tuple[int, ...] = (10_000, 1_000_000)
+    scale_login_s: float = 10.0
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -57,6 +63,7 @@ class Sizes:
             oidc_accounts=12,
             introspect_s=1.0,
             introspect_concurrency=8,
+            introspect_channels=4,
             operators=2000,
             search_queries=10,
             recall_queries_per_kind=3,
@@ -71,6 +78,8 @@ class Sizes:
             catch_up_wait_s=60.0,
             event_accounts=10,
             argon2_probe_s=0.5,
+            scale_accounts=(1_000, 3_000),
+            scale_login_s=1.0,
         )
 
 
@@ -151,14 +160,16 @@ class CpuMeter:
     """CPU seconds each component (process tree) and this load generator spend between
     `start()` and `stop()`: what one operation costs where, whatever else runs on the machine."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, others: dict[str, int] | None = None) -> None:
         self.stack = stack
+        self.others = others or {}  # processes that are not the stack's (name: pid)
         self._started: dict[str, float] = {}
         self._elapsed: dict[str, float] = {}
         self._wall = 0.0
 
     def _now(self) -> dict[str, float]:
         pids = {name: c.pid for name, c in self.stack.components().items() if c.pid is not None}
+        pids.update(self.others)
         used = {name: cpu.cpu_seconds(pid) for name, pid in pids.items()}
         # The servers are this process's children: the load generator is the process alone.
         used["load generator"] = cpu.cpu_seconds(os.getpid(), with_children=False)

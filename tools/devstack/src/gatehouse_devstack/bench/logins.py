@@ -19,12 +19,15 @@ import hashlib
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
+from gatehouse_devstack.bench import statements
 from gatehouse_devstack.bench.fixtures import Account, OidcClient, TotpAccount, totp_code
 from gatehouse_devstack.bench.harness import PASSWORD, Bench, CpuMeter, Samples, closed_loop
 from gatehouse_devstack.bench.report import Result
@@ -81,64 +84,104 @@ def sample_details(samples: Samples, window_s: float) -> dict[str, Any]:
 # --- password sign-in ---------------------------------------------------------------------------
 
 
-async def _password_run(
-    bench: Bench, accounts: list[Account], meter: CpuMeter
-) -> tuple[Samples, float]:
+@dataclass
+class Attempts:
+    """Every sign-in a run made, in the window or not (what the statements are divided by),
+    and the HTTP requests they took."""
+
+    signed_in: int = 0
+    requests: int = 0
+
+    def per_sign_in(self) -> float:
+        return self.requests / self.signed_in if self.signed_in else 0.0
+
+
+async def password_run(
+    bench: Bench,
+    email_of: Callable[[int], str],
+    meter: CpuMeter,
+    *,
+    duration_s: float,
+) -> tuple[Samples, float, Attempts]:
+    """Password sign-ins by `login_clients` clients, client `worker` as `email_of(worker)`."""
     sizes = bench.sizes
     samples = Samples()
-    limits = httpx.Limits(max_connections=len(accounts), max_keepalive_connections=len(accounts))
+    attempts = Attempts()
+    clients = sizes.login_clients
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
         base_url=bench.stack.identity_url, timeout=30, limits=limits
     ) as client:
 
         async def sign_in(worker: int) -> None:
-            account = accounts[worker % len(accounts)]
             response = await client.post(
-                "/api/v1/sessions", json={"email": account.email, "password": PASSWORD}
+                "/api/v1/sessions", json={"email": email_of(worker), "password": PASSWORD}
             )
+            attempts.requests += 1
             client.cookies.clear()
             if response.status_code != 201:
                 raise RuntimeError(f"{response.status_code} {response.text[:200]}")
+            attempts.signed_in += 1
 
         window = await closed_loop(
-            sizes.login_clients,
+            clients,
             warmup_s=sizes.warmup_s,
-            duration_s=sizes.login_s,
+            duration_s=duration_s,
             one=sign_in,
             samples=samples,
             meter=meter,
         )
-    return samples, window
+    return samples, window, attempts
 
 
-def login_password(bench: Bench, accounts: list[Account]) -> Result:
+async def _counted_password_run(
+    bench: Bench, email_of: Callable[[int], str], meter: CpuMeter, duration_s: float
+) -> tuple[Samples, float, Attempts, dict[str, float]]:
+    before = await statements.count(bench)
+    samples, window, attempts = await password_run(bench, email_of, meter, duration_s=duration_s)
+    after = await statements.count(bench)
+    return samples, window, attempts, statements.per_operation(before, after, attempts.signed_in)
+
+
+def measured_password_sign_ins(
+    bench: Bench, email_of: Callable[[int], str], duration_s: float
+) -> tuple[dict[str, float], str, dict[str, Any]]:
+    """Password sign-ins with identity alone on the measured core, between two argon2 probes:
+    the line's figures, the table's note and the details."""
     placement = bench.place("identity")
     before = bench.argon2_probe(bench.sizes.argon2_probe_s)
     meter = CpuMeter(bench.stack)
-    samples, window = asyncio.run(_password_run(bench, accounts, meter))
+    samples, window, attempts, sql = asyncio.run(
+        _counted_password_run(bench, email_of, meter, duration_s)
+    )
     after = bench.argon2_probe(bench.sizes.argon2_probe_s)
     limit = hash_limit([before, after])
     ratio_in_cpu = cpu_ratio(meter, samples, [before, after])
-    return Result(
-        "login_password",
-        figures(samples, window, limit),
-        note=_note(ratio_in_cpu, meter),
-        details={
-            **sample_details(samples, window),
-            "clients": bench.sizes.login_clients,
-            "cpu_cores_used": meter.shares(),
-            "cpu_ms_per_sign_in": meter.per_operation_ms(samples.completed),
-            "cpu_ratio": ratio_in_cpu,
-            "argon2": bench.argon2_parameters,
-            "argon2_probes_per_s": [round(before["per_s"], 2), round(after["per_s"], 2)],
-            "argon2_median_ms": [round(before["median_ms"], 2), round(after["median_ms"], 2)],
-            "argon2_cpu_ms": [round(before["cpu_ms"], 2), round(after["cpu_ms"], 2)],
-            "password_hash_threads": bench.stack.services["identity"].env.get(
-                "PASSWORD_HASH_THREADS", "default"
-            ),
-            "placement": placement,
-        },
+    counted = {"http_requests_per_sign_in": attempts.per_sign_in(), **sql}
+    details = {
+        **sample_details(samples, window),
+        **counted,
+        "clients": bench.sizes.login_clients,
+        "cpu_cores_used": meter.shares(),
+        "cpu_ms_per_sign_in": meter.per_operation_ms(samples.completed),
+        "cpu_ratio": ratio_in_cpu,
+        "argon2": bench.argon2_parameters,
+        "argon2_probes_per_s": [round(before["per_s"], 2), round(after["per_s"], 2)],
+        "argon2_median_ms": [round(before["median_ms"], 2), round(after["median_ms"], 2)],
+        "argon2_cpu_ms": [round(before["cpu_ms"], 2), round(after["cpu_ms"], 2)],
+        "password_hash_threads": bench.stack.services["identity"].env.get(
+            "PASSWORD_HASH_THREADS", "default"
+        ),
+        "placement": placement,
+    }
+    return {**figures(samples, window, limit), **counted}, _note(ratio_in_cpu, meter), details
+
+
+def login_password(bench: Bench, accounts: list[Account]) -> Result:
+    figures_, note, details = measured_password_sign_ins(
+        bench, lambda worker: accounts[worker % len(accounts)].email, bench.sizes.login_s
     )
+    return Result("login_password", figures_, note=note, details=details)
 
 
 # --- OpenID Connect code flow with a second factor ----------------------------------------------
@@ -295,8 +338,9 @@ def _next_step(url: str, html: str, user: TotpAccount) -> tuple[str, dict[str, s
 
 async def _oidc_run(
     bench: Bench, rp: OidcClient, users: list[TotpAccount], meter: CpuMeter
-) -> tuple[Samples, float, int, int]:
+) -> tuple[Samples, float, int, list[int], dict[str, float]]:
     sizes = bench.sizes
+    before = await statements.count(bench)
     samples = Samples()
     unused = deque(users)  # TOTP: each time step is accepted once per user, so one user a login
     ran_out = 0
@@ -322,7 +366,14 @@ async def _oidc_run(
             samples=samples,
             meter=meter,
         )
-    return samples, window, ran_out, max(requests, default=0)
+    after = await statements.count(bench)
+    return (
+        samples,
+        window,
+        ran_out,
+        requests,
+        statements.per_operation(before, after, len(requests)),
+    )
 
 
 def login_oidc_mfa(bench: Bench, rp: OidcClient, users: list[TotpAccount]) -> Result:
@@ -330,13 +381,14 @@ def login_oidc_mfa(bench: Bench, rp: OidcClient, users: list[TotpAccount]) -> Re
     before = bench.argon2_probe(bench.sizes.argon2_probe_s)
     started = time.time()
     meter = CpuMeter(bench.stack)
-    samples, window, ran_out, requests = asyncio.run(_oidc_run(bench, rp, users, meter))
+    samples, window, ran_out, requests, sql = asyncio.run(_oidc_run(bench, rp, users, meter))
+    counted = {"http_requests_per_sign_in": sum(requests) / max(1, len(requests)), **sql}
     after = bench.argon2_probe(bench.sizes.argon2_probe_s)
     limit = hash_limit([before, after])
     ratio_in_cpu = cpu_ratio(meter, samples, [before, after])
     return Result(
         "login_oidc_mfa",
-        figures(samples, window, limit),
+        {**figures(samples, window, limit), **counted},
         note=_note(ratio_in_cpu, meter),
         details={
             **sample_details(samples, window),
@@ -344,7 +396,8 @@ def login_oidc_mfa(bench: Bench, rp: OidcClient, users: list[TotpAccount]) -> Re
             "cpu_cores_used": meter.shares(),
             "cpu_ms_per_sign_in": meter.per_operation_ms(samples.completed),
             "cpu_ratio": ratio_in_cpu,
-            "http_requests_per_sign_in": requests,
+            **counted,
+            "http_requests_per_sign_in_at_most": max(requests, default=0),
             "steps": "authorize, sign-in page, password, second-factor choice, TOTP page, TOTP "
             "code, resume, (continue page), redirect with the code, token exchange",
             "accounts_prepared": len(users),

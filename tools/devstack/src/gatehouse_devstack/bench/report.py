@@ -25,7 +25,13 @@ FIGURES: dict[str, tuple[tuple[str, int], ...]] = {
         ("ratio", 2),
         ("p99_ms", 1),
     ),
-    "introspect_grpc": (("calls_per_s", 0), ("p99_ms", 2)),
+    "introspect_grpc": (
+        ("calls_per_s", 0),
+        ("echo_per_s", 0),
+        ("ratio", 2),
+        ("two_core_calls_per_s", 0),
+        ("p99_ms", 2),
+    ),
     "operator_search": (("operators", 0), ("p50_ms", 1), ("p95_ms", 1)),
     "search_recall": (
         ("queries", 0),
@@ -43,14 +49,35 @@ FIGURES: dict[str, tuple[tuple[str, int], ...]] = {
     ),
     "events_catch_up": (("queued", 0), ("emails_per_s", 0), ("seconds", 1)),
     "memory": (("identity_rss_mb", 0), ("registry_rss_mb", 0), ("notifier_rss_mb", 0)),
+    # login_password again with this many accounts in identity's database (one line each size).
+    "login_password_scale": (
+        ("accounts", 0),
+        ("logins_per_s", 1),
+        ("hash_limit_per_s", 1),
+        ("ratio", 2),
+        ("p99_ms", 1),
+    ),
 }
 ORDER = tuple(FIGURES)
+# Figures shown in the table (and kept in the JSON) but not on the line: (key, label, decimals).
+TABLE_ONLY: dict[str, tuple[tuple[str, str, int], ...]] = dict.fromkeys(
+    ("login_password", "login_oidc_mfa", "login_password_scale"),
+    (
+        ("http_requests_per_sign_in", "HTTP requests/sign-in", 1),
+        ("sql_statements_per_sign_in", "SQL statements/sign-in", 1),
+    ),
+)
 
 # The goals of the issue: (figure, comparison, value, how it reads in the table).
 GOALS: dict[str, tuple[tuple[str, str, float], ...]] = {
-    "login_password": (("ratio", ">=", 0.8),),
+    "login_password": (("ratio", ">=", 0.85),),
     "login_oidc_mfa": (("ratio", ">=", 0.7),),
-    "introspect_grpc": (("calls_per_s", ">=", 5000), ("p99_ms", "<", 10)),
+    "login_password_scale": (("ratio", ">=", 0.85),),
+    "introspect_grpc": (
+        ("ratio", ">=", 0.8),
+        ("two_core_ratio", ">=", 1.8),
+        ("p99_ms", "<", 10),
+    ),
     "operator_search": (("p95_ms", "<", 50), ("p50_ms", "<", 15)),
     "search_recall": (
         ("one_typo_recall_at_10", ">=", 0.98),
@@ -131,8 +158,15 @@ def table(results: Sequence[Result]) -> str:
             rows.append((result.name, f"unavailable: {result.unavailable}", "", "", ""))
             continue
         figures = ", ".join(
-            f"{key} {format_number(result.figures[key], decimals)}"
-            for key, decimals in FIGURES[result.name]
+            [
+                f"{key} {format_number(result.figures[key], decimals)}"
+                for key, decimals in FIGURES[result.name]
+            ]
+            + [
+                f"{label} {format_number(result.figures[key], decimals)}"
+                for key, label, decimals in TABLE_ONLY.get(result.name, ())
+                if key in result.figures
+            ]
         )
         outcomes = result.goal_outcomes()
         goals = "; ".join(goal for goal, _ in outcomes)
@@ -142,7 +176,7 @@ def table(results: Sequence[Result]) -> str:
         elif not all(ok for _, ok in outcomes) and any(ok for _, ok in outcomes):
             met = "partly"
         rows.append((result.name, figures, goals, met, result.note))
-    widths = [min(max(len(row[i]) for row in rows), 80) for i in range(5)]
+    widths = [min(max(len(row[i]) for row in rows), 130) for i in range(5)]
     lines = []
     for index, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())

@@ -17,7 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gatehouse_devstack.bench import catch_up, cpu, events, introspection, logins, memory, search
+from gatehouse_devstack.bench import (
+    catch_up,
+    cpu,
+    events,
+    introspection,
+    login_scale,
+    logins,
+    memory,
+    search,
+)
 from gatehouse_devstack.bench.fixtures import (
     Account,
     OidcClient,
@@ -75,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         log_level=os.environ.get("LOG_LEVEL") or "INFO",
         captcha_enabled=False,
         durable_database=True,  # measured as deployed: every commit reaches the disk
+        # SQL statements per sign-in are counted from PostgreSQL's own statistics.
+        postgres_settings=("shared_preload_libraries=pg_stat_statements",),
     )
     began = time.monotonic()
     stack = Stack(options, report=progress)
@@ -160,6 +171,8 @@ def run_benchmarks(bench: Bench, selected: list[str]) -> list[Result]:
         (("events_pipeline",), lambda: events.events_pipeline(bench, setup["events"])),
         (("events_catch_up",), lambda: catch_up.events_catch_up(bench, setup["events"])),
         (("memory",), lambda: memory.memory(bench)),
+        # Last: it grows identity's users table to a million rows.
+        (("login_password_scale",), lambda: login_scale.login_password_scale(bench)),
     ]
     prepared = {
         "accounts": attempt_setup("accounts", prepare_accounts, log),
