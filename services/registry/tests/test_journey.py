@@ -406,6 +406,25 @@ async def test_a_devices_reset_suspends_roles_until_unsuspended(
     assert (await operators.get_operator(db, actor=user, operator_id=operator.id)).id == operator.id
 
 
+async def test_a_reported_sign_in_suspends_like_a_devices_reset_and_says_why(
+    db: Any, make_user: MakeUser, valid_operator: dict[str, Any]
+) -> None:
+    """Issue 18: "This wasn't me" reaches the registry as identity.user.devices_reset with
+    sign_in_reported; the decider reviewing the suspension reads that reason, not a reset."""
+    admin, operator = valid_operator["admin"], valid_operator["operator"]
+    user, request = await _colleague(db, make_user, operator.id, "Rut Rapporterad")
+    await decisions.approve_role_request(db, actor=admin, role_request_id=request.id)
+    suspended = await inactivity.suspend_after_devices_reset(
+        db, user_id=user.user_id, event_id=uuid.uuid4(), sign_in_reported=True
+    )
+    assert suspended == [request.id]
+    reasons = await db.fetch(
+        "SELECT reason FROM audit_log WHERE action = 'role.suspended' AND target_user_id = $1",
+        user.user_id,
+    )
+    assert [row["reason"] for row in reasons] == [inactivity.SIGN_IN_REPORTED_REASON]
+
+
 async def test_authority_members_are_approved_by_that_authoritys_administrators(
     db: Any, make_user: MakeUser, make_admin_of: MakeUser
 ) -> None:

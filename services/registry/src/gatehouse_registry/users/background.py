@@ -133,7 +133,10 @@ class IdentityEventsConsumer:
             with consumer_span(f"registry handle {event.type}", event.extra_headers):
                 await self._revocations.revoke_user(user_id=user_id, issued_before=event.time)
                 suspended = await suspend_after_devices_reset(
-                    self._database, user_id=user_id, event_id=event_id
+                    self._database,
+                    user_id=user_id,
+                    event_id=event_id,
+                    sign_in_reported=payload.sign_in_reported,
                 )
         except TRANSIENT_ERRORS as error:
             logger.warning("devices_reset not handled yet; retrying", extra={"error": str(error)})

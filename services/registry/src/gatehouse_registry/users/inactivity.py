@@ -98,12 +98,22 @@ async def _inactivate_batch(database: Database, *, now: datetime, months: int) -
     return len(due)
 
 
+DEVICES_RESET_REASON = "the user's sign-in devices were reset in identity"
+# identity.user.devices_reset with sign_in_reported: "This wasn't me" on a new-device notice.
+SIGN_IN_REPORTED_REASON = "the user reported a sign-in to identity as not theirs"
+
+
 async def suspend_after_devices_reset(
-    database: Database, *, user_id: uuid.UUID, event_id: uuid.UUID
+    database: Database,
+    *,
+    user_id: uuid.UUID,
+    event_id: uuid.UUID,
+    sign_in_reported: bool = False,
 ) -> list[uuid.UUID] | None:
-    """Identity reset the user's second factors: suspend every approved role of theirs until a
-    decider unsuspends it. Returns the suspended role ids, or None if the event was handled
-    before (a redelivery)."""
+    """Identity reset the user's second factors, or the user reported a sign-in as not theirs:
+    suspend every approved role of theirs until a decider unsuspends it (the audit trail says
+    which, for the decider reviewing it). Returns the suspended role ids, or None if the event
+    was handled before (a redelivery)."""
     async with database.transaction() as connection:
         if not await queries.first_handling(connection, event_id, event_type=DEVICES_RESET):
             return None
@@ -130,7 +140,7 @@ async def suspend_after_devices_reset(
                 subject_id=role.role_id,
                 organization_id=role.organization_id,
                 target_user_id=user_id,
-                reason="the user's sign-in devices were reset in identity",
+                reason=SIGN_IN_REPORTED_REASON if sign_in_reported else DEVICES_RESET_REASON,
                 details={"cause_event_id": str(event_id)},
             )
     return role_ids

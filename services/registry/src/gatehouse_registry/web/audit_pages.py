@@ -23,6 +23,7 @@ AUTOMATIC_REASONS = {
     "first approved user of the organization": "audit.reason.first_admin",
     "administration command": "audit.reason.command",
     "the user's sign-in devices were reset in identity": "audit.reason.devices_reset",
+    "the user reported a sign-in to identity as not theirs": "audit.reason.sign_in_reported",
 }
 OPERATOR_REJECTED = "the operator was rejected: "
 INACTIVE = re.compile(r"^no sign-in for (\d+) months$")
