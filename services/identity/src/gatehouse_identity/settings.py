@@ -31,7 +31,10 @@ class EidProviderSettings(BaseModel):
 
 class OidcSettings(BaseSettings):
     # --- tokens ---------------------------------------------------------------------------
-    oidc_code_ttl_s: int = Field(default=60, ge=10, le=600)
+    # FAPI 2.0 §5.3.2.1 point 8: codes live at most 60 s.
+    oidc_code_ttl_s: int = Field(default=60, ge=10, le=60)
+    # RFC 9126 §2.2: a pushed request's request_uri lives this long (and works once).
+    oidc_par_ttl_s: int = Field(default=60, ge=5, le=600)
     # Access tokens are JWTs a resource server verifies itself (RFC 9068) or opaque strings it
     # must introspect (oidc/access_tokens.py). Short-lived either way: a resource server that
     # verifies JWTs on its own learns of a revocation other than a logout or a devices reset

@@ -332,11 +332,52 @@ oidc_clients = Table(
     Column("scopes", ARRAY(Text), nullable=False),
     timestamp("created_at", now=True),
     timestamp("updated_at", now=True),
+    # What the client may ask the token endpoint for (RFC 7591 grant_types).
+    Column(
+        "grant_types",
+        ARRAY(Text),
+        nullable=False,
+        server_default=text("'{authorization_code,refresh_token}'"),
+    ),
+    # private_key_jwt (RFC 7523): the client's public keys, given or fetched from jwks_uri.
+    Column("jwks", JSONB),
+    Column("jwks_uri", Text),
+    # RFC 9126 §6: authorization requests only through the pushed authorization endpoint.
+    Column(
+        "require_pushed_authorization_requests",
+        Boolean,
+        nullable=False,
+        server_default=text("false"),
+    ),
+    # RFC 9449 §5.2: every token request of the client must carry a DPoP proof.
+    Column("dpop_bound_access_tokens", Boolean, nullable=False, server_default=text("false")),
     CheckConstraint("client_id ~ '^[A-Za-z0-9._-]{1,100}$'", name="oidc_clients_client_id_check"),
     CheckConstraint(
         "min_level IN ('password', 'multi_factor', 'phishing_resistant')",
         name="oidc_clients_min_level_check",
     ),
+)
+
+# Pushed authorization requests (RFC 9126): validated parameters waiting for the browser to
+# bring their request_uri (its SHA-256 here) to the authorization endpoint, once.
+oidc_pushed_authorization_requests = Table(
+    "oidc_pushed_authorization_requests",
+    metadata,
+    Column("request_uri_hash", LargeBinary, primary_key=True),
+    _client_id(),
+    Column("params", JSONB, nullable=False),
+    timestamp("created_at", now=True),
+    timestamp("expires_at", nullable=False),
+)
+
+# JWT ids already seen (DPoP proofs, client assertions), SHA-256 of their kind, issuer and jti,
+# kept until the JWT could no longer be accepted anyway: a second use is a replay.
+oidc_used_jtis = Table(
+    "oidc_used_jtis",
+    metadata,
+    Column("jti_hash", LargeBinary, primary_key=True),
+    timestamp("expires_at", nullable=False),
+    Index("oidc_used_jtis_expires_at", "expires_at"),
 )
 
 # Generated signing keys; the private JWK is Fernet-encrypted (see oidc/keys.py).
@@ -385,6 +426,9 @@ oidc_grants = Table(
     timestamp("expires_at", nullable=False),
     timestamp("revoked_at"),
     Column("revoked_reason", Text),
+    # RFC 9449 §5: the DPoP key (JWK SHA-256 thumbprint) a public client's refresh tokens are
+    # bound to.
+    Column("dpop_jkt", Text),
     Index("oidc_grants_session", "session_id_hash", postgresql_where=text("revoked_at IS NULL")),
     Index("oidc_grants_user_client", "user_id", "client_id"),
 )
@@ -400,6 +444,8 @@ oidc_authorization_codes = Table(
     timestamp("created_at", now=True),
     timestamp("expires_at", nullable=False),
     timestamp("used_at"),
+    # RFC 9449 §10: the DPoP key the code must be redeemed with (dpop_jkt or a PAR proof).
+    Column("dpop_jkt", Text),
 )
 
 oidc_access_tokens = Table(
@@ -409,6 +455,8 @@ oidc_access_tokens = Table(
     _grant_id(),
     timestamp("created_at", now=True),
     timestamp("expires_at", nullable=False),
+    # The DPoP key the token is bound to (cnf.jkt), or NULL for a bearer token.
+    Column("dpop_jkt", Text),
     Index("oidc_access_tokens_grant", "grant_id"),
 )
 

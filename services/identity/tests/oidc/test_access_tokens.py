@@ -123,5 +123,5 @@ async def test_opaque_tokens_carry_nothing(key_and_store: tuple[RSAKey, KeyStore
             AccessTokenSubject(subject="c", client_id="c", scopes=[]),
             issued_at=now,
             expires_at=now + timedelta(seconds=60),
-            confirmation={"jkt": "x"},
+            extra_claims={"operator": "x"},
         )

@@ -134,9 +134,10 @@ class AccessTokenIssuer:
         extra_claims: Mapping[str, Any] | None = None,
     ) -> str:
         if self.format == "opaque":
-            if confirmation is not None or extra_claims:
-                # An opaque token says nothing by itself: a binding would have to be stored.
-                raise AccessTokenFormatError("opaque access tokens carry no claims or binding")
+            if extra_claims:
+                # An opaque token says nothing by itself; its DPoP binding is stored with its
+                # hash (grants.py, oidc_access_tokens.dpop_jkt).
+                raise AccessTokenFormatError("opaque access tokens carry no claims")
             return new_token()
         claims = access_token_claims(
             subject,
@@ -149,8 +150,14 @@ class AccessTokenIssuer:
         )
         return await self.keys.sign(claims, typ=JWT_TYPE)
 
-    async def for_grant(self, grant: Grant, issued_at: datetime, expires_at: datetime) -> str:
-        """A user's access token from their grant (what the code and refresh grants issue)."""
+    async def for_grant(
+        self, grant: Grant, issued_at: datetime, expires_at: datetime, jkt: str | None = None
+    ) -> str:
+        """A user's access token from their grant (what the code and refresh grants issue),
+        bound to the DPoP key `jkt` when given (RFC 9449 §6.1: `cnf.jkt`)."""
         return await self.mint(
-            AccessTokenSubject.of_grant(grant), issued_at=issued_at, expires_at=expires_at
+            AccessTokenSubject.of_grant(grant),
+            issued_at=issued_at,
+            expires_at=expires_at,
+            confirmation={"jkt": jkt} if jkt else None,
         )

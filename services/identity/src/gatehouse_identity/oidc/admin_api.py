@@ -8,7 +8,7 @@ rotation.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
@@ -53,10 +53,17 @@ AdminCaller = Annotated[str, Depends(admin_caller)]
 Runtime = Annotated[OidcRuntime, Depends(oidc_runtime)]
 
 
+GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
+
+
+def _default_grants() -> list[GrantType]:
+    return ["authorization_code", "refresh_token"]
+
+
 class ClientRequest(BaseModel):
     client_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")
     name: str = Field(min_length=1, max_length=200)
-    redirect_uris: list[str] = Field(min_length=1, max_length=20)
+    redirect_uris: list[str] = Field(default_factory=list, max_length=20)
     post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=20)
     backchannel_logout_uri: str | None = None
     min_level: Level = "multi_factor"
@@ -66,6 +73,13 @@ class ClientRequest(BaseModel):
     client_secret: str | None = Field(default=None, min_length=32, max_length=200)
     # Overwrite a client of the same id (and its secret) instead of answering 409.
     replace: bool = False
+    # A machine using only client_credentials needs no redirect URI.
+    grant_types: list[GrantType] = Field(default_factory=_default_grants, min_length=1)
+    # private_key_jwt (RFC 7523): the client's public keys, or where it publishes them.
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = Field(default=None, max_length=2000)
+    require_pushed_authorization_requests: bool = False
+    dpop_bound_access_tokens: bool = False
 
 
 def _client_json(client: clients.Client, secret: str | None = None) -> dict[str, Any]:
@@ -92,6 +106,11 @@ async def create_client(body: ClientRequest, caller: AdminCaller, runtime: Runti
         first_party=body.first_party,
         public=body.public,
         secret=body.client_secret,
+        grant_types=list(body.grant_types),
+        jwks=body.jwks,
+        jwks_uri=body.jwks_uri,
+        require_pushed_authorization_requests=body.require_pushed_authorization_requests,
+        dpop_bound_access_tokens=body.dpop_bound_access_tokens,
     )
     try:
         client, secret = await client_admin.register(

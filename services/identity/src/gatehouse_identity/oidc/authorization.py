@@ -17,7 +17,7 @@ from gatehouse_identity.accounts.errors import UserNotFoundError
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.levels import level_satisfies
 from gatehouse_identity.oidc import authorization_requests as requests
-from gatehouse_identity.oidc import clients, consents, grants
+from gatehouse_identity.oidc import clients, consents, grants, par
 from gatehouse_identity.oidc.authorization_requests import (
     AuthorizationError,
     PendingRequest,
@@ -79,8 +79,10 @@ async def authorize(
     if "client_id" in repeated or not client_id:
         return Refused("client_id is missing or repeated")
     pool = runtime.context.pool
+    client = await clients.get_client(pool, client_id)
+    if client is not None and "request_uri" in params:
+        return await _pushed(runtime, client, params, repeated, session)
     try:
-        client = await clients.get_client(pool, client_id)
         redirect_uri = requests.client_redirect_uri(client, params, repeated)
     except UntrustedRequestError as error:
         return Refused(error.description)
@@ -98,6 +100,29 @@ async def authorize(
         )
     ttl_s = runtime.context.settings.oidc_authorization_request_ttl_s
     await requests.save(pool, pending, ttl_s=ttl_s)
+    return await _proceed(runtime, pending, session)
+
+
+async def _pushed(
+    runtime: OidcRuntime,
+    client: clients.Client,
+    params: dict[str, str],
+    repeated: set[str],
+    session: Session | None,
+) -> Outcome:
+    """A request pushed beforehand (RFC 9126 §4): only its request_uri and client_id count; the
+    rest of the query is ignored. An unusable request_uri is refused on our page: without the
+    pushed parameters no redirect URI is beyond doubt."""
+    if "request_uri" in repeated:
+        return Refused("request_uri is repeated")
+    pool = runtime.context.pool
+    pushed = await par.pull(pool, client_id=client.client_id, request_uri=params["request_uri"])
+    pending = requests.from_pushed(client, pushed) if pushed is not None else None
+    if pending is None:
+        return Refused("the request_uri is unknown, expired or already used")
+    await requests.save(
+        pool, pending, ttl_s=runtime.context.settings.oidc_authorization_request_ttl_s
+    )
     return await _proceed(runtime, pending, session)
 
 
@@ -240,6 +265,7 @@ async def _issue(runtime: OidcRuntime, pending: PendingRequest, session: Session
         code_challenge=pending.code_challenge,
         nonce=pending.nonce,
         lifetimes=runtime.lifetimes,
+        dpop_jkt=pending.dpop_jkt,
     )
     params = {"code": code, "state": pending.state, "iss": runtime.issuer}
     return ToClient(with_query(pending.redirect_uri, params))

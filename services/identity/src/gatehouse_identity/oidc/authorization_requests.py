@@ -36,6 +36,8 @@ SINGLE_PARAMS = (
     "max_age",
     "acr_values",
     "response_mode",
+    "dpop_jkt",
+    "request_uri",
 )
 
 
@@ -70,6 +72,8 @@ class PendingRequest:
     level: Level
     login_redirects: int
     created_at: datetime
+    # RFC 9449 §10: the DPoP key the code will be bound to (dpop_jkt, or the PAR's proof).
+    dpop_jkt: str | None = None
 
     def params(self) -> dict[str, Any]:
         return {
@@ -81,6 +85,7 @@ class PendingRequest:
             "prompt": sorted(self.prompt),
             "max_age": self.max_age,
             "level": self.level,
+            "dpop_jkt": self.dpop_jkt,
         }
 
 
@@ -106,8 +111,15 @@ def client_redirect_uri(client: Client | None, params: dict[str, str], repeated:
     return redirect_uri
 
 
-def validate(client: Client, params: dict[str, str], repeated: set[str]) -> PendingRequest:
-    """The request as kept while the browser signs in; AuthorizationError for the client."""
+def validate(
+    client: Client, params: dict[str, str], repeated: set[str], *, pushed: bool = False
+) -> PendingRequest:
+    """The request as kept while the browser signs in; AuthorizationError for the client.
+    `pushed`: it came to the PAR endpoint (RFC 9126), which some clients must use."""
+    if client.require_pushed_authorization_requests and not pushed:
+        raise AuthorizationError(
+            "invalid_request", "this client must push its requests (PAR, RFC 9126)"
+        )
     _check_form(params, repeated)
     scopes = _scopes(client, params)
     challenge = _pkce_challenge(client, params)
@@ -128,6 +140,37 @@ def validate(client: Client, params: dict[str, str], repeated: set[str]) -> Pend
         level=level,
         login_redirects=0,
         created_at=datetime.now(UTC),
+        dpop_jkt=_dpop_jkt(params),
+    )
+
+
+def _dpop_jkt(params: dict[str, str]) -> str | None:
+    value = params.get("dpop_jkt") or None
+    # A JWK SHA-256 thumbprint: base64url of 32 bytes, 43 characters (RFC 7638, RFC 9449 §10).
+    if value is not None and not is_valid_pkce_challenge(value):
+        raise AuthorizationError("invalid_request", "dpop_jkt is not a JWK SHA-256 thumbprint")
+    return value
+
+
+def from_pushed(client: Client, params: dict[str, Any]) -> PendingRequest | None:
+    """A pushed request (par.py) as a new kept request; None when its redirect URI is no longer
+    the client's."""
+    if params["redirect_uri"] not in client.redirect_uris:
+        return None
+    return PendingRequest(
+        id=new_token(),
+        client=client,
+        redirect_uri=params["redirect_uri"],
+        scopes=params["scopes"],
+        state=params["state"],
+        nonce=params["nonce"],
+        code_challenge=params["code_challenge"],
+        prompt=set(params["prompt"]),
+        max_age=params["max_age"],
+        level=strongest(client.min_level, params["level"]),
+        login_redirects=0,
+        created_at=datetime.now(UTC),
+        dpop_jkt=params.get("dpop_jkt"),
     )
 
 
@@ -141,7 +184,8 @@ def _check_form(params: dict[str, str], repeated: set[str]) -> None:
     if "request" in params:
         raise AuthorizationError("request_not_supported", "request objects are not supported")
     if "request_uri" in params:
-        raise AuthorizationError("request_uri_not_supported", "request_uri is not supported")
+        # Only the authorization endpoint takes one, alone (RFC 9126 §2.1, §4).
+        raise AuthorizationError("invalid_request", "request_uri cannot be pushed or combined")
     if params.get("response_mode", "query") != "query":
         raise AuthorizationError("invalid_request", "only response_mode=query is supported")
     if params.get("response_type") != "code":
@@ -230,6 +274,7 @@ async def load(pool: asyncpg.Pool, request_id: str) -> PendingRequest | None:
         level=strongest(client.min_level, params["level"]),
         login_redirects=row["login_redirects"],
         created_at=row["created_at"],
+        dpop_jkt=params.get("dpop_jkt"),
     )
 
 

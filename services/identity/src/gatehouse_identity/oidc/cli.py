@@ -4,6 +4,9 @@
         --min-level multi_factor --first-party \\
         --backchannel-logout-uri https://registry.example/auth/backchannel-logout \\
         --post-logout-redirect-uri https://registry.example/
+    clients create --client-id acme-erp --grant-type client_credentials --jwks-file acme.jwks \\
+        --dpop                      # a machine: private_key_jwt, DPoP-bound tokens
+    clients create ... --require-par   # authorization requests only pushed (RFC 9126)
     clients list | show ID | delete ID | rotate-secret ID
     keys list | rotate | reencrypt-second-factors
 
@@ -20,6 +23,7 @@ import asyncio
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -44,7 +48,7 @@ def add_commands(groups: argparse._SubParsersAction[Any]) -> None:
     create = client_commands.add_parser("create", help="register a client (secret shown once)")
     create.add_argument("--client-id", required=True)
     create.add_argument("--name", help="shown on the consent screen (default: the client id)")
-    create.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris")
+    create.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
     create.add_argument(
         "--post-logout-redirect-uri", action="append", default=[], dest="post_logout_uris"
     )
@@ -53,6 +57,23 @@ def add_commands(groups: argparse._SubParsersAction[Any]) -> None:
     create.add_argument("--first-party", action="store_true", help="no consent screen")
     create.add_argument("--public", action="store_true", help="no secret; PKCE S256 required")
     create.add_argument("--secret-env", help="read the client secret from this variable")
+    create.add_argument(
+        "--grant-type",
+        action="append",
+        choices=clients.GRANT_TYPES,
+        dest="grant_types",
+        help="repeat for several (default: authorization_code and refresh_token)",
+    )
+    create.add_argument("--jwks-file", help="private_key_jwt: a file with the client's JWKS")
+    create.add_argument("--jwks-uri", help="private_key_jwt: where the client publishes keys")
+    create.add_argument(
+        "--require-par",
+        action="store_true",
+        help="authorization requests only through PAR (RFC 9126)",
+    )
+    create.add_argument(
+        "--dpop", action="store_true", help="every token must be DPoP-bound (RFC 9449)"
+    )
     create.add_argument(
         "--replace", action="store_true", help="overwrite a client with the same id"
     )
@@ -97,6 +118,13 @@ def _out(text: str) -> None:
     print(text)  # noqa: T201  (a command-line tool prints its answer)
 
 
+def _read_jwks(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ClientError(f"--jwks-file: cannot read {path}: {error}") from error
+
+
 async def _create(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
     secret = None
     if args.secret_env:
@@ -113,6 +141,11 @@ async def _create(args: argparse.Namespace, settings: IdentitySettings, pool: as
         first_party=args.first_party,
         public=args.public,
         secret=secret,
+        grant_types=args.grant_types or list(clients.DEFAULT_GRANT_TYPES),
+        jwks=_read_jwks(args.jwks_file) if args.jwks_file else None,
+        jwks_uri=args.jwks_uri,
+        require_pushed_authorization_requests=args.require_par,
+        dpop_bound_access_tokens=args.dpop,
     )
     client, issued = await clients.create_client(
         pool,

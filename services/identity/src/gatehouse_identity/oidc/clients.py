@@ -1,16 +1,23 @@
 """Relying parties (OAuth clients): registration, lookup and authentication.
 
-A confidential client's secret is 256 random bits shown once; only its SHA-256 is stored (enough
-for a value nobody can guess, see tokens.py). A secret chosen by an operator must be at least as
-long. Public clients (no secret) must use PKCE with S256.
+A confidential client authenticates with a secret (`client_secret_basic`/`_post`) or with JWTs
+signed by its own key (`private_key_jwt`, RFC 7523: its public keys registered as a JWKS or a
+`jwks_uri`, see client_assertions.py). A secret is 256 random bits shown once; only its SHA-256
+is stored (enough for a value nobody can guess, see tokens.py). A secret chosen by an operator
+must be at least as long. Public clients (neither) must use PKCE with S256.
+
+Per client, as FAPI 2.0 wants it for the clients that ask: `require_pushed_authorization_requests`
+(RFC 9126 §6), `dpop_bound_access_tokens` (RFC 9449 §5.2), and the `grant_types` it may use
+(`client_credentials` for a machine, which then needs no redirect URI).
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,11 +29,18 @@ from gatehouse_identity.oidc.tokens import new_token, token_hash
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 MIN_SECRET_LENGTH = 32
 SUPPORTED_SCOPES = ("openid", "profile", "email")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 MAX_URIS = 20
+MAX_JWKS_KEYS = 10
+# Members only a private or symmetric JWK has: a client registers public keys only.
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 CLIENT_COLUMNS = (
-    "client_id, name, secret_hash IS NULL AS public, redirect_uris, post_logout_redirect_uris,"
-    " backchannel_logout_uri, min_level, first_party, scopes"
+    "client_id, name, (secret_hash IS NULL AND jwks IS NULL AND jwks_uri IS NULL) AS public,"
+    " redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,"
+    " scopes, grant_types, jwks, jwks_uri, require_pushed_authorization_requests,"
+    " dpop_bound_access_tokens"
 )
 
 
@@ -53,6 +67,21 @@ class Client:
     min_level: Level
     first_party: bool
     scopes: list[str]
+    grant_types: list[str] = field(default_factory=lambda: list(DEFAULT_GRANT_TYPES))
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    require_pushed_authorization_requests: bool = False
+    dpop_bound_access_tokens: bool = False
+
+    @property
+    def uses_private_key_jwt(self) -> bool:
+        return self.jwks is not None or self.jwks_uri is not None
+
+    @property
+    def auth_method(self) -> str:
+        if self.uses_private_key_jwt:
+            return "private_key_jwt"
+        return "none" if self.public else "client_secret_basic"
 
     @classmethod
     def from_row(cls, row: Any) -> Client:
@@ -66,6 +95,11 @@ class Client:
             min_level=as_level(row["min_level"]) or "phishing_resistant",
             first_party=row["first_party"],
             scopes=list(row["scopes"]),
+            grant_types=list(row["grant_types"]),
+            jwks=row["jwks"],
+            jwks_uri=row["jwks_uri"],
+            require_pushed_authorization_requests=row["require_pushed_authorization_requests"],
+            dpop_bound_access_tokens=row["dpop_bound_access_tokens"],
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,7 +107,12 @@ class Client:
             "client_id": self.client_id,
             "name": self.name,
             "public": self.public,
-            "token_endpoint_auth_method": "none" if self.public else "client_secret_basic",
+            "token_endpoint_auth_method": self.auth_method,
+            "grant_types": self.grant_types,
+            "jwks": self.jwks,
+            "jwks_uri": self.jwks_uri,
+            "require_pushed_authorization_requests": self.require_pushed_authorization_requests,
+            "dpop_bound_access_tokens": self.dpop_bound_access_tokens,
             "redirect_uris": self.redirect_uris,
             "post_logout_redirect_uris": self.post_logout_redirect_uris,
             "backchannel_logout_uri": self.backchannel_logout_uri,
@@ -93,8 +132,18 @@ class ClientRegistration:
     backchannel_logout_uri: str | None = None
     first_party: bool = False
     public: bool = False
-    # None: generate one (confidential clients). Ignored for public clients.
+    # None: generate one (confidential clients). Ignored for public clients and for clients
+    # that authenticate with their key (jwks or jwks_uri).
     secret: str | None = None
+    grant_types: list[str] = field(default_factory=lambda: list(DEFAULT_GRANT_TYPES))
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    require_pushed_authorization_requests: bool = False
+    dpop_bound_access_tokens: bool = False
+
+    @property
+    def uses_private_key_jwt(self) -> bool:
+        return self.jwks is not None or self.jwks_uri is not None
 
 
 def _is_loopback(host: str) -> bool:
@@ -122,12 +171,47 @@ def check_uri(uri: str, field: str, *, allow_plain_http: bool) -> str:
     return uri
 
 
+def check_jwks(jwks: Any) -> None:
+    """A JWK Set of public signing keys (RFC 7517 §5), nothing private in it."""
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list) or not 0 < len(keys) <= MAX_JWKS_KEYS:
+        raise ClientError(f"jwks: a JWK Set with 1 to {MAX_JWKS_KEYS} keys")
+    for key in keys:
+        if not isinstance(key, dict) or key.get("kty") not in ("RSA", "EC", "OKP"):
+            raise ClientError("jwks: every key must be an RSA, EC or OKP public key")
+        if PRIVATE_JWK_MEMBERS & set(key):
+            raise ClientError("jwks: must hold public keys only, no private key material")
+    if len(json.dumps(jwks)) > 20_000:
+        raise ClientError("jwks: too long")
+
+
+def _check_grants_and_keys(registration: ClientRegistration, *, allow_plain_http: bool) -> None:
+    grant_types = registration.grant_types
+    if not grant_types or not set(grant_types) <= set(GRANT_TYPES):
+        raise ClientError(f"grant_types: one or more of {', '.join(GRANT_TYPES)}")
+    if "client_credentials" in grant_types and registration.public:
+        raise ClientError("grant_types: a public client cannot use client_credentials")
+    if registration.jwks is not None and registration.jwks_uri:
+        raise ClientError("jwks: give either jwks or jwks_uri, not both")
+    if registration.jwks is not None:
+        check_jwks(registration.jwks)
+    if registration.jwks_uri:
+        check_uri(registration.jwks_uri, "jwks_uri", allow_plain_http=allow_plain_http)
+    if registration.uses_private_key_jwt and (registration.public or registration.secret):
+        raise ClientError("jwks: a client with keys has neither a secret nor is it public")
+
+
 def check_registration(registration: ClientRegistration, *, allow_plain_http: bool) -> None:
     if not CLIENT_ID_PATTERN.fullmatch(registration.client_id):
         raise ClientError("client_id: 1-100 characters of letters, digits, '.', '_', '-'")
     if not registration.name.strip() or len(registration.name) > 200:
         raise ClientError("name: 1-200 characters")
-    if not registration.redirect_uris or len(registration.redirect_uris) > MAX_URIS:
+    _check_grants_and_keys(registration, allow_plain_http=allow_plain_http)
+    # A machine (client_credentials only) is never sent back to: it needs no redirect URI.
+    needs_redirect = "authorization_code" in registration.grant_types
+    if needs_redirect and not registration.redirect_uris:
+        raise ClientError(f"redirect_uris: between 1 and {MAX_URIS}")
+    if len(registration.redirect_uris) > MAX_URIS:
         raise ClientError(f"redirect_uris: between 1 and {MAX_URIS}")
     if len(registration.post_logout_redirect_uris) > MAX_URIS:
         raise ClientError(f"post_logout_redirect_uris: at most {MAX_URIS}")
@@ -158,7 +242,8 @@ async def create_client(
     re-registers its services at every start needs). The secret is replaced too.
     """
     check_registration(registration, allow_plain_http=allow_plain_http)
-    secret = None if registration.public else (registration.secret or new_token())
+    keyed = registration.uses_private_key_jwt
+    secret = None if registration.public or keyed else (registration.secret or new_token())
     values = (
         registration.client_id,
         registration.name.strip(),
@@ -169,6 +254,11 @@ async def create_client(
         registration.min_level,
         registration.first_party,
         list(SUPPORTED_SCOPES),
+        list(dict.fromkeys(registration.grant_types)),
+        registration.jwks,
+        registration.jwks_uri or None,
+        registration.require_pushed_authorization_requests,
+        registration.dpop_bound_access_tokens,
     )
     conflict = (
         """ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name,
@@ -176,6 +266,11 @@ async def create_client(
                post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris,
                backchannel_logout_uri = EXCLUDED.backchannel_logout_uri,
                min_level = EXCLUDED.min_level, first_party = EXCLUDED.first_party,
+               grant_types = EXCLUDED.grant_types, jwks = EXCLUDED.jwks,
+               jwks_uri = EXCLUDED.jwks_uri,
+               require_pushed_authorization_requests
+                   = EXCLUDED.require_pushed_authorization_requests,
+               dpop_bound_access_tokens = EXCLUDED.dpop_bound_access_tokens,
                updated_at = now()"""
         if replace
         else "ON CONFLICT (client_id) DO NOTHING"
@@ -183,8 +278,9 @@ async def create_client(
     row = await pool.fetchrow(
         f"""INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris,
                    post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,
-                   scopes)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   scopes, grant_types, jwks, jwks_uri, require_pushed_authorization_requests,
+                   dpop_bound_access_tokens)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             {conflict}
             RETURNING {CLIENT_COLUMNS}""",
         *values,
@@ -242,9 +338,12 @@ async def authenticate_client(
     )
     if row is None:
         return None
+    client = Client.from_row(row)
+    if client.uses_private_key_jwt:
+        return None  # it proves itself with its key (client_assertions.py), never a secret
     stored: bytes | None = row["secret_hash"]
     if stored is None:
-        return Client.from_row(row) if not secret else None
+        return client if not secret else None
     if not secret or not hmac.compare_digest(bytes(stored), token_hash(secret)):
         return None
-    return Client.from_row(row)
+    return client

@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from gatehouse_identity.oidc.clients import SUPPORTED_SCOPES
+from gatehouse_common.dpop import ALGORITHMS as DPOP_ALGORITHMS
+from gatehouse_identity.oidc.client_assertions import ALGORITHMS as ASSERTION_ALGORITHMS
+from gatehouse_identity.oidc.clients import GRANT_TYPES, SUPPORTED_SCOPES
 from gatehouse_identity.oidc.keys import ALGORITHM
 from gatehouse_identity.oidc.levels import ACR_BY_LEVEL
 from gatehouse_identity.oidc.runtime import oidc_runtime
@@ -16,6 +18,7 @@ router = APIRouter(tags=["openid-connect"])
 
 # Clients cache the JWKS this long; a successor key is published well before it signs.
 JWKS_MAX_AGE_S = 600
+AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post", "none"]
 AMR_VALUES = ["pwd", "otp", "sms", "hwk", "swk", "pin", "fpt", "face", "mfa", "user", "pop"]
 
 
@@ -28,22 +31,20 @@ def metadata(issuer: str) -> dict[str, Any]:
         "jwks_uri": f"{issuer}/oidc/jwks",
         "end_session_endpoint": f"{issuer}/oidc/logout",
         "revocation_endpoint": f"{issuer}/oidc/revoke",
+        "pushed_authorization_request_endpoint": f"{issuer}/oidc/par",
+        # Per client (RFC 9126 §6: require_pushed_authorization_requests client metadata).
+        "require_pushed_authorization_requests": False,
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALGORITHM],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": list(ACR_BY_LEVEL.values()),
         "amr_values_supported": AMR_VALUES,

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 
 class OAuthError(Exception):
-    def __init__(self, error: str, description: str, *, status_code: int = 400) -> None:
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status_code: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description
         self.status_code = status_code
+        # Sent with the error, e.g. a fresh DPoP-Nonce with use_dpop_nonce (RFC 9449 §8).
+        self.headers = headers or {}
 
     def as_dict(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}

@@ -49,6 +49,8 @@ class Grant:
     amr: list[str]
     auth_time: datetime
     expires_at: datetime
+    # The DPoP key a public client's refresh tokens are bound to (RFC 9449 §5).
+    dpop_jkt: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Grant:
@@ -62,19 +64,23 @@ class Grant:
             amr=list(row["amr"]),
             auth_time=row["auth_time"],
             expires_at=row["grant_expires_at"],
+            dpop_jkt=row["grant_dpop_jkt"],
         )
 
 
 GRANT_COLUMNS = (
     "g.id AS grant_id, g.client_id, g.user_id, g.sid, g.scopes, g.level, g.amr, g.auth_time,"
-    " g.expires_at AS grant_expires_at, g.revoked_at"
+    " g.expires_at AS grant_expires_at, g.revoked_at, g.dpop_jkt AS grant_dpop_jkt"
 )
 
 
 class MintAccessToken(Protocol):
-    """Makes the access token of a grant (access_tokens.AccessTokenIssuer.for_grant)."""
+    """Makes the access token of a grant (access_tokens.AccessTokenIssuer.for_grant), bound to
+    the DPoP key `jkt` when there is one."""
 
-    async def __call__(self, grant: Grant, issued_at: datetime, expires_at: datetime) -> str: ...
+    async def __call__(
+        self, grant: Grant, issued_at: datetime, expires_at: datetime, jkt: str | None
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,20 @@ class IssuedTokens:
     access_expires_at: datetime
     refresh_token: str | None
     nonce: str | None = None
+    # The DPoP key the access token is bound to (token_type DPoP), or None for Bearer.
+    dpop_jkt: str | None = None
+
+
+@dataclass(frozen=True)
+class DPoPBinding:
+    """The key of the token request's DPoP proof (None without one), and whether a public
+    client's refresh tokens get bound to it."""
+
+    jkt: str | None
+    bind_refresh: bool = False
+
+
+NO_DPOP = DPoPBinding(jkt=None)
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,7 @@ class AccessInfo:
 
     grant: Grant
     expires_at: datetime
+    dpop_jkt: str | None = None
 
 
 async def issue_code(
@@ -110,6 +131,7 @@ async def issue_code(
     code_challenge: str | None,
     nonce: str | None,
     lifetimes: TokenLifetimes,
+    dpop_jkt: str | None = None,
 ) -> str:
     code = new_token()
     now = datetime.now(UTC)
@@ -134,14 +156,15 @@ async def issue_code(
         )
         await connection.execute(
             """INSERT INTO oidc_authorization_codes (code_hash, grant_id, redirect_uri,
-                                                     code_challenge, nonce, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
+                                                     code_challenge, nonce, expires_at, dpop_jkt)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
             token_hash(code),
             grant_id,
             redirect_uri,
             code_challenge,
             nonce,
             now + lifetimes.code,
+            dpop_jkt,
         )
     return code
 
@@ -162,16 +185,19 @@ async def _issue_tokens(
     mint_access_token: MintAccessToken,
     *,
     nonce: str | None = None,
+    jkt: str | None = None,
 ) -> IssuedTokens:
     now = datetime.now(UTC)
     access_expires_at = min(now + lifetimes.access, grant.expires_at)
-    access_token = await mint_access_token(grant, now, access_expires_at)
+    access_token = await mint_access_token(grant, now, access_expires_at, jkt)
     refresh_token = new_token()
     await connection.execute(
-        "INSERT INTO oidc_access_tokens (token_hash, grant_id, expires_at) VALUES ($1, $2, $3)",
+        """INSERT INTO oidc_access_tokens (token_hash, grant_id, expires_at, dpop_jkt)
+           VALUES ($1, $2, $3, $4)""",
         token_hash(access_token),
         grant.id,
         access_expires_at,
+        jkt,
     )
     await connection.execute(
         "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) VALUES ($1, $2, $3)",
@@ -185,6 +211,7 @@ async def _issue_tokens(
         access_expires_at=access_expires_at,
         refresh_token=refresh_token,
         nonce=nonce,
+        dpop_jkt=jkt,
     )
 
 
@@ -197,10 +224,12 @@ async def redeem_code(
     code_verifier: str | None,
     lifetimes: TokenLifetimes,
     mint_access_token: MintAccessToken,
+    dpop: DPoPBinding = NO_DPOP,
 ) -> IssuedTokens:
     """Exchange a code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
-    A code presented a second time revokes everything issued from it (RFC 6749 §4.1.2).
+    A code presented a second time revokes everything issued from it (RFC 6749 §4.1.2). A code
+    bound to a DPoP key (RFC 9449 §10) is redeemed only with a proof by that key.
     """
     if not code or len(code) > MAX_TOKEN_LENGTH:
         raise invalid_grant("unknown authorization code")
@@ -208,7 +237,7 @@ async def redeem_code(
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(
             f"""SELECT c.redirect_uri, c.code_challenge, c.nonce, c.expires_at, c.used_at,
-                       u.status AS user_status, {GRANT_COLUMNS}
+                       c.dpop_jkt AS code_dpop_jkt, u.status AS user_status, {GRANT_COLUMNS}
                   FROM oidc_authorization_codes c
                   JOIN oidc_grants g ON g.id = c.grant_id
                   JOIN users u ON u.id = g.user_id
@@ -231,14 +260,20 @@ async def redeem_code(
             failure = invalid_grant("the authorization code was already used")
         else:
             failure = _code_problem(row, redirect_uri=redirect_uri, code_verifier=code_verifier)
+            if failure is None and row["code_dpop_jkt"] not in (None, dpop.jkt):
+                failure = invalid_grant("the code is bound to another DPoP key")
             # Whatever the outcome, the code is spent: a wrong verifier cannot be retried.
             await connection.execute(
                 "UPDATE oidc_authorization_codes SET used_at = now() WHERE code_hash = $1",
                 token_hash(code),
             )
         if failure is None:
+            if dpop.bind_refresh and dpop.jkt:
+                await connection.execute(
+                    "UPDATE oidc_grants SET dpop_jkt = $2 WHERE id = $1", grant.id, dpop.jkt
+                )
             return await _issue_tokens(
-                connection, grant, lifetimes, mint_access_token, nonce=row["nonce"]
+                connection, grant, lifetimes, mint_access_token, nonce=row["nonce"], jkt=dpop.jkt
             )
     raise failure
 
@@ -280,9 +315,11 @@ async def refresh(
     requested_scopes: list[str],
     lifetimes: TokenLifetimes,
     mint_access_token: MintAccessToken,
+    dpop: DPoPBinding = NO_DPOP,
 ) -> IssuedTokens:
     """Rotate a refresh token (RFC 9700 §4.14.2): the old one is spent; presenting a spent one
-    again revokes the whole family, since one of its two holders is not the client."""
+    again revokes the whole family, since one of its two holders is not the client. A public
+    client's token bound to a DPoP key needs a proof by that key (RFC 9449 §5)."""
     if not refresh_token or len(refresh_token) > MAX_TOKEN_LENGTH:
         raise invalid_grant("unknown refresh token")
     failure: OAuthError | None = None
@@ -316,12 +353,17 @@ async def refresh(
             failure = invalid_grant("the account cannot sign in")
         elif not set(requested_scopes) <= set(grant.scopes):
             raise OAuthError("invalid_scope", "a refresh cannot widen the scope")
+        elif grant.dpop_jkt is not None and dpop.jkt != grant.dpop_jkt:
+            # Not spent: the holder of the key can still use it.
+            raise invalid_grant("the refresh token is bound to a DPoP key: prove it")
         else:
             await connection.execute(
                 "UPDATE oidc_refresh_tokens SET used_at = now() WHERE token_hash = $1",
                 token_hash(refresh_token),
             )
-            return await _issue_tokens(connection, grant, lifetimes, mint_access_token)
+            return await _issue_tokens(
+                connection, grant, lifetimes, mint_access_token, jkt=dpop.jkt
+            )
     raise failure
 
 
@@ -331,7 +373,7 @@ async def introspect(pool: asyncpg.Pool, token: str) -> AccessInfo | None:
     if not token or len(token) > MAX_ACCESS_TOKEN_LENGTH:
         return None
     row = await pool.fetchrow(
-        f"""SELECT a.expires_at AS access_expires_at, {GRANT_COLUMNS}
+        f"""SELECT a.expires_at AS access_expires_at, a.dpop_jkt, {GRANT_COLUMNS}
               FROM oidc_access_tokens a
               JOIN oidc_grants g ON g.id = a.grant_id
               JOIN users u ON u.id = g.user_id
@@ -341,7 +383,9 @@ async def introspect(pool: asyncpg.Pool, token: str) -> AccessInfo | None:
     )
     if row is None:
         return None
-    return AccessInfo(grant=Grant.from_row(row), expires_at=row["access_expires_at"])
+    return AccessInfo(
+        grant=Grant.from_row(row), expires_at=row["access_expires_at"], dpop_jkt=row["dpop_jkt"]
+    )
 
 
 async def revoke_token(pool: asyncpg.Pool, *, client: Client, token: str) -> None:
@@ -382,6 +426,8 @@ async def delete_stale(pool: asyncpg.Pool) -> None:
     )
     await pool.execute("DELETE FROM oidc_access_tokens WHERE expires_at < now()")
     await pool.execute("DELETE FROM eid_states WHERE expires_at < now()")
+    await pool.execute("DELETE FROM oidc_used_jtis WHERE expires_at < now()")
+    await pool.execute("DELETE FROM oidc_pushed_authorization_requests WHERE expires_at < now()")
     await pool.execute(
         """DELETE FROM oidc_backchannel_logouts
             WHERE (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)

@@ -16,6 +16,8 @@ CROSS_ORIGIN_ENDPOINTS = {
     "/oidc/token": "relying parties call it from their servers and authenticate as the client "
     "(RFC 6749 §3.2); the user's cookies play no part",
     "/oidc/revoke": "relying parties call it as the client (RFC 7009); cookies play no part",
+    "/oidc/par": "relying parties push authorization requests from their servers as the client "
+    "(RFC 9126); cookies play no part",
     "/oidc/userinfo": "authorised by the bearer access token only (OIDC Core §5.3), never by "
     "cookies",
     "/oidc/authorize": "OIDC Core §3.1.2.1 lets a relying party send the authorization request "

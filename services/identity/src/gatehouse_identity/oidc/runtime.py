@@ -9,6 +9,8 @@ from fastapi import Request
 
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.oidc.access_tokens import AccessTokenIssuer
+from gatehouse_identity.oidc.client_assertions import JwksCache
+from gatehouse_identity.oidc.dpop import DPoPChecker, NonceSource
 from gatehouse_identity.oidc.grants import TokenLifetimes
 from gatehouse_identity.oidc.keys import KeyStore
 
@@ -18,6 +20,9 @@ class OidcRuntime:
     context: IdentityContext
     keys: KeyStore
     access_tokens: AccessTokenIssuer
+    dpop: DPoPChecker
+    # Keys of private_key_jwt clients that publish them at a jwks_uri (client_assertions.py).
+    client_jwks: JwksCache
 
     @classmethod
     def create(cls, context: IdentityContext) -> OidcRuntime:
@@ -29,11 +34,22 @@ class OidcRuntime:
             audience=settings.oidc_access_token_audience,
             format=settings.oidc_access_token_format,
         )
-        return cls(context=context, keys=keys, access_tokens=access_tokens)
+        nonces = NonceSource.from_secret(settings.secret_key.get_secret_value())
+        return cls(
+            context=context,
+            keys=keys,
+            access_tokens=access_tokens,
+            dpop=DPoPChecker(context.pool, nonces),
+            client_jwks=JwksCache(),
+        )
 
     @property
     def issuer(self) -> str:
         return self.context.settings.public_url.rstrip("/")
+
+    def endpoint(self, path: str) -> str:
+        """The public URI of one of identity's endpoints (what `htu` and `aud` name)."""
+        return f"{self.issuer}{path}"
 
     @property
     def lifetimes(self) -> TokenLifetimes:

@@ -1,0 +1,51 @@
+"""Pushed authorization requests (RFC 9126): the client sends its authorization request straight
+to identity, authenticated, and gets a `request_uri` to send the browser with instead of the
+parameters. What the browser carries then reveals nothing and cannot be altered on the way.
+
+A request_uri is `urn:ietf:params:oauth:request_uri:` and 256 random bits (only its SHA-256 is
+stored), works once, only for the client that pushed it, and for OIDC_PAR_TTL_S (60 s).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from gatehouse_identity.oidc.authorization_requests import PendingRequest
+from gatehouse_identity.oidc.tokens import MAX_TOKEN_LENGTH, new_token, token_hash
+
+REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
+
+
+async def push(pool: asyncpg.Pool, pending: PendingRequest, *, ttl_s: int) -> str:
+    """Keep a validated request; returns its request_uri."""
+    secret = new_token()
+    await pool.execute(
+        """INSERT INTO oidc_pushed_authorization_requests
+               (request_uri_hash, client_id, params, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5)""",
+        token_hash(secret),
+        pending.client.client_id,
+        pending.params(),
+        pending.created_at,
+        pending.created_at + timedelta(seconds=ttl_s),
+    )
+    return REQUEST_URI_PREFIX + secret
+
+
+async def pull(pool: asyncpg.Pool, *, client_id: str, request_uri: str) -> dict[str, Any] | None:
+    """The pushed parameters, spent by this call; None when unknown, expired, already used or
+    pushed by another client (whose request stays usable by it)."""
+    secret = request_uri.removeprefix(REQUEST_URI_PREFIX)
+    if secret == request_uri or not secret or len(secret) > MAX_TOKEN_LENGTH:
+        return None
+    params: dict[str, Any] | None = await pool.fetchval(
+        """DELETE FROM oidc_pushed_authorization_requests
+            WHERE request_uri_hash = $1 AND client_id = $2
+        RETURNING CASE WHEN expires_at > now() THEN params END""",
+        token_hash(secret),
+        client_id,
+    )
+    return params
