@@ -108,7 +108,7 @@ async def test_a_valid_token_gives_its_user_level_and_client(
         ("another client", _token(_claims(client_id="someone-else"))),
         ("expired", _token(_claims(iat=int(time.time()) - 900, exp=int(time.time()) - 600))),
         ("meant to live a day", _token(_claims(exp=int(time.time()) + 86400))),
-        ("bound to a key (DPoP)", _token(_claims(cnf={"jkt": "abc"}))),
+        ("bound by a confirmation not understood", _token(_claims(cnf={"x5t#S256": "abc"}))),
         ("no subject", _token(_claims(sub=None))),
         ("not a user id", _token(_claims(sub="registry"))),
         ("signed by another key", _token(_claims(), key=OTHER_KEY)),
@@ -119,6 +119,15 @@ async def test_tokens_the_registry_must_not_accept(
     verifier: AccessTokenVerifier, what: str, token: str
 ) -> None:
     assert await verifier.check(token) is None, what
+
+
+async def test_a_dpop_bound_token_comes_out_with_its_key_for_the_proof_check(
+    verifier: AccessTokenVerifier,
+) -> None:
+    """The proof itself is asked for by dependencies.py (tests/test_oauth_fapi.py end to end)."""
+    active = await verifier.check(_token(_claims(cnf={"jkt": "thumbprint"})))
+    assert active is not None
+    assert active.dpop_jkt == "thumbprint"
 
 
 async def test_a_logged_out_session_and_a_reset_user_lose_their_tokens_in_every_replica(

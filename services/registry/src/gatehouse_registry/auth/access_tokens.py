@@ -3,9 +3,10 @@
 A token is accepted when identity signed it (its JWKS, RS256 only), its header says `at+jwt`, it
 was issued by identity for the registry (`iss`, `aud` = ACCESS_TOKEN_AUDIENCE) to one of
 API_CLIENT_IDS, it has not expired and was not meant to live longer than
-ACCESS_TOKEN_MAX_LIFETIME_S, it is not bound to a key (`cnf`: a bound token is only good with
-its proof, which this bearer check does not take), and no back-channel logout or devices reset
-revoked it (revocations.py). A verified token's claims are kept until it expires, so a client
+ACCESS_TOKEN_MAX_LIFETIME_S, and no back-channel logout or devices reset revoked it
+(revocations.py). A token bound to a DPoP key (`cnf.jkt`, RFC 9449 §6.1) comes out with that
+key's thumbprint: dependencies.py then asks for the proof (dpop.py); a `cnf` of any other kind
+is refused. A verified token's claims are kept until it expires, so a client
 calling again costs a dictionary look-up and the revocation check.
 
 Opaque tokens (identity's OIDC_ACCESS_TOKEN_FORMAT=opaque) are still introspected over gRPC
@@ -37,6 +38,17 @@ from gatehouse_registry.auth.revocations import RevocationList
 JWT_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 CLOCK_LEEWAY_S = 30
 MAX_CACHED = 10_000
+
+
+def _bound_key(claims: dict[str, Any]) -> str | None:
+    """The DPoP key thumbprint of `cnf`; None when unbound, "" for a binding not understood."""
+    if "cnf" not in claims:
+        return None
+    confirmation = claims["cnf"]
+    jkt = confirmation.get("jkt") if isinstance(confirmation, dict) else None
+    if not isinstance(jkt, str) or not jkt or len(confirmation) != 1:
+        return ""
+    return jkt
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -117,8 +129,10 @@ class AccessTokenVerifier:
             self._audience not in audiences
             or claims["client_id"] not in self._client_ids
             or expires_at - issued_at > self._max_lifetime_s
-            or "cnf" in claims
         ):
+            return None
+        jkt = _bound_key(claims)
+        if jkt == "":
             return None
         acr = str(claims.get("acr", ""))
         amr = claims.get("amr")
@@ -132,6 +146,7 @@ class AccessTokenVerifier:
                 amr=[str(value) for value in amr] if isinstance(amr, list) else [],
                 scopes=scope.split() if isinstance(scope, str) else [],
                 expires_at=expires_at,
+                dpop_jkt=jkt,
             ),
             sid=sid if isinstance(sid, str) and sid else None,
             issued_at=issued_at,

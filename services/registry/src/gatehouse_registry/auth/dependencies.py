@@ -4,7 +4,9 @@
 
 `current_user` accepts either credential:
 
-- `Authorization: Bearer <identity access token>` (the JSON API): a JWT access token is verified
+- `Authorization: Bearer <identity access token>` (the JSON API), or `Authorization: DPoP
+  <token>` with a `DPoP` proof for a token bound to the client's key (RFC 9449; dpop.py: a bound
+  token sent as Bearer, or with a proof by another key, is refused): a JWT access token is verified
   here with identity's keys (access_tokens.py: no call to identity; revoked by back-channel
   logouts and devices resets, revocations.py), an opaque one checked with identity's gRPC
   IntrospectToken (answers cached for INTROSPECTION_CACHE_S); the token must have been issued to
@@ -26,6 +28,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request, status
 
+from gatehouse_common.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from gatehouse_registry.auth import sessions
 from gatehouse_registry.auth.access_tokens import looks_like_jwt
 from gatehouse_registry.auth.identity_grpc import ActiveToken, IdentityUnavailableError
@@ -50,10 +53,28 @@ class RegistryUser:
 
 
 def _bearer_token(request: Request) -> str | None:
+    """The access token of `Authorization: Bearer …` or `Authorization: DPoP …`."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
+    if scheme.lower() not in ("bearer", "dpop"):
         return None
     return token.strip()
+
+
+def _proven(runtime: AuthRuntime, request: Request, token: str, active: ActiveToken) -> bool:
+    """A DPoP-bound token needs the DPoP scheme and a proof by its key; an unbound one must not
+    pretend to be bound (RFC 9449 §7.1)."""
+    dpop_scheme = request.headers.get("authorization", "").split(" ", 1)[0].lower() == "dpop"
+    if active.dpop_jkt is None:
+        return not dpop_scheme
+    if not dpop_scheme:
+        return False
+    proof = runtime.dpop.check(
+        request.headers.getlist("dpop"),
+        method=request.method,
+        path=request.url.path,
+        access_token=token,
+    )
+    return proof is not None and proof.jkt == active.dpop_jkt
 
 
 def is_api_request(request: Request) -> bool:
@@ -74,6 +95,7 @@ def _not_signed_in(request: Request, *, token_given: bool) -> HTTPException:
         challenge = 'Bearer realm="registry"'
         if token_given:
             challenge += ', error="invalid_token"'
+        challenge += f', DPoP algs="{" ".join(DPOP_ALGORITHMS)}"'
         return HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="sign in first: a valid identity access token or session is required",
@@ -93,12 +115,14 @@ async def _active_token(runtime: AuthRuntime, token: str) -> ActiveToken | None:
     return await runtime.grpc.introspect(token)
 
 
-async def _from_bearer(runtime: AuthRuntime, token: str) -> RegistryUser | None:
+async def _from_bearer(runtime: AuthRuntime, request: Request, token: str) -> RegistryUser | None:
     if not token or len(token) > MAX_BEARER_LENGTH or not token.isascii():
         return None
     try:
         active = await _active_token(runtime, token)
         if active is None or active.client_id not in runtime.api_client_ids:
+            return None
+        if not _proven(runtime, request, token, active):
             return None
         person = await runtime.grpc.get_user(active.user_id)
     except CANNOT_CHECK as error:
@@ -141,7 +165,7 @@ async def optional_user(request: Request) -> RegistryUser | None:
     runtime = auth_runtime(request)
     token = _bearer_token(request)
     if token is not None:
-        user = await _from_bearer(runtime, token)
+        user = await _from_bearer(runtime, request, token)
         if user is None:
             raise _not_signed_in(request, token_given=True)
     else:

@@ -67,6 +67,8 @@ class ActiveToken:
     amr: list[str]
     scopes: list[str]
     expires_at: float  # epoch seconds
+    # The DPoP key the token is bound to (cnf.jkt, RFC 9449 §6.1); None for a bearer token.
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from gatehouse_common.db import Database
 from gatehouse_registry.auth.access_tokens import AccessTokenVerifier
+from gatehouse_registry.auth.dpop import ProofChecker
 from gatehouse_registry.auth.identity_grpc import IdentityGrpc
 from gatehouse_registry.auth.oidc_client import IdentityClient
 from gatehouse_registry.auth.revocations import RevocationList
@@ -49,6 +50,7 @@ class AuthRuntime:
     record_sign_in: SignInRecorder
     revocations: RevocationList
     access_tokens: AccessTokenVerifier
+    dpop: ProofChecker
 
     @classmethod
     def create(cls, context: RegistryContext, *, record_sign_in: SignInRecorder) -> AuthRuntime:
@@ -70,6 +72,7 @@ class AuthRuntime:
                 max_lifetime_s=settings.access_token_max_lifetime_s,
             ),
             identity=identity,
+            dpop=ProofChecker(settings.public_url),
             grpc=IdentityGrpc(
                 target=settings.identity_grpc_target,
                 secret=settings.service_auth_secret.get_secret_value().encode(),
