@@ -24,6 +24,7 @@ EXPECTED_KEYS = {
     "login_password": ("logins_per_s", "hash_limit_per_s", "ratio", "p99_ms"),
     "login_oidc_mfa": ("logins_per_s", "hash_limit_per_s", "ratio", "p99_ms"),
     "introspect_grpc": ("calls_per_s", "echo_per_s", "ratio", "two_core_calls_per_s", "p99_ms"),
+    "client_credentials": ("tokens_per_s", "p99_ms"),
     "operator_search": ("operators", "p50_ms", "p95_ms"),
     "search_recall": (
         "queries",
@@ -46,6 +47,7 @@ EXPECTED_LINES = [
     "login_password",
     "login_oidc_mfa",
     "introspect_grpc",
+    "client_credentials",
     "operator_search",
     "operator_search",
     "search_recall",

@@ -34,6 +34,8 @@ class Sizes:
     # Connections the calls are spread over: several, so that several server processes behind
     # one port (SO_REUSEPORT spreads connections, not calls) all get some.
     introspect_channels: int = 16
+    client_credentials_s: float = 10.0
+    client_credentials_concurrency: int = 32
     operators: int = 1_000_000
     search_queries: int = 300
     recall_queries_per_kind: int = 100
@@ -64,6 +66,8 @@ class Sizes:
             introspect_s=1.0,
             introspect_concurrency=8,
             introspect_channels=4,
+            client_credentials_s=1.0,
+            client_credentials_concurrency=4,
             operators=2000,
             search_queries=10,
             recall_queries_per_kind=3,

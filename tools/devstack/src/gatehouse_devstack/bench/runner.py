@@ -19,6 +19,7 @@ from typing import Any
 
 from gatehouse_devstack.bench import (
     catch_up,
+    client_credentials,
     cpu,
     events,
     introspection,
@@ -167,6 +168,7 @@ def run_benchmarks(bench: Bench, selected: list[str]) -> list[Result]:
         (("login_password",), run_login_password),
         (("login_oidc_mfa",), run_login_oidc),
         (("introspect_grpc",), lambda: introspection.introspect_grpc(bench)),
+        (("client_credentials",), lambda: client_credentials.client_credentials(bench)),
         (("operator_search", "search_recall"), lambda: search.operator_search(bench)),
         (("events_pipeline",), lambda: events.events_pipeline(bench, setup["events"])),
         (("events_catch_up",), lambda: catch_up.events_catch_up(bench, setup["events"])),
@@ -188,7 +190,7 @@ def run_benchmarks(bench: Bench, selected: list[str]) -> list[Result]:
         failure = prepared["accounts"]
         if name in ("login_oidc_mfa", "introspect_grpc") and failure is None:
             failure = prepared["oidc"]
-        if failure is not None and name not in {"memory", "operator_search"}:
+        if failure is not None and name not in {"memory", "operator_search", "client_credentials"}:
             results.extend(Result(n, unavailable=f"setup failed: {failure}") for n in names)
             continue
         progress(f"running {' and '.join(names)}")
