@@ -28,7 +28,7 @@ from joserfc.jwk import KeySet
 from gatehouse_identity.oidc import clients
 from gatehouse_identity.oidc.clients import Client
 from gatehouse_identity.oidc.errors import invalid_client
-from gatehouse_identity.oidc.jtis import remember_jti
+from gatehouse_identity.oidc.queries import remember_jti
 
 if TYPE_CHECKING:  # runtime.py holds a JwksCache
     from gatehouse_identity.oidc.runtime import OidcRuntime

@@ -21,13 +21,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from gatehouse_common.dpop import DPoPProof, DPoPProofError, verify_proof
 from gatehouse_identity.oidc.errors import OAuthError
-from gatehouse_identity.oidc.jtis import remember_jti
+from gatehouse_identity.oidc.queries import Pool, remember_jti
 
 NONCE_LIFETIME_S = 300
 # How old a proof may be (its iat): a proof is made for the request it goes with.
@@ -82,7 +81,7 @@ def invalid_dpop_proof(description: str, nonce: str | None = None) -> OAuthError
 
 @dataclass(frozen=True)
 class DPoPChecker:
-    pool: asyncpg.Pool
+    pool: Pool
     nonces: NonceSource
 
     async def at_authorization_server(self, values: list[str], *, url: str) -> DPoPProof | None:

@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gatehouse_common.dpop import ALGORITHMS
 from gatehouse_identity.oidc import token_service
@@ -31,7 +32,7 @@ DPOP_ALGS = " ".join(ALGORITHMS)
 router = APIRouter(tags=["openid-connect"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-MAX_FORM_FIELDS = 20
+MAX_FORM_FIELDS = 30
 
 
 def oauth_error_response(error: OAuthError, *, basic_auth_used: bool = False) -> JSONResponse:
@@ -47,7 +48,11 @@ def oauth_error_response(error: OAuthError, *, basic_auth_used: bool = False) ->
 async def _form(request: Request) -> dict[str, str]:
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         raise invalid_request("the body must be application/x-www-form-urlencoded")
-    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+    try:
+        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+    except StarletteHTTPException as error:
+        # Starlette's own 400 ({"detail"}) is not an OAuth error (RFC 6749 §5.2).
+        raise invalid_request(f"the form is not acceptable: {error.detail}") from error
     fields: dict[str, str] = {}
     for key, value in form.multi_items():
         if not isinstance(value, str):
