@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -644,3 +646,61 @@ def test_discovery_advertises_the_fapi_features(stack: Stack) -> None:
     assert "client_credentials" in document["grant_types_supported"]
     assert document["authorization_response_iss_parameter_supported"] is True
     assert "RS256" not in document["token_endpoint_auth_signing_alg_values_supported"]
+
+
+def test_the_registrys_sign_in_pushes_its_request(stack: Stack) -> None:
+    """The registry's own sign-in uses PAR (issue 19 point 3): the browser carries nothing of
+    the request but a request_uri."""
+    browser = Browser()
+    authorize = f"{stack.identity_url}/oidc/authorize"
+    landed, page = browser.navigate(
+        f"{stack.registry_url}/auth/login?next=/", stop=lambda u: u.startswith(authorize)
+    )
+    assert page is None, page.text[:1000] if page else ""
+    query = query_of(landed)
+    assert set(query) == {"client_id", "request_uri"}, landed
+    assert query["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
+    browser.close()
+
+
+class _JwksServer:
+    """A client's jwks_uri on 127.0.0.1: serves whatever `keys` holds now (so a test can rotate)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] = {"keys": []}
+        served = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps(served.keys).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_private_key_jwt_with_a_jwks_uri_follows_a_key_rotation(stack: Stack) -> None:
+    published = _JwksServer()
+    old, new = ec_key(), ec_key()
+    published.keys = {"keys": [old.public_jwk().to_dict()]}
+    client = register(
+        stack, grant_types=["client_credentials"], redirect_uris=[], jwks_uri=published.url
+    )
+    assert client["token_endpoint_auth_method"] == "private_key_jwt"
+    assert library_client(stack, PrivateKeyJwt(client["client_id"], old)).client_credentials()
+    # The company rotates: identity fetches the keys again for a key id it has not seen.
+    published.keys = {"keys": [new.public_jwk().to_dict()]}
+    assert library_client(stack, PrivateKeyJwt(client["client_id"], new)).client_credentials()
+    published.close()

@@ -111,7 +111,8 @@ class IdentityClient:
     async def authorization_url(
         self, *, redirect_uri: str, state: str, nonce: str, code_challenge: str
     ) -> str:
-        endpoint: str = (await self.metadata())["authorization_endpoint"]
+        metadata = await self.metadata()
+        endpoint: str = metadata["authorization_endpoint"]
         params = {
             "response_type": "code",
             "client_id": self._settings.oidc_client_id,
@@ -123,7 +124,32 @@ class IdentityClient:
             "code_challenge_method": "S256",
             "acr_values": ACR_PREFIX + self._settings.required_level,
         }
+        par_endpoint = metadata.get("pushed_authorization_request_endpoint")
+        if isinstance(par_endpoint, str) and par_endpoint:
+            request_uri = await self._push(self._internal(par_endpoint), params)
+            params = {"client_id": self._settings.oidc_client_id, "request_uri": request_uri}
         return f"{endpoint}?{urlencode(params)}"
+
+    async def _push(self, par_endpoint: str, params: dict[str, str]) -> str:
+        """Push the authorization request (RFC 9126) as the client: the browser then carries only
+        a request_uri, and nothing in the request can be read or changed on its way."""
+        try:
+            response = await self.http.post(
+                par_endpoint,
+                data=params,
+                auth=(
+                    self._settings.oidc_client_id,
+                    self._settings.oidc_client_secret.get_secret_value(),
+                ),
+            )
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise IdentityProviderError(f"pushed authorization request failed: {error}") from error
+        request_uri = body.get("request_uri") if isinstance(body, dict) else None
+        if response.status_code != 201 or not isinstance(request_uri, str):
+            error_code = body.get("error") if isinstance(body, dict) else None
+            raise IdentityProviderError(f"pushed authorization request: {error_code!r}")
+        return request_uri
 
     async def end_session_url(self, *, id_token: str, post_logout_redirect_uri: str) -> str:
         endpoint: str = (await self.metadata())["end_session_endpoint"]
