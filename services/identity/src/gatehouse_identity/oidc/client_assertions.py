@@ -48,6 +48,8 @@ MAX_JWKS_BYTES = 50_000
 class _Fetched:
     keys: dict[str, Any]
     at: float
+    # When it was fetched because an assertion named a key id it lacked (None: not for that).
+    for_unknown_kid: bool = False
 
 
 class JwksCache:
@@ -59,12 +61,15 @@ class JwksCache:
     async def keys(self, uri: str, *, kid: str | None) -> dict[str, Any]:
         kept = self._fetched.get(uri)
         now = time.monotonic()
-        fresh = kept is not None and now - kept.at < JWKS_CACHE_S
-        knows_kid = kept is not None and (
-            kid is None or any(k.get("kid") == kid for k in kept.keys.get("keys", []))
-        )
-        if kept is not None and fresh and (knows_kid or now - kept.at < JWKS_REFETCH_S):
-            return kept.keys
+        if kept is not None and now - kept.at < JWKS_CACHE_S:
+            knows_kid = kid is None or any(k.get("kid") == kid for k in kept.keys.get("keys", []))
+            # A key id not yet seen (the client rotated) is looked for at once, but a stream of
+            # made-up key ids makes identity fetch at most every JWKS_REFETCH_S.
+            if knows_kid or (kept.for_unknown_kid and now - kept.at < JWKS_REFETCH_S):
+                return kept.keys
+            fetched = await self._fetch(uri)
+            self._fetched[uri] = _Fetched(fetched, now, for_unknown_kid=True)
+            return fetched
         fetched = await self._fetch(uri)
         self._fetched[uri] = _Fetched(fetched, now)
         return fetched
