@@ -43,13 +43,8 @@ TRANSPORTS_WITH_SQL: dict[str, str] = {
 # converted to SQLAlchemy Core yet (issue 16); each goes when its capability is.
 ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
     {
-        "accounts/cli.py",
-        "accounts/links.py",
-        "accounts/service.py",
-        "accounts/sign_in.py",
         "api/dependencies.py",
         "audit/service.py",
-        "captcha/service.py",
         "context.py",
         "mfa/challenges.py",
         "mfa/enrolment.py",
@@ -78,8 +73,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "oidc/grants.py",
         "oidc/keys.py",
         "sign_in/service.py",
-        "throttling/limits.py",
-        "throttling/sign_in_guard.py",
     }
 )
 

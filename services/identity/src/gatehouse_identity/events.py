@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Connection
 from gatehouse_common.outbox import add_event
@@ -13,7 +14,11 @@ SOURCE = "gatehouse/identity"
 
 
 async def emit(
-    connection: Connection, event_type: str, *, user_id: uuid.UUID, message: Message
+    connection: AsyncConnection | Connection,
+    event_type: str,
+    *,
+    user_id: uuid.UUID,
+    message: Message,
 ) -> uuid.UUID:
     """Returns the event's id (which the notifier names when it asks for an e-mailed link)."""
     event = await add_event(

@@ -64,7 +64,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
     ) -> pb.GetUserResponse:
         user_id = await parse_uuid_field(request.user_id, "user_id", context)
         try:
-            user = await service.get_user(self._context.pool, user_id=user_id)
+            user = await service.get_user(self._context.database, user_id=user_id)
         except IdentityError as error:
             await context.abort(grpc_status(error), error.message)
             raise
@@ -78,7 +78,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
                 grpc.StatusCode.INVALID_ARGUMENT, f"user_ids: at most {MAX_BATCH} per call"
             )
         ids = [await parse_uuid_field(value, "user_ids", context) for value in request.user_ids]
-        users = await service.get_users(self._context.pool, user_ids=ids)
+        users = await service.get_users(self._context.database, user_ids=ids)
         found = {user.id for user in users}
         return pb.BatchGetUsersResponse(
             users=[user_to_wire(user) for user in users],
@@ -91,7 +91,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
         if not request.email or len(request.email) > 254 or "@" not in request.email:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "email: not an e-mail address")
         try:
-            user = await service.get_user_by_email(self._context.pool, email=request.email)
+            user = await service.get_user_by_email(self._context.database, email=request.email)
         except IdentityError as error:
             await context.abort(grpc_status(error), error.message)
             raise
@@ -109,7 +109,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
         wanted = await self._link_request(request, "", context)
         try:
             token, expires_at = await service.create_password_link(
-                self._context.pool,
+                self._context.database,
                 user_id=wanted.user_id,
                 purpose=wanted.purpose,
                 ttl=wanted.ttl,
@@ -135,7 +135,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             if item.purpose != REPORT
         ]
         issued = (
-            await service.create_password_links(self._context.pool, requests=wanted)
+            await service.create_password_links(self._context.database, requests=wanted)
             if wanted
             else []
         )

@@ -58,7 +58,7 @@ async def _invite(args: argparse.Namespace, settings: IdentitySettings) -> None:
     database = await Database.open(settings.database_url, min_size=1, max_size=2)
     try:
         await service.create_account(
-            database.raw_pool,
+            database,
             email=args.email,
             first_name=args.first_name,
             last_name=args.last_name,

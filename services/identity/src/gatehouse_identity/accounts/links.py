@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from gatehouse_common.db import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse_identity.accounts import queries
 from gatehouse_identity.accounts.errors import InvalidLinkError
 from gatehouse_identity.accounts.models import PasswordLinkPurpose
 
@@ -35,7 +37,7 @@ def token_hash(token: str) -> bytes:
 
 
 async def issue_password_link(
-    connection: Connection,
+    connection: AsyncConnection,
     *,
     user_id: uuid.UUID,
     purpose: PasswordLinkPurpose,
@@ -44,18 +46,18 @@ async def issue_password_link(
 ) -> IssuedLink:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = datetime.now(UTC) + ttl
-    await connection.execute(
-        "UPDATE password_links SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
-        user_id,
-    )
-    await connection.execute(
-        """INSERT INTO password_links (token_hash, user_id, purpose, event_id, expires_at)
-           VALUES ($1, $2, $3, $4, $5)""",
-        token_hash(token),
-        user_id,
-        purpose.value,
-        event_id,
-        expires_at,
+    await queries.retire_open_links(connection, user_ids=[user_id])
+    await queries.insert_links(
+        connection,
+        links=[
+            queries.NewLink(
+                token_hash=token_hash(token),
+                user_id=user_id,
+                purpose=purpose.value,
+                event_id=event_id,
+                expires_at=expires_at,
+            )
+        ],
     )
     return IssuedLink(token=token, expires_at=expires_at)
 
@@ -69,30 +71,29 @@ class LinkRequest:
 
 
 async def issue_password_links(
-    connection: Connection, requests: Sequence[LinkRequest]
+    connection: AsyncConnection, requests: Sequence[LinkRequest]
 ) -> list[IssuedLink]:
-    """`issue_password_link` for many users in three statements instead of two each (the
+    """`issue_password_link` for many users in two statements instead of two each (the
     notifier asks for a whole batch of events at once). Same outcome as one by one, in order: a
     user's earlier open links are retired, and of two links for one user only the later is open.
     Every user must exist (the caller checks)."""
     now = datetime.now(UTC)
     tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in requests]
     last = {request.user_id: index for index, request in enumerate(requests)}
-    await connection.execute(
-        """UPDATE password_links SET used_at = now()
-            WHERE user_id = ANY($1::uuid[]) AND used_at IS NULL""",
-        list(last),
-    )
-    await connection.execute(
-        """INSERT INTO password_links (token_hash, user_id, purpose, event_id, expires_at, used_at)
-           SELECT * FROM unnest($1::bytea[], $2::uuid[], $3::text[], $4::uuid[],
-                                $5::timestamptz[], $6::timestamptz[])""",
-        [token_hash(token) for token in tokens],
-        [request.user_id for request in requests],
-        [request.purpose.value for request in requests],
-        [request.event_id for request in requests],
-        [now + request.ttl for request in requests],
-        [None if last[r.user_id] == index else now for index, r in enumerate(requests)],
+    await queries.retire_open_links(connection, user_ids=list(last))
+    await queries.insert_links(
+        connection,
+        links=[
+            queries.NewLink(
+                token_hash=token_hash(token),
+                user_id=request.user_id,
+                purpose=request.purpose.value,
+                event_id=request.event_id,
+                expires_at=now + request.ttl,
+                used_at=None if last[request.user_id] == index else now,
+            )
+            for index, (token, request) in enumerate(zip(tokens, requests, strict=True))
+        ],
     )
     return [
         IssuedLink(token=token, expires_at=now + request.ttl)
@@ -100,16 +101,15 @@ async def issue_password_links(
     ]
 
 
-async def consume_password_link(connection: Connection, token: str) -> uuid.UUID:
+def _plausible(token: str) -> bool:
+    return bool(token) and len(token) <= MAX_TOKEN_LENGTH and token.isascii()
+
+
+async def consume_password_link(connection: AsyncConnection, token: str) -> uuid.UUID:
     """Marks the link used and returns its user; InvalidLinkError if it cannot be used."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+    if not _plausible(token):
         raise InvalidLinkError("the link is not valid", field="token")
-    user_id: uuid.UUID | None = await connection.fetchval(
-        """UPDATE password_links SET used_at = now()
-            WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-        RETURNING user_id""",
-        token_hash(token),
-    )
+    user_id = await queries.use_link(connection, token_hash=token_hash(token))
     if user_id is None:
         raise InvalidLinkError(
             "the link is not valid: it was already used, has expired or was replaced",
@@ -118,16 +118,11 @@ async def consume_password_link(connection: Connection, token: str) -> uuid.UUID
     return user_id
 
 
-async def check_password_link(connection: Connection, token: str) -> bool:
+async def check_password_link(connection: AsyncConnection, token: str) -> bool:
     """True when the link can still be used (for showing the form before the user types)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+    if not _plausible(token):
         return False
-    found = await connection.fetchval(
-        """SELECT 1 FROM password_links
-            WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()""",
-        token_hash(token),
-    )
-    return found is not None
+    return await queries.link_is_open(connection, token_hash=token_hash(token))
 
 
 @dataclass(frozen=True)
@@ -140,28 +135,20 @@ class LinkReturn:
     level: str | None = None
 
 
-async def remember_return(connection: Connection, *, event_id: uuid.UUID, back: LinkReturn) -> None:
+async def remember_return(
+    connection: AsyncConnection, *, event_id: uuid.UUID, back: LinkReturn
+) -> None:
     """Keep `back` for the link the notifier will ask for with `event_id` (server-side: the
     e-mailed URL carries nothing but the token)."""
-    await connection.execute(
-        "DELETE FROM password_link_returns WHERE created_at < now() - $1::interval", RETURN_KEPT
-    )
-    await connection.execute(
-        "INSERT INTO password_link_returns (event_id, next_url, level) VALUES ($1, $2, $3)",
-        event_id,
-        back.next_url,
-        back.level,
+    await queries.forget_returns_older_than(connection, age=RETURN_KEPT)
+    await queries.insert_return(
+        connection, event_id=event_id, next_url=back.next_url, level=back.level
     )
 
 
-async def return_of_link(connection: Connection, token: str) -> LinkReturn | None:
+async def return_of_link(connection: AsyncConnection, token: str) -> LinkReturn | None:
     """Where the link `token` was asked for from, used or not (the token is the secret)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+    if not _plausible(token):
         return None
-    row = await connection.fetchrow(
-        """SELECT r.next_url, r.level
-             FROM password_links AS l JOIN password_link_returns AS r USING (event_id)
-            WHERE l.token_hash = $1""",
-        token_hash(token),
-    )
-    return None if row is None else LinkReturn(row["next_url"], row["level"])
+    found = await queries.return_of_link(connection, token_hash=token_hash(token))
+    return None if found is None else LinkReturn(*found)

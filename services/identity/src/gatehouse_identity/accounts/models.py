@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 
 class UserStatus(StrEnum):
@@ -34,21 +33,3 @@ class User:
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
-
-    @classmethod
-    def from_row(cls, row: Any) -> User:
-        return cls(
-            id=row["id"],
-            email=row["email"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            email_language=row["email_language"],
-            status=UserStatus(row["status"]),
-            created_at=row["created_at"],
-            password_changed_at=row["password_changed_at"],
-        )
-
-
-USER_COLUMNS = (
-    "id, email, first_name, last_name, email_language, status, created_at, password_changed_at"
-)

@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
-
 from gatehouse.events.v1 import identity_events_pb2 as events
+from gatehouse_common.db import Database
+from gatehouse_identity.accounts import queries
 from gatehouse_identity.accounts.errors import UserNotFoundError, WrongCurrentPasswordError
 from gatehouse_identity.accounts.links import (
     IssuedLink,
@@ -26,12 +26,7 @@ from gatehouse_identity.accounts.links import (
     remember_return,
     return_of_link,
 )
-from gatehouse_identity.accounts.models import (
-    USER_COLUMNS,
-    PasswordLinkPurpose,
-    User,
-    UserStatus,
-)
+from gatehouse_identity.accounts.models import PasswordLinkPurpose, User, UserStatus
 from gatehouse_identity.accounts.passwords import check_password_rule
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
@@ -46,7 +41,7 @@ def normalize_email(email: str) -> str:
 
 
 async def create_account(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     email: str,
     first_name: str,
@@ -62,11 +57,11 @@ async def create_account(
     With `captcha_required`, the captcha must be solved first (it is spent either way).
     `back`: where signing in goes after the e-mailed link has set the password."""
     if captcha_required:
-        await captcha.check_answer(pool, challenge_id=captcha_id, answer=captcha_answer)
+        await captcha.check_answer(database, challenge_id=captcha_id, answer=captcha_answer)
     now = datetime.now(UTC)
-    async with pool.acquire() as connection, connection.transaction():
-        existing = await connection.fetchval(
-            "SELECT id FROM users WHERE email_normalized = $1", normalize_email(email)
+    async with database.transaction() as connection:
+        existing = await queries.user_id_by_email(
+            connection, email_normalized=normalize_email(email)
         )
         if existing is not None:
             await emit(
@@ -77,23 +72,18 @@ async def create_account(
             )
             return
         user_id = uuid.uuid4()
-        inserted = await connection.fetchval(
-            """INSERT INTO users (id, email, email_normalized, first_name, last_name,
-                                  email_language, status, privacy_statement_version,
-                                  privacy_statement_accepted_at)
-               VALUES ($1, $2, $3, $4, $5, $6, 'pending_password', $7, $8)
-               ON CONFLICT (email_normalized) DO NOTHING
-               RETURNING id""",
-            user_id,
-            email.strip(),
-            normalize_email(email),
-            first_name,
-            last_name,
-            email_language,
-            privacy_statement_version,
-            now,
+        inserted = await queries.insert_pending_user(
+            connection,
+            user_id=user_id,
+            email=email.strip(),
+            email_normalized=normalize_email(email),
+            first_name=first_name,
+            last_name=last_name,
+            email_language=email_language,
+            privacy_statement_version=privacy_statement_version,
+            privacy_statement_accepted_at=now,
         )
-        if inserted is None:  # a parallel sign-up with the same address won the race
+        if not inserted:  # a parallel sign-up with the same address won the race
             return
         event_id = await emit(
             connection,
@@ -106,7 +96,7 @@ async def create_account(
 
 
 async def set_password_with_link(
-    pool: asyncpg.Pool, *, hasher: PasswordHasher, token: str, password: str
+    database: Database, *, hasher: PasswordHasher, token: str, password: str
 ) -> User:
     """Use an e-mailed link to set the first password or replace a forgotten/blocked one.
 
@@ -114,42 +104,35 @@ async def set_password_with_link(
     """
     check_password_rule(password)
     password_hash = await hasher.hash(password)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         user_id = await consume_password_link(connection, token)
-        previous_status = await connection.fetchval(
-            "SELECT status FROM users WHERE id = $1 FOR UPDATE", user_id
+        previous_status = await queries.lock_status(connection, user_id=user_id)
+        user = await queries.set_password_unblocked(
+            connection, user_id=user_id, password_hash=password_hash
         )
-        row = await connection.fetchrow(
-            f"""UPDATE users
-                   SET password_hash = $2, status = 'active', blocked_at = NULL,
-                       password_changed_at = now(), updated_at = now()
-                 WHERE id = $1
-             RETURNING {USER_COLUMNS}""",
-            user_id,
-            password_hash,
-        )
+        if user is None:  # pragma: no cover - a link's user cannot go (ON DELETE CASCADE)
+            raise UserNotFoundError(f"no user {user_id}", field="user_id")
         await end_user_sessions(connection, user_id=user_id)
         # A new password from an e-mailed link unblocks every bucket (the manual's remedy).
-        await connection.execute("DELETE FROM password_failure_buckets WHERE user_id = $1", user_id)
+        await queries.delete_failure_buckets(connection, user_id=user_id)
+        replaced = previous_status != UserStatus.PENDING_PASSWORD
         await audit.record(
             connection,
             kind=AuditKind.PASSWORD_SET,
             user_id=user_id,
-            detail={"replaced": previous_status != UserStatus.PENDING_PASSWORD},
+            detail={"replaced": replaced},
         )
         await emit(
             connection,
             "identity.user.password_set",
             user_id=user_id,
-            message=events.UserPasswordSet(
-                user_id=str(user_id), replaced=previous_status != UserStatus.PENDING_PASSWORD
-            ),
+            message=events.UserPasswordSet(user_id=str(user_id), replaced=replaced),
         )
-    return User.from_row(row)
+    return user
 
 
 async def change_password(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     hasher: PasswordHasher,
     user_id: uuid.UUID,
@@ -159,19 +142,13 @@ async def change_password(
 ) -> None:
     """Change the password of a signed-in user, who must type the current one again."""
     check_password_rule(new_password, field="new_password")
-    current_hash = await pool.fetchval(
-        "SELECT password_hash FROM users WHERE id = $1 AND status = 'active'", user_id
-    )
+    async with database.connection() as connection:
+        current_hash = await queries.active_password_hash(connection, user_id=user_id)
     if current_hash is None or not await hasher.verify(current_hash, current_password):
         raise WrongCurrentPasswordError("the current password is wrong", field="current_password")
     new_hash = await hasher.hash(new_password)
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(
-            """UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now()
-                WHERE id = $1""",
-            user_id,
-            new_hash,
-        )
+    async with database.transaction() as connection:
+        await queries.set_password_hash(connection, user_id=user_id, password_hash=new_hash)
         # Other sessions may belong to whoever knew the old password.
         await end_user_sessions(connection, user_id=user_id, keep_hash=keep_session_hash)
         await audit.record(connection, kind=AuditKind.PASSWORD_CHANGED, user_id=user_id)
@@ -184,13 +161,13 @@ async def change_password(
 
 
 async def request_password_reset(
-    pool: asyncpg.Pool, *, email: str, back: LinkReturn | None = None
+    database: Database, *, email: str, back: LinkReturn | None = None
 ) -> None:
     """E-mail a reset link if the address has an account; say nothing either way. `back`: where
     signing in goes after the link has set the password."""
-    async with pool.acquire() as connection, connection.transaction():
-        user_id = await connection.fetchval(
-            "SELECT id FROM users WHERE email_normalized = $1", normalize_email(email)
+    async with database.transaction() as connection:
+        user_id = await queries.user_id_by_email(
+            connection, email_normalized=normalize_email(email)
         )
         if user_id is None:
             return
@@ -205,21 +182,21 @@ async def request_password_reset(
             await remember_return(connection, event_id=event_id, back=back)
 
 
-async def password_link_usable(pool: asyncpg.Pool, *, token: str) -> bool:
+async def password_link_usable(database: Database, *, token: str) -> bool:
     """True when an e-mailed link can still be used (to show its form before the user types)."""
-    async with pool.acquire() as connection:
+    async with database.connection() as connection:
         return await check_password_link(connection, token)
 
 
-async def link_return(pool: asyncpg.Pool, *, token: str) -> LinkReturn | None:
+async def link_return(database: Database, *, token: str) -> LinkReturn | None:
     """Where the sign-in that asked for the e-mailed link `token` was going, if it was asked for
     from a sign-in page (read before the link is used: it is the same afterwards)."""
-    async with pool.acquire() as connection:
+    async with database.connection() as connection:
         return await return_of_link(connection, token)
 
 
 async def create_password_link(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     user_id: uuid.UUID,
     purpose: PasswordLinkPurpose,
@@ -227,9 +204,8 @@ async def create_password_link(
     event_id: uuid.UUID | None,
 ) -> tuple[str, datetime]:
     """Issue a link for the notifier to e-mail; returns (token, expiry)."""
-    async with pool.acquire() as connection, connection.transaction():
-        exists = await connection.fetchval("SELECT 1 FROM users WHERE id = $1", user_id)
-        if exists is None:
+    async with database.transaction() as connection:
+        if not await queries.known_user_ids(connection, user_ids=[user_id]):
             raise UserNotFoundError(f"no user {user_id}", field="user_id")
         link = await issue_password_link(
             connection, user_id=user_id, purpose=purpose, ttl=ttl, event_id=event_id
@@ -238,16 +214,14 @@ async def create_password_link(
 
 
 async def create_password_links(
-    pool: asyncpg.Pool, *, requests: Sequence[LinkRequest]
+    database: Database, *, requests: Sequence[LinkRequest]
 ) -> list[IssuedLink | None]:
     """`create_password_link` for several users in one transaction (the notifier's batches);
     one result per request, in order, None for a user identity does not know."""
-    async with pool.acquire() as connection, connection.transaction():
-        rows = await connection.fetch(
-            "SELECT id FROM users WHERE id = ANY($1::uuid[])",
-            list({request.user_id for request in requests}),
+    async with database.transaction() as connection:
+        known = await queries.known_user_ids(
+            connection, user_ids=list({request.user_id for request in requests})
         )
-        known = {row["id"] for row in rows}
         issued = iter(
             await issue_password_links(connection, [r for r in requests if r.user_id in known])
         )
@@ -255,7 +229,7 @@ async def create_password_links(
 
 
 async def update_profile(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     user_id: uuid.UUID,
     first_name: str,
@@ -264,41 +238,36 @@ async def update_profile(
 ) -> User:
     """Change the name and e-mail language. Relying services read them at the user's next
     sign-in (the registry refreshes its copy then, as the manual says)."""
-    async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(
-            f"""UPDATE users SET first_name = $2, last_name = $3, email_language = $4,
-                                 updated_at = now()
-                 WHERE id = $1
-             RETURNING {USER_COLUMNS}""",
-            user_id,
-            first_name,
-            last_name,
-            email_language,
+    async with database.transaction() as connection:
+        user = await queries.update_profile(
+            connection,
+            user_id=user_id,
+            first_name=first_name,
+            last_name=last_name,
+            email_language=email_language,
         )
-        if row is None:
+        if user is None:
             raise UserNotFoundError(f"no user {user_id}", field="user_id")
         await audit.record(connection, kind=AuditKind.PROFILE_UPDATED, user_id=user_id)
-    return User.from_row(row)
+    return user
 
 
-async def get_user(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> User:
-    row = await pool.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
-    if row is None:
+async def get_user(database: Database, *, user_id: uuid.UUID) -> User:
+    async with database.connection() as connection:
+        user = await queries.user_by_id(connection, user_id=user_id)
+    if user is None:
         raise UserNotFoundError(f"no user {user_id}", field="user_id")
-    return User.from_row(row)
+    return user
 
 
-async def get_users(pool: asyncpg.Pool, *, user_ids: Sequence[uuid.UUID]) -> list[User]:
-    rows = await pool.fetch(
-        f"SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])", list(user_ids)
-    )
-    return [User.from_row(row) for row in rows]
+async def get_users(database: Database, *, user_ids: Sequence[uuid.UUID]) -> list[User]:
+    async with database.connection() as connection:
+        return await queries.users_by_ids(connection, user_ids=user_ids)
 
 
-async def get_user_by_email(pool: asyncpg.Pool, *, email: str) -> User:
-    row = await pool.fetchrow(
-        f"SELECT {USER_COLUMNS} FROM users WHERE email_normalized = $1", normalize_email(email)
-    )
-    if row is None:
+async def get_user_by_email(database: Database, *, email: str) -> User:
+    async with database.connection() as connection:
+        user = await queries.user_by_email(connection, email_normalized=normalize_email(email))
+    if user is None:
         raise UserNotFoundError("no user with that e-mail address", field="email")
-    return User.from_row(row)
+    return user

@@ -18,15 +18,16 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import NoReturn
 
-import asyncpg
 from prometheus_client import Counter
 
 from gatehouse.events.v1 import identity_events_pb2 as events
+from gatehouse_common.db import Database
+from gatehouse_identity.accounts import queries
 from gatehouse_identity.accounts.errors import (
     AccountBlockedError,
     InvalidCredentialsError,
 )
-from gatehouse_identity.accounts.models import USER_COLUMNS, User
+from gatehouse_identity.accounts.models import User, UserStatus
 from gatehouse_identity.accounts.service import normalize_email
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
@@ -66,7 +67,7 @@ def device_key(settings: IdentitySettings) -> bytes:
 
 
 async def sign_in_with_password(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     hasher: PasswordHasher,
     settings: IdentitySettings,
@@ -84,7 +85,7 @@ async def sign_in_with_password(
     bucket = failure_bucket(key, cookie=device_cookie, email=email)
     gate: AbstractAsyncContextManager[None] = (
         captcha_gate(
-            pool,
+            database,
             address=address or UNKNOWN_ADDRESS,
             after_failures=settings.captcha_after_failed_sign_ins,
             captcha_id=captcha_id,
@@ -96,7 +97,7 @@ async def sign_in_with_password(
     )
     async with gate:
         user = await authenticate(
-            pool,
+            database,
             hasher=hasher,
             email=email,
             password=password,
@@ -110,7 +111,7 @@ async def sign_in_with_password(
 
 
 async def authenticate(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     hasher: PasswordHasher,
     email: str,
@@ -126,75 +127,70 @@ async def authenticate(
     `max_failed_attempts` are ever checked. Unknown, pending and blocked accounts, and blocked
     buckets, get the same answer after the same work.
     """
-    candidate = await pool.fetchrow(
-        """SELECT id, password_hash, status FROM users
-            WHERE email_normalized = $1 AND status IN ('active', 'blocked')""",
-        normalize_email(email),
-    )
-    reserved = None
-    if candidate is not None:
+    async with database.connection() as connection:
+        candidate = await queries.sign_in_candidate(
+            connection, email_normalized=normalize_email(email)
+        )
         # A slot to check the password in this bucket: `max_failed_attempts` in a row. A
         # blocked *browser's own* bucket (its signed device cookie) gets as many again, to tell
         # the right password's owner that the account is blocked (issue 14, point 4); the
         # unknown-clients bucket gets none, so guessers never get more checks than before.
-        reserved = await pool.fetchrow(
-            """INSERT INTO password_failure_buckets (user_id, bucket, failures) VALUES ($1, $2, 1)
-               ON CONFLICT (user_id, bucket) DO UPDATE
-                  SET failures = password_failure_buckets.failures + 1
-                WHERE password_failure_buckets.failures < CASE
-                        WHEN password_failure_buckets.blocked_at IS NULL THEN $3
-                        WHEN $2 <> $4 THEN 2 * $3
-                        ELSE 0 END
-               RETURNING failures, blocked_at IS NOT NULL AS bucket_blocked""",
-            candidate["id"],
-            bucket,
-            max_failed_attempts,
-            UNKNOWN_CLIENTS,
+        reserved = (
+            None
+            if candidate is None
+            else await queries.reserve_check(
+                connection,
+                user_id=candidate.user_id,
+                bucket=bucket,
+                allowed=max_failed_attempts,
+                allowed_when_blocked=0 if bucket == UNKNOWN_CLIENTS else 2 * max_failed_attempts,
+            )
         )
     if candidate is None or reserved is None:
         await hasher.verify_dummy(password)
         SIGN_INS.labels("failed").inc()
         # Never the typed address: for an unknown one, nobody is named.
         await audit.record(
-            pool,
+            database,
             kind=AuditKind.SIGN_IN_FAILED,
-            user_id=candidate["id"] if candidate is not None else None,
+            user_id=candidate.user_id if candidate is not None else None,
             detail={
                 "reason": "no_such_account" if candidate is None else "bucket_blocked",
                 "bucket": _bucket_kind(bucket),
             },
         )
         raise InvalidCredentialsError("wrong e-mail address or password")
-    if candidate["status"] == "blocked" or reserved["bucket_blocked"]:
+    if candidate.status is UserStatus.BLOCKED or reserved.bucket_blocked:
         await _refuse_blocked(
-            pool, hasher=hasher, user_id=candidate["id"], password=password, bucket=bucket,
-            password_hash=candidate["password_hash"],
+            database, hasher=hasher, user_id=candidate.user_id, password=password, bucket=bucket,
+            password_hash=candidate.password_hash,
         )  # fmt: skip
-    reserved = reserved["failures"]
-    if await hasher.verify(candidate["password_hash"], password):
+    if await hasher.verify(candidate.password_hash, password):
         SIGN_INS.labels("succeeded").inc()
         return await _record_success(
-            pool,
+            database,
             hasher=hasher,
-            user_id=candidate["id"],
+            user_id=candidate.user_id,
             bucket=bucket,
             password=password,
-            password_hash=candidate["password_hash"],
+            password_hash=candidate.password_hash,
         )
     SIGN_INS.labels("failed").inc()
     await audit.record(
-        pool,
+        database,
         kind=AuditKind.SIGN_IN_FAILED,
-        user_id=candidate["id"],
+        user_id=candidate.user_id,
         detail={"reason": "wrong_password", "bucket": _bucket_kind(bucket)},
     )
-    if reserved >= max_failed_attempts:
-        await _block(pool, user_id=candidate["id"], bucket=bucket, failed_attempts=reserved)
+    if reserved.failures >= max_failed_attempts:
+        await _block(
+            database, user_id=candidate.user_id, bucket=bucket, failed_attempts=reserved.failures
+        )
     raise InvalidCredentialsError("wrong e-mail address or password")
 
 
 async def _refuse_blocked(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     hasher: PasswordHasher,
     user_id: uuid.UUID,
@@ -208,7 +204,7 @@ async def _refuse_blocked(
     right = await hasher.verify(password_hash, password)
     SIGN_INS.labels("failed").inc()
     await audit.record(
-        pool,
+        database,
         kind=AuditKind.SIGN_IN_FAILED,
         user_id=user_id,
         detail={
@@ -227,7 +223,7 @@ def _bucket_kind(bucket: str) -> str:
 
 
 async def _record_success(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     hasher: PasswordHasher,
     user_id: uuid.UUID,
@@ -236,54 +232,34 @@ async def _record_success(
     password_hash: str,
 ) -> User:
     new_hash = await hasher.hash(password) if hasher.needs_rehash(password_hash) else None
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         # Success ends this bucket's run of failures (never a blocked bucket: it got no slot).
-        await connection.execute(
-            "DELETE FROM password_failure_buckets WHERE user_id = $1 AND bucket = $2 "
-            "AND blocked_at IS NULL",
-            user_id,
-            bucket,
-        )
-        row = await connection.fetchrow(
-            f"""UPDATE users SET password_hash = COALESCE($2, password_hash)
-                 WHERE id = $1
-             RETURNING {USER_COLUMNS}""",
-            user_id,
-            new_hash,
-        )
+        await queries.end_failure_run(connection, user_id=user_id, bucket=bucket)
+        user = await queries.rehash_password(connection, user_id=user_id, new_hash=new_hash)
+        if user is None:  # pragma: no cover - the user was just read; rows are never deleted
+            raise InvalidCredentialsError("wrong e-mail address or password")
         await audit.record(
             connection,
             kind=AuditKind.SIGN_IN_SUCCEEDED,
             user_id=user_id,
             detail={"bucket": _bucket_kind(bucket)},
         )
-    return User.from_row(row)
+    return user
 
 
 async def _block(
-    pool: asyncpg.Pool, *, user_id: uuid.UUID, bucket: str, failed_attempts: int
+    database: Database, *, user_id: uuid.UUID, bucket: str, failed_attempts: int
 ) -> None:
     """Five in a row: block the bucket. Unknown clients: only they are shut out (the user's own
     browsers keep working). The user's own browser: the whole account, as the manual says."""
     unknown_only = bucket == UNKNOWN_CLIENTS
-    async with pool.acquire() as connection, connection.transaction():
-        blocked = await connection.fetchval(
-            """UPDATE password_failure_buckets SET blocked_at = now()
-                WHERE user_id = $1 AND bucket = $2 AND blocked_at IS NULL
-            RETURNING user_id""",
-            user_id,
-            bucket,
-        )
-        if blocked is None:  # a parallel attempt blocked it first; one e-mail is enough
-            return
+    async with database.transaction() as connection:
+        if not await queries.block_bucket(connection, user_id=user_id, bucket=bucket):
+            return  # a parallel attempt blocked it first; one e-mail is enough
         if unknown_only:
             ATTACKS_FLAGGED.inc()
         else:
-            await connection.execute(
-                """UPDATE users SET status = 'blocked', blocked_at = now(), updated_at = now()
-                    WHERE id = $1 AND status = 'active'""",
-                user_id,
-            )
+            await queries.block_user(connection, user_id=user_id)
             await end_user_sessions(connection, user_id=user_id)
         ACCOUNTS_BLOCKED.inc()
         await audit.record(
@@ -305,13 +281,13 @@ async def _block(
 
 
 async def captcha_for_form(
-    pool: asyncpg.Pool, *, settings: IdentitySettings, address: str | None
+    database: Database, *, settings: IdentitySettings, address: str | None
 ) -> uuid.UUID | None:
     """A captcha for the sign-in form when this address has failed too often, else None."""
     if not settings.throttling_enabled or not await captcha_required(
-        pool,
+        database,
         address=address or UNKNOWN_ADDRESS,
         after_failures=settings.captcha_after_failed_sign_ins,
     ):
         return None
-    return await captcha.create_challenge(pool)
+    return await captcha.create_challenge(database)

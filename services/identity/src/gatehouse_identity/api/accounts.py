@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from gatehouse_identity.accounts import service
 from gatehouse_identity.accounts.models import User
-from gatehouse_identity.api.dependencies import Context, CurrentSession, Hasher, Pool
+from gatehouse_identity.api.dependencies import Context, CurrentSession, Db, Hasher
 from gatehouse_identity.api.schemas import (
     AcceptedResponse,
     ChangePasswordRequest,
@@ -43,7 +43,7 @@ def user_response(user: User) -> UserResponse:
 )
 async def create_account(body: CreateAccountRequest, context: Context) -> AcceptedResponse:
     await service.create_account(
-        context.pool,
+        context.database,
         email=body.email,
         first_name=body.first_name,
         last_name=body.last_name,
@@ -61,9 +61,9 @@ async def create_account(body: CreateAccountRequest, context: Context) -> Accept
     summary="Set the password with the token from an e-mailed link",
     responses={400: {"description": "The link is unknown, used or expired"}},
 )
-async def set_password(body: SetPasswordRequest, pool: Pool, hasher: Hasher) -> UserResponse:
+async def set_password(body: SetPasswordRequest, database: Db, hasher: Hasher) -> UserResponse:
     user = await service.set_password_with_link(
-        pool, hasher=hasher, token=body.token, password=body.password
+        database, hasher=hasher, token=body.token, password=body.password
     )
     return user_response(user)
 
@@ -71,14 +71,14 @@ async def set_password(body: SetPasswordRequest, pool: Pool, hasher: Hasher) -> 
 @router.post(
     "/password/forgot", status_code=status.HTTP_202_ACCEPTED, summary="E-mail a reset link"
 )
-async def forgot_password(body: ForgotPasswordRequest, pool: Pool) -> AcceptedResponse:
-    await service.request_password_reset(pool, email=body.email)
+async def forgot_password(body: ForgotPasswordRequest, database: Db) -> AcceptedResponse:
+    await service.request_password_reset(database, email=body.email)
     return AcceptedResponse(message=ACCEPTED_MESSAGE)
 
 
 @router.get("/me", summary="The signed-in user", responses={401: {"description": "Not signed in"}})
-async def get_me(session: CurrentSession, pool: Pool) -> UserResponse:
-    return user_response(await service.get_user(pool, user_id=session.user_id))
+async def get_me(session: CurrentSession, database: Db) -> UserResponse:
+    return user_response(await service.get_user(database, user_id=session.user_id))
 
 
 @router.patch(
@@ -87,10 +87,10 @@ async def get_me(session: CurrentSession, pool: Pool) -> UserResponse:
     responses={401: {"description": "Not signed in"}, 422: {"description": "Invalid input"}},
 )
 async def update_me(
-    body: UpdateProfileRequest, session: CurrentSession, pool: Pool
+    body: UpdateProfileRequest, session: CurrentSession, database: Db
 ) -> UserResponse:
     user = await service.update_profile(
-        pool,
+        database,
         user_id=session.user_id,
         first_name=body.first_name,
         last_name=body.last_name,
@@ -106,10 +106,10 @@ async def update_me(
     responses={401: {"description": "Not signed in"}, 422: {"description": "Invalid input"}},
 )
 async def change_password(
-    body: ChangePasswordRequest, session: CurrentSession, pool: Pool, hasher: Hasher
+    body: ChangePasswordRequest, session: CurrentSession, database: Db, hasher: Hasher
 ) -> None:
     await service.change_password(
-        pool,
+        database,
         hasher=hasher,
         user_id=session.user_id,
         current_password=body.current_password,

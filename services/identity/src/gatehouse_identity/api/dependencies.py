@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gatehouse_common.db import Database
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.password_hashing import PasswordHasher
@@ -28,6 +29,10 @@ def get_context(request: Request) -> IdentityContext:
 
 def get_pool(request: Request) -> asyncpg.Pool:
     return get_context(request).pool
+
+
+def get_database(request: Request) -> Database:
+    return get_context(request).database
 
 
 def get_settings(request: Request) -> IdentitySettings:
@@ -56,6 +61,7 @@ def user_agent(request: Request) -> str | None:
 
 Context = Annotated[IdentityContext, Depends(get_context)]
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Db = Annotated[Database, Depends(get_database)]
 Settings = Annotated[IdentitySettings, Depends(get_settings)]
 Hasher = Annotated[PasswordHasher, Depends(get_hasher)]
 Runtime = Annotated[MfaRuntime, Depends(get_mfa_runtime)]

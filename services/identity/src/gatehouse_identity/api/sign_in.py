@@ -80,7 +80,7 @@ async def create_session(
     level: LevelQuery = None,
 ) -> SignInResponse:
     signed_in = await service.sign_in_with_password(
-        context.pool,
+        context.database,
         runtime,
         hasher=context.hasher,
         settings=context.settings,
@@ -112,7 +112,7 @@ async def create_session(
 
 @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
 async def delete_session(token: SessionToken, response: Response, context: Context) -> None:
-    await service.sign_out(context.pool, token=token)
+    await service.sign_out(context.database, token=token)
     clear_session_cookie(response, context.settings)
 
 
@@ -125,7 +125,7 @@ async def session_status(
     session: CurrentSession, context: Context, runtime: Runtime, level: LevelQuery = None
 ) -> SessionStatusResponse:
     found = await service.session_status(
-        context.pool, runtime, session=session, requested_level=requested_level(level)
+        context.database, runtime, session=session, requested_level=requested_level(level)
     )
     need = found.requirement
     return SessionStatusResponse(

@@ -24,13 +24,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
-import asyncpg
 from captcha.audio import AudioCaptcha
 from captcha.image import ImageCaptcha, random_color
 from PIL import Image
 from PIL.ImageDraw import Draw
 from PIL.ImageFilter import SMOOTH
 
+from gatehouse_common.db import Database
+from gatehouse_identity.captcha import queries
 from gatehouse_identity.captcha.errors import CaptchaFailedError, CaptchaMissingError
 
 CODE_LENGTH = 6
@@ -88,55 +89,45 @@ _image = GlyphPicture(width=220, height=80)
 _audio = AudioCaptcha()
 
 
-async def create_challenge(pool: asyncpg.Pool) -> uuid.UUID:
+async def create_challenge(database: Database) -> uuid.UUID:
     challenge_id = uuid.uuid4()
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    await pool.execute(
-        "INSERT INTO captcha_challenges (id, answer, expires_at) VALUES ($1, $2, $3)",
-        challenge_id,
-        code,
-        datetime.now(UTC) + TTL,
-    )
+    async with database.connection() as connection:
+        await queries.insert_challenge(
+            connection, challenge_id=challenge_id, answer=code, expires_at=datetime.now(UTC) + TTL
+        )
     return challenge_id
 
 
-async def _open_answer(pool: asyncpg.Pool, challenge_id: uuid.UUID) -> str | None:
-    answer: str | None = await pool.fetchval(
-        """SELECT answer FROM captcha_challenges
-            WHERE id = $1 AND used_at IS NULL AND expires_at > now()""",
-        challenge_id,
-    )
-    return answer
+async def _open_answer(database: Database, challenge_id: uuid.UUID) -> str | None:
+    async with database.connection() as connection:
+        return await queries.open_answer(connection, challenge_id=challenge_id)
 
 
-async def render_image(pool: asyncpg.Pool, challenge_id: uuid.UUID) -> bytes | None:
-    code = await _open_answer(pool, challenge_id)
+async def render_image(database: Database, challenge_id: uuid.UUID) -> bytes | None:
+    code = await _open_answer(database, challenge_id)
     return None if code is None else _image.picture(code)
 
 
-async def render_audio(pool: asyncpg.Pool, challenge_id: uuid.UUID) -> bytes | None:
-    code = await _open_answer(pool, challenge_id)
+async def render_audio(database: Database, challenge_id: uuid.UUID) -> bytes | None:
+    code = await _open_answer(database, challenge_id)
     return None if code is None else bytes(_audio.generate(code))
 
 
-async def solve_challenge(pool: asyncpg.Pool, *, challenge_id: uuid.UUID, answer: str) -> None:
+async def solve_challenge(database: Database, *, challenge_id: uuid.UUID, answer: str) -> None:
     """Spend the challenge; CaptchaFailedError unless the answer is right and still in time."""
-    stored: str | None = await pool.fetchval(
-        """UPDATE captcha_challenges SET used_at = now()
-            WHERE id = $1 AND used_at IS NULL AND expires_at > now()
-        RETURNING answer""",
-        challenge_id,
-    )
+    async with database.connection() as connection:
+        stored = await queries.spend(connection, challenge_id=challenge_id)
     typed = "".join(answer.split())
     if stored is None or not hmac.compare_digest(stored.encode(), typed.encode()):
         raise CaptchaFailedError("the verification code is wrong or has expired")
 
 
 async def check_answer(
-    pool: asyncpg.Pool, *, challenge_id: uuid.UUID | None, answer: str | None
+    database: Database, *, challenge_id: uuid.UUID | None, answer: str | None
 ) -> None:
     """A captcha the caller must have solved: CaptchaMissingError when nothing was typed,
     CaptchaFailedError when the answer is wrong (the challenge is spent either way)."""
     if challenge_id is None or not answer:
         raise CaptchaMissingError("type the code shown in the picture")
-    await solve_challenge(pool, challenge_id=challenge_id, answer=answer)
+    await solve_challenge(database, challenge_id=challenge_id, answer=answer)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import asyncpg
 
+from gatehouse_common.db import database_behind
 from gatehouse_identity.accounts import service as accounts
 from gatehouse_identity.mfa import factors, recovery_codes
 from gatehouse_identity.mfa.errors import SecondFactorNeededError
@@ -40,7 +41,7 @@ async def start(
     request: EnrolmentRequest,
 ) -> StartedT:
     """Start adding a factor with `method` (e.g. totp.ENROLMENT)."""
-    user = await accounts.get_user(pool, user_id=session.user_id)
+    user = await accounts.get_user(database_behind(pool), user_id=session.user_id)
     return await method.enrol(pool, runtime, session=session, user=user, request=request)
 
 

@@ -22,7 +22,7 @@ import asyncpg
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Connection, database_behind
 from gatehouse_identity.accounts import service as accounts
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.mfa import challenges, factors
@@ -403,7 +403,7 @@ class SmsSignIn(SignInMethodDefaults):
     async def challenge(
         self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
     ) -> Challenge | None:
-        user = await accounts.get_user(pool, user_id=session.user_id)
+        user = await accounts.get_user(database_behind(pool), user_id=session.user_id)
         sent = await send_sign_in_code(
             pool,
             runtime,

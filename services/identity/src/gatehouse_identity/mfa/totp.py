@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 import asyncpg
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Connection, database_behind
 from gatehouse_identity.accounts import service as accounts
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.mfa import factors
@@ -185,7 +185,7 @@ async def shown_enrolment(
     pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, factor_id: uuid.UUID
 ) -> TotpEnrolment:
     """The enrolment being confirmed, to show its QR code again after a wrong code."""
-    user = await accounts.get_user(pool, user_id=session.user_id)
+    user = await accounts.get_user(database_behind(pool), user_id=session.user_id)
     return await pending_enrolment(
         pool, runtime, user_id=session.user_id, factor_id=factor_id, account=user.email
     )

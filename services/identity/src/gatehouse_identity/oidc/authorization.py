@@ -196,7 +196,7 @@ async def _proceed(
     ):
         return await _sign_in_first(runtime, pending, session)
     try:
-        user = await accounts.get_user(runtime.context.pool, user_id=session.user_id)
+        user = await accounts.get_user(runtime.context.database, user_id=session.user_id)
     except UserNotFoundError:
         return _fail(runtime, pending, "login_required", "the user must sign in")
     if await _needs_consent(runtime, pending, user):

@@ -206,7 +206,7 @@ async def _grant(
 
 async def _token_response(runtime: OidcRuntime, issued: IssuedTokens) -> dict[str, Any]:
     try:
-        user = await accounts.get_user(runtime.context.pool, user_id=issued.grant.user_id)
+        user = await accounts.get_user(runtime.context.database, user_id=issued.grant.user_id)
     except UserNotFoundError as error:
         raise OAuthError("invalid_grant", "the account no longer exists") from error
     body: dict[str, Any] = {
@@ -269,7 +269,7 @@ async def userinfo(runtime: OidcRuntime, presented: Presented) -> dict[str, Any]
         if proof.jkt != info.dpop_jkt:
             raise InactiveTokenError
     try:
-        user = await accounts.get_user(runtime.context.pool, user_id=info.grant.user_id)
+        user = await accounts.get_user(runtime.context.database, user_id=info.grant.user_id)
     except UserNotFoundError as error:
         raise InactiveTokenError from error
     return user_claims(user, info.grant.scopes)

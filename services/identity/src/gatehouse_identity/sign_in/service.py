@@ -12,9 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-import asyncpg
-
-from gatehouse_common.db import database_behind
+from gatehouse_common.db import Database
 from gatehouse_identity.accounts import sign_in as password_sign_in
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.levels import AuthLevel
@@ -41,7 +39,7 @@ class SignedIn:
 
 
 async def sign_in_with_password(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     hasher: PasswordHasher,
@@ -60,7 +58,7 @@ async def sign_in_with_password(
     policy when None). A new browser on a new network is told to the user (notices): the
     password alone is what a thief has, so the notice does not wait for the second factor."""
     checked = await password_sign_in.sign_in_with_password(
-        pool,
+        database,
         hasher=hasher,
         settings=settings,
         email=email,
@@ -71,14 +69,14 @@ async def sign_in_with_password(
         captcha_answer=captcha_answer,
     )
     await notices.note_sign_in(
-        database_behind(pool),
+        database,
         user_id=checked.user.id,
         address=address,
         user_agent=user_agent,
         known_device=checked.new_device_cookie is None,
     )
     new = await sessions.start_session(
-        database_behind(pool),
+        database,
         user_id=checked.user.id,
         amr=["pwd"],
         level=AuthLevel.PASSWORD,
@@ -87,7 +85,7 @@ async def sign_in_with_password(
         user_agent=user_agent,
     )
     need = await policy.requirement(
-        pool, runtime, session=new.session, requested_level=requested_level
+        database.raw_pool, runtime, session=new.session, requested_level=requested_level
     )
     return SignedIn(
         user=checked.user,
@@ -107,7 +105,7 @@ class SessionStatus:
 
 
 async def session_status(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -115,12 +113,12 @@ async def session_status(
     fresh: bool = False,
 ) -> SessionStatus:
     need = await policy.requirement(
-        pool, runtime, session=session, requested_level=requested_level, fresh=fresh
+        database.raw_pool, runtime, session=session, requested_level=requested_level, fresh=fresh
     )
     return SessionStatus(
         level=effective_level(session, sms_allowed=runtime.sms_allowed), requirement=need
     )
 
 
-async def sign_out(pool: asyncpg.Pool, *, token: str) -> None:
-    await sessions.end_session(database_behind(pool), token=token)
+async def sign_out(database: Database, *, token: str) -> None:
+    await sessions.end_session(database, token=token)

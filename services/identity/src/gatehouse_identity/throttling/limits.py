@@ -10,7 +10,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
+from gatehouse_common.db import Database
+from gatehouse_identity.throttling import queries
 
 CLEANUP_PROBABILITY = 0.01
 
@@ -27,60 +28,38 @@ def _window_start(window_s: int) -> datetime:
     return datetime.fromtimestamp(now - now % window_s, UTC)
 
 
-async def hit(pool: asyncpg.Pool, *, bucket: str, window_s: int) -> int:
+async def hit(database: Database, *, bucket: str, window_s: int) -> int:
     """Count one hit in the current window; returns the hits so far in it."""
-    hits: int = await pool.fetchval(
-        """INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES ($1, $2, 1)
-           ON CONFLICT (bucket, window_start)
-           DO UPDATE SET hits = rate_limit_counters.hits + 1
-           RETURNING hits""",
-        bucket,
-        _window_start(window_s),
-    )
-    if random.random() < CLEANUP_PROBABILITY:  # noqa: S311  (not security relevant)
-        await pool.execute(
-            "DELETE FROM rate_limit_counters WHERE window_start < now() - interval '1 day'"
-        )
+    async with database.connection() as connection:
+        hits = await queries.count_hit(connection, bucket=bucket, window=_window_start(window_s))
+        if random.random() < CLEANUP_PROBABILITY:  # noqa: S311  (not security relevant)
+            await queries.delete_old_counters(connection)
     return hits
 
 
-async def reserve(pool: asyncpg.Pool, *, bucket: str, window_s: int, limit: int) -> datetime | None:
+async def reserve(database: Database, *, bucket: str, window_s: int, limit: int) -> datetime | None:
     """Count one hit only while fewer than `limit` are counted in the current window, in one
     statement (so parallel requests cannot all see room left); returns the window it counted
     in, for `release`, or None when there was no room."""
     if limit <= 0:
         return None
     window = _window_start(window_s)
-    counted = await pool.fetchval(
-        """INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES ($1, $2, 1)
-           ON CONFLICT (bucket, window_start)
-           DO UPDATE SET hits = rate_limit_counters.hits + 1
-            WHERE rate_limit_counters.hits < $3
-           RETURNING hits""",
-        bucket,
-        window,
-        limit,
-    )
+    async with database.connection() as connection:
+        counted = await queries.count_hit_below(
+            connection, bucket=bucket, window=window, limit=limit
+        )
     return window if counted is not None else None
 
 
-async def release(pool: asyncpg.Pool, *, bucket: str, window: datetime) -> None:
+async def release(database: Database, *, bucket: str, window: datetime) -> None:
     """Give back a hit `reserve` counted (the attempt turned out not to count)."""
-    await pool.execute(
-        """UPDATE rate_limit_counters SET hits = hits - 1
-            WHERE bucket = $1 AND window_start = $2 AND hits > 0""",
-        bucket,
-        window,
-    )
+    async with database.connection() as connection:
+        await queries.uncount_hit(connection, bucket=bucket, window=window)
 
 
-async def hits_so_far(pool: asyncpg.Pool, *, bucket: str, window_s: int) -> int:
-    hits: int | None = await pool.fetchval(
-        "SELECT hits FROM rate_limit_counters WHERE bucket = $1 AND window_start = $2",
-        bucket,
-        _window_start(window_s),
-    )
-    return hits or 0
+async def hits_so_far(database: Database, *, bucket: str, window_s: int) -> int:
+    async with database.connection() as connection:
+        return await queries.hits_in(connection, bucket=bucket, window=_window_start(window_s))
 
 
 def retry_after_s(window_s: int) -> int:

@@ -76,7 +76,7 @@ async def _refusal(
     for limit in limits:
         scope = client_address(request) if limit.name == "per_address" else "all"
         bucket = f"{name}:{limit.name}:{scope}"
-        if await hit(context.pool, bucket=bucket, window_s=limit.window_s) > limit.limit:
+        if await hit(context.database, bucket=bucket, window_s=limit.window_s) > limit.limit:
             THROTTLED.labels(f"{name}:{limit.name}").inc()
             wait = retry_after_s(limit.window_s)
             return JSONResponse(

@@ -15,8 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
-
+from gatehouse_common.db import Database
 from gatehouse_identity.captcha import service as captcha
 from gatehouse_identity.captcha.errors import CaptchaFailedError
 from gatehouse_identity.throttling.errors import CaptchaRequiredError
@@ -29,14 +28,14 @@ def _bucket(address: str) -> str:
     return f"sign_in_failures:{address}"
 
 
-async def captcha_required(pool: asyncpg.Pool, *, address: str, after_failures: int) -> bool:
-    failures = await hits_so_far(pool, bucket=_bucket(address), window_s=FAILURE_WINDOW_S)
+async def captcha_required(database: Database, *, address: str, after_failures: int) -> bool:
+    failures = await hits_so_far(database, bucket=_bucket(address), window_s=FAILURE_WINDOW_S)
     return failures >= after_failures
 
 
 @asynccontextmanager
 async def captcha_gate(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     address: str,
     after_failures: int,
@@ -48,31 +47,31 @@ async def captcha_gate(
     the address has no free slot and the captcha is not solved; a `failure` raised inside (a
     wrong password) is counted."""
     bucket = _bucket(address)
-    window = await reserve(pool, bucket=bucket, window_s=FAILURE_WINDOW_S, limit=after_failures)
+    window = await reserve(database, bucket=bucket, window_s=FAILURE_WINDOW_S, limit=after_failures)
     if window is None:
-        await _solve(pool, captcha_id=captcha_id, captcha_answer=captcha_answer)
+        await _solve(database, captcha_id=captcha_id, captcha_answer=captcha_answer)
     try:
         yield
     except failure:
         if window is None:  # checked thanks to a solved captcha: a failure all the same
-            await hit(pool, bucket=bucket, window_s=FAILURE_WINDOW_S)
+            await hit(database, bucket=bucket, window_s=FAILURE_WINDOW_S)
         raise
     except BaseException:
         if window is not None:
-            await release(pool, bucket=bucket, window=window)
+            await release(database, bucket=bucket, window=window)
         raise
     if window is not None:
-        await release(pool, bucket=bucket, window=window)
+        await release(database, bucket=bucket, window=window)
 
 
 async def _solve(
-    pool: asyncpg.Pool, *, captcha_id: uuid.UUID | None, captcha_answer: str | None
+    database: Database, *, captcha_id: uuid.UUID | None, captcha_answer: str | None
 ) -> None:
     if captcha_id is None or not captcha_answer:
         raise CaptchaRequiredError(
             "too many failed sign-ins from your address: type the code shown in the picture"
         )
     try:
-        await captcha.solve_challenge(pool, challenge_id=captcha_id, answer=captcha_answer)
+        await captcha.solve_challenge(database, challenge_id=captcha_id, answer=captcha_answer)
     except CaptchaFailedError as error:
         raise CaptchaRequiredError(error.message) from error

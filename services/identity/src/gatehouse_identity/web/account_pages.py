@@ -22,9 +22,9 @@ from gatehouse_identity.sessions.models import Session
 from gatehouse_identity.web.dependencies import (
     BrowserSession,
     Context,
+    Db,
     Form,
     Hasher,
-    Pool,
     SignedIn,
     signed_in,
 )
@@ -101,7 +101,9 @@ async def _signup_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     captcha_id = (
-        await captcha.create_challenge(context.pool) if context.settings.captcha_enabled else None
+        await captcha.create_challenge(context.database)
+        if context.settings.captcha_enabled
+        else None
     )
     return render(
         request,
@@ -147,7 +149,7 @@ async def signup(request: Request, fields: Form, context: Context) -> Response:
         )
     try:
         await service.create_account(
-            context.pool,
+            context.database,
             email=body.email,
             first_name=body.first_name,
             last_name=body.last_name,
@@ -172,8 +174,8 @@ async def signup(request: Request, fields: Form, context: Context) -> Response:
 
 
 @router.get("/password/set")
-async def set_password_form(request: Request, pool: Pool, token: str = "") -> HTMLResponse:
-    if not await service.password_link_usable(pool, token=token):
+async def set_password_form(request: Request, database: Db, token: str = "") -> HTMLResponse:
+    if not await service.password_link_usable(database, token=token):
         t = translator(request)
         return message_page(
             request, title=t("error.title"), message=t("password.link_invalid"), status_code=400
@@ -182,7 +184,7 @@ async def set_password_form(request: Request, pool: Pool, token: str = "") -> HT
 
 
 @router.post("/password/set")
-async def set_password(request: Request, fields: Form, pool: Pool, hasher: Hasher) -> Response:
+async def set_password(request: Request, fields: Form, database: Db, hasher: Hasher) -> Response:
     t = translator(request)
     token = fields.get("token", "")
     password = fields.get("password", "")
@@ -190,10 +192,10 @@ async def set_password(request: Request, fields: Form, pool: Pool, hasher: Hashe
         errors = {"password_confirmation": t("field.password_confirmation.mismatch")}
         values = {"token": token, "errors": errors}
         return render(request, "set_password.html", values, status_code=422)
-    back = await service.link_return(pool, token=token)
+    back = await service.link_return(database, token=token)
     try:
         await service.set_password_with_link(
-            pool, hasher=hasher, token=token, password=password[:MAX_PASSWORD_LENGTH]
+            database, hasher=hasher, token=token, password=password[:MAX_PASSWORD_LENGTH]
         )
     except AccountError as error:
         values = {"token": token, "errors": {error.field or "password": t.error(error)}}
@@ -211,8 +213,8 @@ async def set_password(request: Request, fields: Form, pool: Pool, hasher: Hashe
 
 
 @router.get(ACCOUNT)
-async def my_account(request: Request, session: SignedIn, pool: Pool) -> Response:
-    user = await service.get_user(pool, user_id=session.user_id)
+async def my_account(request: Request, session: SignedIn, database: Db) -> Response:
+    user = await service.get_user(database, user_id=session.user_id)
     return render(
         request,
         "account.html",
@@ -226,17 +228,19 @@ PROFILE_FIELDS = ("first_name", "last_name", "email_language")
 
 
 @router.get(PROFILE)
-async def profile_form(request: Request, session: SignedIn, pool: Pool) -> Response:
+async def profile_form(request: Request, session: SignedIn, database: Db) -> Response:
     """Change one's name and e-mail language (the registry's "Update your information" lands
     here; only PATCH /api/v1/me could before)."""
-    user = await service.get_user(pool, user_id=session.user_id)
+    user = await service.get_user(database, user_id=session.user_id)
     form = {"first_name": user.first_name, "last_name": user.last_name}
     form["email_language"] = user.email_language
     return render(request, "profile.html", {"form": form, "languages": EU_LANGUAGES})
 
 
 @router.post(PROFILE)
-async def change_profile(request: Request, fields: Form, session: SignedIn, pool: Pool) -> Response:
+async def change_profile(
+    request: Request, fields: Form, session: SignedIn, database: Db
+) -> Response:
     t = translator(request)
     form = {name: fields.get(name, "").strip()[:200] for name in PROFILE_FIELDS}
     errors = {
@@ -251,7 +255,7 @@ async def change_profile(request: Request, fields: Form, session: SignedIn, pool
     if errors:
         values = {"form": form, "errors": errors, "languages": EU_LANGUAGES}
         return render(request, "profile.html", values, status_code=422)
-    await service.update_profile(pool, user_id=session.user_id, **form)
+    await service.update_profile(database, user_id=session.user_id, **form)
     return message_page(
         request,
         title=t("profile.saved.title"),
@@ -271,7 +275,7 @@ async def change_password(
     request: Request,
     fields: Form,
     session: ChangingPassword,
-    pool: Pool,
+    database: Db,
     hasher: Hasher,
 ) -> Response:
     t = translator(request)
@@ -280,7 +284,7 @@ async def change_password(
         return render(request, "change_password.html", {"errors": errors}, status_code=422)
     try:
         await service.change_password(
-            pool,
+            database,
             hasher=hasher,
             user_id=session.user_id,
             current_password=fields.get("current_password", "")[:MAX_PASSWORD_LENGTH],
@@ -311,7 +315,7 @@ async def forgot_password_form(
 
 
 @router.post("/password/forgot")
-async def forgot_password(request: Request, fields: Form, pool: Pool) -> Response:
+async def forgot_password(request: Request, fields: Form, database: Db) -> Response:
     t = translator(request)
     email = fields.get("email", "").strip()[:MAX_EMAIL_LENGTH]
     if "@" not in email:
@@ -321,5 +325,5 @@ async def forgot_password(request: Request, fields: Form, pool: Pool) -> Respons
             **return_values(fields),
         }
         return render(request, "forgot_password.html", values, status_code=422)
-    await service.request_password_reset(pool, email=email, back=link_return(fields))
+    await service.request_password_reset(database, email=email, back=link_return(fields))
     return message_page(request, title=t("forgot.sent.title"), message=t("forgot.sent.message"))

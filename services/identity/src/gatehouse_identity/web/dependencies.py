@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from gatehouse_identity.api.dependencies import (
     ClientAddress,
     Context,
+    Db,
     Hasher,
     Pool,
     Runtime,
@@ -33,6 +34,7 @@ __all__ = [
     "BrowserSession",
     "ClientAddress",
     "Context",
+    "Db",
     "EffectiveSession",
     "Form",
     "Hasher",

@@ -100,7 +100,7 @@ async def choose_method(
 ) -> Response:
     flow = Flow.read(request.query_params)
     found = await service.session_status(
-        context.pool,
+        context.database,
         runtime,
         session=_signed_in(session, flow),
         requested_level=flow.level,
@@ -170,7 +170,7 @@ async def method_form(
     signed_in = _signed_in(session, flow)
     method = _method(method_name)
     found = await service.session_status(
-        context.pool, runtime, session=signed_in, requested_level=flow.level, fresh=flow.fresh
+        context.database, runtime, session=signed_in, requested_level=flow.level, fresh=flow.fresh
     )
     if found.requirement.satisfied:
         return redirect(flow.next_url)

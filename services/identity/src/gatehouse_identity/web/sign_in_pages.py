@@ -50,13 +50,13 @@ async def login_form(
     wanted = parse_level(level, default="") or None
     if session is not None:
         status = await service.session_status(
-            context.pool, runtime, session=session, requested_level=wanted, fresh=fresh == "1"
+            context.database, runtime, session=session, requested_level=wanted, fresh=fresh == "1"
         )
         if status.requirement.satisfied:
             return redirect(target)
         return redirect(second_factor_url(next_url=target, level=wanted, fresh=fresh == "1"))
     captcha_id = await password_sign_in.captcha_for_form(
-        context.pool, settings=context.settings, address=address
+        context.database, settings=context.settings, address=address
     )
     values = {
         "next": target,
@@ -82,7 +82,7 @@ async def login(
     wanted = parse_level(fields.get("level"), default="") or None
     try:
         signed_in = await service.sign_in_with_password(
-            context.pool,
+            context.database,
             runtime,
             hasher=context.hasher,
             settings=context.settings,
@@ -98,7 +98,7 @@ async def login(
     except (InvalidCredentialsError, AccountBlockedError, CaptchaRequiredError) as error:
         captcha_due = isinstance(error, CaptchaRequiredError)
         captcha_id = await password_sign_in.captcha_for_form(
-            context.pool, settings=context.settings, address=address
+            context.database, settings=context.settings, address=address
         )
         values = {
             "form": {"email": email},
@@ -126,7 +126,7 @@ async def login(
 async def logout(fields: Form, token: SessionToken, context: Context) -> Response:
     """Sign out; with `next` (a page that wants a recent sign-in, e.g. My data), sign in again
     and go back there."""
-    await service.sign_out(context.pool, token=token)
+    await service.sign_out(context.database, token=token)
     target = fields.get("next")
     response = redirect(login_url(next_url=safe_next(target), level=None) if target else "/login")
     clear_session_cookie(response, context.settings)

@@ -346,7 +346,7 @@ async def _sign_in(
     if user_id is None:
         raise EidNotLinkedError("no account is linked to this eID")
     try:
-        user = await accounts.get_user(pool, user_id=user_id)
+        user = await accounts.get_user(database_behind(pool), user_id=user_id)
     except UserNotFoundError as error:
         raise EidNotLinkedError("no account is linked to this eID") from error
     if user.status is not UserStatus.ACTIVE:
