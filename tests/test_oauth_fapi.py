@@ -40,6 +40,7 @@ from tests.oidc_helpers import (
     new_account,
     query_of,
     raise_session_level,
+    registry_browser,
     sign_in,
 )
 
@@ -704,3 +705,25 @@ def test_private_key_jwt_with_a_jwks_uri_follows_a_key_rotation(stack: Stack) ->
     published.keys = {"keys": [new.public_jwk().to_dict()]}
     assert library_client(stack, PrivateKeyJwt(client["client_id"], new)).client_credentials()
     published.close()
+
+
+def test_the_registrys_sign_in_binds_its_code_and_tokens_to_its_dpop_key(
+    stack: Stack, mailbox: MailboxClient
+) -> None:
+    """The registry's own sign-in uses DPoP too (issue 19 point 3): the code is bound at PAR and
+    redeemed with the registry's proof, so a code leaking through the browser is useless.
+    TEST FIXTURE: the binding is read from identity's database, since the registry keeps the
+    tokens to itself."""
+    browser = registry_browser(stack, mailbox)
+    browser.close()
+    with database(stack.database_urls["identity"]) as connection:
+        code_jkt, token_jkt = connection.execute(
+            """SELECT c.dpop_jkt, a.dpop_jkt
+                 FROM oidc_grants g
+                 JOIN oidc_authorization_codes c ON c.grant_id = g.id
+                 JOIN oidc_access_tokens a ON a.grant_id = g.id
+                WHERE g.client_id = %s ORDER BY g.created_at DESC LIMIT 1""",
+            (stack.services["registry"].env.get("OIDC_CLIENT_ID", "registry"),),
+        ).fetchone()
+    assert code_jkt is not None
+    assert token_jkt == code_jkt

@@ -19,6 +19,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from gatehouse_registry.auth.dpop_client import ALGORITHM as DPOP_ALGORITHM
+from gatehouse_registry.auth.dpop_client import DPoPSigner
 from gatehouse_registry.settings import RegistryAuthSettings
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,11 @@ class SignIn:
         return acr.removeprefix(ACR_PREFIX) if acr.startswith(ACR_PREFIX) else ""
 
 
+def _offers_dpop(metadata: dict[str, Any]) -> bool:
+    offered = metadata.get("dpop_signing_alg_values_supported")
+    return isinstance(offered, list) and DPOP_ALGORITHM in offered
+
+
 class IdentityClient:
     def __init__(self, settings: RegistryAuthSettings, *, issuer: str) -> None:
         self._settings = settings
@@ -75,6 +82,7 @@ class IdentityClient:
         self._keys_at = 0.0
         self._lock = asyncio.Lock()
         self._http: httpx.AsyncClient | None = None
+        self._dpop = DPoPSigner(settings.oidc_client_secret.get_secret_value())
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -126,22 +134,31 @@ class IdentityClient:
         }
         par_endpoint = metadata.get("pushed_authorization_request_endpoint")
         if isinstance(par_endpoint, str) and par_endpoint:
-            request_uri = await self._push(self._internal(par_endpoint), params)
+            request_uri = await self._push(par_endpoint, params, dpop=_offers_dpop(metadata))
             params = {"client_id": self._settings.oidc_client_id, "request_uri": request_uri}
         return f"{endpoint}?{urlencode(params)}"
 
-    async def _push(self, par_endpoint: str, params: dict[str, str]) -> str:
-        """Push the authorization request (RFC 9126) as the client: the browser then carries only
-        a request_uri, and nothing in the request can be read or changed on its way."""
-        try:
+    async def _post_as_client(self, endpoint: str, data: dict[str, str], *, dpop: bool) -> Any:
+        """POST to one of identity's endpoints as the client (client_secret_basic), with a DPoP
+        proof when `dpop` (for `endpoint`, the URL identity published), retried once with a
+        new nonce when identity asks for one."""
+        auth = (self._settings.oidc_client_id, self._settings.oidc_client_secret.get_secret_value())
+        for _ in range(2):
+            headers = {"DPoP": self._dpop.proof(htm="POST", htu=endpoint)} if dpop else {}
             response = await self.http.post(
-                par_endpoint,
-                data=params,
-                auth=(
-                    self._settings.oidc_client_id,
-                    self._settings.oidc_client_secret.get_secret_value(),
-                ),
+                self._internal(endpoint), data=data, auth=auth, headers=headers
             )
+            self._dpop.nonce = response.headers.get("dpop-nonce") or self._dpop.nonce
+            if not (dpop and response.status_code == 400 and "use_dpop_nonce" in response.text):
+                break
+        return response
+
+    async def _push(self, par_endpoint: str, params: dict[str, str], *, dpop: bool) -> str:
+        """Push the authorization request (RFC 9126) as the client: the browser then carries only
+        a request_uri, and nothing in the request can be read or changed on its way. With DPoP,
+        the code is bound to the registry's key (RFC 9449 §10.1)."""
+        try:
+            response = await self._post_as_client(par_endpoint, params, dpop=dpop)
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise IdentityProviderError(f"pushed authorization request failed: {error}") from error
@@ -163,21 +180,17 @@ class IdentityClient:
     async def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str
     ) -> SignIn:
-        token_endpoint = self._internal((await self.metadata())["token_endpoint"])
+        metadata = await self.metadata()
         try:
-            response = await self.http.post(
-                token_endpoint,
-                data={
+            response = await self._post_as_client(
+                metadata["token_endpoint"],
+                {
                     "grant_type": "authorization_code",
                     "code": code,
                     "redirect_uri": redirect_uri,
                     "code_verifier": code_verifier,
                 },
-                # client_secret_basic
-                auth=(
-                    self._settings.oidc_client_id,
-                    self._settings.oidc_client_secret.get_secret_value(),
-                ),
+                dpop=_offers_dpop(metadata),
             )
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
