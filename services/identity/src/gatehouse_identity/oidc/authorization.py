@@ -147,7 +147,10 @@ async def answer_consent(
         await requests.forget(pool, pending)
         return _fail(runtime, pending, "access_denied", "the user declined")
     await consents.record_consent(
-        pool, user_id=session.user_id, client_id=pending.client.client_id, scopes=pending.scopes
+        runtime.context.database,
+        user_id=session.user_id,
+        client_id=pending.client.client_id,
+        scopes=pending.scopes,
     )
     return await _issue(runtime, pending, session)
 
@@ -234,13 +237,13 @@ async def _sign_in_first(
 
 
 async def _needs_consent(runtime: OidcRuntime, pending: PendingRequest, user: User) -> bool:
-    pool = runtime.context.pool
-    if "consent" in pending.prompt or await consents.warn_each_time(pool, user_id=user.id):
+    database = runtime.context.database
+    if "consent" in pending.prompt or await consents.warn_each_time(database, user_id=user.id):
         return True
     if pending.client.first_party:
         return False
     return not await consents.has_consent(
-        pool, user_id=user.id, client_id=pending.client.client_id, scopes=pending.scopes
+        database, user_id=user.id, client_id=pending.client.client_id, scopes=pending.scopes
     )
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from gatehouse_identity.oidc import consents
 from gatehouse_identity.sessions.models import Session
-from gatehouse_identity.web.dependencies import Form, Pool, signed_in
+from gatehouse_identity.web.dependencies import Db, Form, signed_in
 from gatehouse_identity.web.rendering import PageRoute, redirect, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -21,21 +21,23 @@ OnApplications = Annotated[Session, Depends(signed_in(level="password", then=PAG
 
 
 @router.get(PAGE)
-async def applications(request: Request, session: OnApplications, pool: Pool) -> Response:
-    found = await consents.applications_page(pool, user_id=session.user_id)
+async def applications(request: Request, session: OnApplications, database: Db) -> Response:
+    found = await consents.applications_page(database, user_id=session.user_id)
     values = {"applications": found.applications, "warn_each_time": found.warn_each_time}
     return render(request, "oidc/applications.html", values)
 
 
 @router.post(f"{PAGE}/settings")
-async def save_settings(fields: Form, session: OnApplications, pool: Pool) -> Response:
+async def save_settings(fields: Form, session: OnApplications, database: Db) -> Response:
     await consents.set_warn_each_time(
-        pool, user_id=session.user_id, value=fields.get("warn_each_time") == "on"
+        database, user_id=session.user_id, value=fields.get("warn_each_time") == "on"
     )
     return redirect(PAGE)
 
 
 @router.post(PAGE + "/{client_id}/withdraw")
-async def withdraw(client_id: str, _fields: Form, session: OnApplications, pool: Pool) -> Response:
-    await consents.withdraw_consent(pool, user_id=session.user_id, client_id=client_id)
+async def withdraw(
+    client_id: str, _fields: Form, session: OnApplications, database: Db
+) -> Response:
+    await consents.withdraw_consent(database, user_id=session.user_id, client_id=client_id)
     return redirect(PAGE)
