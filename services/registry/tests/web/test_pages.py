@@ -61,6 +61,8 @@ def pages_of(world: World) -> list[tuple[str, str, dict[str, str]]]:
         ("nobody", "/request-authorisation/operator/new", {"country": "SE", "q": "Nytt AB"}),
         ("anna", "/profile", {}),
         ("anna", "/profile/new-role", {}),
+        ("anna", "/profile/my-data", {}),
+        ("nobody", "/profile/my-data", {}),
         ("anna", "/profile/new-role/responsible-for-load", {}),
         ("nobody", "/profile/new-role/responsible-for-load", {}),
         ("anna", "/actors/users", {}),

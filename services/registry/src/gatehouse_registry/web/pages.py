@@ -35,6 +35,7 @@ from gatehouse_registry.web.activity_pages import router as activity_router
 from gatehouse_registry.web.audit_pages import router as audit_router
 from gatehouse_registry.web.authority_pages import router as authority_router
 from gatehouse_registry.web.forms import FieldErrors, Form, read_form
+from gatehouse_registry.web.my_data_pages import router as my_data_router
 from gatehouse_registry.web.new_operator_pages import router as new_operator_router
 from gatehouse_registry.web.operator_pages import router as operator_router
 from gatehouse_registry.web.operator_search_pages import router as operator_search_router
@@ -352,5 +353,6 @@ for included in (
     audit_router,
     workbench_router,
     activity_router,
+    my_data_router,
 ):
     router.include_router(included)
