@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +38,7 @@ from tests.oidc_helpers import (
     Browser,
     admin_headers,
     database,
+    identity_cli,
     new_account,
     query_of,
     raise_session_level,
@@ -727,3 +729,45 @@ def test_the_registrys_sign_in_binds_its_code_and_tokens_to_its_dpop_key(
         ).fetchone()
     assert code_jkt is not None
     assert token_jkt == code_jkt
+
+
+def test_the_cli_registers_a_fapi_machine_client(stack: Stack, tmp_path: Path) -> None:
+    """`clients create` with the FAPI options: a machine with its key, DPoP-bound tokens, and
+    a user-facing client that must push its requests."""
+    private = ec_key()
+    jwks_file = tmp_path / "acme.jwks"
+    jwks_file.write_text(json.dumps({"keys": [private.public_jwk().to_dict()]}))
+    machine_id = f"cli-{uuid.uuid4().hex[:8]}"
+    env = stack.env_for("identity")
+    created = identity_cli(
+        env,
+        *("clients", "create", "--client-id", machine_id, "--json", "--dpop"),
+        *("--grant-type", "client_credentials", "--jwks-file", str(jwks_file)),
+    )
+    assert created.returncode == 0, created.stderr
+    shown = json.loads(created.stdout)
+    assert shown["token_endpoint_auth_method"] == "private_key_jwt"
+    assert shown["grant_types"] == ["client_credentials"]
+    assert shown["dpop_bound_access_tokens"] is True
+    assert "client_secret" not in shown
+    token = library_client(
+        stack, PrivateKeyJwt(machine_id, private), dpop_bound_access_tokens=True
+    ).client_credentials()
+    assert isinstance(token, DPoPToken)
+
+    pushed_only = identity_cli(
+        env,
+        *("clients", "create", "--client-id", f"cli-{uuid.uuid4().hex[:8]}", "--json"),
+        *("--redirect-uri", f"{REDIRECT_BASE}/cb", "--require-par"),
+    )
+    assert pushed_only.returncode == 0, pushed_only.stderr
+    assert json.loads(pushed_only.stdout)["require_pushed_authorization_requests"] is True
+    # A private key in the file is refused, naming the field.
+    jwks_file.write_text(json.dumps({"keys": [private.to_dict()]}))
+    refused = identity_cli(
+        env,
+        *("clients", "create", "--client-id", f"cli-{uuid.uuid4().hex[:8]}"),
+        *("--grant-type", "client_credentials", "--jwks-file", str(jwks_file)),
+    )
+    assert refused.returncode != 0
+    assert "jwks" in refused.stderr
