@@ -56,7 +56,6 @@ async def produce(
 
     # A database opened as identity opens its own (codecs included), for identity's code to use.
     database = await Database.open(bench.stack.database_urls["identity"], min_size=8, max_size=32)
-    pool = database.raw_pool
     first = datetime.now(UTC)
     started = time.perf_counter()
     try:
@@ -66,7 +65,7 @@ async def produce(
             async def writer() -> None:
                 for number in queue:
                     email = accounts[number % len(accounts)].email
-                    await request_password_reset(pool, email=email)
+                    await request_password_reset(database, email=email)
 
             await asyncio.gather(*(writer() for _ in range(24)))
         else:
@@ -76,7 +75,7 @@ async def produce(
                 if delay > 0:
                     await asyncio.sleep(delay)
                 email = accounts[number % len(accounts)].email
-                tasks.append(asyncio.create_task(request_password_reset(pool, email=email)))
+                tasks.append(asyncio.create_task(request_password_reset(database, email=email)))
             await asyncio.gather(*tasks)
     finally:
         await database.close()
