@@ -68,7 +68,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "oidc/cli.py",
         "oidc/client_admin.py",
         "oidc/clients.py",
-        "oidc/eid/service.py",
         "oidc/grants.py",
         "oidc/keys.py",
         "sign_in/service.py",

@@ -91,7 +91,7 @@ def _to_broker(started: service.Started) -> Response:
 
 @router.get(MANAGE_PAGE)
 async def manage(request: Request, session: OnManagePage, context: Context) -> Response:
-    links = await service.links_of(context.pool, user_id=session.user_id)
+    links = await service.links_of(context.database, user_id=session.user_id)
     settings = context.settings
     return render(
         request,
@@ -115,7 +115,7 @@ async def link(
             needed = service.highest_level(service.provider_of(context.settings, name))
             return redirect(login_url(next_url=MANAGE_PAGE, level=needed))
         started = await service.start_link(
-            context.pool,
+            context.database,
             broker,
             settings=context.settings,
             provider_name=name,
@@ -132,7 +132,7 @@ async def link(
 
 @router.post(MANAGE_PAGE + "/{name}/unlink")
 async def unlink(name: str, _fields: Form, session: OnManagePage, context: Context) -> Response:
-    await service.unlink(context.pool, user_id=session.user_id, provider=name)
+    await service.unlink(context.database, user_id=session.user_id, provider=name)
     return redirect(MANAGE_PAGE)
 
 
@@ -160,7 +160,7 @@ async def login(
 ) -> Response:
     try:
         started = await service.start_login(
-            context.pool,
+            context.database,
             broker,
             settings=context.settings,
             provider_name=name,
@@ -185,7 +185,7 @@ async def callback(
     """The broker sends the browser back here with a code (or an error)."""
     try:
         done = await service.complete(
-            context.pool,
+            context.database,
             broker,
             settings=context.settings,
             query=dict(request.query_params),

@@ -17,13 +17,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
+from sqlalchemy import exc
 
-from gatehouse_common.db import database_behind
+from gatehouse_common.db import Database, violated_unique_constraint
 from gatehouse_identity.accounts import service as accounts
 from gatehouse_identity.accounts.errors import UserNotFoundError
 from gatehouse_identity.accounts.models import UserStatus
 from gatehouse_identity.levels import Level, as_level, level_satisfies, strongest
+from gatehouse_identity.oidc.eid import queries
 from gatehouse_identity.oidc.eid.errors import (
     EidAccountUnusableError,
     EidAlreadyLinkedError,
@@ -36,6 +37,7 @@ from gatehouse_identity.oidc.eid.errors import (
     EidUnavailableError,
     EidUnknownProviderError,
 )
+from gatehouse_identity.oidc.eid.queries import EidLink, EidState
 from gatehouse_identity.oidc.eid.upstream import UpstreamClient, UpstreamError
 from gatehouse_identity.oidc.tokens import new_token, pkce_challenge, token_hash
 from gatehouse_identity.sessions import service as sessions
@@ -51,13 +53,6 @@ RFC8176_AMR = {
     "face", "fpt", "geo", "hwk", "iris", "kba", "mca", "mfa", "otp", "pin", "pop", "pwd",
     "rba", "retina", "sc", "sms", "swk", "tel", "user", "vbm", "wia",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class EidLink:
-    provider: str
-    linked_at: datetime
-    last_used_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -98,26 +93,18 @@ def highest_level(provider: EidProviderSettings) -> Level:
     return strongest(*provider.acr_levels.values()) if provider.acr_levels else "password"
 
 
-async def links_of(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> dict[str, EidLink]:
-    rows = await pool.fetch(
-        "SELECT provider, linked_at, last_used_at FROM eid_links WHERE user_id = $1", user_id
-    )
-    return {
-        row["provider"]: EidLink(
-            provider=row["provider"], linked_at=row["linked_at"], last_used_at=row["last_used_at"]
-        )
-        for row in rows
-    }
+async def links_of(database: Database, *, user_id: uuid.UUID) -> dict[str, EidLink]:
+    async with database.connection() as connection:
+        return {link.provider: link for link in await queries.links_of(connection, user_id=user_id)}
 
 
-async def unlink(pool: asyncpg.Pool, *, user_id: uuid.UUID, provider: str) -> None:
-    await pool.execute(
-        "DELETE FROM eid_links WHERE user_id = $1 AND provider = $2", user_id, provider
-    )
+async def unlink(database: Database, *, user_id: uuid.UUID, provider: str) -> None:
+    async with database.connection() as connection:
+        await queries.delete_link(connection, user_id=user_id, provider=provider)
 
 
 async def start_link(
-    pool: asyncpg.Pool,
+    database: Database,
     upstream: UpstreamClient,
     *,
     settings: IdentitySettings,
@@ -137,7 +124,7 @@ async def start_link(
             level=strongest(needed, as_level(session.level) or "password"), fresh=not fresh
         )
     return await _start(
-        pool,
+        database,
         upstream,
         settings=settings,
         provider=provider,
@@ -149,7 +136,7 @@ async def start_link(
 
 
 async def start_login(
-    pool: asyncpg.Pool,
+    database: Database,
     upstream: UpstreamClient,
     *,
     settings: IdentitySettings,
@@ -158,7 +145,7 @@ async def start_login(
     next_path: str,
 ) -> Started:
     return await _start(
-        pool,
+        database,
         upstream,
         settings=settings,
         provider=provider_of(settings, provider_name),
@@ -174,7 +161,7 @@ def callback_uri(settings: IdentitySettings) -> str:
 
 
 async def _start(
-    pool: asyncpg.Pool,
+    database: Database,
     upstream: UpstreamClient,
     *,
     settings: IdentitySettings,
@@ -197,21 +184,19 @@ async def _start(
     except UpstreamError as error:
         raise EidUnavailableError(f"the broker cannot be reached: {error}") from error
     binding = binding or new_token()
-    await pool.execute(
-        """INSERT INTO eid_states (state_hash, browser_binding, provider, purpose, user_id,
-                                   session_id_hash, nonce, code_verifier, next, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-        token_hash(state),
-        token_hash(binding),
-        provider.name,
-        purpose,
-        session.user_id if session else None,
-        session.id_hash if session else None,
-        nonce,
-        verifier,
-        next_path,
-        datetime.now(UTC) + STATE_TTL,
+    kept = EidState(
+        browser_binding=token_hash(binding),
+        provider=provider.name,
+        purpose=purpose,
+        user_id=session.user_id if session else None,
+        session_id_hash=session.id_hash if session else None,
+        nonce=nonce,
+        code_verifier=verifier,
+        next_path=next_path,
+        expires_at=datetime.now(UTC) + STATE_TTL,
     )
+    async with database.connection() as connection:
+        await queries.insert_state(connection, state_hash=token_hash(state), state=kept)
     return Started(url=url, binding=binding)
 
 
@@ -227,7 +212,7 @@ class _Returning:
 
 
 async def complete(
-    pool: asyncpg.Pool,
+    database: Database,
     upstream: UpstreamClient,
     *,
     settings: IdentitySettings,
@@ -239,22 +224,27 @@ async def complete(
 ) -> Linked | SignedIn:
     """The broker sent the browser back (with a code, or an error): link the eID to the
     session that asked, or sign in the account it is linked to."""
-    returning = await _returning(pool, upstream, settings=settings, query=query, binding=binding)
+    returning = await _returning(
+        database, upstream, settings=settings, query=query, binding=binding
+    )
     if returning.purpose == "link":
         # The browser that comes back must still be the session that asked for the link.
         if session is None or session.id_hash != returning.session_id_hash:
             raise EidFailedError("the session that asked for the link is gone")
         await _link(
-            pool, provider=returning.provider, subject=returning.subject, user_id=session.user_id
+            database,
+            provider=returning.provider,
+            subject=returning.subject,
+            user_id=session.user_id,
         )
         return Linked()
     return await _sign_in(
-        pool, settings=settings, returning=returning, address=address, user_agent=user_agent
+        database, settings=settings, returning=returning, address=address, user_agent=user_agent
     )
 
 
 async def _returning(
-    pool: asyncpg.Pool,
+    database: Database,
     upstream: UpstreamClient,
     *,
     settings: IdentitySettings,
@@ -265,19 +255,15 @@ async def _returning(
     if not state or len(state) > MAX_STATE_LENGTH:
         raise EidFailedError("no usable state")
     # Deleting the state makes it single-use, whatever happens next.
-    row = await pool.fetchrow(
-        """DELETE FROM eid_states WHERE state_hash = $1
-           RETURNING browser_binding, provider, purpose, user_id, session_id_hash, nonce,
-                     code_verifier, next, expires_at""",
-        token_hash(state),
-    )
-    if row is None or row["expires_at"] <= datetime.now(UTC):
+    async with database.connection() as connection:
+        kept = await queries.take_state(connection, state_hash=token_hash(state))
+    if kept is None or kept.expires_at <= datetime.now(UTC):
         raise EidFailedError("unknown, used or expired state")
     if len(binding) > MAX_BINDING_LENGTH or not hmac.compare_digest(
-        bytes(row["browser_binding"]), token_hash(binding)
+        kept.browser_binding, token_hash(binding)
     ):
         raise EidFailedError("the state belongs to another browser")
-    provider = provider_of(settings, row["provider"])
+    provider = provider_of(settings, kept.provider)
     if query.get("error") or not query.get("code"):
         raise EidCancelledError("the broker answered without a code")
     try:
@@ -285,8 +271,8 @@ async def _returning(
             provider,
             code=query["code"],
             redirect_uri=callback_uri(settings),
-            code_verifier=row["code_verifier"],
-            nonce=row["nonce"],
+            code_verifier=kept.code_verifier,
+            nonce=kept.nonce,
         )
     except UpstreamError as error:
         logger.warning("eID sign-in failed", extra={"provider": provider.name, "error": str(error)})
@@ -297,9 +283,9 @@ async def _returning(
         raise EidAssuranceUnknownError(f"unmapped acr {identity.acr!r}")
     return _Returning(
         provider=provider,
-        purpose=row["purpose"],
-        session_id_hash=bytes(row["session_id_hash"]) if row["session_id_hash"] else None,
-        next_path=row["next"],
+        purpose=kept.purpose,
+        session_id_hash=kept.session_id_hash,
+        next_path=kept.next_path,
         subject=identity.subject,
         level=level,
         amr=identity.amr,
@@ -307,21 +293,18 @@ async def _returning(
 
 
 async def _link(
-    pool: asyncpg.Pool, *, provider: EidProviderSettings, subject: str, user_id: uuid.UUID
+    database: Database, *, provider: EidProviderSettings, subject: str, user_id: uuid.UUID
 ) -> None:
     try:
-        await pool.execute(
-            "INSERT INTO eid_links (provider, subject, user_id) VALUES ($1, $2, $3)",
-            provider.name,
-            subject,
-            user_id,
-        )
-    except asyncpg.UniqueViolationError as error:
-        owner = await pool.fetchval(
-            "SELECT user_id FROM eid_links WHERE provider = $1 AND subject = $2",
-            provider.name,
-            subject,
-        )
+        async with database.connection() as connection:
+            await queries.insert_link(
+                connection, provider=provider.name, subject=subject, user_id=user_id
+            )
+    except exc.IntegrityError as error:
+        if violated_unique_constraint(error) is None:
+            raise
+        async with database.connection() as connection:
+            owner = await queries.owner_of(connection, provider=provider.name, subject=subject)
         if owner == user_id:
             return  # already linked to this very account
         if owner is None:
@@ -330,23 +313,21 @@ async def _link(
 
 
 async def _sign_in(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     settings: IdentitySettings,
     returning: _Returning,
     address: str | None,
     user_agent: str | None,
 ) -> SignedIn:
-    user_id: uuid.UUID | None = await pool.fetchval(
-        """UPDATE eid_links SET last_used_at = now() WHERE provider = $1 AND subject = $2
-           RETURNING user_id""",
-        returning.provider.name,
-        returning.subject,
-    )
+    async with database.connection() as connection:
+        user_id = await queries.use_link(
+            connection, provider=returning.provider.name, subject=returning.subject
+        )
     if user_id is None:
         raise EidNotLinkedError("no account is linked to this eID")
     try:
-        user = await accounts.get_user(database_behind(pool), user_id=user_id)
+        user = await accounts.get_user(database, user_id=user_id)
     except UserNotFoundError as error:
         raise EidNotLinkedError("no account is linked to this eID") from error
     if user.status is not UserStatus.ACTIVE:
@@ -355,7 +336,7 @@ async def _sign_in(
     if level_satisfies(returning.level, "multi_factor") and "mfa" not in amr:
         amr.append("mfa")
     new = await sessions.start_session(
-        database_behind(pool),
+        database,
         user_id=user.id,
         amr=amr,
         level=returning.level,
