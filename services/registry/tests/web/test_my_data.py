@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +17,11 @@ from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
 from gatehouse_registry.app import create_app
 from gatehouse_registry.context import RegistryContext
+from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
+from gatehouse_registry.users.inactivity import suspend_after_devices_reset
 
 from .conftest import Visitor, World, parse
 
@@ -66,6 +69,55 @@ async def test_the_json_holds_the_users_own_data_and_nobody_elses(
         assert str(world.users[other].user_id) not in text, other
     assert str(world.bertil_request) not in text  # Bertil's request to Anna's operator
     assert str(world.other_operator) not in text
+
+
+async def test_decisions_name_the_deciders_organisation_never_the_person(
+    db: Any, visit: Callable[..., Visitor], world: World
+) -> None:
+    """Anna approves, then revokes Bertil's request; identity suspends nothing of his (revoked)
+    but Anna's own role after a devices reset. Bertil sees "someone at Anna's operator", Anna
+    sees her decisions named by the operator, and neither sees the other's name or e-mail."""
+    anna, bertil = world.users["anna"], world.users["bertil"]
+    request = world.bertil_request
+    await decisions.approve_role_request(db, actor=anna, role_request_id=request)
+    await decisions.revoke_role(db, actor=anna, role_request_id=request, reason="Slutat här")
+    await suspend_after_devices_reset(db, user_id=anna.user_id, event_id=uuid.uuid4())
+
+    his = (await visit("bertil", "en").get(AS_JSON)).json()["sections"]
+    (role,) = his["roles"]
+    expected = {
+        "who": "organisation",
+        "organization_name": "Äppelgården Import AB",
+        "organization_kind": "operator",
+    }
+    assert (role["id"], role["status"]) == (str(request), "revoked")
+    assert role["decided_by"] == role["revoked_by"] == expected
+    assert role["revoke_reason"] == "Slutat här"
+    assert {entry["action"] for entry in his["audit_log"]} >= {
+        "role_request.created",
+        "role_request.approved",
+        "role.revoked",
+    }
+    assert {entry["about"] for entry in his["audit_log"]} == {"you"}
+    assert his["operators"] == []  # no role held any more
+    page = await visit("bertil", "sv").get(AS_HTML)
+    assert "Någon på Äppelgården Import AB (Operatör)" in page.text
+    assert "Återkallad" in parse(page.text).text  # codes in words, in the page's language
+    assert not re.search(r"\d\d:\d\d(:\d\d)?[.+]", page.text)  # moments in the reader's zone
+
+    mine = await visit("anna", "en").get(AS_JSON)
+    sections = mine.json()["sections"]
+    assert sections["roles"][0]["suspended_at"] is not None
+    decided = {(row["what"], row["name"], row["status"]) for row in sections["decided_by_you"]}
+    assert decided == {
+        ("role_request", "Äppelgården Import AB", "revoked"),
+        ("role_revoked", "Äppelgården Import AB", "revoked"),
+    }
+    assert "other" in {entry["about"] for entry in sections["audit_log"]}
+    for text, other in ((mine.text, bertil), (page.text, anna)):
+        assert other.full_name not in text
+        assert other.email not in text
+        assert str(other.user_id) not in text
 
 
 async def test_the_page_to_read_escapes_what_users_typed(
