@@ -48,7 +48,7 @@ def register_key(
     options = client.post("/api/v1/me/security-keys/options", headers=bearer(token))
     assert options.status_code == 200, options.text
     body = options.json()
-    assert body["options"]["authenticatorSelection"]["userVerification"] == "preferred"
+    assert body["options"]["authenticatorSelection"]["userVerification"] == "required"
     credential = webauthn_create(device, body["options"], stack.identity_url)
     registered = client.post(
         "/api/v1/me/security-keys",

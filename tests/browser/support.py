@@ -471,9 +471,10 @@ def wait_until_registered(page: Page, person: Person) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(person.t["mfa.mobile.complete"])
 
 
-def add_virtual_security_key(page: Page, person: Person) -> None:
+def add_virtual_security_key(page: Page, person: Person, *, touched: bool = True) -> None:
     """Chromium's virtual WebAuthn authenticator in the person's tab (a platform authenticator
-    with user verification: a passkey that needs no touch)."""
+    with user verification: a passkey that needs no touch). `touched`: whether it answers at
+    once (see `touch_security_key`)."""
     if person.cdp is None:
         person.cdp = page.context.new_cdp_session(page)
         person.cdp.send("WebAuthn.enable")
@@ -486,10 +487,25 @@ def add_virtual_security_key(page: Page, person: Person) -> None:
                     "hasResidentKey": True,
                     "hasUserVerification": True,
                     "isUserVerified": True,
+                    "automaticPresenceSimulation": touched,
                 }
             },
         )
         person.authenticator_id = added["authenticatorId"]
+
+
+def touch_security_key(person: Person, touched: bool) -> None:
+    """Whether the virtual authenticator answers requests by itself (a person touching it).
+
+    The sign-in page offers the person's passkeys as autofill (a conditional WebAuthn request,
+    issue 18), and Chromium's virtual authenticator answers such a request at once, as if the
+    person had picked the passkey. A person who signs in with the password instead is one whose
+    authenticator is not touched: then the request stays pending until the page is left."""
+    if person.cdp is not None:
+        person.cdp.send(
+            "WebAuthn.setAutomaticPresenceSimulation",
+            {"authenticatorId": person.authenticator_id, "enabled": touched},
+        )
 
 
 def security_key_credentials(person: Person) -> list[dict[str, Any]]:
@@ -563,8 +579,10 @@ def second_factor(
     elif method == "webauthn":
         if shoot:
             shoot("security-key")
+        touch_security_key(person, touched=True)
         page.get_by_role("button", name=exact(person.t["mfa.webauthn.use"])).click()
         page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/login/second-factor"))
+        touch_security_key(person, touched=False)
     else:
         raise AssertionError(f"no browser steps for {method}")
     page.wait_for_load_state()

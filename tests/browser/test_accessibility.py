@@ -22,6 +22,7 @@ from tests.browser.support import (
     path_of,
     qr_payload,
     security_key_credentials,
+    touch_security_key,
     unique_email,
     wait_for_path,
     wait_until_registered,
@@ -116,6 +117,7 @@ def test_sign_up_sign_in_and_second_factors_with_the_keyboard_only(
         keyboard_activate(page, _button(page, t["mfa.webauthn.register"]), "Space")
         expect(page.get_by_role("heading", level=1)).to_have_text(t["mfa.enrolled.title"])
         assert len(security_key_credentials(person)) == 1
+        touch_security_key(person, touched=False)  # the sign-in page's passkey offer: not taken
 
         # Sign out, sign in with the security key.
         page.goto(f"{base}/account")
@@ -124,8 +126,10 @@ def test_sign_up_sign_in_and_second_factors_with_the_keyboard_only(
         _keyboard_password_step(page, person)
         if path_of(page) == "/login/second-factor":
             keyboard_activate(page, _link(page, t["mfa.method.webauthn"]))
+        touch_security_key(person, touched=True)
         keyboard_activate(page, _button(page, t["mfa.webauthn.use"]), "Space")
         wait_for_path(page, "/account")
+        touch_security_key(person, touched=False)
 
         # Sign out, sign in with the app's QR code and the one-time password it shows.
         keyboard_activate(page, _button(page, t["account.logout"]))

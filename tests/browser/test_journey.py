@@ -58,6 +58,7 @@ from tests.browser.support import (
     submit,
     swedish_organisation_number,
     texts,
+    touch_security_key,
     unique_email,
     untranslated,
     visible_text,
@@ -294,6 +295,8 @@ class TestManual:
             expect(page.get_by_role("heading", level=1)).to_have_text(t["mfa.enrolled.title"])
             expect(page.get_by_role("status")).to_contain_text(key_name)
             assert len(security_key_credentials(anna)) == 1
+            # From now on the sign-in page offers the passkey; Anna signs in otherwise.
+            touch_security_key(anna, touched=False)
             j.shot(page, "security-key-added")
             page.get_by_role("link", name=exact(t["mfa.security.title"])).click()
             expect(page.locator(".factor-name")).to_have_count(2)

@@ -36,6 +36,7 @@ from tests.browser.support import (
     serious_axe_violations,
     set_password,
     submit,
+    touch_security_key,
     unique_email,
     visible_text,
     wait_for_path,
@@ -173,6 +174,7 @@ def identity_tour(
         visit("security-key", page)
         page.get_by_role("button", name=exact(t["mfa.webauthn.register"])).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(t["mfa.enrolled.title"])
+        touch_security_key(person, touched=False)  # the sign-in page's passkey offer: not taken
         page.goto(f"{base}/account/security/phone-numbers/new")
         visit("phone-number-withdrawn", page)
         page.goto(f"{base}/account/security")

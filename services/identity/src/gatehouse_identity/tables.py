@@ -92,6 +92,8 @@ users = Table(
     Column("always_require_mfa", Boolean, nullable=False, server_default=text("false")),
     # Random WebAuthn user handle (never the user id: authenticators may show or sync it).
     Column("webauthn_user_handle", LargeBinary, unique=True),
+    # "No thanks" to the invitation to add a passkey after a password sign-in: never again.
+    timestamp("passkey_invitation_dismissed_at"),
     CheckConstraint(
         "status IN ('pending_password', 'active', 'blocked')", name="users_status_check"
     ),
@@ -251,6 +253,18 @@ mfa_challenges = Table(
     ),
     Index("mfa_challenges_user", "user_id", "kind", "status"),
     Index("mfa_challenges_expiry", "expires_at"),
+)
+
+# Sign-ins that start with a passkey have no user or session yet: each challenge is kept as its
+# SHA-256 (the browser sends it back inside clientDataJSON), spent once, until it expires.
+passkey_challenges = Table(
+    "passkey_challenges",
+    metadata,
+    Column("challenge_hash", LargeBinary, primary_key=True),
+    timestamp("created_at", now=True),
+    timestamp("expires_at", nullable=False),
+    timestamp("used_at"),
+    Index("passkey_challenges_expiry", "expires_at"),
 )
 
 webauthn_credentials = Table(

@@ -168,6 +168,17 @@ class SignInResponse(SessionResponse):
     )
 
 
+class PasskeyOptionsResponse(BaseModel):
+    """For navigator.credentials.get(): a discoverable credential with user verification."""
+
+    options: dict[str, Any]
+    expires_at: datetime
+
+
+class PasskeySignInRequest(StrictModel):
+    credential: AuthenticationCredential
+
+
 class SessionStatusResponse(BaseModel):
     level: str
     amr: list[str]

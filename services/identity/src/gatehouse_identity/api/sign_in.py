@@ -8,6 +8,10 @@
 - `POST /api/v1/sessions/current/second-factor` answers (totp, mobile_app_qr, sms,
   recovery_code: `code`; mobile_app_push: `challenge_id` once approved; webauthn:
   `challenge_id` + `credential`) and returns the session's *new* token at the raised level.
+
+Or with a passkey and no e-mail: `POST /api/v1/sessions/passkey/options` (a challenge for any
+discoverable credential), then `POST /api/v1/sessions/passkey` with the assertion; the session
+starts at `phishing_resistant`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from gatehouse_identity.api.schemas import (
     ChallengeResponse,
     ChallengeStatusResponse,
     CreateSessionRequest,
+    PasskeyOptionsResponse,
+    PasskeySignInRequest,
     SecondFactorRequest,
     SessionStatusResponse,
     SignInResponse,
@@ -39,7 +45,7 @@ from gatehouse_identity.api.schemas import (
 from gatehouse_identity.cookies import clear_session_cookie, set_device_cookie, set_session_cookie
 from gatehouse_identity.errors import UnknownLevelError
 from gatehouse_identity.levels import parse_level
-from gatehouse_identity.mfa import signin
+from gatehouse_identity.mfa import passkeys, signin
 from gatehouse_identity.mfa.levels import Method
 from gatehouse_identity.mfa.mobile_app import push
 from gatehouse_identity.mfa.qr import png_data_uri
@@ -95,6 +101,10 @@ async def create_session(
     )
     set_device_cookie(response, signed_in.new_device_cookie)
     set_session_cookie(response, context.settings, signed_in.new.token)
+    return _sign_in_response(signed_in)
+
+
+def _sign_in_response(signed_in: service.SignedIn) -> SignInResponse:
     need, session = signed_in.requirement, signed_in.new.session
     return SignInResponse(
         session_token=signed_in.new.token,
@@ -108,6 +118,54 @@ async def create_session(
         enrolment_required=need.enrolment_required,
         sms_sunset_warning=need.sms_sunset_warning,
     )
+
+
+@router.post(
+    "/sessions/passkey/options",
+    status_code=status.HTTP_201_CREATED,
+    summary="Options to sign in with a passkey (no e-mail: any discoverable credential)",
+)
+async def passkey_options(context: Context, runtime: Runtime) -> PasskeyOptionsResponse:
+    found = await passkeys.sign_in_options(context.database, runtime)
+    return PasskeyOptionsResponse(options=found.options, expires_at=found.expires_at)
+
+
+@router.post(
+    "/sessions/passkey",
+    status_code=status.HTTP_201_CREATED,
+    summary="Sign in with a passkey: the session starts at the phishing-resistant level",
+    responses={
+        401: {"description": "Unknown passkey, user not verified, or the account is blocked"},
+        404: {"description": "No such challenge"},
+        409: {"description": "The challenge was used already"},
+        410: {"description": "The challenge expired"},
+        422: {"description": "Malformed credential"},
+    },
+)
+async def create_passkey_session(
+    body: PasskeySignInRequest,
+    *,
+    request: Request,
+    response: Response,
+    context: Context,
+    runtime: Runtime,
+    address: ClientAddress,
+    user_agent: UserAgent,
+    level: LevelQuery = None,
+) -> SignInResponse:
+    signed_in = await service.sign_in_with_passkey(
+        context.database,
+        runtime,
+        settings=context.settings,
+        credential=body.credential.model_dump(exclude_none=True),
+        address=address,
+        user_agent=user_agent,
+        device_cookie=request.cookies.get(DEVICE_COOKIE),
+        requested_level=requested_level(level),
+    )
+    set_device_cookie(response, signed_in.new_device_cookie)
+    set_session_cookie(response, context.settings, signed_in.new.token)
+    return _sign_in_response(signed_in)
 
 
 @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")

@@ -40,6 +40,8 @@ DetailValue = str | int | bool | None
 class AuditKind(StrEnum):
     SIGN_IN_SUCCEEDED = "sign_in.succeeded"
     SIGN_IN_FAILED = "sign_in.failed"
+    SIGN_IN_PASSKEY = "sign_in.passkey"
+    SIGN_IN_PASSKEY_FAILED = "sign_in.passkey_failed"
     LOCKED = "sign_in.locked"
     PASSWORD_SET = "password.set"  # noqa: S105  (event kinds, not passwords)
     PASSWORD_CHANGED = "password.changed"  # noqa: S105

@@ -157,6 +157,19 @@ class SecurityKeyAnswerInvalidError(WrongCodeError):
     code = "security_key_answer_invalid"
 
 
+class PasskeyUnknownError(WrongCodeError):
+    """A passkey-first sign-in with a credential no account has (or whose user handle is not
+    its account's)."""
+
+    code = "passkey_unknown"
+
+
+class PasskeyNotVerifiedError(WrongCodeError):
+    """A passkey-first sign-in whose authenticator did not verify the user (no UV flag)."""
+
+    code = "passkey_not_verified"
+
+
 class AttemptEndedError(MfaError):
     """Too many wrong answers, or a request denied on the device: the sign-in attempt (the
     session) is over; start again."""

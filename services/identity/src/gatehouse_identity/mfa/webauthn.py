@@ -1,5 +1,7 @@
-"""Security keys and passkeys (WebAuthn Level 2, py_webauthn): registration and authentication
-ceremonies with user verification preferred, and clone detection by the signature counter.
+"""Security keys and passkeys (WebAuthn Level 2, py_webauthn) as a second factor: registration
+(of a discoverable credential with user verification, so it can also start a sign-in:
+mfa/passkeys.py) and authentication ceremonies with user verification preferred, and clone
+detection by the signature counter.
 
 Challenges are single-use, bound to the session that asked for them and short-lived. An
 assertion whose counter does not go up (when the authenticator keeps one) is refused: two
@@ -172,9 +174,12 @@ async def registration_options(
             user_id=handle,
             user_display_name=display_name,
             timeout=runtime.settings.webauthn_challenge_ttl_s * 1000,
+            # A discoverable credential with user verification: a passkey that can start a
+            # sign-in by itself (sign_in.service.sign_in_with_passkey). Keys registered before
+            # (and this one as a second factor after a password) need neither at sign-in.
             authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.PREFERRED,
-                user_verification=UserVerificationRequirement.PREFERRED,
+                resident_key=ResidentKeyRequirement.REQUIRED,
+                user_verification=UserVerificationRequirement.REQUIRED,
             ),
             exclude_credentials=[_descriptor(row) for row in existing],
         )
@@ -217,7 +222,9 @@ async def register(
             expected_challenge=challenge,
             expected_rp_id=runtime.rp_id,
             expected_origin=runtime.origins,
-            require_user_verification=False,  # preferred, not required
+            # Asked for, not insisted on: what counts is the user verification of each
+            # passkey sign-in, which is checked there (mfa/passkeys.py).
+            require_user_verification=False,
         )
     except MALFORMED as error:
         raise SecurityKeyResponseInvalidError(
@@ -362,13 +369,24 @@ async def verify_assertion(
         raise SecurityKeyAnswerInvalidError(
             f"the security key's answer is not valid: {error}", field="credential"
         ) from error
-    # Atomic: of two parallel assertions with the same counter, only one raises it.
+    await record_use(
+        connection, runtime, factor_id=row["id"], new_sign_count=verified.new_sign_count
+    )
+    return amr_for(row["device_type"])
+
+
+async def record_use(
+    connection: Connection, runtime: MfaRuntime, *, factor_id: uuid.UUID, new_sign_count: int
+) -> None:
+    """Raise the credential's counter to the assertion's, or refuse it as a clone
+    (SecurityKeyClonedError) when it does not go up. Atomic: of two parallel assertions with
+    the same counter, only one raises it."""
     updated = await connection.fetchval(
         """UPDATE webauthn_credentials SET sign_count = $2
             WHERE factor_id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))
         RETURNING 1""",
-        row["id"],
-        verified.new_sign_count,
+        factor_id,
+        new_sign_count,
     )
     if updated is None:
         raise SecurityKeyClonedError(
@@ -376,8 +394,7 @@ async def verify_assertion(
             field="credential",
             reason="sign_count_regression",
         )
-    await factors.mark_used(connection, factor_id=row["id"], now=runtime.now())
-    return amr_for(row["device_type"])
+    await factors.mark_used(connection, factor_id=factor_id, now=runtime.now())
 
 
 class WebAuthnEnrolment:

@@ -47,7 +47,10 @@ async def start_session(
     absolute_timeout: timedelta,
     ip_address: str | None,
     user_agent: str | None,
+    with_second_factor: bool = False,
 ) -> NewSession:
+    """A new session; `with_second_factor`: the sign-in itself proved a second factor (a
+    passkey), so the session counts as having proved one just now."""
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
     now = datetime.now(UTC)
     session = Session(
@@ -57,6 +60,7 @@ async def start_session(
         level=level,
         created_at=now,
         expires_at=now + absolute_timeout,
+        second_factor_at=now if with_second_factor else None,
     )
     async with database.connection() as connection:
         await queries.insert_session(

@@ -21,10 +21,18 @@ SIGN_IN = ("sign_in", (Limit("per_address", 30, 60), Limit("global", 3000, 60)))
 SIGN_UP = ("sign_up", (Limit("per_address", 20, 3600), Limit("global", 2000, 3600)))
 RESET = ("password_reset", (Limit("per_address", 10, 3600), Limit("global", 2000, 3600)))
 SECOND_FACTOR = ("second_factor", (Limit("per_address", 30, 60), Limit("global", 3000, 60)))
+# Every visit of the sign-in page asks for one (its passkey autofill), the button another.
+PASSKEY_OPTIONS = (
+    "passkey_options",
+    (Limit("per_address", 60, 60), Limit("global", 6000, 60)),
+)
 
 EXACT_PATHS = {
     "/api/v1/sessions": SIGN_IN,
     "/login": SIGN_IN,
+    "/api/v1/sessions/passkey": SIGN_IN,
+    "/login/passkey": SIGN_IN,
+    "/api/v1/sessions/passkey/options": PASSKEY_OPTIONS,
     "/api/v1/accounts": SIGN_UP,
     "/signup": SIGN_UP,
     "/api/v1/password/forgot": RESET,

@@ -18,6 +18,7 @@ from gatehouse_identity.api.schemas import CreateAccountRequest
 from gatehouse_identity.captcha import service as captcha
 from gatehouse_identity.captcha.errors import CaptchaError
 from gatehouse_identity.languages import EU_LANGUAGES
+from gatehouse_identity.mfa import passkeys
 from gatehouse_identity.sessions.models import Session
 from gatehouse_identity.web.dependencies import (
     BrowserSession,
@@ -25,6 +26,7 @@ from gatehouse_identity.web.dependencies import (
     Db,
     Form,
     Hasher,
+    Runtime,
     SignedIn,
     signed_in,
 )
@@ -214,12 +216,25 @@ async def set_password(request: Request, fields: Form, database: Db, hasher: Has
 
 @router.get(ACCOUNT)
 async def my_account(request: Request, session: SignedIn, database: Db) -> Response:
+    """My account; after a password sign-in, the invitation to add a passkey until the user
+    has one or says no (issue 18)."""
     user = await service.get_user(database, user_id=session.user_id)
-    return render(
-        request,
-        "account.html",
-        {"user": user, "session": session, "language_name": EU_LANGUAGES.get(user.email_language)},
-    )
+    invite = "pwd" in session.amr and await passkeys.invitation_due(database, user_id=user.id)
+    values = {
+        "user": user,
+        "session": session,
+        "language_name": EU_LANGUAGES.get(user.email_language),
+        "passkey_invitation": invite,
+    }
+    return render(request, "account.html", values)
+
+
+@router.post(ACCOUNT + "/passkey-invitation/dismiss")
+async def dismiss_passkey_invitation(
+    _fields: Form, session: SignedIn, database: Db, runtime: Runtime
+) -> Response:
+    await passkeys.dismiss_invitation(database, runtime, user_id=session.user_id)
+    return redirect(ACCOUNT)
 
 
 PROFILE = ACCOUNT + "/profile"

@@ -6,6 +6,11 @@
 //   Other final statuses show the matching data-text-<status> in data-status-target.
 // form[data-webauthn="create"|"get"]: on submit, run navigator.credentials with the options in
 //   data-options and put the credential, as JSON with base64url fields, in input[name=credential].
+// form[data-passkey-options]: the sign-in page's passkeys (no e-mail needed). The e-mail field
+//   offers them as autofill (autocomplete="username webauthn": a conditional request started as
+//   the page loads) and the form's button asks in the browser's dialog; each request gets a new
+//   one-time challenge from data-passkey-options. The credential goes in input[name=credential]
+//   and the form is submitted.
 "use strict";
 
 (function () {
@@ -118,6 +123,49 @@
     });
   }
 
+  function passkeys(form) {
+    if (!window.PublicKeyCredential || !navigator.credentials) return;
+    const button = form.querySelector("button");
+    const error = document.getElementById("passkey-error");
+    let current = null; // the request in progress: a new one aborts it
+
+    async function ask(mediation) {
+      if (current) current.abort();
+      const controller = new AbortController();
+      current = controller;
+      const response = await fetch(form.dataset.passkeyOptions, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+        cache: "no-store",
+      });
+      if (!response.ok) throw new Error("passkey options: HTTP " + response.status);
+      const body = await response.json();
+      const request = { publicKey: requestOptions(body.options), signal: controller.signal };
+      if (mediation) request.mediation = mediation;
+      const credential = await navigator.credentials.get(request);
+      if (controller !== current || !credential) return;
+      form.elements.credential.value = credentialJson(credential);
+      form.submit();
+    }
+
+    function failed(failure) {
+      if (!error || (failure && failure.name === "AbortError")) return;
+      const cancelled = failure && failure.name === "NotAllowedError";
+      error.textContent = cancelled ? form.dataset.cancelled : form.dataset.failed;
+      error.hidden = false;
+    }
+
+    button.hidden = false;
+    button.addEventListener("click", () => { ask(null).catch(failed); });
+    if (window.PublicKeyCredential.isConditionalMediationAvailable) {
+      window.PublicKeyCredential.isConditionalMediationAvailable()
+        .then((available) => { if (available) return ask("conditional"); return null; })
+        .catch(() => { /* the field's offer was not taken: the password still works */ });
+    }
+  }
+
   document.querySelectorAll("[data-poll-url]").forEach(poll);
+  document.querySelectorAll("form[data-passkey-options]").forEach(passkeys);
   document.querySelectorAll("form[data-webauthn]").forEach(webauthn);
 })();
