@@ -2,8 +2,8 @@
 (no user and no session yet, so not mfa_challenges: only the SHA-256 of each challenge, used
 once, until it expires), and when a user said "no thanks" to the invitation to add a passkey.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
