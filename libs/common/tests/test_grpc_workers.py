@@ -104,3 +104,52 @@ async def test_a_worker_that_cannot_start_is_an_error() -> None:
     with pytest.raises(GrpcWorkerError):
         await workers.start()
     assert workers.pids == []
+
+
+# The main process of a service as __main__ runs it: workers started, then supervised.
+MAIN = """
+import asyncio, sys
+from gatehouse_common.grpc_workers import GrpcWorkers
+
+async def main():
+    workers = GrpcWorkers([sys.executable, "-c", sys.argv[1], sys.argv[2]], 2)
+    await workers.start()
+    print(" ".join(map(str, workers.pids)), flush=True)
+    await workers.supervise()
+
+asyncio.run(main())
+"""
+
+
+def _gone(pid: int) -> bool:
+    """Exited (a zombie has closed every socket; /proc may list none a moment before that)."""
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def test_killed_workers_are_replaced_and_a_killed_main_leaves_nothing_on_the_port() -> None:
+    """From the outside: SIGKILL a worker (the port keeps answering, another is started), then
+    SIGKILL the main process (no worker is left holding the port)."""
+    port = _free_port()
+    main = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", MAIN, WORKER, str(port), stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert main.stdout is not None
+        first, second = map(int, (await asyncio.wait_for(main.stdout.readline(), 60)).split())
+        os.kill(first, signal.SIGKILL)
+        await _until(lambda: _gone(first))
+        await _answers(port)
+        children = psutil.Process(main.pid).children
+        await _until(lambda: len([c for c in children() if _listening(c.pid, port)]) == 2)
+        workers = [child.pid for child in children()]
+        assert first not in workers
+        assert second in workers
+    finally:
+        main.kill()
+        await main.wait()
+    await _until(lambda: not any(_listening(pid, port) for pid in workers))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # nobody holds it
