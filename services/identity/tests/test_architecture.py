@@ -69,7 +69,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "oidc/client_admin.py",
         "oidc/clients.py",
         "oidc/grants.py",
-        "oidc/keys.py",
         "sign_in/service.py",
     }
 )

@@ -63,7 +63,7 @@ class BackchannelWorker:
         self._context = context
         settings = context.settings
         self._keys = KeyStore(
-            context.pool, settings, secret_key=settings.secret_key.get_secret_value()
+            context.database, settings, secret_key=settings.secret_key.get_secret_value()
         )
         self._issuer = settings.public_url.rstrip("/")
         self._wake = asyncio.Event()

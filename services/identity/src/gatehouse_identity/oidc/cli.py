@@ -28,7 +28,7 @@ from typing import Any
 
 import asyncpg
 
-from gatehouse_common.db import Database
+from gatehouse_common.db import Database, database_behind
 from gatehouse_identity.levels import LEVELS, as_level
 from gatehouse_identity.mfa.key_rotation import reencrypt_second_factor_secrets
 from gatehouse_identity.mfa.runtime import MfaRuntime
@@ -209,7 +209,9 @@ async def _keys(args: argparse.Namespace, settings: IdentitySettings, pool: asyn
     if settings.oidc_signing_key_files.strip():
         _out("Keys come from OIDC_SIGNING_KEY_FILES: rotate by changing the files.")
         return 0 if args.command == "list" else 2
-    store = KeyStore(pool, settings, secret_key=settings.secret_key.get_secret_value())
+    store = KeyStore(
+        database_behind(pool), settings, secret_key=settings.secret_key.get_secret_value()
+    )
     records = await store.ensure_database_keys(rotate_now=args.command == "rotate")
     now = datetime.now(UTC)
     for record in records:

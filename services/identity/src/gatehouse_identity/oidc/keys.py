@@ -27,14 +27,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse_common.db import Database
+from gatehouse_identity.oidc import key_queries as queries
 from gatehouse_identity.settings import OidcSettings
 
 logger = logging.getLogger(__name__)
@@ -88,8 +90,8 @@ def public_jwk(key: RSAKey) -> dict[str, Any]:
 
 
 class KeyStore:
-    def __init__(self, pool: asyncpg.Pool, settings: OidcSettings, *, secret_key: str) -> None:
-        self._pool = pool
+    def __init__(self, database: Database, settings: OidcSettings, *, secret_key: str) -> None:
+        self._database = database
         self._settings = settings
         configured = settings.oidc_key_encryption_keys
         self._fernet = key_encryption(
@@ -162,14 +164,13 @@ class KeyStore:
         e.g. after a suspected leak: tokens it signed stay verifiable until they expire)."""
         rotation = timedelta(seconds=self._settings.oidc_key_rotation_s)
         lead = timedelta(seconds=self._settings.oidc_key_publish_lead_s)
-        async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK_KEY)
-            now = await connection.fetchval("SELECT now()")
+        async with self._database.transaction() as connection:
+            now = await queries.lock_rotation(connection, key=ADVISORY_LOCK_KEY)
             records = await self._database_records(connection, now)
             current = _current(records, now)
             if rotate_now and current is not None:
                 await self._retire(connection, current.kid, now)
-                await connection.execute("DELETE FROM oidc_signing_keys WHERE sign_from > $1", now)
+                await queries.delete_keys_signing_after(connection, when=now)
                 current = None
             if current is None:
                 await self._insert(connection, sign_from=now, sign_until=now + rotation)
@@ -181,63 +182,58 @@ class KeyStore:
                         sign_from=current.sign_until,
                         sign_until=current.sign_until + rotation,
                     )
-            await connection.execute(
-                "DELETE FROM oidc_signing_keys WHERE publish_until < $1", now - timedelta(days=1)
+            await queries.delete_keys_published_until_before(
+                connection, when=now - timedelta(days=1)
             )
             records = await self._database_records(connection, now)
         self._records, self._loaded_at = records, time.monotonic()
         return records
 
-    async def _database_records(self, connection: Any, now: datetime) -> list[KeyRecord]:
-        rows = await connection.fetch(
-            """SELECT kid, private_jwk_encrypted, sign_from, sign_until, publish_until
-                 FROM oidc_signing_keys WHERE publish_until > $1 ORDER BY sign_from""",
-            now,
-        )
+    async def _database_records(
+        self, connection: AsyncConnection, now: datetime
+    ) -> list[KeyRecord]:
         records = []
-        for row in rows:
+        for stored in await queries.published_keys(connection, now=now):
             try:
-                private = self._fernet.decrypt(bytes(row["private_jwk_encrypted"]))
+                private = self._fernet.decrypt(stored.private_jwk_encrypted)
             except InvalidToken:
                 # The encryption key changed without keeping the old one: this key is lost.
-                logger.error("signing key cannot be decrypted", extra={"kid": row["kid"]})  # noqa: TRY400
+                logger.error("signing key cannot be decrypted", extra={"kid": stored.kid})  # noqa: TRY400
                 continue
             records.append(
                 KeyRecord(
-                    kid=row["kid"],
+                    kid=stored.kid,
                     key=RSAKey.import_key(json.loads(private)),
-                    sign_from=row["sign_from"],
-                    sign_until=row["sign_until"],
-                    publish_until=row["publish_until"],
+                    sign_from=stored.sign_from,
+                    sign_until=stored.sign_until,
+                    publish_until=stored.publish_until,
                 )
             )
         return records
 
-    async def _insert(self, connection: Any, *, sign_from: datetime, sign_until: datetime) -> None:
+    async def _insert(
+        self, connection: AsyncConnection, *, sign_from: datetime, sign_until: datetime
+    ) -> None:
         key = await asyncio.to_thread(generate_key)
         encrypted = self._fernet.encrypt(json.dumps(key.as_dict(private=True)).encode())
-        await connection.execute(
-            """INSERT INTO oidc_signing_keys
-                   (kid, alg, public_jwk, private_jwk_encrypted, sign_from, sign_until,
-                    publish_until)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-            key.kid,
-            ALGORITHM,
-            public_jwk(key),
-            encrypted,
-            sign_from,
-            sign_until,
-            sign_until + self.token_lifetime + PUBLISH_MARGIN,
+        await queries.insert_key(
+            connection,
+            kid=key.kid or "",
+            alg=ALGORITHM,
+            public_jwk=public_jwk(key),
+            private_jwk_encrypted=encrypted,
+            sign_from=sign_from,
+            sign_until=sign_until,
+            publish_until=sign_until + self.token_lifetime + PUBLISH_MARGIN,
         )
         logger.info("signing key generated", extra={"kid": key.kid, "sign_from": str(sign_from)})
 
-    async def _retire(self, connection: Any, kid: str, now: datetime) -> None:
-        await connection.execute(
-            """UPDATE oidc_signing_keys SET sign_until = $2, publish_until = $3
-                WHERE kid = $1""",
-            kid,
-            now,
-            now + self.token_lifetime + PUBLISH_MARGIN,
+    async def _retire(self, connection: AsyncConnection, kid: str, now: datetime) -> None:
+        await queries.retire_key(
+            connection,
+            kid=kid,
+            sign_until=now,
+            publish_until=now + self.token_lifetime + PUBLISH_MARGIN,
         )
 
 

@@ -27,7 +27,9 @@ class OidcRuntime:
     @classmethod
     def create(cls, context: IdentityContext) -> OidcRuntime:
         settings = context.settings
-        keys = KeyStore(context.pool, settings, secret_key=settings.secret_key.get_secret_value())
+        keys = KeyStore(
+            context.database, settings, secret_key=settings.secret_key.get_secret_value()
+        )
         access_tokens = AccessTokenIssuer(
             keys,
             issuer=settings.public_url.rstrip("/"),
