@@ -19,6 +19,7 @@ from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
 from tests.journeys import (
     Account,
+    bearer,
     create_account,
     identity_client,
     link_token,
@@ -26,7 +27,11 @@ from tests.journeys import (
     password_session,
     request_account,
     unique_email,
+    webauthn_create,
+    webauthn_get,
 )
+from tests.test_passkeys import VerifyingDevice, passkey_options
+from tests.test_passkeys import sign_in as passkey_sign_in
 from tests.test_sign_in_notices import (
     CSRF_COOKIE,
     REPORT_PATH,
@@ -188,3 +193,43 @@ def test_my_data_escapes_a_hostile_name_in_both_downloads(
     for response in (as_json, as_html):
         disposition = response.headers["content-disposition"]
         assert re.fullmatch(r'attachment; filename="gatehouse-my-data\.(json|html)"', disposition)
+
+
+def test_this_wasnt_me_removes_the_passkey_the_thief_added(
+    stack: Stack, client: httpx.Client, mailbox: MailboxClient
+) -> None:
+    """The thief's password session registers a passkey (a password-only account allows it);
+    after "This wasn't me" and the owner's new password, that passkey must not sign in with no
+    password at all, while the owner's new password does."""
+    account = create_account(client, mailbox, language="en")
+    home, _ = a_network()
+    assert sign_in_from(client, account, address=home).status_code == 201
+    elsewhere, _ = a_network()
+    thief = sign_in_from(client, account, address=elsewhere).json()["session_token"]
+    options = client.post("/api/v1/me/security-keys/options", headers=bearer(thief)).json()
+    device = VerifyingDevice()
+    credential = webauthn_create(device, options["options"], stack.identity_url)
+    added = client.post(
+        "/api/v1/me/security-keys",
+        json={"challenge_id": options["challenge_id"], "name": "Mine", "credential": credential},
+        headers=bearer(thief),
+    )
+    assert added.status_code == 201, added.text
+    (notice,) = mailbox.wait_for(to=account.email, subject_contains=SUBJECT["en"])
+    assert confirm(client, link_token(notice, REPORT_PATH)).status_code == 200
+
+    (blocked_mail,) = mailbox.wait_for(to=account.email, subject_contains="choose a new password")
+    new_password = "Nytt#Lösenord2026y"
+    chosen = client.post(
+        "/api/v1/password/set",
+        json={"token": link_token(blocked_mail), "password": new_password},
+    )
+    assert chosen.status_code == 200, chosen.text
+    again = client.post("/api/v1/sessions", json={"email": account.email, "password": new_password})
+    assert again.status_code == 201, again.text
+
+    back_in = passkey_sign_in(
+        client, webauthn_get(device, passkey_options(client), stack.identity_url)
+    )
+    assert back_in.status_code == 401, back_in.text
+    assert back_in.json()["code"] == "passkey_unknown"

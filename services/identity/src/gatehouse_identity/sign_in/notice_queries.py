@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_identity.tables import seen_networks, sign_in_notices, users
+from gatehouse_identity.tables import (
+    recovery_codes,
+    second_factors,
+    seen_networks,
+    sign_in_notices,
+    users,
+)
 
 
 async def lock_user(connection: AsyncConnection, *, user_id: uuid.UUID) -> None:
@@ -127,3 +133,27 @@ async def block_user(connection: AsyncConnection, *, user_id: uuid.UUID) -> None
         .where(users.c.id == user_id, users.c.status == "active")
         .values(status="blocked", blocked_at=func.now(), updated_at=func.now())
     )
+
+
+async def remove_factors_since_sign_in(
+    connection: AsyncConnection, *, user_id: uuid.UUID, token_hash: bytes
+) -> int:
+    """Remove the second factors and recovery codes made since the reported sign-in: its
+    session could add them (a passkey then signs in with no password at all, even after the
+    owner's new password). Returns how many usable factors went."""
+    since = (
+        select(sign_in_notices.c.signed_in_at)
+        .where(sign_in_notices.c.report_token_hash == token_hash)
+        .scalar_subquery()
+    )
+    await connection.execute(
+        delete(recovery_codes).where(
+            recovery_codes.c.user_id == user_id, recovery_codes.c.created_at >= since
+        )
+    )
+    removed = await connection.execute(
+        delete(second_factors)
+        .where(second_factors.c.user_id == user_id, second_factors.c.created_at >= since)
+        .returning(second_factors.c.status)
+    )
+    return sum(1 for row in removed if row.status != "pending")

@@ -9,10 +9,12 @@ network recorded at all (the first sign-in after setting the password, or the fi
 was deployed) is not warned: there is nothing yet to compare with.
 
 "This wasn't me" is a single-use link (only its SHA-256 is stored) that expires after
-REPORT_LINK_TTL. Confirming it (a page; never on a GET) ends every session, blocks the account
-as five wrong passwords do (only a password set from an e-mailed link unblocks it), and
-publishes identity.user.devices_reset with `sign_in_reported`, so the registry revokes the
-user's tokens and suspends their access as after a devices reset.
+REPORT_LINK_TTL. Confirming it (a page; never on a GET) ends every session, removes the second
+factors and recovery codes made since the reported sign-in (its session could add a passkey, which
+signs in with no password), blocks the account as five wrong passwords do (only a password set
+from an e-mailed link unblocks it), and publishes identity.user.devices_reset with
+`sign_in_reported`, so the registry revokes the user's tokens and suspends their access as after
+a devices reset.
 """
 
 from __future__ import annotations
@@ -191,26 +193,30 @@ async def reported_sign_in(database: Database, *, token: str) -> ReportedSignIn 
 
 
 async def report_sign_in(database: Database, *, token: str) -> uuid.UUID:
-    """ "This wasn't me", confirmed: end every session, block the account until a new password
-    is set, and tell the registry as a devices reset does. InvalidLinkError if the link cannot
+    """ "This wasn't me", confirmed: end every session, remove the second factors added since
+    the reported sign-in, block the account until a new password is set, and tell the registry
+    as a devices reset does. InvalidLinkError if the link cannot
     be used (used, expired, replaced or unknown)."""
     hashed = _hash(token)
     async with database.transaction() as connection:
         user_id = None
         if hashed is not None:
             user_id = await queries.mark_reported(connection, token_hash=hashed)
-        if user_id is None:
+        if hashed is None or user_id is None:
             raise InvalidLinkError(
                 "the link is not valid: it was already used, has expired or was replaced",
                 field="token",
             )
         await queries.block_user(connection, user_id=user_id)
+        removed = await queries.remove_factors_since_sign_in(
+            connection, user_id=user_id, token_hash=hashed
+        )
         ended = await end_user_sessions(connection, user_id=user_id)
         await audit.record(
             connection,
             kind=AuditKind.SIGN_IN_REPORTED,
             user_id=user_id,
-            detail={"sessions_ended": ended},
+            detail={"sessions_ended": ended, "removed_count": removed},
         )
         await add_event(
             connection,
@@ -218,7 +224,7 @@ async def report_sign_in(database: Database, *, token: str) -> uuid.UUID:
             source=SOURCE,
             subject=str(user_id),
             message=events.UserDevicesReset(
-                user_id=str(user_id), removed_count=0, sign_in_reported=True
+                user_id=str(user_id), removed_count=removed, sign_in_reported=True
             ),
         )
     REPORTS.inc()
