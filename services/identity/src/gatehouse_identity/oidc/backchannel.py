@@ -20,7 +20,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from gatehouse_common.db import DATABASE_ERRORS
 from gatehouse_identity.context import IdentityContext
+from gatehouse_identity.oidc import backchannel_queries as queries
 from gatehouse_identity.oidc import grants
 from gatehouse_identity.oidc.keys import LOGOUT_TOKEN_TTL, KeyStore
 
@@ -83,7 +85,7 @@ class BackchannelWorker:
                         if time.monotonic() - last_housekeeping > HOUSEKEEPING_INTERVAL_S:
                             await grants.delete_stale(self._context.pool)
                             last_housekeeping = time.monotonic()
-                    except (OSError, asyncpg.PostgresError) as error:
+                    except DATABASE_ERRORS as error:
                         logger.warning(
                             "back-channel logout round failed", extra={"error": str(error)}
                         )
@@ -110,40 +112,28 @@ class BackchannelWorker:
 
     async def deliver_due(self, http: httpx.AsyncClient) -> int:
         """Claim and deliver the logouts that are due; returns how many were claimed."""
-        rows = await self._context.pool.fetch(
-            """UPDATE oidc_backchannel_logouts b
-                  SET next_attempt_at = now() + $1::interval, attempts = b.attempts + 1
-                 FROM oidc_clients c
-                WHERE c.client_id = b.client_id
-                  AND b.id IN (SELECT id FROM oidc_backchannel_logouts
-                                WHERE delivered_at IS NULL AND abandoned_at IS NULL
-                                  AND next_attempt_at <= now()
-                                ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-            RETURNING b.id, b.client_id, b.user_id, b.sid, b.attempts, c.backchannel_logout_uri""",
-            LEASE,
-            BATCH,
-        )
-        await asyncio.gather(*(self._deliver(http, row) for row in rows))
-        return len(rows)
+        async with self._context.database.connection() as connection:
+            due = await queries.claim_due(connection, lease=LEASE, batch=BATCH)
+        await asyncio.gather(*(self._deliver(http, logout) for logout in due))
+        return len(due)
 
-    async def _deliver(self, http: httpx.AsyncClient, row: Any) -> None:
-        pool = self._context.pool
-        uri = row["backchannel_logout_uri"]
+    async def _deliver(self, http: httpx.AsyncClient, logout: queries.DueLogout) -> None:
+        database = self._context.database
+        uri = logout.backchannel_logout_uri
         if not uri:
-            await pool.execute(
-                "UPDATE oidc_backchannel_logouts SET abandoned_at = now(),"
-                " last_error = 'no back-channel logout URI' WHERE id = $1",
-                row["id"],
-            )
+            async with database.connection() as connection:
+                await queries.abandoned(
+                    connection, logout_id=logout.id, error="no back-channel logout URI"
+                )
             return
         error: str | None = None
         try:
             token = await logout_token(
                 self._keys,
                 issuer=self._issuer,
-                client_id=row["client_id"],
-                user_id=row["user_id"],
-                sid=row["sid"],
+                client_id=logout.client_id,
+                user_id=logout.user_id,
+                sid=logout.sid,
             )
             response = await http.post(
                 uri,
@@ -154,33 +144,21 @@ class BackchannelWorker:
                 error = f"HTTP {response.status_code}"
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"
-        if error is None:
-            await pool.execute(
-                "UPDATE oidc_backchannel_logouts SET delivered_at = now(), last_error = NULL"
-                " WHERE id = $1",
-                row["id"],
+        async with database.connection() as connection:
+            if error is None:
+                await queries.delivered(connection, logout_id=logout.id)
+                return
+            attempts = logout.attempts
+            logger.warning(
+                "back-channel logout not delivered",
+                extra={"client_id": logout.client_id, "attempts": attempts, "error": error},
             )
-            return
-        attempts = row["attempts"]
-        logger.warning(
-            "back-channel logout not delivered",
-            extra={"client_id": row["client_id"], "attempts": attempts, "error": error},
-        )
-        if attempts >= MAX_ATTEMPTS:
-            await pool.execute(
-                "UPDATE oidc_backchannel_logouts SET abandoned_at = now(), last_error = $2"
-                " WHERE id = $1",
-                row["id"],
-                error[:500],
-            )
-        else:
-            await pool.execute(
-                "UPDATE oidc_backchannel_logouts SET next_attempt_at = now() + $2::interval,"
-                " last_error = $3 WHERE id = $1",
-                row["id"],
-                retry_delay(attempts),
-                error[:500],
-            )
+            if attempts >= MAX_ATTEMPTS:
+                await queries.abandoned(connection, logout_id=logout.id, error=error[:500])
+            else:
+                await queries.retry_later(
+                    connection, logout_id=logout.id, delay=retry_delay(attempts), error=error[:500]
+                )
 
 
 def backchannel_worker(context: IdentityContext) -> BackchannelWorker:
