@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ import pytest
 from gatehouse_devstack.components import ServiceProcess
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack, free_ports
+from gatehouse_identity.throttling.sign_in_guard import FAILURE_WINDOW_S
 from tests.journeys import create_account, identity_client
 
 pytestmark = pytest.mark.stack
@@ -109,14 +111,18 @@ def test_attack_from_many_addresses_blocks_only_unknown_clients(
         address = f"198.51.100.{attempt % 100}"
         return _sign_in(throttled, email=account.email, password=WRONG, address=address).status_code
 
+    started = time.time()
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = Counter(pool.map(attack, range(1000)))
+    # The allowance is per fixed window, aligned to the epoch: an attack that runs across a
+    # window's end gets it once more (on a loaded machine this test takes minutes).
+    windows = int(time.time() // FAILURE_WINDOW_S) - int(started // FAILURE_WINDOW_S) + 1
 
     # Slowed: after three failures from an address it must solve a captcha before any password
-    # is checked, so at most 3 guesses per address ever reached the password check.
+    # is checked, so at most 3 guesses per address and window reached the password check.
     assert set(answers) <= {401, 422, 429}, answers
-    assert answers[401] <= 300, answers
-    assert answers[422] + answers[429] >= 700, answers
+    assert answers[401] <= 300 * windows, answers
+    assert answers[422] + answers[429] >= 1000 - 300 * windows, answers
     # Flagged: metric and an e-mail to the user.
     assert _metric(throttled, "gatehouse_identity_password_attacks_flagged_total") >= 1
     (warning,) = mailbox.wait_for(to=account.email, subject_contains="blocked")
