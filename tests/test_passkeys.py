@@ -7,9 +7,11 @@ verify the user, a blocked account. The pages and their script are tests/browser
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from hashlib import sha256
+from pathlib import Path
 from struct import pack
 from typing import Any
 
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from soft_webauthn import SoftWebauthnDevice
 
+import gatehouse_identity
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
 from tests.journeys import (
@@ -31,6 +34,7 @@ from tests.journeys import (
     webauthn_create,
     webauthn_get,
 )
+from tests.oidc_helpers import Browser, form_to
 
 pytestmark = pytest.mark.stack
 
@@ -185,3 +189,30 @@ def test_a_blocked_account_is_told_as_after_its_password(
     refused = sign_in(client, webauthn_get(device, passkey_options(client), stack.identity_url))
     assert refused.status_code == 401, refused.text
     assert refused.json()["code"] == "account_blocked"
+
+
+def test_the_sign_in_page_says_why_a_passkey_is_refused_in_its_language(
+    stack: Stack, client: httpx.Client, mailbox: MailboxClient
+) -> None:
+    _, device = passkey_account(stack, client, mailbox)
+    stranger = SoftWebauthnDevice()
+    stranger.cred_init(device.rp_id, b"someone-else")
+    catalog = Path(gatehouse_identity.__file__).parent / "i18n" / "sv.json"
+    swedish = json.loads(catalog.read_text("utf-8"))
+    browser = Browser()
+    try:
+        login = f"{stack.identity_url}/login"
+        page = browser.get(login, params={"lang": "sv", "next": "/account/activity"})
+        form = form_to(page.text, "/login/passkey")
+        assertion = webauthn_get(stranger, passkey_options(client), stack.identity_url)
+        refused = browser.post(
+            f"{login}/passkey", data={**form.fields, "credential": json.dumps(assertion)}
+        )
+        assert refused.status_code == 401, refused.text
+        assert html.escape(swedish["error.passkey_unknown"]) in refused.text
+        assert form_to(refused.text, "/login/passkey").fields["next"] == "/account/activity"
+        unreadable = browser.post(f"{login}/passkey", data={**form.fields, "credential": "{"})
+        assert unreadable.status_code == 422, unreadable.text
+        assert html.escape(swedish["mfa.webauthn.unreadable"]) in unreadable.text
+    finally:
+        browser.close()
