@@ -15,12 +15,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Interval, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Interval,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Connection
 from gatehouse_identity.sessions.models import Session
-from gatehouse_identity.tables import sessions
+from gatehouse_identity.tables import sessions, users
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,9 @@ async def insert_session(
 async def live_session(
     connection: AsyncConnection, *, id_hash: bytes, idle_timeout: timedelta, stale_after: timedelta
 ) -> ResumedSession | None:
-    """The session if neither expired nor idle longer than `idle_timeout`."""
+    """The session if neither expired nor idle longer than `idle_timeout`, of an account that is
+    active: a sign-in that read the account as active just before a block (wrong passwords, "This
+    wasn't me") ended its sessions can still add one afterwards."""
     row = (
         await connection.execute(
             select(
@@ -110,10 +122,13 @@ async def live_session(
                 sessions.c.expires_at,
                 sessions.c.second_factor_at,
                 (sessions.c.last_seen_at < _ago(stale_after, "stale_after")).label("stale"),
-            ).where(
+            )
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(
                 sessions.c.id_hash == id_hash,
                 sessions.c.expires_at > func.now(),
                 sessions.c.last_seen_at > _ago(idle_timeout, "idle_timeout"),
+                users.c.status == literal_column("'active'"),  # a constant, not a parameter
             )
         )
     ).first()
