@@ -56,8 +56,10 @@ async def _answers(port: int, channels: int = 4) -> None:
     for _ in range(channels):
         options = [("grpc.use_local_subchannel_pool", 1)]
         async with aio.insecure_channel(f"127.0.0.1:{port}", options=options) as channel:
+            # wait_for_ready: right after a worker dies the kernel may still hand a new
+            # connection to its closing socket (reset); a caller retries, as ours must.
             answer = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=10
+                health_pb2.HealthCheckRequest(), timeout=10, wait_for_ready=True
             )
             assert answer.status == health_pb2.HealthCheckResponse.SERVING
 

@@ -58,8 +58,17 @@ class MailboxClient:
         Polls until they have arrived; raises TimeoutError listing what did arrive.
         """
         deadline = time.monotonic() + timeout
+        found: list[Message] = []
         while True:
-            found = matching(self.messages(), to=to, subject_contains=subject_contains)
+            try:
+                found = matching(self.messages(), to=to, subject_contains=subject_contains)
+            except httpx.TransportError:
+                # A mailbox just restarted re-reads its spool: a slow answer is not a missing
+                # message, so keep polling until our own deadline.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(POLL_INTERVAL)
+                continue
             if len(found) >= count:
                 return found[:count]
             if time.monotonic() > deadline:
