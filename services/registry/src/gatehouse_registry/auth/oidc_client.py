@@ -158,7 +158,13 @@ class IdentityClient:
         a request_uri, and nothing in the request can be read or changed on its way. With DPoP,
         the code is bound to the registry's key (RFC 9449 §10.1)."""
         try:
-            response = await self._post_as_client(par_endpoint, params, dpop=dpop)
+            try:
+                response = await self._post_as_client(par_endpoint, params, dpop=dpop)
+            except httpx.TransportError:
+                # A kept-alive connection identity closed as idle while we sent on it (seen as
+                # a reset with no message): once more on a new connection. Safe to repeat: an
+                # unused request_uri only expires.
+                response = await self._post_as_client(par_endpoint, params, dpop=dpop)
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise IdentityProviderError(f"pushed authorization request failed: {error}") from error
