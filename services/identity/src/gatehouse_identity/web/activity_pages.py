@@ -12,6 +12,7 @@ from gatehouse_identity.cookies import clear_session_cookie
 from gatehouse_identity.sessions import active
 from gatehouse_identity.sessions.errors import SessionNotFoundError
 from gatehouse_identity.sessions.models import Session
+from gatehouse_identity.sign_in.notices import browser_of
 from gatehouse_identity.web.dependencies import BrowserSession, Context, Form, signed_in
 from gatehouse_identity.web.rendering import PageRoute, message_page, redirect, render, translator
 
@@ -22,6 +23,8 @@ PAGE_SIZE = 50
 MAX_ENTRY_ID = 2**62
 
 # Account pages need only a signed-in user (a password session will do).
+UNKNOWN_AGENT_CHARS = 60
+
 OnActivity = Annotated[Session, Depends(signed_in(level="password", then=ACTIVITY))]
 OnSessions = Annotated[Session, Depends(signed_in(level="password", then=SESSIONS))]
 
@@ -37,8 +40,19 @@ async def activity(
     )
     next_before = entries[-1].id if len(entries) == PAGE_SIZE else None
     return render(
-        request, "activity/activity.html", {"entries": entries, "next_before": next_before}
+        request,
+        "activity/activity.html",
+        {"entries": entries, "next_before": next_before, "browser": readable_browser},
     )
+
+
+def readable_browser(user_agent: str | None) -> str:
+    """What a person recognises ("Chrome 120, Windows 10"), as the new-device e-mail says it;
+    the start of the raw User-Agent only when it names no browser or system we know."""
+    readable = browser_of(user_agent)
+    if readable and not readable.startswith("Other"):
+        return readable
+    return (user_agent or "")[:UNKNOWN_AGENT_CHARS]
 
 
 @router.get(SESSIONS)
