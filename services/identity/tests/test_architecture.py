@@ -67,7 +67,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "oidc/cli.py",
         "oidc/client_admin.py",
         "oidc/clients.py",
-        "oidc/grants.py",
         "sign_in/service.py",
     }
 )
@@ -77,8 +76,7 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
 # like the list above).
 DEDICATED_ASYNCPG: dict[str, str] = {
     "oidc/backchannel.py": "LISTEN needs a connection of its own, outside the pool (as the outbox "
-    "relay in libs/common); it still hands grants.delete_stale the raw pool until grants is "
-    "converted",
+    "relay in libs/common)",
 }
 
 

@@ -16,7 +16,7 @@ from gatehouse_identity.oidc.access_tokens import (
     AccessTokenIssuer,
     AccessTokenSubject,
 )
-from gatehouse_identity.oidc.grants import Grant
+from gatehouse_identity.oidc.grant_queries import Grant
 from gatehouse_identity.oidc.keys import KeyStore, generate_key
 from gatehouse_identity.settings import IdentitySettings
 

@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gatehouse_identity.levels import as_level
-from gatehouse_identity.oidc.grants import Grant
+from gatehouse_identity.oidc.grant_queries import Grant
 from gatehouse_identity.oidc.keys import KeyStore
 from gatehouse_identity.oidc.levels import ACR_BY_LEVEL
 from gatehouse_identity.oidc.tokens import new_token

@@ -254,7 +254,7 @@ async def _issue(runtime: OidcRuntime, pending: PendingRequest, session: Session
             runtime, pending, "invalid_request", "this authorization request was already answered"
         )
     code = await grants.issue_code(
-        runtime.context.pool,
+        runtime.context.database,
         client=pending.client,
         user_id=session.user_id,
         session_id_hash=session.id_hash,

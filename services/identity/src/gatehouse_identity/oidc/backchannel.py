@@ -83,7 +83,7 @@ class BackchannelWorker:
                         while await self.deliver_due(http) == BATCH:
                             pass
                         if time.monotonic() - last_housekeeping > HOUSEKEEPING_INTERVAL_S:
-                            await grants.delete_stale(self._context.pool)
+                            await grants.delete_stale(self._context.database)
                             last_housekeeping = time.monotonic()
                     except DATABASE_ERRORS as error:
                         logger.warning(

@@ -8,7 +8,8 @@ from typing import Any
 
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.levels import as_level
-from gatehouse_identity.oidc.grants import Grant, IssuedTokens
+from gatehouse_identity.oidc.grant_queries import Grant
+from gatehouse_identity.oidc.grants import IssuedTokens
 from gatehouse_identity.oidc.keys import KeyStore
 from gatehouse_identity.oidc.levels import ACR_BY_LEVEL
 from gatehouse_identity.oidc.tokens import half_hash

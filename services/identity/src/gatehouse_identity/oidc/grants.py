@@ -13,13 +13,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
+from gatehouse_identity.oidc import grant_queries as queries
 from gatehouse_identity.oidc.clients import Client
 from gatehouse_identity.oidc.errors import OAuthError, invalid_grant
+from gatehouse_identity.oidc.grant_queries import AccessInfo, CodeToRedeem, Grant
 from gatehouse_identity.oidc.tokens import (
     MAX_ACCESS_TOKEN_LENGTH,
     MAX_TOKEN_LENGTH,
@@ -36,42 +38,6 @@ class TokenLifetimes:
     code: timedelta
     access: timedelta
     refresh: timedelta
-
-
-@dataclass(frozen=True)
-class Grant:
-    id: uuid.UUID
-    client_id: str
-    user_id: uuid.UUID
-    sid: str
-    scopes: list[str]
-    level: str
-    amr: list[str]
-    auth_time: datetime
-    expires_at: datetime
-    # The DPoP key a public client's refresh tokens are bound to (RFC 9449 §5).
-    dpop_jkt: str | None = None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Grant:
-        return cls(
-            id=row["grant_id"],
-            client_id=row["client_id"],
-            user_id=row["user_id"],
-            sid=row["sid"],
-            scopes=list(row["scopes"]),
-            level=row["level"],
-            amr=list(row["amr"]),
-            auth_time=row["auth_time"],
-            expires_at=row["grant_expires_at"],
-            dpop_jkt=row["grant_dpop_jkt"],
-        )
-
-
-GRANT_COLUMNS = (
-    "g.id AS grant_id, g.client_id, g.user_id, g.sid, g.scopes, g.level, g.amr, g.auth_time,"
-    " g.expires_at AS grant_expires_at, g.revoked_at, g.dpop_jkt AS grant_dpop_jkt"
-)
 
 
 class MintAccessToken(Protocol):
@@ -106,17 +72,8 @@ class DPoPBinding:
 NO_DPOP = DPoPBinding(jkt=None)
 
 
-@dataclass(frozen=True)
-class AccessInfo:
-    """What an active access token says (for userinfo and introspection)."""
-
-    grant: Grant
-    expires_at: datetime
-    dpop_jkt: str | None = None
-
-
 async def issue_code(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     client: Client,
     user_id: uuid.UUID,
@@ -138,48 +95,35 @@ async def issue_code(
     grant_id = uuid.uuid4()
     # A refresh token never outlives the identity session that produced it.
     grant_expires_at = min(now + lifetimes.refresh, session_expires_at)
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(
-            """INSERT INTO oidc_grants (id, client_id, user_id, session_id_hash, sid, scopes,
-                                         level, amr, auth_time, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-            grant_id,
-            client.client_id,
-            user_id,
-            session_id_hash,
-            sid,
-            scopes,
-            level,
-            amr,
-            auth_time,
-            grant_expires_at,
+    async with database.transaction() as connection:
+        await queries.insert_grant(
+            connection,
+            grant_id=grant_id,
+            client_id=client.client_id,
+            user_id=user_id,
+            session_id_hash=session_id_hash,
+            sid=sid,
+            scopes=scopes,
+            level=level,
+            amr=amr,
+            auth_time=auth_time,
+            expires_at=grant_expires_at,
         )
-        await connection.execute(
-            """INSERT INTO oidc_authorization_codes (code_hash, grant_id, redirect_uri,
-                                                     code_challenge, nonce, expires_at, dpop_jkt)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-            token_hash(code),
-            grant_id,
-            redirect_uri,
-            code_challenge,
-            nonce,
-            now + lifetimes.code,
-            dpop_jkt,
+        await queries.insert_code(
+            connection,
+            code_hash=token_hash(code),
+            grant_id=grant_id,
+            redirect_uri=redirect_uri,
+            code_challenge=code_challenge,
+            nonce=nonce,
+            expires_at=now + lifetimes.code,
+            dpop_jkt=dpop_jkt,
         )
     return code
 
 
-async def _revoke_grant(connection: Connection, grant_id: uuid.UUID, reason: str) -> None:
-    await connection.execute(
-        """UPDATE oidc_grants SET revoked_at = now(), revoked_reason = $2
-            WHERE id = $1 AND revoked_at IS NULL""",
-        grant_id,
-        reason,
-    )
-
-
 async def _issue_tokens(
-    connection: Connection,
+    connection: AsyncConnection,
     grant: Grant,
     lifetimes: TokenLifetimes,
     mint_access_token: MintAccessToken,
@@ -191,19 +135,14 @@ async def _issue_tokens(
     access_expires_at = min(now + lifetimes.access, grant.expires_at)
     access_token = await mint_access_token(grant, now, access_expires_at, jkt)
     refresh_token = new_token()
-    await connection.execute(
-        """INSERT INTO oidc_access_tokens (token_hash, grant_id, expires_at, dpop_jkt)
-           VALUES ($1, $2, $3, $4)""",
-        token_hash(access_token),
-        grant.id,
-        access_expires_at,
-        jkt,
-    )
-    await connection.execute(
-        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) VALUES ($1, $2, $3)",
-        token_hash(refresh_token),
-        grant.id,
-        grant.expires_at,
+    await queries.insert_tokens(
+        connection,
+        grant_id=grant.id,
+        access_token_hash=token_hash(access_token),
+        access_expires_at=access_expires_at,
+        access_jkt=jkt,
+        refresh_token_hash=token_hash(refresh_token),
+        refresh_expires_at=grant.expires_at,
     )
     return IssuedTokens(
         grant=grant,
@@ -216,7 +155,7 @@ async def _issue_tokens(
 
 
 async def redeem_code(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     client: Client,
     code: str,
@@ -234,64 +173,54 @@ async def redeem_code(
     if not code or len(code) > MAX_TOKEN_LENGTH:
         raise invalid_grant("unknown authorization code")
     failure: OAuthError | None = None
-    async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(
-            f"""SELECT c.redirect_uri, c.code_challenge, c.nonce, c.expires_at, c.used_at,
-                       c.dpop_jkt AS code_dpop_jkt, u.status AS user_status, {GRANT_COLUMNS}
-                  FROM oidc_authorization_codes c
-                  JOIN oidc_grants g ON g.id = c.grant_id
-                  JOIN users u ON u.id = g.user_id
-                 WHERE c.code_hash = $1
-                   FOR UPDATE OF c""",
-            token_hash(code),
-        )
-        if row is None:
+    code_hash = token_hash(code)
+    # The code's row stays locked until this transaction ends: one redemption at a time.
+    async with database.transaction() as connection:
+        found = await queries.lock_code(connection, code_hash=code_hash)
+        if found is None:
             raise invalid_grant("unknown authorization code")
-        grant = Grant.from_row(row)
+        grant = found.grant
         if grant.client_id != client.client_id:
             # Not this client's code: it learns nothing, and the real owner can still use it.
             raise invalid_grant("the code was issued to another client")
-        if row["used_at"] is not None:
-            await _revoke_grant(connection, grant.id, "code_reused")
+        if found.used:
+            await queries.revoke_grant(connection, grant_id=grant.id, reason="code_reused")
             logger.warning(
                 "authorization code reused: grant revoked",
                 extra={"client_id": client.client_id, "grant_id": str(grant.id)},
             )
             failure = invalid_grant("the authorization code was already used")
         else:
-            failure = _code_problem(row, redirect_uri=redirect_uri, code_verifier=code_verifier)
-            if failure is None and row["code_dpop_jkt"] not in (None, dpop.jkt):
+            failure = _code_problem(found, redirect_uri=redirect_uri, code_verifier=code_verifier)
+            if failure is None and found.dpop_jkt not in (None, dpop.jkt):
                 failure = invalid_grant("the code is bound to another DPoP key")
             # Whatever the outcome, the code is spent: a wrong verifier cannot be retried.
-            await connection.execute(
-                "UPDATE oidc_authorization_codes SET used_at = now() WHERE code_hash = $1",
-                token_hash(code),
-            )
+            await queries.spend_code(connection, code_hash=code_hash)
         if failure is None:
             if dpop.bind_refresh and dpop.jkt:
-                await connection.execute(
-                    "UPDATE oidc_grants SET dpop_jkt = $2 WHERE id = $1", grant.id, dpop.jkt
-                )
+                await queries.bind_grant_to_key(connection, grant_id=grant.id, jkt=dpop.jkt)
             return await _issue_tokens(
-                connection, grant, lifetimes, mint_access_token, nonce=row["nonce"], jkt=dpop.jkt
+                connection, grant, lifetimes, mint_access_token, nonce=found.nonce, jkt=dpop.jkt
             )
     raise failure
 
 
-def _code_problem(row: Any, *, redirect_uri: str, code_verifier: str | None) -> OAuthError | None:
+def _code_problem(
+    found: CodeToRedeem, *, redirect_uri: str, code_verifier: str | None
+) -> OAuthError | None:
     checks = (
-        (row["expires_at"] <= datetime.now(UTC), "the authorization code has expired"),
-        (row["revoked_at"] is not None, "the authorization code was revoked"),
-        (row["user_status"] != "active", "the account cannot sign in"),
+        (found.expires_at <= datetime.now(UTC), "the authorization code has expired"),
+        (found.grant_revoked, "the authorization code was revoked"),
+        (found.user_status != "active", "the account cannot sign in"),
         (
-            redirect_uri != row["redirect_uri"],
+            redirect_uri != found.redirect_uri,
             "redirect_uri differs from the authorization request",
         ),
     )
     for failed, description in checks:
         if failed:
             return invalid_grant(description)
-    return _pkce_problem(row["code_challenge"], code_verifier)
+    return _pkce_problem(found.code_challenge, code_verifier)
 
 
 def _pkce_problem(challenge: str | None, code_verifier: str | None) -> OAuthError | None:
@@ -308,7 +237,7 @@ def _pkce_problem(challenge: str | None, code_verifier: str | None) -> OAuthErro
 
 
 async def refresh(
-    pool: asyncpg.Pool,
+    database: Database,
     *,
     client: Client,
     refresh_token: str,
@@ -323,33 +252,27 @@ async def refresh(
     if not refresh_token or len(refresh_token) > MAX_TOKEN_LENGTH:
         raise invalid_grant("unknown refresh token")
     failure: OAuthError | None = None
-    async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(
-            f"""SELECT r.used_at, r.expires_at, u.status AS user_status, {GRANT_COLUMNS}
-                  FROM oidc_refresh_tokens r
-                  JOIN oidc_grants g ON g.id = r.grant_id
-                  JOIN users u ON u.id = g.user_id
-                 WHERE r.token_hash = $1
-                   FOR UPDATE OF r, g""",
-            token_hash(refresh_token),
-        )
-        if row is None:
+    digest = token_hash(refresh_token)
+    # The token's and the grant's rows stay locked until this transaction ends.
+    async with database.transaction() as connection:
+        found = await queries.lock_refresh_token(connection, token_hash=digest)
+        if found is None:
             raise invalid_grant("unknown refresh token")
-        grant = Grant.from_row(row)
+        grant = found.grant
         if grant.client_id != client.client_id:
             raise invalid_grant("the refresh token was issued to another client")
-        if row["revoked_at"] is not None:
+        if found.grant_revoked:
             raise invalid_grant("the refresh token was revoked")
-        if row["used_at"] is not None:
-            await _revoke_grant(connection, grant.id, "refresh_token_reused")
+        if found.used:
+            await queries.revoke_grant(connection, grant_id=grant.id, reason="refresh_token_reused")
             logger.warning(
                 "refresh token reused: token family revoked",
                 extra={"client_id": client.client_id, "grant_id": str(grant.id)},
             )
             failure = invalid_grant("the refresh token was already used")
-        elif row["expires_at"] <= datetime.now(UTC):
+        elif found.expires_at <= datetime.now(UTC):
             failure = invalid_grant("the refresh token has expired")
-        elif row["user_status"] != "active":
+        elif found.user_status != "active":
             failure = invalid_grant("the account cannot sign in")
         elif not set(requested_scopes) <= set(grant.scopes):
             raise OAuthError("invalid_scope", "a refresh cannot widen the scope")
@@ -357,79 +280,39 @@ async def refresh(
             # Not spent: the holder of the key can still use it.
             raise invalid_grant("the refresh token is bound to a DPoP key: prove it")
         else:
-            await connection.execute(
-                "UPDATE oidc_refresh_tokens SET used_at = now() WHERE token_hash = $1",
-                token_hash(refresh_token),
-            )
+            await queries.spend_refresh_token(connection, token_hash=digest)
             return await _issue_tokens(
                 connection, grant, lifetimes, mint_access_token, jkt=dpop.jkt
             )
     raise failure
 
 
-async def introspect(pool: asyncpg.Pool, token: str) -> AccessInfo | None:
+async def introspect(database: Database, token: str) -> AccessInfo | None:
     """The grant behind an active access token, or None (unknown, expired, revoked, or the
     account is no longer active)."""
     if not token or len(token) > MAX_ACCESS_TOKEN_LENGTH:
         return None
-    row = await pool.fetchrow(
-        f"""SELECT a.expires_at AS access_expires_at, a.dpop_jkt, {GRANT_COLUMNS}
-              FROM oidc_access_tokens a
-              JOIN oidc_grants g ON g.id = a.grant_id
-              JOIN users u ON u.id = g.user_id
-             WHERE a.token_hash = $1 AND a.expires_at > now() AND g.revoked_at IS NULL
-               AND u.status = 'active'""",
-        token_hash(token),
-    )
-    if row is None:
-        return None
-    return AccessInfo(
-        grant=Grant.from_row(row), expires_at=row["access_expires_at"], dpop_jkt=row["dpop_jkt"]
-    )
+    async with database.connection() as connection:
+        return await queries.active_access(connection, token_hash=token_hash(token))
 
 
-async def revoke_token(pool: asyncpg.Pool, *, client: Client, token: str) -> None:
+async def revoke_token(database: Database, *, client: Client, token: str) -> None:
     """RFC 7009: revoking a refresh token ends its grant; an access token just stops working.
     Unknown tokens and tokens of other clients are ignored (the answer is 200 either way)."""
     if not token or len(token) > MAX_ACCESS_TOKEN_LENGTH:
         return
     digest = token_hash(token)
-    async with pool.acquire() as connection, connection.transaction():
-        grant_id = await connection.fetchval(
-            """SELECT g.id FROM oidc_refresh_tokens r JOIN oidc_grants g ON g.id = r.grant_id
-                WHERE r.token_hash = $1 AND g.client_id = $2""",
-            digest,
-            client.client_id,
+    async with database.transaction() as connection:
+        grant_id = await queries.grant_of_refresh_token(
+            connection, token_hash=digest, client_id=client.client_id
         )
         if grant_id is not None:
-            await _revoke_grant(connection, grant_id, "revoked_by_client")
+            await queries.revoke_grant(connection, grant_id=grant_id, reason="revoked_by_client")
             return
-        await connection.execute(
-            """DELETE FROM oidc_access_tokens a USING oidc_grants g
-                WHERE a.token_hash = $1 AND g.id = a.grant_id AND g.client_id = $2""",
-            digest,
-            client.client_id,
-        )
+        await queries.delete_access_token(connection, token_hash=digest, client_id=client.client_id)
 
 
-# --- consent ------------------------------------------------------------------------------
-
-
-async def delete_stale(pool: asyncpg.Pool) -> None:
+async def delete_stale(database: Database) -> None:
     """Housekeeping: rows that can no longer be used by anyone."""
-    await pool.execute("DELETE FROM oidc_authorization_requests WHERE expires_at < now()")
-    await pool.execute(
-        "DELETE FROM oidc_grants WHERE expires_at < now() - interval '1 day'"
-    )  # cascades to codes and tokens
-    await pool.execute(
-        "DELETE FROM oidc_authorization_codes WHERE expires_at < now() - interval '1 day'"
-    )
-    await pool.execute("DELETE FROM oidc_access_tokens WHERE expires_at < now()")
-    await pool.execute("DELETE FROM eid_states WHERE expires_at < now()")
-    await pool.execute("DELETE FROM oidc_used_jtis WHERE expires_at < now()")
-    await pool.execute("DELETE FROM oidc_pushed_authorization_requests WHERE expires_at < now()")
-    await pool.execute(
-        """DELETE FROM oidc_backchannel_logouts
-            WHERE (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)
-              AND created_at < now() - interval '7 days'"""
-    )
+    async with database.connection() as connection:
+        await queries.delete_stale(connection)

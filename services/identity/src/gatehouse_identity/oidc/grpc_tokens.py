@@ -68,7 +68,7 @@ class TokenServicer(pb_grpc.TokenServiceServicer):
         token = request.token
         if not token or len(token) > MAX_ACCESS_TOKEN_LENGTH or not token.isascii():
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "token: not an access token")
-        info = await grants.introspect(self._context.pool, token)
+        info = await grants.introspect(self._context.database, token)
         if info is None or info.dpop_jkt is not None:
             # A DPoP-bound token is good only with a proof, which this call cannot carry.
             return pb.IntrospectTokenResponse(active=False)

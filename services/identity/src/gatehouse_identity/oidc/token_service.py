@@ -178,7 +178,7 @@ async def _grant(
     grant_type = fields.get("grant_type")
     if grant_type == "authorization_code":
         return await grants.redeem_code(
-            runtime.context.pool,
+            runtime.context.database,
             client=client,
             code=fields.get("code", ""),
             redirect_uri=fields.get("redirect_uri", ""),
@@ -189,7 +189,7 @@ async def _grant(
         )
     if grant_type == "refresh_token":
         return await grants.refresh(
-            runtime.context.pool,
+            runtime.context.database,
             client=client,
             refresh_token=fields.get("refresh_token", ""),
             requested_scopes=fields.get("scope", "").split(),
@@ -235,7 +235,7 @@ async def revoke(
     client = await authenticate(runtime, credentials, endpoint=runtime.endpoint(REVOKE_PATH))
     if "token" not in fields:
         raise invalid_request("token is required")
-    await grants.revoke_token(runtime.context.pool, client=client, token=fields["token"])
+    await grants.revoke_token(runtime.context.database, client=client, token=fields["token"])
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ async def userinfo(runtime: OidcRuntime, presented: Presented) -> dict[str, Any]
     """The claims the token's scopes allow; InactiveTokenError when it gives none, or when a
     DPoP-bound token comes without a proof by its key (as Bearer, or with another key)."""
     access_token = presented.token
-    info = await grants.introspect(runtime.context.pool, access_token)
+    info = await grants.introspect(runtime.context.database, access_token)
     if info is None:
         raise InactiveTokenError
     if info.dpop_jkt is not None or presented.scheme == "dpop":
