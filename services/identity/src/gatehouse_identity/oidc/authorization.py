@@ -78,8 +78,7 @@ async def authorize(
     client_id = params.get("client_id", "")
     if "client_id" in repeated or not client_id:
         return Refused("client_id is missing or repeated")
-    pool = runtime.context.pool
-    client = await clients.get_client(pool, client_id)
+    client = await clients.get_client(runtime.context.pool, client_id)
     if client is not None and "request_uri" in params:
         return await _pushed(runtime, client, params, repeated, session)
     try:
@@ -99,7 +98,7 @@ async def authorize(
             description=error.description,
         )
     ttl_s = runtime.context.settings.oidc_authorization_request_ttl_s
-    await requests.save(pool, pending, ttl_s=ttl_s)
+    await requests.save(runtime.context.database, pending, ttl_s=ttl_s)
     return await _proceed(runtime, pending, session)
 
 
@@ -115,20 +114,23 @@ async def _pushed(
     pushed parameters no redirect URI is beyond doubt."""
     if "request_uri" in repeated:
         return Refused("request_uri is repeated")
-    pool = runtime.context.pool
-    pushed = await par.pull(pool, client_id=client.client_id, request_uri=params["request_uri"])
+    pushed = await par.pull(
+        runtime.context.pool, client_id=client.client_id, request_uri=params["request_uri"]
+    )
     pending = requests.from_pushed(client, pushed) if pushed is not None else None
     if pending is None:
         return Refused("the request_uri is unknown, expired or already used")
     await requests.save(
-        pool, pending, ttl_s=runtime.context.settings.oidc_authorization_request_ttl_s
+        runtime.context.database,
+        pending,
+        ttl_s=runtime.context.settings.oidc_authorization_request_ttl_s,
     )
     return await _proceed(runtime, pending, session)
 
 
 async def resume(runtime: OidcRuntime, *, request_id: str, session: Session | None) -> Outcome:
     """Back from signing in or stepping up."""
-    pending = await requests.load(runtime.context.pool, request_id)
+    pending = await _kept(runtime, request_id)
     if pending is None:
         return Expired()
     return await _proceed(runtime, pending, session)
@@ -137,14 +139,13 @@ async def resume(runtime: OidcRuntime, *, request_id: str, session: Session | No
 async def answer_consent(
     runtime: OidcRuntime, *, request_id: str, session: Session | None, allow: bool
 ) -> Outcome:
-    pool = runtime.context.pool
-    pending = await requests.load(pool, request_id)
+    pending = await _kept(runtime, request_id)
     if pending is None:
         return Expired()
     if session is None or not level_satisfies(session.level, pending.level):
         return await _proceed(runtime, pending, session)
     if not allow:
-        await requests.forget(pool, pending)
+        await requests.forget(runtime.context.database, pending)
         return _fail(runtime, pending, "access_denied", "the user declined")
     await consents.record_consent(
         runtime.context.database,
@@ -153,6 +154,15 @@ async def answer_consent(
         scopes=pending.scopes,
     )
     return await _issue(runtime, pending, session)
+
+
+async def _kept(runtime: OidcRuntime, request_id: str) -> PendingRequest | None:
+    """A kept request, still valid for its client as that is now; None when expired or gone."""
+    kept = await requests.load(runtime.context.database, request_id)
+    if kept is None:
+        return None
+    client = await clients.get_client(runtime.context.pool, kept.client_id)
+    return requests.resumed(kept, client)
 
 
 def resume_path(pending: PendingRequest) -> str:
@@ -219,9 +229,9 @@ async def _sign_in_first(
         if not signed_in:
             return _fail(runtime, pending, "login_required", "the user must sign in")
         return _fail(runtime, pending, "interaction_required", f"sign-in at {pending.level}")
-    pool = runtime.context.pool
+    database = runtime.context.database
     if pending.login_redirects >= MAX_LOGIN_REDIRECTS:
-        await requests.forget(pool, pending)
+        await requests.forget(database, pending)
         if not signed_in:
             return _fail(runtime, pending, "login_required", "the user did not sign in")
         return _fail(
@@ -230,7 +240,7 @@ async def _sign_in_first(
             "unmet_authentication_requirements",
             f"the user could not sign in at the level {pending.level}",
         )
-    await requests.count_login_redirect(pool, pending)
+    await requests.count_login_redirect(database, pending)
     # Signed in but too long ago for prompt=login / max_age: prove it again.
     stale = session is not None and not signed_in
     return SignInFirst(resume_path=resume_path(pending), level=pending.level, fresh=stale)
@@ -248,7 +258,7 @@ async def _needs_consent(runtime: OidcRuntime, pending: PendingRequest, user: Us
 
 
 async def _issue(runtime: OidcRuntime, pending: PendingRequest, session: Session) -> Outcome:
-    if not await requests.forget(runtime.context.pool, pending):
+    if not await requests.forget(runtime.context.database, pending):
         # Another tab finished this request first; one request gives one code.
         return _fail(
             runtime, pending, "invalid_request", "this authorization request was already answered"

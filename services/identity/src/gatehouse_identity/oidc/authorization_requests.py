@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
-
+from gatehouse_common.db import Database
 from gatehouse_identity.levels import Level, strongest
-from gatehouse_identity.oidc import clients
+from gatehouse_identity.oidc import request_queries as queries
 from gatehouse_identity.oidc.clients import Client
 from gatehouse_identity.oidc.levels import level_from_acr_values
+from gatehouse_identity.oidc.request_queries import KeptRequest
 from gatehouse_identity.oidc.tokens import is_valid_pkce_challenge, new_token
 
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
@@ -233,35 +233,35 @@ def _prompt_and_max_age(params: dict[str, str]) -> tuple[set[str], int | None]:
     return prompt, int(raw)
 
 
-async def save(pool: asyncpg.Pool, pending: PendingRequest, *, ttl_s: int) -> None:
-    await pool.execute(
-        """INSERT INTO oidc_authorization_requests (id, client_id, params, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5)""",
-        pending.id,
-        pending.client.client_id,
-        pending.params(),
-        pending.created_at,
-        pending.created_at + timedelta(seconds=ttl_s),
-    )
+async def save(database: Database, pending: PendingRequest, *, ttl_s: int) -> None:
+    async with database.connection() as connection:
+        await queries.insert_request(
+            connection,
+            request_id=pending.id,
+            client_id=pending.client.client_id,
+            params=pending.params(),
+            created_at=pending.created_at,
+            expires_at=pending.created_at + timedelta(seconds=ttl_s),
+        )
 
 
-async def load(pool: asyncpg.Pool, request_id: str) -> PendingRequest | None:
-    """A kept request still valid for its client as it is now; None when expired or gone."""
+async def load(database: Database, request_id: str) -> KeptRequest | None:
+    """A kept request that has not expired, as stored; `resumed` checks it against its client
+    as that is now."""
     if not request_id or len(request_id) > 100:
         return None
-    row = await pool.fetchrow(
-        """SELECT id, client_id, params, login_redirects, created_at
-             FROM oidc_authorization_requests WHERE id = $1 AND expires_at > now()""",
-        request_id,
-    )
-    if row is None:
-        return None
-    client = await clients.get_client(pool, row["client_id"])
-    params = row["params"]
+    async with database.connection() as connection:
+        return await queries.kept_request(connection, request_id=request_id)
+
+
+def resumed(kept: KeptRequest, client: Client | None) -> PendingRequest | None:
+    """The kept request, still valid for its client as it is now; None when the client is gone
+    or no longer has the redirect URI."""
+    params = kept.params
     if client is None or params["redirect_uri"] not in client.redirect_uris:
         return None  # the client changed meanwhile
     return PendingRequest(
-        id=row["id"],
+        id=kept.id,
         client=client,
         redirect_uri=params["redirect_uri"],
         scopes=params["scopes"],
@@ -272,23 +272,18 @@ async def load(pool: asyncpg.Pool, request_id: str) -> PendingRequest | None:
         max_age=params["max_age"],
         # The client's minimum as it is now, in case it was raised meanwhile.
         level=strongest(client.min_level, params["level"]),
-        login_redirects=row["login_redirects"],
-        created_at=row["created_at"],
+        login_redirects=kept.login_redirects,
+        created_at=kept.created_at,
         dpop_jkt=params.get("dpop_jkt"),
     )
 
 
-async def forget(pool: asyncpg.Pool, pending: PendingRequest) -> bool:
+async def forget(database: Database, pending: PendingRequest) -> bool:
     """Delete the kept request; False when another tab finished it first."""
-    deleted = await pool.fetchval(
-        "DELETE FROM oidc_authorization_requests WHERE id = $1 RETURNING id", pending.id
-    )
-    return deleted is not None
+    async with database.connection() as connection:
+        return await queries.delete_request(connection, request_id=pending.id)
 
 
-async def count_login_redirect(pool: asyncpg.Pool, pending: PendingRequest) -> None:
-    await pool.execute(
-        "UPDATE oidc_authorization_requests SET login_redirects = login_redirects + 1"
-        " WHERE id = $1",
-        pending.id,
-    )
+async def count_login_redirect(database: Database, pending: PendingRequest) -> None:
+    async with database.connection() as connection:
+        await queries.count_login_redirect(connection, request_id=pending.id)
