@@ -115,7 +115,7 @@ async def _pushed(
     if "request_uri" in repeated:
         return Refused("request_uri is repeated")
     pushed = await par.pull(
-        runtime.context.pool, client_id=client.client_id, request_uri=params["request_uri"]
+        runtime.context.database, client_id=client.client_id, request_uri=params["request_uri"]
     )
     pending = requests.from_pushed(client, pushed) if pushed is not None else None
     if pending is None:

@@ -25,10 +25,9 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from gatehouse_identity.oidc import clients
+from gatehouse_identity.oidc import clients, queries
 from gatehouse_identity.oidc.clients import Client
 from gatehouse_identity.oidc.errors import invalid_client
-from gatehouse_identity.oidc.queries import remember_jti
 
 if TYPE_CHECKING:  # runtime.py holds a JwksCache
     from gatehouse_identity.oidc.runtime import OidcRuntime
@@ -159,8 +158,12 @@ async def authenticate_with_assertion(
     issuer = runtime.issuer
     expires = _check_claims(claims, client_id, {issuer, f"{issuer}/", endpoint})
     digest = hashlib.sha256(f"assertion\x00{client_id}\x00{claims['jti']}".encode()).digest()
-    if not await remember_jti(
-        runtime.context.pool, digest, datetime.fromtimestamp(expires + CLOCK_LEEWAY_S, UTC)
-    ):
+    async with runtime.context.database.connection() as connection:
+        first = await queries.remember_jti(
+            connection,
+            digest=digest,
+            expires_at=datetime.fromtimestamp(expires + CLOCK_LEEWAY_S, UTC),
+        )
+    if not first:
         raise invalid_client("client_assertion was already used")
     return client

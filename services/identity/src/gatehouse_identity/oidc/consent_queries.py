@@ -1,8 +1,8 @@
 """The SQL of users' consents to OpenID Connect clients and of the setting "Warn me each time an
 application asks for my identity" (withdrawing a consent also revokes the client's grants).
 
-Beside oidc/queries.py (the FAPI statements, still on the raw pool) rather than in it while the
-rest of oidc/ is converted (issue 16): these are on SQLAlchemy Core already.
+Beside oidc/queries.py (the FAPI statements) rather than in it: one module of statements
+per part of the provider.
 """
 
 from __future__ import annotations

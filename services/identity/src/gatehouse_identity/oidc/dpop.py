@@ -24,9 +24,10 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gatehouse_common.db import Database
 from gatehouse_common.dpop import DPoPProof, DPoPProofError, verify_proof
+from gatehouse_identity.oidc import queries
 from gatehouse_identity.oidc.errors import OAuthError
-from gatehouse_identity.oidc.queries import Pool, remember_jti
 
 NONCE_LIFETIME_S = 300
 # How old a proof may be (its iat): a proof is made for the request it goes with.
@@ -81,7 +82,7 @@ def invalid_dpop_proof(description: str, nonce: str | None = None) -> OAuthError
 
 @dataclass(frozen=True)
 class DPoPChecker:
-    pool: Pool
+    database: Database
     nonces: NonceSource
 
     async def at_authorization_server(self, values: list[str], *, url: str) -> DPoPProof | None:
@@ -127,5 +128,9 @@ class DPoPChecker:
 
     async def _remember(self, proof: DPoPProof) -> None:
         kept_until = datetime.fromtimestamp(proof.iat + PROOF_MAX_AGE_S + 2 * CLOCK_LEEWAY_S, UTC)
-        if not await remember_jti(self.pool, proof.replay_key, kept_until):
+        async with self.database.connection() as connection:
+            first = await queries.remember_jti(
+                connection, digest=proof.replay_key, expires_at=kept_until
+            )
+        if not first:
             raise invalid_dpop_proof("this DPoP proof was already used (jti)")

@@ -5,8 +5,8 @@ A code and a refresh token work once: redeeming one locks its row (`FOR UPDATE`)
 transaction that spends it, so two requests racing with the same code or refresh token are
 served one after the other and the second finds it spent.
 
-Beside oidc/queries.py (the FAPI statements, still on the raw pool) rather than in it while the
-rest of oidc/ is converted (issue 16).
+Beside oidc/queries.py (the FAPI statements) rather than in it: one module of statements
+per part of the provider.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The SQL of the OpenID Connect signing keys kept in the database (oidc/keys.py decides when a
 key is made, retired and dropped; the private key is stored encrypted).
 
-Beside oidc/queries.py (the FAPI statements, still on the raw pool) rather than in it while the
-rest of oidc/ is converted (issue 16)."""
+Beside oidc/queries.py (the FAPI statements) rather than in it: one module of statements
+per part of the provider."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 answers the consent question (oidc/authorization_requests.py checks them; the parameters are
 kept as one JSON object).
 
-Beside oidc/queries.py (the FAPI statements, still on the raw pool) rather than in it while the
-rest of oidc/ is converted (issue 16).
+Beside oidc/queries.py (the FAPI statements) rather than in it: one module of statements
+per part of the provider.
 """
 
 from __future__ import annotations

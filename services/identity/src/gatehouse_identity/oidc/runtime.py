@@ -41,7 +41,7 @@ class OidcRuntime:
             context=context,
             keys=keys,
             access_tokens=access_tokens,
-            dpop=DPoPChecker(context.pool, nonces),
+            dpop=DPoPChecker(context.database, nonces),
             client_jwks=JwksCache(),
         )
 

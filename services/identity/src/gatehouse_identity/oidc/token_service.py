@@ -168,7 +168,7 @@ async def push_authorization_request(
             raise invalid_dpop_proof("dpop_jkt is not the key of the DPoP proof")
         pending = replace(pending, dpop_jkt=proof.jkt)
     ttl_s = runtime.context.settings.oidc_par_ttl_s
-    request_uri = await par.push(runtime.context.pool, pending, ttl_s=ttl_s)
+    request_uri = await par.push(runtime.context.database, pending, ttl_s=ttl_s)
     return {"request_uri": request_uri, "expires_in": ttl_s}
 
 
