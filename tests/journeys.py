@@ -76,17 +76,26 @@ def create_account(
     language: str = "en",
     password: str = STRONG_PASSWORD,
     email: str | None = None,
+    first_name: str = "Anna",
+    last_name: str = "Svensson",
 ) -> Account:
     """A new account with its password set from the e-mailed link."""
     email = email or unique_email()
-    assert request_account(client, email=email, language=language).status_code == 202
+    requested = request_account(
+        client, email=email, language=language, first_name=first_name, last_name=last_name
+    )
+    assert requested.status_code == 202, requested.text
     (message,) = mailbox.wait_for(to=email)
     response = client.post(
         "/api/v1/password/set", json={"token": link_token(message), "password": password}
     )
     assert response.status_code == 200, response.text
     return Account(
-        email=email, password=password, first_name="Anna", last_name="Svensson", language=language
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        language=language,
     )
 
 

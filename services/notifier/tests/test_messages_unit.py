@@ -283,6 +283,17 @@ EXAMPLES: list[tuple[str, Message, dict[str, list[str]]]] = [
         ),
         {"new_device_sign_in": [U]},
     ),
+    ("identity.user.deleted", ev.UserDeleted(user_id=U, pseudonym="deleted-user-3f2a9c0d41b7"), {}),
+    (
+        "identity.user.farewell_requested",
+        ev.UserFarewellRequested(
+            user_id=U,
+            email="anna@example.se",
+            email_language="sv",
+            pseudonym="deleted-user-3f2a9c0d41b7",
+        ),
+        {"account_deleted": [U]},
+    ),
     (
         "registry.operator.created",
         reg.OperatorCreated(
@@ -491,6 +502,7 @@ VARIANTS: list[tuple[str, Message, dict[str, list[str]]]] = [
 ]
 ALL_MESSAGES = {
     "account_blocked",
+    "account_deleted",
     "account_created",
     "activity_created",
     "activity_rejected",

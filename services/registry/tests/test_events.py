@@ -13,13 +13,14 @@ from typing import Any
 import asyncpg
 import nats
 import pytest
+from sqlalchemy import delete, select
 
 from gatehouse.events.v1 import identity_events_pb2 as identity_events
 from gatehouse.events.v1 import registry_events_pb2 as registry_events
 from gatehouse_common.db import Database
 from gatehouse_common.events import event_for, event_from_nats, nats_subject
 from gatehouse_common.nats_bus import EventBus, ensure_stream
-from gatehouse_common.outbox import OutboxRelay
+from gatehouse_common.outbox import OutboxRelay, add_event, outbox_events
 from gatehouse_devstack.pytest_plugin import free_port
 from gatehouse_registry.auth.revocations import RevocationList
 from gatehouse_registry.reference_data.admin import (
@@ -173,3 +174,63 @@ async def test_devices_reset_from_identity_suspends_and_the_suspension_is_publis
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await listener.close()
+
+
+async def test_the_relay_publishes_a_personal_event_whole_and_keeps_no_copy(
+    database: Database, bus: EventBus
+) -> None:
+    """An event in ERASED_AFTER_PUBLISHING (the farewell e-mail's address) leaves whole and its
+    outbox row keeps no payload; any other event keeps its payload (the relay is shared: the
+    registry's outbox stands in for identity's)."""
+    js = await bus.jetstream()
+    await ensure_stream(js, bus.stream, bus.subject_prefix)
+    received: asyncio.Queue[Any] = asyncio.Queue()
+    listener = await nats.connect(bus.url)
+    farewell_type = "identity.user.farewell_requested"
+    await listener.subscribe(nats_subject(bus.subject_prefix, farewell_type), cb=received.put)
+    user_id = str(uuid.uuid4())
+    address = f"leaving-{user_id[:8]}@example.se"
+    async with database.transaction() as connection:
+        farewell = await add_event(
+            connection,
+            event_type=farewell_type,
+            source="gatehouse/identity",
+            subject=user_id,
+            message=identity_events.UserFarewellRequested(
+                user_id=user_id, email=address, email_language="sv"
+            ),
+        )
+        kept = await add_event(
+            connection,
+            event_type="identity.user.deleted",
+            source="gatehouse/identity",
+            subject=user_id,
+            message=identity_events.UserDeleted(user_id=user_id, pseudonym="deleted-user-x"),
+        )
+    relay = OutboxRelay(
+        database=database, database_url="postgresql://unused", bus=bus, service="registry"
+    )
+    try:
+        while await relay.publish_pending():
+            pass
+        message = await asyncio.wait_for(received.get(), timeout=15)
+        payload = event_from_nats(message.headers, message.data).message()
+        assert isinstance(payload, identity_events.UserFarewellRequested)
+        assert payload.email == address
+        async with database.connection() as connection:
+            rows = {
+                str(row.id): bytes(row.payload)
+                for row in await connection.execute(
+                    select(outbox_events.c.id, outbox_events.c.payload).where(
+                        outbox_events.c.subject == user_id
+                    )
+                )
+            }
+        assert rows[farewell.id] == b""
+        assert rows[kept.id] == kept.data
+    finally:
+        await listener.close()
+        async with database.transaction() as connection:
+            await connection.execute(
+                delete(outbox_events).where(outbox_events.c.subject == user_id)
+            )

@@ -25,6 +25,8 @@ EVENT_MESSAGES: dict[str, type[Message]] = {
     "identity.user.devices_reset": identity.UserDevicesReset,
     "identity.recovery_code.used": identity.RecoveryCodeUsed,
     "identity.user.new_device_signed_in": identity.UserNewDeviceSignedIn,
+    "identity.user.deleted": identity.UserDeleted,
+    "identity.user.farewell_requested": identity.UserFarewellRequested,
     "registry.operator.created": registry.OperatorCreated,
     "registry.operator.validated": registry.OperatorValidated,
     "registry.operator.rejected": registry.OperatorRejected,
@@ -44,6 +46,11 @@ EVENT_MESSAGES: dict[str, type[Message]] = {
     "registry.user.suspended": registry.UserSuspended,
     "registry.user.unsuspended": registry.UserUnsuspended,
 }
+
+# Events whose payload holds personal data that their publisher has otherwise erased (the final
+# e-mail of a deleted account carries its address): the outbox relay blanks such a row's payload
+# once it is published, so the publisher's database does not keep what it has just erased.
+ERASED_AFTER_PUBLISHING: frozenset[str] = frozenset({"identity.user.farewell_requested"})
 
 
 def message_class_for(event_type: str) -> type[Message]:

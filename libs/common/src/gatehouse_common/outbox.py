@@ -34,9 +34,11 @@ from sqlalchemy import (
     Text,
     Uuid,
     bindparam,
+    case,
     exc,
     func,
     insert,
+    literal,
     select,
     text,
     update,
@@ -45,6 +47,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Connection, Database, service_metadata
+from gatehouse_common.event_catalog import ERASED_AFTER_PUBLISHING
 from gatehouse_common.events import Event, event_for, nats_subject
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.tracing import inject_trace_headers
@@ -238,7 +241,7 @@ class OutboxRelay:
                 await connection.execute(
                     update(outbox_events)
                     .where(outbox_events.c.id.in_(published))
-                    .values(published_at=func.now())
+                    .values(published_at=func.now(), payload=_payload_kept)
                 )
         OUTBOX_PUBLISHED.labels(self.service).inc(len(published))
         return len(published)
@@ -250,6 +253,12 @@ class OutboxRelay:
 
 
 _unpublished = outbox_events.c.published_at.is_(None)
+# A published row keeps its payload, unless its event carries personal data the publisher erased
+# (event_catalog.ERASED_AFTER_PUBLISHING): then only the row's type, subject and times remain.
+_payload_kept = case(
+    (outbox_events.c.event_type.in_(sorted(ERASED_AFTER_PUBLISHING)), literal(b"", LargeBinary)),
+    else_=outbox_events.c.payload,
+)
 # Oldest first; rows another replica is publishing are skipped, not waited for.
 _claim_batch = (
     select(outbox_events)

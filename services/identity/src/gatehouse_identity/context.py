@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.resources import ServiceResources
+from gatehouse_identity.accounts.registry import GrpcSoleAdministrations, SoleAdministrations
 from gatehouse_identity.password_hashing import PasswordHasher
 from gatehouse_identity.settings import IdentitySettings
 
@@ -18,6 +19,9 @@ class IdentityContext:
     settings: IdentitySettings
     resources: ServiceResources
     hasher: PasswordHasher
+    # What *Delete my account* asks the registry (None: not opened, as in some tests: deleting
+    # is then refused as when the registry is unreachable).
+    registry: SoleAdministrations | None = field(default=None)
 
     @property
     def database(self) -> Database:
@@ -40,10 +44,21 @@ class IdentityContext:
             parallelism=settings.argon2_parallelism,
             threads=settings.password_hash_threads,
         )
+        registry = GrpcSoleAdministrations(
+            target=settings.registry_grpc_target,
+            secret=settings.service_auth_secret.get_secret_value().encode(),
+            timeout_s=settings.registry_grpc_timeout_s,
+            tls=settings.grpc_tls,
+        )
         return cls(
-            settings=settings, resources=await ServiceResources.open(settings), hasher=hasher
+            settings=settings,
+            resources=await ServiceResources.open(settings),
+            hasher=hasher,
+            registry=registry,
         )
 
     async def close(self) -> None:
         await self.resources.close()
+        if isinstance(self.registry, GrpcSoleAdministrations):
+            await self.registry.close()
         self.hasher.close()

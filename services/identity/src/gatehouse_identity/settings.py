@@ -84,6 +84,11 @@ class IdentitySettings(ServiceSettings, OidcSettings):
     grpc_workers: int = Field(default=1, ge=1, le=32)
     # Base of every link identity hands out (e-mails, redirects).
     public_url: str = "http://127.0.0.1:8001"
+    # The registry's gRPC (RoleService.ListSoleAdministrations): *Delete my account* asks it
+    # whether the user is the last administrator of an organization, and refuses when it cannot
+    # answer within the timeout (accounts/deletion.py).
+    registry_grpc_target: str = "127.0.0.1:50052"
+    registry_grpc_timeout_s: float = Field(default=3.0, gt=0)
     # Signs cookies (CSRF, flash) — sessions themselves are random ids stored hashed.
     secret_key: SecretStr = SecretStr("change-me-identity-secret-key")
     captcha_enabled: bool = True

@@ -31,6 +31,7 @@ from gatehouse_registry.reference_data.admin import (
 from gatehouse_registry.roles.administration import add_administrator
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.background import IdentityEventsConsumer, InactivityJob
+from gatehouse_registry.users.deletion import DELETED
 
 logger = logging.getLogger("gatehouse_registry")
 
@@ -49,13 +50,21 @@ async def _serve(settings: RegistrySettings) -> None:
         inactive_after_months=settings.inactivity_months,
         warning_days=settings.inactivity_warning_days,
     )
+    revocations = RevocationList(
+        context.resources.database, keep_for_s=settings.access_token_max_lifetime_s
+    )
     identity_events = IdentityEventsConsumer(
         database=context.database,
         bus=context.bus,
         durable_name=settings.identity_events_consumer,
-        revocations=RevocationList(
-            context.resources.database, keep_for_s=settings.access_token_max_lifetime_s
-        ),
+        revocations=revocations,
+    )
+    deleted_users = IdentityEventsConsumer(
+        database=context.database,
+        bus=context.bus,
+        durable_name=f"{settings.identity_events_consumer}-deleted-users",
+        revocations=revocations,
+        event_type=DELETED,
     )
     try:
         await serve(
@@ -68,6 +77,7 @@ async def _serve(settings: RegistrySettings) -> None:
                 relay.run,
                 inactivity.run,
                 identity_events.run,
+                deleted_users.run,
             ],
         )
     finally:

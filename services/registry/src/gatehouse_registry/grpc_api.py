@@ -174,6 +174,22 @@ class RoleServicer(role_grpc.RoleServiceServicer):
             raise
         return role_pb.ListReactivationDecidersResponse(user_ids=[str(u) for u in users])
 
+    async def ListSoleAdministrations(  # noqa: N802
+        self, request: role_pb.ListSoleAdministrationsRequest, context: aio.ServicerContext
+    ) -> role_pb.ListSoleAdministrationsResponse:
+        user_id = await parse_uuid_field(request.user_id, "user_id", context)
+        found = await lookups.list_sole_administrations(self._context.database, user_id=user_id)
+        return role_pb.ListSoleAdministrationsResponse(
+            organizations=[
+                role_pb.AdministeredOrganization(
+                    organization_id=str(organization.organization_id),
+                    organization_name=organization.organization_name,
+                    organization_kind=ORGANIZATION_KIND[organization.organization_kind],
+                )
+                for organization in found
+            ]
+        )
+
 
 async def start_grpc_server(context: RegistryContext) -> aio.Server:
     operators = OperatorServicer(context)

@@ -74,3 +74,12 @@ async def list_reactivation_deciders(database: Database, *, user_id: uuid.UUID) 
         for role_id in await roles.approved_roles_of_user(connection, user_id):
             deciders.update(await access.deciders_of_role(connection, role_id))
     return sorted(deciders)
+
+
+async def list_sole_administrations(
+    database: Database, *, user_id: uuid.UUID
+) -> list[roles.SoleAdministration]:
+    """Where the user is the only administrator: identity refuses to delete their account until
+    they appoint another one. An unknown user administers nothing."""
+    async with database.connection() as connection:
+        return await roles.sole_administrations(connection, user_id)

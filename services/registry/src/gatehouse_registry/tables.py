@@ -37,9 +37,23 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from gatehouse_common.db import service_metadata
 from gatehouse_common.outbox import outbox_table
-from gatehouse_common.schema import append_only, extension, timestamp
+from gatehouse_common.schema import after_create, append_only, extension, timestamp
 
 metadata = service_metadata()
+
+# Replaces the function of append_only(audit_log) (revision 0004 runs the same statement).
+AUDIT_LOG_PSEUDONYMISABLE = """CREATE OR REPLACE FUNCTION audit_log_is_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND OLD.actor_user_id IS NOT NULL
+       AND OLD.actor_user_id::text = current_setting('gatehouse.pseudonymising', true)
+       AND to_jsonb(NEW) - 'actor_name' = to_jsonb(OLD) - 'actor_name' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_log is append-only';
+END
+$$"""
 outbox_events = outbox_table(metadata)
 
 # pg_trgm and btree_gin are "trusted": a database owner may create them without being a
@@ -470,6 +484,10 @@ audit_log = Table(
     Index("audit_log_subject", "subject_id"),
 )
 append_only(audit_log)
+# One exception to append-only (issue 18): when identity deletes an account, the user's name as
+# the actor of entries becomes their pseudonym, in a transaction that names that user in the
+# setting gatehouse.pseudonymising (users/deletion_queries.py). Any other change still fails.
+after_create(audit_log, AUDIT_LOG_PSEUDONYMISABLE)
 
 # Events consumed from other services, recorded in the transaction that acted on them, so a
 # redelivered event is acknowledged without acting twice.

@@ -307,6 +307,8 @@ def service_environment(
         # Every test comes from 127.0.0.1: per-address limits would trip unrelated tests. The
         # throttling tests start their own identity process with it on.
         env["THROTTLING_ENABLED"] = "true" if wiring.captcha_enabled else "false"
+        # Delete my account asks the registry whether the user is its last administrator.
+        env["REGISTRY_GRPC_TARGET"] = registry_grpc_target
     if service == "registry":
         env["PUBLIC_URL"] = registry_public_url
         env["IDENTITY_PUBLIC_URL"] = identity_public_url

@@ -69,3 +69,39 @@ class InvalidLinkError(AccountError):
 class UserNotFoundError(AccountError):
     code = "user_not_found"
     kind = Kind.NOT_FOUND
+
+
+class DeletionNotConfirmedError(AccountError):
+    """*Delete my account* needs the account's e-mail address typed as the confirmation."""
+
+    code = "deletion_not_confirmed"
+
+
+class LastAdministratorError(AccountError):
+    """The user is the only administrator of organizations in the registry: they must appoint
+    another administrator before deleting their account."""
+
+    code = "deletion_last_administrator"
+    kind = Kind.CONFLICT
+
+    def __init__(self, organizations: list[str]) -> None:
+        named = ", ".join(organizations)
+        super().__init__(
+            f"the user is the last administrator of: {named}", field="confirmation", names=named
+        )
+        self.organizations = organizations
+
+
+class RegistryUnavailableError(AccountError):
+    """The registry could not say whether the user is the last administrator of an
+    organization: deleting is refused rather than risk leaving one without an administrator."""
+
+    code = "deletion_registry_unavailable"
+    kind = Kind.CONFLICT
+
+
+class AccountAlreadyDeletedError(AccountError):
+    """The account was deleted meanwhile (a second click, another browser)."""
+
+    code = "account_already_deleted"
+    kind = Kind.GONE

@@ -56,6 +56,8 @@ class AuditKind(StrEnum):
     SIGNED_OUT_EVERYWHERE = "session.signed_out_everywhere"
     # "This wasn't me" confirmed from a new-device notice: signed out and blocked.
     SIGN_IN_REPORTED = "sign_in.reported"
+    # My account → Delete my account: the account is gone; only this log keeps its id.
+    ACCOUNT_DELETED = "account.deleted"
     OIDC_CLIENT_CREATED = "oidc_client.created"
     OIDC_CLIENT_DELETED = "oidc_client.deleted"
     OIDC_CLIENT_SECRET_ROTATED = "oidc_client.secret_rotated"  # noqa: S105
@@ -72,6 +74,7 @@ DETAIL_KEYS = frozenset(
         "failed_attempts",
         "level",  # session level reached
         "method",  # second-factor method or kind
+        "pseudonym",  # what other services show for a deleted account ("deleted-user-3f2a…")
         "reason",  # a fixed word, never free text from the request
         "removed_count",
         "replaced",  # a password set through a link replaced an earlier one

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from gatehouse.events.v1 import identity_events_pb2 as ev
-from gatehouse_notifier.directory import LinkPurpose
-from gatehouse_notifier.handlers.base import Draft, HandlerContext, draft_for_user, handles
+from gatehouse_notifier.directory import LinkPurpose, Recipient
+from gatehouse_notifier.handlers.base import (
+    Draft,
+    HandlerContext,
+    Sender,
+    abandoned,
+    common_values,
+    draft_for_user,
+    handles,
+    silent,
+)
 
 
 @handles("identity.user.created")
@@ -74,3 +83,38 @@ async def new_device_signed_in(
         variables={"network": event.network, "browser": event.browser},
     )
     return [draft]
+
+
+silent(
+    "identity.user.deleted",
+    "the final e-mail comes from identity.user.farewell_requested, written with it; this one "
+    "names only the user id and pseudonym (for the registry)",
+)
+
+
+@handles("identity.user.farewell_requested")
+async def farewell_requested(
+    context: HandlerContext, event: ev.UserFarewellRequested
+) -> list[Draft]:
+    """ "Your account was deleted": to the address the event carries, in its language. Identity
+    erased the account with this event, so there is nobody to look up (the only e-mail whose
+    recipient comes from the event: see identity's accounts/deletion.py)."""
+    if not event.email:
+        reason = "the deleted account had no e-mail address"
+        return [abandoned("account_deleted", event.user_id, reason, sender=Sender.IDENTITY)]
+    recipient = Recipient(
+        user_id=event.user_id,
+        email=event.email,
+        first_name="",
+        last_name="",
+        language=event.email_language or "en",
+    )
+    values = {**common_values(context, recipient), "pseudonym": event.pseudonym}
+    return [
+        Draft(
+            template="account_deleted",
+            user_id=event.user_id,
+            recipient=recipient,
+            variables=values,
+        )
+    ]

@@ -193,6 +193,50 @@ async def administrator_count(connection: AsyncConnection, organization_id: uuid
     return int(count or 0)
 
 
+@dataclass(frozen=True)
+class SoleAdministration:
+    organization_id: uuid.UUID
+    organization_name: str
+    organization_kind: OrganizationKind
+
+
+async def sole_administrations(
+    connection: AsyncConnection, user_id: uuid.UUID
+) -> list[SoleAdministration]:
+    """The organizations where the user holds the only approved administrator role, counted as
+    `administrator_count` counts (the rule that keeps the last administrator's rights), by name."""
+    others = roles.alias("others")
+    someone_else = (
+        select(others.c.id)
+        .where(
+            others.c.organization_id == roles.c.organization_id,
+            others.c.user_id != user_id,
+            others.c.status == RoleStatus.APPROVED.value,
+            others.c.is_admin,
+        )
+        .exists()
+    )
+    rows = await connection.execute(
+        select(organizations.c.id, organizations.c.name, organizations.c.kind)
+        .join_from(roles, organizations, organizations.c.id == roles.c.organization_id)
+        .where(
+            roles.c.user_id == user_id,
+            roles.c.status == RoleStatus.APPROVED.value,
+            roles.c.is_admin,
+            ~someone_else,
+        )
+        .order_by(organizations.c.name, organizations.c.id)
+    )
+    return [
+        SoleAdministration(
+            organization_id=row.id,
+            organization_name=row.name,
+            organization_kind=OrganizationKind(row.kind),
+        )
+        for row in rows
+    ]
+
+
 async def insert_pending_role(
     connection: AsyncConnection,
     *,

@@ -18,6 +18,7 @@ from gatehouse_common.events import MalformedEventError, event_from_nats
 from gatehouse_common.nats_bus import EventBus
 from gatehouse_common.tracing import consumer_span
 from gatehouse_registry.auth.revocations import DATABASE_ERRORS, RevocationList
+from gatehouse_registry.users.deletion import DELETED, forget_deleted_user
 from gatehouse_registry.users.inactivity import run_inactivity_check, suspend_after_devices_reset
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ class InactivityJob:
 
 
 class IdentityEventsConsumer:
-    """A durable JetStream consumer of its own for identity.user.devices_reset.
+    """A durable JetStream consumer of its own for one of identity's events:
+    identity.user.devices_reset (the default) or identity.user.deleted (each its own durable
+    name, so adding the second left the first's configuration as it was).
 
     The user's access tokens issued until the reset are refused first (recording that twice on a
     redelivery does no harm). Then the event is acted on and recorded in `handled_events` in one
@@ -76,11 +79,15 @@ class IdentityEventsConsumer:
         bus: EventBus,
         durable_name: str,
         revocations: RevocationList,
+        event_type: str = DEVICES_RESET,
     ) -> None:
+        if event_type not in (DEVICES_RESET, DELETED):
+            raise ValueError(f"no handling for {event_type}")
         self._database = database
         self._bus = bus
         self._durable_name = durable_name
         self._revocations = revocations
+        self._event_type = event_type
 
     async def run(self) -> None:
         while True:
@@ -102,7 +109,7 @@ class IdentityEventsConsumer:
         config = ConsumerConfig(
             name=self._durable_name,
             durable_name=self._durable_name,
-            filter_subject=f"{self._bus.subject_prefix}.{DEVICES_RESET}",
+            filter_subject=f"{self._bus.subject_prefix}.{self._event_type}",
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=30,
@@ -125,22 +132,39 @@ class IdentityEventsConsumer:
             logger.warning("dropping an unreadable identity event", extra={"error": str(error)})
             await msg.term()
             return "dropped"
-        if event.type != DEVICES_RESET or not isinstance(payload, identity_events.UserDevicesReset):
+        expected = (
+            identity_events.UserDevicesReset
+            if self._event_type == DEVICES_RESET
+            else identity_events.UserDeleted
+        )
+        if event.type != self._event_type or not isinstance(payload, expected):
             logger.warning("dropping an unexpected event", extra={"type": event.type})
             await msg.term()
             return "dropped"
         try:
             with consumer_span(f"registry handle {event.type}", event.extra_headers):
+                # Tokens first: refusing them twice on a redelivery does no harm.
                 await self._revocations.revoke_user(user_id=user_id, issued_before=event.time)
-                suspended = await suspend_after_devices_reset(
-                    self._database,
-                    user_id=user_id,
-                    event_id=event_id,
-                    sign_in_reported=payload.sign_in_reported,
-                )
+                if isinstance(payload, identity_events.UserDevicesReset):
+                    outcome: object = await suspend_after_devices_reset(
+                        self._database,
+                        user_id=user_id,
+                        event_id=event_id,
+                        sign_in_reported=payload.sign_in_reported,
+                    )
+                else:
+                    outcome = await forget_deleted_user(
+                        self._database,
+                        user_id=user_id,
+                        pseudonym=payload.pseudonym,
+                        event_id=event_id,
+                    )
         except TRANSIENT_ERRORS as error:
-            logger.warning("devices_reset not handled yet; retrying", extra={"error": str(error)})
+            logger.warning(
+                "identity event not handled yet; retrying",
+                extra={"type": event.type, "error": str(error)},
+            )
             await msg.nak(delay=RETRY_DELAY_S)
             return "retry"
         await msg.ack()
-        return "duplicate" if suspended is None else "done"
+        return "duplicate" if outcome is None else "done"

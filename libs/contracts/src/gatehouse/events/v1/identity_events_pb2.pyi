@@ -415,3 +415,67 @@ class UserNewDeviceSignedIn(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UserNewDeviceSignedIn: _TypeAlias = UserNewDeviceSignedIn  # noqa: Y015
+
+@_typing.final
+class UserDeleted(_message.Message):
+    """identity.user.deleted — the user deleted their account (My account → Delete my account). Identity
+    no longer holds their name, address or sign-in methods; `pseudonym` ("deleted-user-3f2a…") is what
+    other services show in place of the person from now on. No personal data: consumers (the
+    registry) end the user's roles and pseudonymise their copy.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    pseudonym: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pseudonym", b"pseudonym", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserDeleted: _TypeAlias = UserDeleted  # noqa: Y015
+
+@_typing.final
+class UserFarewellRequested(_message.Message):
+    """identity.user.farewell_requested — the final e-mail of a deleted account ("your account was
+    deleted"). Unlike every other identity event it carries the address and the e-mail language:
+    identity erased them in the transaction that wrote this event, so the notifier cannot look the
+    recipient up. Identity's outbox erases the payload once it is published; the stream keeps it for
+    its maximum age (14 days) and the notifier's message row holds the address (see the README,
+    "Delete my account").
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    EMAIL_LANGUAGE_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    email: _builtins.str
+    email_language: _builtins.str
+    pseudonym: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+        email_language: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "email_language", b"email_language", "pseudonym", b"pseudonym", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserFarewellRequested: _TypeAlias = UserFarewellRequested  # noqa: Y015

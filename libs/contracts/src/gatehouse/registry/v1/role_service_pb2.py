@@ -25,19 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gatehouse/registry/v1/role_service.proto\x12\x15gatehouse.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x04\n\x0bRoleRequest\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x19\n\x11organization_name\x18\x04 \x01(\t\x12\x42\n\x11organization_kind\x18\x05 \x01(\x0e\x32\'.gatehouse.registry.v1.OrganizationKind\x12-\n\x04kind\x18\x06 \x01(\x0e\x32\x1f.gatehouse.registry.v1.RoleKind\x12\x38\n\x06status\x18\x07 \x01(\x0e\x32(.gatehouse.registry.v1.RoleRequestStatus\x12\x15\n\radministrator\x18\x08 \x01(\x08\x12\x11\n\tsuspended\x18\t \x01(\x08\x12!\n\x19responsible_authority_ids\x18\n \x03(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x65\x63ision_reason\x18\r \x01(\t\x12\x1b\n\x13\x61pplication_message\x18\x0e \x01(\t\x12\x15\n\rcontact_email\x18\x0f \x01(\t\x12\x15\n\rcontact_phone\x18\x10 \x01(\t\"0\n\x15GetRoleRequestRequest\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\"R\n\x16GetRoleRequestResponse\x12\x38\n\x0crole_request\x18\x01 \x01(\x0b\x32\".gatehouse.registry.v1.RoleRequest\"9\n\x1eListRoleRequestDecidersRequest\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\"3\n\x1fListRoleRequestDecidersResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"2\n\x1fListReactivationDecidersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"4\n ListReactivationDecidersResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t*\xc6\x01\n\x10OrganizationKind\x12!\n\x1dORGANIZATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aORGANIZATION_KIND_OPERATOR\x10\x01\x12*\n&ORGANIZATION_KIND_ORGANIC_CONTROL_BODY\x10\x02\x12\x1f\n\x1bORGANIZATION_KIND_AUTHORITY\x10\x03\x12\"\n\x1eORGANIZATION_KIND_OTHER_ENTITY\x10\x04*_\n\x08RoleKind\x12\x19\n\x15ROLE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_KIND_MEMBER\x10\x01\x12\"\n\x1eROLE_KIND_RESPONSIBLE_FOR_LOAD\x10\x02*\xbe\x01\n\x11RoleRequestStatus\x12#\n\x1fROLE_REQUEST_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bROLE_REQUEST_STATUS_PENDING\x10\x01\x12 \n\x1cROLE_REQUEST_STATUS_APPROVED\x10\x02\x12 \n\x1cROLE_REQUEST_STATUS_REJECTED\x10\x03\x12\x1f\n\x1bROLE_REQUEST_STATUS_REVOKED\x10\x04\x32\x95\x03\n\x0bRoleService\x12m\n\x0eGetRoleRequest\x12,.gatehouse.registry.v1.GetRoleRequestRequest\x1a-.gatehouse.registry.v1.GetRoleRequestResponse\x12\x88\x01\n\x17ListRoleRequestDeciders\x12\x35.gatehouse.registry.v1.ListRoleRequestDecidersRequest\x1a\x36.gatehouse.registry.v1.ListRoleRequestDecidersResponse\x12\x8b\x01\n\x18ListReactivationDeciders\x12\x36.gatehouse.registry.v1.ListReactivationDecidersRequest\x1a\x37.gatehouse.registry.v1.ListReactivationDecidersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gatehouse/registry/v1/role_service.proto\x12\x15gatehouse.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x04\n\x0bRoleRequest\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x19\n\x11organization_name\x18\x04 \x01(\t\x12\x42\n\x11organization_kind\x18\x05 \x01(\x0e\x32\'.gatehouse.registry.v1.OrganizationKind\x12-\n\x04kind\x18\x06 \x01(\x0e\x32\x1f.gatehouse.registry.v1.RoleKind\x12\x38\n\x06status\x18\x07 \x01(\x0e\x32(.gatehouse.registry.v1.RoleRequestStatus\x12\x15\n\radministrator\x18\x08 \x01(\x08\x12\x11\n\tsuspended\x18\t \x01(\x08\x12!\n\x19responsible_authority_ids\x18\n \x03(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x65\x63ision_reason\x18\r \x01(\t\x12\x1b\n\x13\x61pplication_message\x18\x0e \x01(\t\x12\x15\n\rcontact_email\x18\x0f \x01(\t\x12\x15\n\rcontact_phone\x18\x10 \x01(\t\"0\n\x15GetRoleRequestRequest\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\"R\n\x16GetRoleRequestResponse\x12\x38\n\x0crole_request\x18\x01 \x01(\x0b\x32\".gatehouse.registry.v1.RoleRequest\"9\n\x1eListRoleRequestDecidersRequest\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\"3\n\x1fListRoleRequestDecidersResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"2\n\x1fListReactivationDecidersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"4\n ListReactivationDecidersResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"1\n\x1eListSoleAdministrationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x92\x01\n\x18\x41\x64ministeredOrganization\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x19\n\x11organization_name\x18\x02 \x01(\t\x12\x42\n\x11organization_kind\x18\x03 \x01(\x0e\x32\'.gatehouse.registry.v1.OrganizationKind\"i\n\x1fListSoleAdministrationsResponse\x12\x46\n\rorganizations\x18\x01 \x03(\x0b\x32/.gatehouse.registry.v1.AdministeredOrganization*\xc6\x01\n\x10OrganizationKind\x12!\n\x1dORGANIZATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aORGANIZATION_KIND_OPERATOR\x10\x01\x12*\n&ORGANIZATION_KIND_ORGANIC_CONTROL_BODY\x10\x02\x12\x1f\n\x1bORGANIZATION_KIND_AUTHORITY\x10\x03\x12\"\n\x1eORGANIZATION_KIND_OTHER_ENTITY\x10\x04*_\n\x08RoleKind\x12\x19\n\x15ROLE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_KIND_MEMBER\x10\x01\x12\"\n\x1eROLE_KIND_RESPONSIBLE_FOR_LOAD\x10\x02*\xbe\x01\n\x11RoleRequestStatus\x12#\n\x1fROLE_REQUEST_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bROLE_REQUEST_STATUS_PENDING\x10\x01\x12 \n\x1cROLE_REQUEST_STATUS_APPROVED\x10\x02\x12 \n\x1cROLE_REQUEST_STATUS_REJECTED\x10\x03\x12\x1f\n\x1bROLE_REQUEST_STATUS_REVOKED\x10\x04\x32\xa0\x04\n\x0bRoleService\x12m\n\x0eGetRoleRequest\x12,.gatehouse.registry.v1.GetRoleRequestRequest\x1a-.gatehouse.registry.v1.GetRoleRequestResponse\x12\x88\x01\n\x17ListRoleRequestDeciders\x12\x35.gatehouse.registry.v1.ListRoleRequestDecidersRequest\x1a\x36.gatehouse.registry.v1.ListRoleRequestDecidersResponse\x12\x8b\x01\n\x18ListReactivationDeciders\x12\x36.gatehouse.registry.v1.ListReactivationDecidersRequest\x1a\x37.gatehouse.registry.v1.ListReactivationDecidersResponse\x12\x88\x01\n\x17ListSoleAdministrations\x12\x35.gatehouse.registry.v1.ListSoleAdministrationsRequest\x1a\x36.gatehouse.registry.v1.ListSoleAdministrationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gatehouse.registry.v1.role_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ORGANIZATIONKIND']._serialized_start=1011
-  _globals['_ORGANIZATIONKIND']._serialized_end=1209
-  _globals['_ROLEKIND']._serialized_start=1211
-  _globals['_ROLEKIND']._serialized_end=1306
-  _globals['_ROLEREQUESTSTATUS']._serialized_start=1309
-  _globals['_ROLEREQUESTSTATUS']._serialized_end=1499
+  _globals['_ORGANIZATIONKIND']._serialized_start=1318
+  _globals['_ORGANIZATIONKIND']._serialized_end=1516
+  _globals['_ROLEKIND']._serialized_start=1518
+  _globals['_ROLEKIND']._serialized_end=1613
+  _globals['_ROLEREQUESTSTATUS']._serialized_start=1616
+  _globals['_ROLEREQUESTSTATUS']._serialized_end=1806
   _globals['_ROLEREQUEST']._serialized_start=101
   _globals['_ROLEREQUEST']._serialized_end=656
   _globals['_GETROLEREQUESTREQUEST']._serialized_start=658
@@ -52,6 +52,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTREACTIVATIONDECIDERSREQUEST']._serialized_end=954
   _globals['_LISTREACTIVATIONDECIDERSRESPONSE']._serialized_start=956
   _globals['_LISTREACTIVATIONDECIDERSRESPONSE']._serialized_end=1008
-  _globals['_ROLESERVICE']._serialized_start=1502
-  _globals['_ROLESERVICE']._serialized_end=1907
+  _globals['_LISTSOLEADMINISTRATIONSREQUEST']._serialized_start=1010
+  _globals['_LISTSOLEADMINISTRATIONSREQUEST']._serialized_end=1059
+  _globals['_ADMINISTEREDORGANIZATION']._serialized_start=1062
+  _globals['_ADMINISTEREDORGANIZATION']._serialized_end=1208
+  _globals['_LISTSOLEADMINISTRATIONSRESPONSE']._serialized_start=1210
+  _globals['_LISTSOLEADMINISTRATIONSRESPONSE']._serialized_end=1315
+  _globals['_ROLESERVICE']._serialized_start=1809
+  _globals['_ROLESERVICE']._serialized_end=2353
 # @@protoc_insertion_point(module_scope)

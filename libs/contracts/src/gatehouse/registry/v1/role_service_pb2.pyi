@@ -265,3 +265,67 @@ class ListReactivationDecidersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListReactivationDecidersResponse: _TypeAlias = ListReactivationDecidersResponse  # noqa: Y015
+
+@_typing.final
+class ListSoleAdministrationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSoleAdministrationsRequest: _TypeAlias = ListSoleAdministrationsRequest  # noqa: Y015
+
+@_typing.final
+class AdministeredOrganization(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_NAME_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_KIND_FIELD_NUMBER: _builtins.int
+    organization_id: _builtins.str
+    organization_name: _builtins.str
+    organization_kind: Global___OrganizationKind.ValueType
+    def __init__(
+        self,
+        *,
+        organization_id: _builtins.str = ...,
+        organization_name: _builtins.str = ...,
+        organization_kind: Global___OrganizationKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organization_id", b"organization_id", "organization_kind", b"organization_kind", "organization_name", b"organization_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdministeredOrganization: _TypeAlias = AdministeredOrganization  # noqa: Y015
+
+@_typing.final
+class ListSoleAdministrationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def organizations(self) -> _containers.RepeatedCompositeFieldContainer[Global___AdministeredOrganization]: ...
+    def __init__(
+        self,
+        *,
+        organizations: _abc.Iterable[Global___AdministeredOrganization] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organizations", b"organizations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSoleAdministrationsResponse: _TypeAlias = ListSoleAdministrationsResponse  # noqa: Y015

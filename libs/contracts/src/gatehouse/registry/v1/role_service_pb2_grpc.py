@@ -52,6 +52,11 @@ class RoleServiceStub:
                 request_serializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListReactivationDecidersRequest.SerializeToString,
                 response_deserializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListReactivationDecidersResponse.FromString,
                 _registered_method=True)
+        self.ListSoleAdministrations = channel.unary_unary(
+                '/gatehouse.registry.v1.RoleService/ListSoleAdministrations',
+                request_serializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListSoleAdministrationsRequest.SerializeToString,
+                response_deserializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListSoleAdministrationsResponse.FromString,
+                _registered_method=True)
 
 
 class RoleServiceServicer:
@@ -85,6 +90,15 @@ class RoleServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSoleAdministrations(self, request, context):
+        """ListSoleAdministrations returns the organizations where the user holds the only approved
+        administrator role: identity refuses to delete the account of such a user (an organization
+        must not be left without an administrator). An unknown user has none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RoleServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -102,6 +116,11 @@ def add_RoleServiceServicer_to_server(servicer, server):
                     servicer.ListReactivationDeciders,
                     request_deserializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListReactivationDecidersRequest.FromString,
                     response_serializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListReactivationDecidersResponse.SerializeToString,
+            ),
+            'ListSoleAdministrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSoleAdministrations,
+                    request_deserializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListSoleAdministrationsRequest.FromString,
+                    response_serializer=gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListSoleAdministrationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -188,6 +207,33 @@ class RoleService:
             '/gatehouse.registry.v1.RoleService/ListReactivationDeciders',
             gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListReactivationDecidersRequest.SerializeToString,
             gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListReactivationDecidersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSoleAdministrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gatehouse.registry.v1.RoleService/ListSoleAdministrations',
+            gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListSoleAdministrationsRequest.SerializeToString,
+            gatehouse_dot_registry_dot_v1_dot_role__service__pb2.ListSoleAdministrationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

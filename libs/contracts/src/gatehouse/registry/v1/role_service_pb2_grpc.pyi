@@ -48,6 +48,11 @@ class RoleServiceStub:
     """ListReactivationDeciders returns the users who may reactivate an inactive user: the deciders
     of any of the user's approved roles.
     """
+    ListSoleAdministrations: _grpc.UnaryUnaryMultiCallable[_role_service_pb2.ListSoleAdministrationsRequest, _role_service_pb2.ListSoleAdministrationsResponse]
+    """ListSoleAdministrations returns the organizations where the user holds the only approved
+    administrator role: identity refuses to delete the account of such a user (an organization
+    must not be left without an administrator). An unknown user has none.
+    """
 
 @_typing.type_check_only
 class RoleServiceAsyncStub(RoleServiceStub):
@@ -68,6 +73,11 @@ class RoleServiceAsyncStub(RoleServiceStub):
     ListReactivationDeciders: _aio.UnaryUnaryMultiCallable[_role_service_pb2.ListReactivationDecidersRequest, _role_service_pb2.ListReactivationDecidersResponse]  # type: ignore[assignment]
     """ListReactivationDeciders returns the users who may reactivate an inactive user: the deciders
     of any of the user's approved roles.
+    """
+    ListSoleAdministrations: _aio.UnaryUnaryMultiCallable[_role_service_pb2.ListSoleAdministrationsRequest, _role_service_pb2.ListSoleAdministrationsResponse]  # type: ignore[assignment]
+    """ListSoleAdministrations returns the organizations where the user holds the only approved
+    administrator role: identity refuses to delete the account of such a user (an organization
+    must not be left without an administrator). An unknown user has none.
     """
 
 class RoleServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -104,6 +114,17 @@ class RoleServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_role_service_pb2.ListReactivationDecidersResponse, _abc.Awaitable[_role_service_pb2.ListReactivationDecidersResponse]]:
         """ListReactivationDeciders returns the users who may reactivate an inactive user: the deciders
         of any of the user's approved roles.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSoleAdministrations(
+        self,
+        request: _role_service_pb2.ListSoleAdministrationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_role_service_pb2.ListSoleAdministrationsResponse, _abc.Awaitable[_role_service_pb2.ListSoleAdministrationsResponse]]:
+        """ListSoleAdministrations returns the organizations where the user holds the only approved
+        administrator role: identity refuses to delete the account of such a user (an organization
+        must not be left without an administrator). An unknown user has none.
         """
 
 def add_RoleServiceServicer_to_server(servicer: RoleServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
