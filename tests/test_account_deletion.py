@@ -210,6 +210,17 @@ def scan_identity(stack: Stack, needles: list[str]) -> list[str]:
     return found
 
 
+def notifier_addresses(stack: Stack, user_id: uuid.UUID) -> dict[str, str]:
+    """The addresses the notifier's message rows to the user still hold, by template."""
+    with psycopg.connect(stack.database_urls["notifier"], autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT template, recipient_email FROM messages WHERE recipient_user_id = %s"
+            " AND recipient_email IS NOT NULL",
+            (str(user_id),),
+        ).fetchall()
+    return {str(template): str(email) for template, email in rows}
+
+
 def registry_row(stack: Stack, user_id: uuid.UUID) -> tuple[str, str] | None:
     with psycopg.connect(stack.database_urls["registry"], autocommit=True) as connection:
         row = connection.execute(
@@ -266,6 +277,10 @@ def test_a_deleted_account_is_gone_everywhere_and_its_address_free(
     pseudonym = "deleted-user-"
     assert pseudonym in farewell.text
     assert account.first_name not in farewell.text
+
+    # The notifier: the earlier e-mails (the sign-up's, …) forget the address; the final one
+    # keeps it until housekeeping erases it with its body.
+    wait_until(lambda: notifier_addresses(stack, user_id) == {"account_deleted": account.email})
 
     # The registry: the pseudonym, no address, roles ended, the trail under the pseudonym.
     wait_until(lambda: (registry_row(stack, user_id) or ("", ""))[0].startswith(pseudonym))

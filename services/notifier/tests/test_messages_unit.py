@@ -110,6 +110,7 @@ class MemoryRegistry:
 class MemoryMemory:
     creators: dict[str, str] = field(default_factory=dict)
     pending: dict[str, datetime] = field(default_factory=dict)
+    forgotten: list[str] = field(default_factory=list)
 
     async def remember_operator_creator(self, *, operator_id: str, user_id: str) -> None:
         self.creators.setdefault(operator_id, user_id)
@@ -125,6 +126,9 @@ class MemoryMemory:
 
     async def untrack_role_request(self, role_request_id: str) -> None:
         self.pending.pop(role_request_id, None)
+
+    async def forget_recipient(self, user_id: str) -> None:
+        self.forgotten.append(user_id)
 
 
 # ----------------------------------------------------------------------------- the scenario
@@ -630,6 +634,24 @@ async def test_each_event_gives_the_expected_messages_to_the_expected_people(
     assert all(draft.recipient is not None for draft in drafts)
     registry_event = event_type.startswith("registry.")
     assert all((draft.sender == "registry") == registry_event for draft in drafts)
+
+
+async def test_a_deleted_account_is_forgotten_and_its_farewell_needs_no_lookup() -> None:
+    world = scenario()
+    directory, _, memory = world
+    deleted = ev.UserDeleted(user_id="u-gone", pseudonym="deleted-user-3f2a9c0d41b7")
+    assert await drafts_for("identity.user.deleted", deleted, world) == []
+    assert memory.forgotten == ["u-gone"]
+    farewell = ev.UserFarewellRequested(
+        user_id="u-gone", email="gone@example.se", email_language="sv", pseudonym="p"
+    )
+    (draft,) = await drafts_for("identity.user.farewell_requested", farewell, world)
+    assert "u-gone" not in directory.users  # identity no longer knows them: not asked
+    assert draft.recipient is not None
+    assert (draft.recipient.email, draft.recipient.language) == ("gone@example.se", "sv")
+    no_address = ev.UserFarewellRequested(user_id="u-gone", email_language="sv")
+    (abandoned,) = await drafts_for("identity.user.farewell_requested", no_address, world)
+    assert abandoned.recipient is None
 
 
 async def test_deciders_are_reminded_like_they_were_told() -> None:

@@ -1,5 +1,5 @@
 """Periodic clean-up: forget old handled event ids and registry memory, erase bodies whose links
-have expired."""
+have expired, and the address of each deleted account's final e-mail with its body."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from gatehouse_notifier import queries
 from gatehouse_notifier.settings import NotifierSettings
 
 logger = logging.getLogger(__name__)
+
+# The final e-mail of a deleted account (handlers/identity_users.py).
+FAREWELL_TEMPLATE = "account_deleted"
 
 
 class Housekeeping:
@@ -36,6 +39,12 @@ class Housekeeping:
             pruned = await queries.prune_handled_events(
                 connection, older_than_days=settings.handled_events_retention_days
             )
+            # Before the bodies: the final e-mails of deleted accounts lose their address too.
+            farewells = await queries.forget_farewell_recipients(
+                connection,
+                template=FAREWELL_TEMPLATE,
+                older_than_hours=settings.message_body_retention_hours,
+            )
             scrubbed = await queries.scrub_finished_bodies(
                 connection, older_than_hours=settings.message_body_retention_hours
             )
@@ -44,12 +53,13 @@ class Housekeeping:
                 requests_older_than_days=last_reminder_days + 1,
                 operators_older_than_days=settings.operator_memory_days,
             )
-        if pruned or scrubbed or forgotten:
+        if pruned or scrubbed or forgotten or farewells:
             logger.info(
                 "housekeeping",
                 extra={
                     "handled_events_pruned": pruned,
                     "bodies_erased": scrubbed,
                     "registry_memory_pruned": forgotten,
+                    "farewell_addresses_erased": farewells,
                 },
             )

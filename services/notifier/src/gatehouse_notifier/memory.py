@@ -29,6 +29,10 @@ class Memory(Protocol):
 
     async def untrack_role_request(self, role_request_id: str) -> None: ...
 
+    async def forget_recipient(self, user_id: str) -> None:
+        """A deleted account: its finished messages forget address, name and body."""
+        ...
+
 
 class BatchMemory:
     """One transaction's memory, shared by the handlers of a batch of events running side by
@@ -76,6 +80,10 @@ class EventMemory:
         memory = self._shared.memory
         self._writes.append(lambda: memory.untrack_role_request(role_request_id))
 
+    async def forget_recipient(self, user_id: str) -> None:
+        memory = self._shared.memory
+        self._writes.append(lambda: memory.forget_recipient(user_id))
+
     async def apply(self) -> None:
         async with self._shared.turn:
             for write in self._writes:
@@ -105,3 +113,6 @@ class DatabaseMemory:
 
     async def untrack_role_request(self, role_request_id: str) -> None:
         await queries.untrack_role_request(self._connection, role_request_id)
+
+    async def forget_recipient(self, user_id: str) -> None:
+        await queries.forget_recipient(self._connection, user_id=user_id)

@@ -305,6 +305,49 @@ async def scrub_finished_bodies(connection: AsyncConnection, *, older_than_hours
     return result.rowcount
 
 
+# What a message says about its recipient once they are to be forgotten: no address, no name,
+# no body (bodies name the address too); subject, template and times stay as the record.
+_FORGOTTEN = {
+    "recipient_email": None,
+    "recipient_name": "",
+    "body_text": "",
+    "body_html": "",
+    "body_scrubbed_at": func.coalesce(messages.c.body_scrubbed_at, func.now()),
+}
+
+
+async def forget_recipient(connection: AsyncConnection, *, user_id: str) -> int:
+    """A deleted account's finished messages (sent or abandoned) forget who they went to. Ones
+    still to be sent keep their address until they are finished."""
+    result = await connection.execute(
+        update(messages)
+        .where(
+            messages.c.recipient_user_id == user_id,
+            messages.c.status.in_((Status.SENT, Status.ABANDONED)),
+        )
+        .values(_FORGOTTEN)
+    )
+    return result.rowcount
+
+
+async def forget_farewell_recipients(
+    connection: AsyncConnection, *, template: str, older_than_hours: int
+) -> int:
+    """The final e-mails of deleted accounts (their address came in the event, identity no longer
+    has it) forget it as bodies are erased: `older_than_hours` after they finished."""
+    result = await connection.execute(
+        update(messages)
+        .where(
+            messages.c.template == template,
+            messages.c.status.in_((Status.SENT, Status.ABANDONED)),
+            messages.c.recipient_email.is_not(None),
+            messages.c.updated_at < _ago(hours=older_than_hours),
+        )
+        .values(_FORGOTTEN)
+    )
+    return result.rowcount
+
+
 async def prune_registry_memory(
     connection: AsyncConnection,
     *,

@@ -12,7 +12,6 @@ from gatehouse_notifier.handlers.base import (
     common_values,
     draft_for_user,
     handles,
-    silent,
 )
 
 
@@ -85,11 +84,12 @@ async def new_device_signed_in(
     return [draft]
 
 
-silent(
-    "identity.user.deleted",
-    "the final e-mail comes from identity.user.farewell_requested, written with it; this one "
-    "names only the user id and pseudonym (for the registry)",
-)
+@handles("identity.user.deleted")
+async def user_deleted(context: HandlerContext, event: ev.UserDeleted) -> list[Draft]:
+    """No e-mail (the final one comes from identity.user.farewell_requested, written with this
+    event): the user's finished messages forget their address, name and body."""
+    await context.memory.forget_recipient(event.user_id)
+    return []
 
 
 @handles("identity.user.farewell_requested")
