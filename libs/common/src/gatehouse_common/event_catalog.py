@@ -45,6 +45,13 @@ EVENT_MESSAGES: dict[str, type[Message]] = {
     "registry.user.reactivated": registry.UserReactivated,
     "registry.user.suspended": registry.UserSuspended,
     "registry.user.unsuspended": registry.UserUnsuspended,
+    "registry.web_service_access.requested": registry.WebServiceAccessRequested,
+    "registry.web_service_access.approved": registry.WebServiceAccessApproved,
+    "registry.web_service_access.rejected": registry.WebServiceAccessRejected,
+    "registry.web_service_access.revoked": registry.WebServiceAccessRevoked,
+    "registry.machine_client.created": registry.MachineClientCreated,
+    "registry.machine_client.rotated": registry.MachineClientRotated,
+    "registry.machine_client.revoked": registry.MachineClientRevoked,
 }
 
 # Events whose payload holds personal data that their publisher has otherwise erased (the final

@@ -19,6 +19,8 @@ from gatehouse_identity.accounts.links import LinkRequest
 from gatehouse_identity.accounts.models import PasswordLinkPurpose, User, UserStatus
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.errors import IdentityError
+from gatehouse_identity.oidc.grpc_clients import SERVICE_NAME as CLIENT_SERVICE_NAME
+from gatehouse_identity.oidc.grpc_clients import client_service_registration
 from gatehouse_identity.oidc.grpc_tokens import SERVICE_NAME as TOKEN_SERVICE_NAME
 from gatehouse_identity.oidc.grpc_tokens import token_service_registration
 from gatehouse_identity.sign_in import notices
@@ -220,10 +222,12 @@ async def start_grpc_server(context: IdentityContext) -> aio.Server:
         registrations=[
             lambda server: pb_grpc.add_UserServiceServicer_to_server(servicer, server),
             token_service_registration(context),
+            client_service_registration(context),
         ],
         service_names=[
             pb.DESCRIPTOR.services_by_name["UserService"].full_name,
             TOKEN_SERVICE_NAME,
+            CLIENT_SERVICE_NAME,
         ],
         auth_secret=settings.service_auth_secrets,
         tls=settings.grpc_tls,

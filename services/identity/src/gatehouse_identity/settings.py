@@ -65,6 +65,8 @@ class OidcSettings(BaseSettings):
     oidc_admin_callers: list[str] = Field(default_factory=lambda: ["admin", "devstack"])
     # Callers allowed to introspect access tokens over gRPC.
     oidc_introspection_callers: list[str] = Field(default_factory=lambda: ["registry"])
+    # Callers allowed to manage operators' machine clients over gRPC (ClientService).
+    oidc_machine_client_callers: list[str] = Field(default_factory=lambda: ["registry"])
     backchannel_logout_timeout_s: float = Field(default=5.0, gt=0)
     # --- eID (identity as a client of upstream brokers) ------------------------------------
     # JSON list of EidProviderSettings.

@@ -365,11 +365,14 @@ oidc_clients = Table(
     ),
     # RFC 9449 §5.2: every token request of the client must carry a DPoP proof.
     Column("dpop_bound_access_tokens", Boolean, nullable=False, server_default=text("false")),
+    # A machine client of a registry operator (issue 19): its tokens carry `operator_id`.
+    Column("operator_id", Uuid),
     CheckConstraint("client_id ~ '^[A-Za-z0-9._-]{1,100}$'", name="oidc_clients_client_id_check"),
     CheckConstraint(
         "min_level IN ('password', 'multi_factor', 'phishing_resistant')",
         name="oidc_clients_min_level_check",
     ),
+    Index("oidc_clients_operator", "operator_id"),
 )
 
 # Pushed authorization requests (RFC 9126): validated parameters waiting for the browser to

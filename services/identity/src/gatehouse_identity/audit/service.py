@@ -61,6 +61,7 @@ class AuditKind(StrEnum):
     OIDC_CLIENT_CREATED = "oidc_client.created"
     OIDC_CLIENT_DELETED = "oidc_client.deleted"
     OIDC_CLIENT_SECRET_ROTATED = "oidc_client.secret_rotated"  # noqa: S105
+    OIDC_CLIENT_KEYS_REPLACED = "oidc_client.keys_replaced"
 
 
 # The only keys a detail may have. None of them is meant for a secret or a typed address.

@@ -17,6 +17,7 @@ import hmac
 import ipaddress
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,9 @@ from gatehouse_identity.oidc.tokens import new_token, token_hash
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 MIN_SECRET_LENGTH = 32
 SUPPORTED_SCOPES = ("openid", "profile", "email")
+# What a registry operator's machine client may be granted (issue 19): read its operator's data,
+# and its users and their roles. Only a client of an operator (operator_id) gets them.
+MACHINE_SCOPES = ("operators.read", "roles.read")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 MAX_URIS = 20
@@ -40,7 +44,7 @@ CLIENT_COLUMNS = (
     "client_id, name, (secret_hash IS NULL AND jwks IS NULL AND jwks_uri IS NULL) AS public,"
     " redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,"
     " scopes, grant_types, jwks, jwks_uri, require_pushed_authorization_requests,"
-    " dpop_bound_access_tokens"
+    " dpop_bound_access_tokens, operator_id"
 )
 
 
@@ -72,6 +76,8 @@ class Client:
     jwks_uri: str | None = None
     require_pushed_authorization_requests: bool = False
     dpop_bound_access_tokens: bool = False
+    # The registry operator a machine client speaks for (its tokens' `operator_id` claim).
+    operator_id: uuid.UUID | None = None
 
     @property
     def uses_private_key_jwt(self) -> bool:
@@ -100,6 +106,7 @@ class Client:
             jwks_uri=row["jwks_uri"],
             require_pushed_authorization_requests=row["require_pushed_authorization_requests"],
             dpop_bound_access_tokens=row["dpop_bound_access_tokens"],
+            operator_id=row["operator_id"],
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -119,6 +126,7 @@ class Client:
             "min_level": self.min_level,
             "first_party": self.first_party,
             "scopes": self.scopes,
+            "operator_id": str(self.operator_id) if self.operator_id else None,
         }
 
 
@@ -140,6 +148,10 @@ class ClientRegistration:
     jwks_uri: str | None = None
     require_pushed_authorization_requests: bool = False
     dpop_bound_access_tokens: bool = False
+    # A machine client of a registry operator (client_credentials only) and its scopes among
+    # MACHINE_SCOPES; None: not an operator's client, SUPPORTED_SCOPES.
+    operator_id: uuid.UUID | None = None
+    scopes: list[str] | None = None
 
     @property
     def uses_private_key_jwt(self) -> bool:
@@ -201,11 +213,24 @@ def _check_grants_and_keys(registration: ClientRegistration, *, allow_plain_http
         raise ClientError("jwks: a client with keys has neither a secret nor is it public")
 
 
+def _check_operator_scopes(registration: ClientRegistration) -> None:
+    if registration.operator_id is None:
+        if registration.scopes is not None:
+            raise ClientError("scopes: only an operator's machine client is given scopes")
+        return
+    if registration.grant_types != ["client_credentials"]:
+        raise ClientError("grant_types: an operator's machine client uses client_credentials only")
+    scopes = registration.scopes or []
+    if not scopes or not set(scopes) <= set(MACHINE_SCOPES):
+        raise ClientError(f"scopes: one or more of {', '.join(MACHINE_SCOPES)}")
+
+
 def check_registration(registration: ClientRegistration, *, allow_plain_http: bool) -> None:
     if not CLIENT_ID_PATTERN.fullmatch(registration.client_id):
         raise ClientError("client_id: 1-100 characters of letters, digits, '.', '_', '-'")
     if not registration.name.strip() or len(registration.name) > 200:
         raise ClientError("name: 1-200 characters")
+    _check_operator_scopes(registration)
     _check_grants_and_keys(registration, allow_plain_http=allow_plain_http)
     # A machine (client_credentials only) is never sent back to: it needs no redirect URI.
     needs_redirect = "authorization_code" in registration.grant_types
@@ -253,12 +278,13 @@ async def create_client(
         registration.backchannel_logout_uri or None,
         registration.min_level,
         registration.first_party,
-        list(SUPPORTED_SCOPES),
+        list(dict.fromkeys(registration.scopes or SUPPORTED_SCOPES)),
         list(dict.fromkeys(registration.grant_types)),
         registration.jwks,
         registration.jwks_uri or None,
         registration.require_pushed_authorization_requests,
         registration.dpop_bound_access_tokens,
+        registration.operator_id,
     )
     conflict = (
         """ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name,
@@ -279,8 +305,8 @@ async def create_client(
         f"""INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris,
                    post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,
                    scopes, grant_types, jwks, jwks_uri, require_pushed_authorization_requests,
-                   dpop_bound_access_tokens)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   dpop_bound_access_tokens, operator_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
             {conflict}
             RETURNING {CLIENT_COLUMNS}""",
         *values,

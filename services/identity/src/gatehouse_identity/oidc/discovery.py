@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from gatehouse_common.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from gatehouse_identity.oidc.client_assertions import ALGORITHMS as ASSERTION_ALGORITHMS
-from gatehouse_identity.oidc.clients import GRANT_TYPES, SUPPORTED_SCOPES
+from gatehouse_identity.oidc.clients import GRANT_TYPES, MACHINE_SCOPES, SUPPORTED_SCOPES
 from gatehouse_identity.oidc.keys import ALGORITHM
 from gatehouse_identity.oidc.levels import ACR_BY_LEVEL
 from gatehouse_identity.oidc.runtime import oidc_runtime
@@ -35,7 +35,7 @@ def metadata(issuer: str) -> dict[str, Any]:
         # Per client (RFC 9126 §6: require_pushed_authorization_requests client metadata).
         "require_pushed_authorization_requests": False,
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
-        "scopes_supported": list(SUPPORTED_SCOPES),
+        "scopes_supported": [*SUPPORTED_SCOPES, *MACHINE_SCOPES],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES),

@@ -128,6 +128,8 @@ async def client_credentials(
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl_s),
         confirmation={"jkt": jkt} if jkt else None,
+        # An operator's machine client speaks for the operator (issue 19, point 2).
+        extra_claims={"operator_id": str(client.operator_id)} if client.operator_id else None,
     )
     body: dict[str, Any] = {
         "access_token": token,

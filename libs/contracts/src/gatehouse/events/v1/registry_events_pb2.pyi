@@ -572,3 +572,232 @@ class UserUnsuspended(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UserUnsuspended: _TypeAlias = UserUnsuspended  # noqa: Y015
+
+@_typing.final
+class WebServiceAccessRequested(_message.Message):
+    """registry.web_service_access.requested — an operator's administrator asked for web-service
+    access for the operator; its competent authority decides.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    SYSTEM_NAME_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    operator_id: _builtins.str
+    requested_by_user_id: _builtins.str
+    system_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        requested_by_user_id: _builtins.str = ...,
+        system_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["operator_id", b"operator_id", "request_id", b"request_id", "requested_by_user_id", b"requested_by_user_id", "system_name", b"system_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebServiceAccessRequested: _TypeAlias = WebServiceAccessRequested  # noqa: Y015
+
+@_typing.final
+class WebServiceAccessApproved(_message.Message):
+    """registry.web_service_access.approved — the competent authority approved the request: the
+    operator's administrators may now create machine clients.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    SYSTEM_NAME_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    operator_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    system_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        system_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "operator_id", b"operator_id", "request_id", b"request_id", "system_name", b"system_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebServiceAccessApproved: _TypeAlias = WebServiceAccessApproved  # noqa: Y015
+
+@_typing.final
+class WebServiceAccessRejected(_message.Message):
+    """registry.web_service_access.rejected — the competent authority rejected the request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    SYSTEM_NAME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    operator_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    system_name: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        system_name: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "operator_id", b"operator_id", "reason", b"reason", "request_id", b"request_id", "system_name", b"system_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebServiceAccessRejected: _TypeAlias = WebServiceAccessRejected  # noqa: Y015
+
+@_typing.final
+class WebServiceAccessRevoked(_message.Message):
+    """registry.web_service_access.revoked — approved access was taken away; every machine client
+    made under it is revoked with it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    SYSTEM_NAME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REVOKED_CLIENT_IDS_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    operator_id: _builtins.str
+    decided_by_user_id: _builtins.str
+    system_name: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def revoked_client_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        decided_by_user_id: _builtins.str = ...,
+        system_name: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        revoked_client_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decided_by_user_id", b"decided_by_user_id", "operator_id", b"operator_id", "reason", b"reason", "request_id", b"request_id", "revoked_client_ids", b"revoked_client_ids", "system_name", b"system_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebServiceAccessRevoked: _TypeAlias = WebServiceAccessRevoked  # noqa: Y015
+
+@_typing.final
+class MachineClientCreated(_message.Message):
+    """registry.machine_client.created — an administrator created a machine client (key or secret)
+    for the operator in identity. The secret is never in an event.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CREATED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    AUTH_METHOD_FIELD_NUMBER: _builtins.int
+    client_id: _builtins.str
+    operator_id: _builtins.str
+    request_id: _builtins.str
+    created_by_user_id: _builtins.str
+    auth_method: _builtins.str
+    """"private_key_jwt" or "client_secret_basic"."""
+    def __init__(
+        self,
+        *,
+        client_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        created_by_user_id: _builtins.str = ...,
+        auth_method: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_method", b"auth_method", "client_id", b"client_id", "created_by_user_id", b"created_by_user_id", "operator_id", b"operator_id", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MachineClientCreated: _TypeAlias = MachineClientCreated  # noqa: Y015
+
+@_typing.final
+class MachineClientRotated(_message.Message):
+    """registry.machine_client.rotated — the client's keys (or secret) were replaced."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    ROTATED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    client_id: _builtins.str
+    operator_id: _builtins.str
+    rotated_by_user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        client_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        rotated_by_user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "operator_id", b"operator_id", "rotated_by_user_id", b"rotated_by_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MachineClientRotated: _TypeAlias = MachineClientRotated  # noqa: Y015
+
+@_typing.final
+class MachineClientRevoked(_message.Message):
+    """registry.machine_client.revoked — the client was revoked by an administrator."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    OPERATOR_ID_FIELD_NUMBER: _builtins.int
+    REVOKED_BY_USER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    client_id: _builtins.str
+    operator_id: _builtins.str
+    revoked_by_user_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        client_id: _builtins.str = ...,
+        operator_id: _builtins.str = ...,
+        revoked_by_user_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "operator_id", b"operator_id", "reason", b"reason", "revoked_by_user_id", b"revoked_by_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MachineClientRevoked: _TypeAlias = MachineClientRevoked  # noqa: Y015
