@@ -449,6 +449,77 @@ EXAMPLES: list[tuple[str, Message, dict[str, list[str]]]] = [
         ),
         {"user_unsuspended": [U]},
     ),
+    (
+        "registry.web_service_access.requested",
+        reg.WebServiceAccessRequested(
+            request_id="ws-1",
+            operator_id=OPERATOR,
+            requested_by_user_id="u-admin",
+            system_name="Affärssystemet",
+        ),
+        {"web_service_requested": ["u-val"]},
+    ),
+    (
+        "registry.web_service_access.approved",
+        reg.WebServiceAccessApproved(
+            request_id="ws-1",
+            operator_id=OPERATOR,
+            decided_by_user_id="u-val",
+            system_name="Affärssystemet",
+        ),
+        {"web_service_approved": ["u-admin"]},
+    ),
+    (
+        "registry.web_service_access.rejected",
+        reg.WebServiceAccessRejected(
+            request_id="ws-1",
+            operator_id=OPERATOR,
+            decided_by_user_id="u-val",
+            system_name="Affärssystemet",
+            reason="Syftet saknas",
+        ),
+        {"web_service_rejected": ["u-admin"]},
+    ),
+    (
+        "registry.web_service_access.revoked",
+        reg.WebServiceAccessRevoked(
+            request_id="ws-1",
+            operator_id=OPERATOR,
+            decided_by_user_id="u-val",
+            system_name="Affärssystemet",
+            reason="Avtalet upphörde",
+            revoked_client_ids=["op-1", "op-2"],
+        ),
+        {"web_service_revoked": ["u-admin"]},
+    ),
+    (
+        "registry.machine_client.created",
+        reg.MachineClientCreated(
+            client_id="op-1",
+            operator_id=OPERATOR,
+            request_id="ws-1",
+            created_by_user_id="u-admin",
+            auth_method="private_key_jwt",
+        ),
+        {"machine_client_created": ["u-admin"]},
+    ),
+    (
+        "registry.machine_client.rotated",
+        reg.MachineClientRotated(
+            client_id="op-1", operator_id=OPERATOR, rotated_by_user_id="u-admin"
+        ),
+        {"machine_client_rotated": ["u-admin"]},
+    ),
+    (
+        "registry.machine_client.revoked",
+        reg.MachineClientRevoked(
+            client_id="op-1",
+            operator_id=OPERATOR,
+            revoked_by_user_id="u-admin",
+            reason="Nyckeln läckte",
+        ),
+        {"machine_client_revoked": ["u-admin"]},
+    ),
 ]
 # Variants that take other branches of the templates (no reason, no time, no codes left, ...).
 VARIANTS: list[tuple[str, Message, dict[str, list[str]]]] = [
@@ -505,6 +576,13 @@ VARIANTS: list[tuple[str, Message, dict[str, list[str]]]] = [
     ),
 ]
 ALL_MESSAGES = {
+    "machine_client_created",
+    "machine_client_revoked",
+    "machine_client_rotated",
+    "web_service_approved",
+    "web_service_rejected",
+    "web_service_requested",
+    "web_service_revoked",
     "account_blocked",
     "account_deleted",
     "account_created",
@@ -541,10 +619,20 @@ ALL_MESSAGES = {
     "user_suspended",
     "user_unsuspended",
 }
+REGISTRY_PREFIXES = (
+    "activity",
+    "admin",
+    "operator",
+    "role",
+    "reactivation",
+    "suspension",
+    "web_service",
+    "machine_client",
+)
 REGISTRY_MESSAGES = {
     name
     for name in ALL_MESSAGES
-    if name.startswith(("activity", "admin", "operator", "role", "reactivation", "suspension"))
+    if name.startswith(REGISTRY_PREFIXES)
     or name in {"inactivity_warning", "user_inactivated", "user_reactivated", "user_suspended"}
     or name == "user_unsuspended"
 }

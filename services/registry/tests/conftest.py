@@ -125,7 +125,9 @@ def open_client(rolled_back_database: Database) -> Callable[[dict[str, RegistryU
     import httpx  # noqa: PLC0415
 
     @asynccontextmanager
-    async def open_(users: dict[str, RegistryUser]) -> AsyncIterator[httpx.AsyncClient]:
+    async def open_(
+        users: dict[str, RegistryUser], overrides: dict[Any, Any] | None = None
+    ) -> AsyncIterator[httpx.AsyncClient]:
         settings = RegistrySettings(gatehouse_environment="test")
         bus = EventBus(url="nats://127.0.0.1:1", stream="unused", subject_prefix="t", name="t")
         resources = ServiceResources(database=rolled_back_database, bus=bus)
@@ -139,6 +141,7 @@ def open_client(rolled_back_database: Database) -> Callable[[dict[str, RegistryU
             return users[name]
 
         app.dependency_overrides[current_user] = test_user
+        app.dependency_overrides.update(overrides or {})
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as c:
             yield c

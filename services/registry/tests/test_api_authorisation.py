@@ -15,12 +15,18 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import HTTPException, Request
 
-from gatehouse_registry.auth.dependencies import RegistryUser
+from gatehouse_registry.auth.access_tokens import MachineToken
+from gatehouse_registry.auth.dependencies import RegistryUser, current_machine
 from gatehouse_registry.operators import decisions as operator_decisions
 from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
+from gatehouse_registry.web_services import service as web_services
+from gatehouse_registry.web_services.api import identity_clients
+from gatehouse_registry.web_services.identity import IssuedClient
+from gatehouse_registry.web_services.models import NewAccessRequest
 
 from .conftest import SJV_IEK
 
@@ -45,6 +51,51 @@ class World:
     pending_request: uuid.UUID  # pending_user's request to join A
     valid_role: uuid.UUID  # valid_user's approved role in A
     address_a: uuid.UUID
+    ws_pending: uuid.UUID  # admin_a's web-service request for A, pending
+    ws_approved: uuid.UUID  # admin_a's web-service request for A, approved by authority_in
+    client_a: str  # a machine client of A (under ws_approved)
+    client_b: str  # a machine client of B
+    client_a_revoked: str
+
+
+class FakeIdentity:
+    """identity's ClientService as the registry sees it (the real one: tests/
+    test_machine_access.py)."""
+
+    async def create(self, *, jwks_json: str, **_fields: Any) -> IssuedClient:
+        if jwks_json:
+            return IssuedClient(auth_method="private_key_jwt", client_secret=None)
+        return IssuedClient(auth_method="client_secret_basic", client_secret="s" * 43)
+
+    async def replace_keys(self, *, jwks_json: str, **_fields: Any) -> str | None:
+        return None if jwks_json else "n" * 43
+
+    async def delete(self, **_fields: Any) -> None:
+        return None
+
+
+FAKE_IDENTITY = FakeIdentity()
+WS_REQUEST = NewAccessRequest(
+    system_name="Affärssystemet", contact_email="it@example.se", purpose="Read our users"
+)
+
+
+async def _approved_client(
+    db: Any, admin: RegistryUser, authority: RegistryUser, operator_id: uuid.UUID
+) -> tuple[uuid.UUID, str]:
+    asked = await web_services.request_access(
+        db, actor=admin, operator_id=operator_id, request=WS_REQUEST
+    )
+    await web_services.decide_access(db, actor=authority, request_id=asked.id, approve=True)
+    created = await web_services.create_client(
+        db,
+        actor=admin,
+        request_id=asked.id,
+        scopes=["operators.read", "roles.read"],
+        jwks=None,
+        identity=FAKE_IDENTITY,
+    )
+    return asked.id, created.client.client_id
 
 
 @pytest.fixture
@@ -72,6 +123,15 @@ async def world(db: Any, make_user: Any, make_admin_of: Any, create_operator: An
         db, actor=pending_user, organization_id=created_a.operator.id, application=Application()
     )
     created_c = await create_operator(await make_user("Carl C"), name="Gamma Blommor AB")
+    ws_pending = await web_services.request_access(
+        db, actor=admin_a, operator_id=created_a.operator.id, request=WS_REQUEST
+    )
+    ws_approved, client_a = await _approved_client(db, admin_a, authority_in, created_a.operator.id)
+    _, client_b = await _approved_client(db, admin_b, authority_in, created_b.operator.id)
+    _, client_a_revoked = await _approved_client(db, admin_a, authority_in, created_a.operator.id)
+    await web_services.revoke_client(
+        db, actor=admin_a, client_id=client_a_revoked, reason="old", identity=FAKE_IDENTITY
+    )
     return World(
         users={
             "no_role": await make_user("Nils Ingenroll"),
@@ -88,12 +148,30 @@ async def world(db: Any, make_user: Any, make_admin_of: Any, create_operator: An
         pending_request=waiting.id,
         valid_role=joined.id,
         address_a=created_a.operator.addresses[0].id,
+        ws_pending=ws_pending.id,
+        ws_approved=ws_approved,
+        client_a=client_a,
+        client_b=client_b,
+        client_a_revoked=client_a_revoked,
     )
 
 
 @pytest.fixture
 async def client(open_client: Any, world: World) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_client(world.users) as http:
+    async def test_machine(request: Request) -> MachineToken:
+        name = request.headers.get("x-test-machine", "")
+        if name not in MACHINES:
+            raise HTTPException(status_code=401, detail="no machine token")
+        client_of, scopes = MACHINES[name]
+        return MachineToken(
+            client_id=getattr(world, client_of),
+            operator_id=world.operator_b if client_of == "client_b" else world.operator_a,
+            scopes=frozenset(scopes),
+            expires_at=4_000_000_000.0,
+        )
+
+    overrides = {identity_clients: lambda: FAKE_IDENTITY, current_machine: test_machine}
+    async with open_client(world.users, overrides) as http:
         yield http
 
 
@@ -253,6 +331,62 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
             "authority_out": 200,
         },
     ),
+    "ask web-service access for A": (
+        lambda w: (
+            "POST",
+            f"/api/v1/operators/{w.operator_a}/web-service-requests",
+            {"system_name": "ERP", "contact_email": "it@example.se", "purpose": "Read users"},
+        ),
+        {**dict.fromkeys(ACTORS[1:], 403), "admin_a": 201},
+    ),
+    "list web services of A": (
+        lambda w: ("GET", f"/api/v1/operators/{w.operator_a}/web-service-requests", None),
+        {**dict.fromkeys(ACTORS[1:], 403), "admin_a": 200, "authority_in": 200},
+    ),
+    "read a web-service request of A": (
+        lambda w: ("GET", f"/api/v1/web-service-requests/{w.ws_pending}", None),
+        {**dict.fromkeys(ACTORS[1:], 404), "admin_a": 200, "authority_in": 200},
+    ),
+    "approve web-service access of A": (
+        lambda w: ("POST", f"/api/v1/web-service-requests/{w.ws_pending}/approve", None),
+        {**dict.fromkeys(ACTORS[1:], 403), "authority_in": 200},
+    ),
+    "reject web-service access of A": (
+        lambda w: (
+            "POST",
+            f"/api/v1/web-service-requests/{w.ws_pending}/reject",
+            {"reason": "no purpose"},
+        ),
+        {**dict.fromkeys(ACTORS[1:], 403), "authority_in": 200},
+    ),
+    "revoke web-service access of A": (
+        lambda w: (
+            "POST",
+            f"/api/v1/web-service-requests/{w.ws_approved}/revoke",
+            {"reason": "contract ended"},
+        ),
+        {**dict.fromkeys(ACTORS[1:], 403), "authority_in": 200},
+    ),
+    "create a machine client of A": (
+        lambda w: (
+            "POST",
+            f"/api/v1/web-service-requests/{w.ws_approved}/clients",
+            {"scopes": ["operators.read"]},
+        ),
+        {**dict.fromkeys(ACTORS[1:], 404), "admin_a": 201},
+    ),
+    "rotate a machine client of A": (
+        lambda w: ("POST", f"/api/v1/machine-clients/{w.client_a}/keys", {}),
+        {**dict.fromkeys(ACTORS[1:], 404), "admin_a": 200},
+    ),
+    "revoke a machine client of A": (
+        lambda w: (
+            "POST",
+            f"/api/v1/machine-clients/{w.client_a}/revoke",
+            {"reason": "key lost"},
+        ),
+        {**dict.fromkeys(ACTORS[1:], 404), "admin_a": 200},
+    ),
     "my profile": (lambda _: ("GET", "/api/v1/me", None), dict.fromkeys(ACTORS[1:], 200)),
     "reference data": (
         lambda _: ("GET", "/api/v1/chapters", None),
@@ -279,6 +413,79 @@ async def test_authorisation_matrix(
     if outside_a and endpoint != "search operators":
         assert str(world.operator_a) not in response.text
         assert str(world.pending_request) not in response.text
+
+
+# The machine API: a machine client's token (its client, operator and scopes) → the answer.
+MACHINES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "client_a": ("client_a", ("operators.read", "roles.read")),
+    "client_a_operators_only": ("client_a", ("operators.read",)),
+    "client_a_roles_only": ("client_a", ("roles.read",)),
+    "client_b": ("client_b", ("operators.read", "roles.read")),
+    "client_a_revoked": ("client_a_revoked", ("operators.read", "roles.read")),
+}
+MACHINE_MATRIX: dict[str, tuple[Callable[[World], str], dict[str, int]]] = {
+    "read operator A": (
+        lambda w: f"/api/v1/machine/operators/{w.operator_a}",
+        {
+            "client_a": 200,
+            "client_a_operators_only": 200,
+            "client_a_roles_only": 403,
+            "client_b": 404,
+            "client_a_revoked": 401,
+        },
+    ),
+    "list activities of A": (
+        lambda w: f"/api/v1/machine/operators/{w.operator_a}/activities",
+        {
+            "client_a": 200,
+            "client_a_operators_only": 200,
+            "client_a_roles_only": 403,
+            "client_b": 404,
+            "client_a_revoked": 401,
+        },
+    ),
+    "list users of A": (
+        lambda w: f"/api/v1/machine/operators/{w.operator_a}/users",
+        {
+            "client_a": 200,
+            "client_a_operators_only": 403,
+            "client_a_roles_only": 200,
+            "client_b": 404,
+            "client_a_revoked": 401,
+        },
+    ),
+}
+MACHINE_CELLS = [
+    (endpoint, caller) for endpoint in MACHINE_MATRIX for caller in ("anonymous", *MACHINES)
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "caller"), MACHINE_CELLS, ids=[f"{e}|{c}" for e, c in MACHINE_CELLS]
+)
+async def test_machine_authorisation_matrix(
+    client: httpx.AsyncClient, world: World, db: Any, endpoint: str, caller: str
+) -> None:
+    path_of, expected_by_caller = MACHINE_MATRIX[endpoint]
+    expected = 401 if caller == "anonymous" else expected_by_caller[caller]
+    # A person's session is no machine token.
+    response = await client.get(
+        path_of(world), headers={"x-test-machine": caller, "x-test-actor": "admin_a"}
+    )
+    assert response.status_code == expected, response.text
+    if expected == 403:
+        assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+    if expected == 200:
+        assert str(world.operator_b) not in response.text
+    if caller != "anonymous":
+        # Every machine call, answered or refused, is audited with the client id.
+        client_id = getattr(world, MACHINES[caller][0])
+        found = await db.fetchval(
+            "SELECT count(*) FROM audit_log WHERE details->>'client_id' = $1"
+            " AND action IN ('machine.read', 'machine.refused')",
+            client_id,
+        )
+        assert found == 1
 
 
 async def test_search_pending_applications_is_scoped(

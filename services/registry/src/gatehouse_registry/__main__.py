@@ -32,6 +32,11 @@ from gatehouse_registry.roles.administration import add_administrator
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.background import IdentityEventsConsumer, InactivityJob
 from gatehouse_registry.users.deletion import DELETED
+from gatehouse_registry.web_services.identity import IdentityMachineClients
+from gatehouse_registry.web_services.sync import RevocationSyncJob
+
+# How often revoked machine clients identity has not confirmed removing are sent again.
+MACHINE_CLIENT_SYNC_INTERVAL_S = 10.0
 
 logger = logging.getLogger("gatehouse_registry")
 
@@ -66,6 +71,11 @@ async def _serve(settings: RegistrySettings) -> None:
         revocations=revocations,
         event_type=DELETED,
     )
+    machine_client_sync = RevocationSyncJob(
+        database=context.database,
+        identity=IdentityMachineClients(_identity(settings)),
+        interval_s=MACHINE_CLIENT_SYNC_INTERVAL_S,
+    )
     try:
         await serve(
             app=create_app(context),
@@ -78,6 +88,7 @@ async def _serve(settings: RegistrySettings) -> None:
                 inactivity.run,
                 identity_events.run,
                 deleted_users.run,
+                machine_client_sync.run,
             ],
         )
     finally:

@@ -17,6 +17,8 @@ from gatehouse_registry.roles.api import router as roles_api
 from gatehouse_registry.users.api import router as users_api
 from gatehouse_registry.users.service import record_sign_in
 from gatehouse_registry.web.pages import router as web_pages
+from gatehouse_registry.web_services.api import router as web_services_api
+from gatehouse_registry.web_services.machine_api import router as machine_api
 
 
 def create_app(context: RegistryContext) -> FastAPI:
@@ -32,6 +34,15 @@ def create_app(context: RegistryContext) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=context.settings.hsts_header)
     install_error_handlers(app)
     install_auth(app, context, record_sign_in=record_sign_in)
-    for router in (reference_data_api, operators_api, roles_api, users_api, audit_api, web_pages):
+    for router in (
+        reference_data_api,
+        operators_api,
+        roles_api,
+        users_api,
+        audit_api,
+        web_services_api,
+        machine_api,
+        web_pages,
+    ):
         app.include_router(router)
     return app

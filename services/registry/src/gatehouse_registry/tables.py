@@ -498,3 +498,57 @@ handled_events = Table(
     Column("event_type", Text, nullable=False),
     timestamp("handled_at", now=True),
 )
+
+# ------------------------------------------------------------------------------ web services
+
+# An operator's administrator asks for web-service access for the operator (issue 19); its
+# competent authority approves or rejects it; approved access may later be revoked.
+web_service_requests = Table(
+    "web_service_requests",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _organization_id(),
+    Column("requested_by", Uuid, nullable=False),
+    Column("system_name", Text, nullable=False),
+    Column("contact_email", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    timestamp("requested_at", now=True),
+    Column("decided_by", Uuid),
+    timestamp("decided_at"),
+    Column("decision_reason", Text),
+    CheckConstraint(
+        "status IN ('pending', 'approved', 'rejected', 'revoked')",
+        name="web_service_requests_status_check",
+    ),
+    Index("web_service_requests_organization", "organization_id"),
+)
+
+# The machine clients made in identity for an operator under approved access. The registry
+# refuses a revoked one's tokens at once; `removed_at_identity` is set once identity confirmed
+# the client is gone (a job retries until then: web_services.sync).
+machine_clients = Table(
+    "machine_clients",
+    metadata,
+    Column("client_id", Text, primary_key=True),
+    _organization_id(),
+    Column("request_id", Uuid, ForeignKey("web_service_requests.id"), nullable=False),
+    Column("auth_method", Text, nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_by", Uuid, nullable=False),
+    timestamp("created_at", now=True),
+    Column("rotated_by", Uuid),
+    timestamp("rotated_at"),
+    Column("revoked_by", Uuid),
+    timestamp("revoked_at"),
+    Column("revocation_reason", Text),
+    timestamp("removed_at_identity"),
+    CheckConstraint("status IN ('active', 'revoked')", name="machine_clients_status_check"),
+    CheckConstraint(
+        "auth_method IN ('private_key_jwt', 'client_secret_basic')",
+        name="machine_clients_auth_method_check",
+    ),
+    Index("machine_clients_organization", "organization_id"),
+    Index("machine_clients_request", "request_id"),
+)

@@ -6,6 +6,7 @@ from gatehouse_notifier.handlers import (
     registry_operators,
     registry_roles,
     registry_users,
+    registry_web_services,
 )
 from gatehouse_notifier.handlers.base import (
     HANDLERS,
@@ -30,4 +31,5 @@ __all__ = [
     "registry_operators",
     "registry_roles",
     "registry_users",
+    "registry_web_services",
 ]

@@ -39,14 +39,16 @@ async def record(
     target_user_id: uuid.UUID | None = None,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
+    actor_name: str | None = None,
 ) -> None:
     """Append one entry; `actor=None` means the registry itself (a job or another service's
-    event). The organization itself is always part of the scope."""
+    event), or, with `actor_name`, a machine client calling the API. The organization itself is
+    always part of the scope."""
     readers = {org for org in (organization_id, *scope) if org is not None}
     await queries.append(
         connection,
         actor_user_id=actor.user_id if actor else None,
-        actor_name=actor.name if actor else SYSTEM_ACTOR_NAME,
+        actor_name=actor.name if actor else (actor_name or SYSTEM_ACTOR_NAME),
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,

@@ -63,6 +63,17 @@ class _Verified:
     issued_at: float
 
 
+@dataclass(frozen=True)
+class MachineToken:
+    """A client_credentials token of an operator's machine client (issue 19): no user."""
+
+    client_id: str
+    operator_id: uuid.UUID
+    scopes: frozenset[str]
+    expires_at: float
+    dpop_jkt: str | None = None
+
+
 class AccessTokenVerifier:
     def __init__(
         self,
@@ -97,7 +108,39 @@ class AccessTokenVerifier:
         )
         return None if refused else verified.active
 
-    async def _verify(self, token: str) -> _Verified | None:
+    async def check_machine(self, token: str) -> MachineToken | None:
+        """A machine client's token (`sub` = `client_id`, an `operator_id` claim), or None.
+        Whether the client is still active is the caller's question (its row in the registry)."""
+        claims = await self._signed_claims(token)
+        if claims is None:
+            return None
+        try:
+            self._registry(operator_id={"essential": True}).validate(claims)
+            operator_id = uuid.UUID(str(claims["operator_id"]))
+            issued_at, expires_at = float(claims["iat"]), float(claims["exp"])
+        except (JoseError, ValueError, TypeError):
+            return None
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or [])
+        jkt = _bound_key(claims)
+        scope = claims.get("scope")
+        if (
+            self._audience not in audiences
+            or claims["sub"] != claims["client_id"]
+            or expires_at - issued_at > self._max_lifetime_s
+            or jkt == ""
+        ):
+            return None
+        return MachineToken(
+            client_id=str(claims["client_id"]),
+            operator_id=operator_id,
+            scopes=frozenset(scope.split() if isinstance(scope, str) else ()),
+            expires_at=expires_at,
+            dpop_jkt=jkt,
+        )
+
+    async def _signed_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a JWT identity signed as an access token; None otherwise."""
         try:
             signed = await self._identity.verify_signature(token)
         except KeysUnavailableError:
@@ -106,19 +149,26 @@ class AccessTokenVerifier:
             return None
         if str(signed.header.get("typ", "")).lower() not in JWT_TYPES:
             return None  # an ID token or logout token is not a key to the API
-        return self._facts(dict(signed.claims))
+        return dict(signed.claims)
 
-    def _facts(self, claims: dict[str, Any]) -> _Verified | None:
-        registry = jwt.JWTClaimsRegistry(
+    def _registry(self, **extra: Any) -> jwt.JWTClaimsRegistry:
+        return jwt.JWTClaimsRegistry(
             leeway=CLOCK_LEEWAY_S,
             iss={"essential": True, "value": self._identity.issuer},
             sub={"essential": True},
             exp={"essential": True},
             iat={"essential": True},
             client_id={"essential": True},
+            **extra,
         )
+
+    async def _verify(self, token: str) -> _Verified | None:
+        claims = await self._signed_claims(token)
+        return None if claims is None else self._facts(claims)
+
+    def _facts(self, claims: dict[str, Any]) -> _Verified | None:
         try:
-            registry.validate(claims)
+            self._registry().validate(claims)
             user_id = uuid.UUID(str(claims["sub"]))
             issued_at, expires_at = float(claims["iat"]), float(claims["exp"])
         except (JoseError, ValueError, TypeError):

@@ -30,7 +30,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from gatehouse_common.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from gatehouse_registry.auth import sessions
-from gatehouse_registry.auth.access_tokens import looks_like_jwt
+from gatehouse_registry.auth.access_tokens import MachineToken, looks_like_jwt
 from gatehouse_registry.auth.identity_grpc import ActiveToken, IdentityUnavailableError
 from gatehouse_registry.auth.oidc_client import KeysUnavailableError
 from gatehouse_registry.auth.revocations import RevocationsUnavailableError
@@ -63,8 +63,12 @@ def _bearer_token(request: Request) -> str | None:
 def _proven(runtime: AuthRuntime, request: Request, token: str, active: ActiveToken) -> bool:
     """A DPoP-bound token needs the DPoP scheme and a proof by its key; an unbound one must not
     pretend to be bound (RFC 9449 §7.1)."""
+    return _proven_key(runtime, request, token, active.dpop_jkt)
+
+
+def _proven_key(runtime: AuthRuntime, request: Request, token: str, jkt: str | None) -> bool:
     dpop_scheme = request.headers.get("authorization", "").split(" ", 1)[0].lower() == "dpop"
-    if active.dpop_jkt is None:
+    if jkt is None:
         return not dpop_scheme
     if not dpop_scheme:
         return False
@@ -74,7 +78,7 @@ def _proven(runtime: AuthRuntime, request: Request, token: str, active: ActiveTo
         path=request.url.path,
         access_token=token,
     )
-    return proof is not None and proof.jkt == active.dpop_jkt
+    return proof is not None and proof.jkt == jkt
 
 
 def is_api_request(request: Request) -> bool:
@@ -115,6 +119,14 @@ async def _active_token(runtime: AuthRuntime, token: str) -> ActiveToken | None:
     return await runtime.grpc.introspect(token)
 
 
+def _cannot_check() -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail="identity cannot check the token right now; try again",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _from_bearer(runtime: AuthRuntime, request: Request, token: str) -> RegistryUser | None:
     if not token or len(token) > MAX_BEARER_LENGTH or not token.isascii():
         return None
@@ -126,11 +138,7 @@ async def _from_bearer(runtime: AuthRuntime, request: Request, token: str) -> Re
             return None
         person = await runtime.grpc.get_user(active.user_id)
     except CANNOT_CHECK as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="identity cannot check the token right now; try again",
-            headers={"Retry-After": "5"},
-        ) from error
+        raise _cannot_check() from error
     if person is None:
         return None
     return RegistryUser(
@@ -190,3 +198,29 @@ async def current_user(request: Request) -> RegistryUser:
 
 CurrentUser = Annotated[RegistryUser, Depends(current_user)]
 OptionalUser = Annotated[RegistryUser | None, Depends(optional_user)]
+
+
+async def current_machine(request: Request) -> MachineToken:
+    """A machine client's client_credentials token (issue 19) — `Authorization: Bearer` or
+    `DPoP` with its proof; 401 otherwise (a person's token included: the machine API is for
+    machines). Whether the client is still active is checked with the call's audit entry
+    (web_services.machine)."""
+    runtime = auth_runtime(request)
+    token = _bearer_token(request)
+    if (
+        not token
+        or len(token) > MAX_BEARER_LENGTH
+        or not token.isascii()
+        or not looks_like_jwt(token)
+    ):
+        raise _not_signed_in(request, token_given=token is not None)
+    try:
+        machine = await runtime.access_tokens.check_machine(token)
+    except CANNOT_CHECK as error:
+        raise _cannot_check() from error
+    if machine is None or not _proven_key(runtime, request, token, machine.dpop_jkt):
+        raise _not_signed_in(request, token_given=True)
+    return machine
+
+
+CurrentMachine = Annotated[MachineToken, Depends(current_machine)]

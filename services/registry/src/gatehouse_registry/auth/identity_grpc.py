@@ -109,6 +109,10 @@ class IdentityGrpc:
             )
         return self._channel
 
+    def channel(self) -> aio.Channel:
+        """The authenticated channel to identity, for the other services' stubs."""
+        return self._channel_now()
+
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
