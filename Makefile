@@ -38,12 +38,16 @@ manage: install
 demo-code: install
 	$(BIN)/gatehouse-dev demo-code $(WHO)
 
-## make test: lint, contracts and the whole test suite against real servers
+## make test: lint, contracts and the whole test suite against real servers.
+## Two pytest-xdist workers, each with its own system on its own ports: most of the suite waits on
+## processes and the network, so two workers shorten it even on two cores. Whole files
+## go to one worker (--dist loadfile): browser walks run their steps in order.
+TEST_WORKERS ?= 2
 test: install lint protos-check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
 
 lint: install
 	$(BIN)/ruff check .

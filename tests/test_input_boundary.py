@@ -74,6 +74,10 @@ def _names_field(body: Any, *location: str | int) -> bool:
     return isinstance(body, dict) and [*location] in [d.get("loc") for d in body.get("detail", [])]
 
 
+# A fixed id, not uuid4(): parameter ids must be the same in every pytest-xdist worker.
+UNKNOWN_ID = uuid.UUID("00000000-0000-4000-8000-00000000dead")
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
@@ -201,8 +205,8 @@ def test_nul_in_registry_queries_never_reaches_postgresql(
     [
         ("/api/v1/operators", {"name": SURROGATE}, "name"),
         ("/api/v1/role-requests", {"organization_id": SURROGATE}, "organization_id"),
-        (f"/api/v1/role-requests/{uuid.uuid4()}/reject", {"reason": SURROGATE}, "reason"),
-        (f"/api/v1/operators/{uuid.uuid4()}/reject", {"reason": NUL}, "reason"),
+        (f"/api/v1/role-requests/{UNKNOWN_ID}/reject", {"reason": SURROGATE}, "reason"),
+        (f"/api/v1/operators/{UNKNOWN_ID}/reject", {"reason": NUL}, "reason"),
     ],
 )
 def test_unfit_text_in_registry_bodies_is_refused_naming_the_field(
