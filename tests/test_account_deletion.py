@@ -244,6 +244,8 @@ def test_a_deleted_account_is_gone_everywhere_and_its_address_free(
     assert "Delete my account for good" in page.text
     assert 'id="delete-warning"' not in page.text
     assert DELETE in client.get("/account?lang=en", headers=browser(token, csrf)).text
+    swedish = client.get(f"{DELETE}?lang=sv", headers=browser(token, csrf))
+    assert "Radera mitt konto för alltid" in swedish.text
 
     wrong = post_delete(client, token, "someone.else@example.se")
     assert wrong.status_code == 422, wrong.text
