@@ -50,13 +50,11 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "mfa/enrolment.py",
         "mfa/factors.py",
         "mfa/failures.py",
-        "mfa/key_rotation.py",
         "mfa/methods.py",
         "mfa/mobile_app/devices.py",
         "mfa/mobile_app/enrolment.py",
         "mfa/mobile_app/offline.py",
         "mfa/mobile_app/push.py",
-        "mfa/policy.py",
         "mfa/recovery_codes.py",
         "mfa/runtime.py",
         "mfa/signin.py",
@@ -66,7 +64,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "oidc/cli.py",
         "oidc/client_admin.py",
         "oidc/clients.py",
-        "sign_in/service.py",
     }
 )
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from gatehouse_identity.api.dependencies import Context, CurrentSession, Pool, Runtime
+from gatehouse_identity.api.dependencies import Context, CurrentSession, Db, Pool, Runtime
 from gatehouse_identity.api.schemas import (
     AlwaysRequireRequest,
     CodeRequest,
@@ -41,8 +41,8 @@ from gatehouse_identity.sessions.models import Session
 router = APIRouter(prefix="/api/v1/me", tags=["second factors"])
 
 
-async def managing_session(session: CurrentSession, pool: Pool, runtime: Runtime) -> Session:
-    await policy.require_manage_level(pool, runtime, session=session)
+async def managing_session(session: CurrentSession, database: Db, runtime: Runtime) -> Session:
+    await policy.require_manage_level(database, runtime, session=session)
     return session
 
 
@@ -88,9 +88,9 @@ async def confirm_with_code(
 
 @router.get("/second-factors", summary="My second factors")
 async def list_second_factors(
-    session: CurrentSession, pool: Pool, runtime: Runtime
+    session: CurrentSession, database: Db, runtime: Runtime
 ) -> FactorsResponse:
-    found = await policy.overview(pool, runtime, user_id=session.user_id)
+    found = await policy.overview(database, runtime, user_id=session.user_id)
     return FactorsResponse(
         factors=[factor_response(factor) for factor in found.factors],
         recovery_codes_left=found.recovery_codes_left,
@@ -136,10 +136,10 @@ async def reset_second_factors(session: ManagingSession, pool: Pool) -> None:
     summary='"Always require multi-factor authentication"',
 )
 async def set_always_require(
-    body: AlwaysRequireRequest, session: ManagingSession, pool: Pool, runtime: Runtime
+    body: AlwaysRequireRequest, session: ManagingSession, database: Db, runtime: Runtime
 ) -> None:
     await policy.set_always_require_mfa(
-        pool, runtime, user_id=session.user_id, enabled=body.enabled
+        database, runtime, user_id=session.user_id, enabled=body.enabled
     )
 
 

@@ -11,16 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from gatehouse_common.db import Database
+from gatehouse_identity.mfa import queries
 from gatehouse_identity.mfa.crypto import SecretBox, SecretBoxError
-
-# (table, key column, encrypted column) of every secret encrypted with the SecretBox.
-ENCRYPTED_COLUMNS = (
-    ("totp_authenticators", "factor_id", "secret_encrypted"),
-    ("mobile_devices", "factor_id", "pin_verifier_encrypted"),
-    ("mobile_devices", "factor_id", "ocra_key_encrypted"),
-)
 
 
 @dataclass
@@ -31,36 +24,36 @@ class ReencryptionReport:
 
 
 async def reencrypt_second_factor_secrets(
-    pool: asyncpg.Pool, box: SecretBox, *, batch_size: int = 500
+    database: Database, box: SecretBox, *, batch_size: int = 500
 ) -> ReencryptionReport:
     report = ReencryptionReport()
-    for table, key, column in ENCRYPTED_COLUMNS:
+    for key, column in queries.ENCRYPTED_COLUMNS:
         last = None
         while True:
-            rows = await pool.fetch(
-                f"""SELECT {key} AS key, {column} AS value FROM {table}
-                     WHERE {column} IS NOT NULL AND ($1::uuid IS NULL OR {key} > $1)
-                  ORDER BY {key} LIMIT $2""",
-                last,
-                batch_size,
-            )
+            async with database.connection() as connection:
+                rows = await queries.encrypted_batch(
+                    connection, key=key, column=column, after=last, size=batch_size
+                )
             if not rows:
                 break
-            last = rows[-1]["key"]
-            for row in rows:
+            last = rows[-1][0]
+            for key_value, value in rows:
                 try:
-                    rotated = box.rotated(row["value"])
+                    rotated = box.rotated(value)
                 except SecretBoxError:
                     report.undecryptable += 1
                     continue
                 if rotated is None:
                     report.already_current += 1
                     continue
-                await pool.execute(
-                    f"UPDATE {table} SET {column} = $2 WHERE {key} = $1 AND {column} = $3",
-                    row["key"],
-                    rotated,
-                    row["value"],
-                )
+                async with database.connection() as connection:
+                    await queries.replace_encrypted(
+                        connection,
+                        key=key,
+                        column=column,
+                        key_value=key_value,
+                        old=value,
+                        new=rotated,
+                    )
                 report.reencrypted += 1
     return report

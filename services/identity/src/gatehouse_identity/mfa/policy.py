@@ -15,10 +15,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse_common.db import Database
 from gatehouse_identity.levels import AuthLevel, level_satisfies
-from gatehouse_identity.mfa import factors, recovery_codes, sms
+from gatehouse_identity.mfa import queries, sms
 from gatehouse_identity.mfa.errors import (
     MethodUnavailableError,
     SecondFactorNeededError,
@@ -32,7 +33,7 @@ from gatehouse_identity.mfa.levels import (
     methods_reaching,
 )
 from gatehouse_identity.mfa.models import Factor
-from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.sessions.models import Session
 
 
@@ -51,30 +52,39 @@ class Requirement:
     sms_sunset_warning: str | None
 
 
-async def usable_methods(db: Db, runtime: MfaRuntime, *, user_id: uuid.UUID) -> list[Method]:
+async def usable_methods(
+    database: Database, runtime: MfaRuntime, *, user_id: uuid.UUID
+) -> list[Method]:
     """Sign-in methods the user can use now, in the order they are offered."""
-    kinds = await factors.active_kinds(db, user_id=user_id)
+    async with database.connection() as connection:
+        return await _usable_methods(connection, runtime, user_id=user_id)
+
+
+async def _usable_methods(
+    connection: AsyncConnection, runtime: MfaRuntime, *, user_id: uuid.UUID
+) -> list[Method]:
+    kinds = await queries.active_kinds(connection, user_id=user_id)
     if not runtime.sms_allowed:
         kinds.discard(FactorKind.SMS)
     methods = [method for kind in FactorKind if kind in kinds for method in METHODS_OF_KIND[kind]]
     # Recovery codes stand in for a lost method; they are not a method of their own, so a user
     # whose only method was withdrawn (SMS) must enrol a new one instead.
-    if methods and await recovery_codes.remaining(db, user_id=user_id) > 0:
+    if methods and await queries.remaining_recovery_codes(connection, user_id=user_id) > 0:
         methods.append(Method.RECOVERY_CODE)
     return methods
 
 
-async def default_level(db: Db, *, user_id: uuid.UUID) -> str:
+async def _default_level(connection: AsyncConnection, *, user_id: uuid.UUID) -> str:
     """The level a sign-in reaches when nobody asks for one (see the module's policy)."""
-    if await factors.always_require_mfa(db, user_id=user_id) or await factors.has_enrolled_factor(
-        db, user_id=user_id
-    ):
+    if await queries.always_require_mfa(
+        connection, user_id=user_id
+    ) or await queries.has_enrolled_factor(connection, user_id=user_id):
         return AuthLevel.MULTI_FACTOR
     return AuthLevel.PASSWORD
 
 
 async def requirement(
-    db: Db,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -84,15 +94,16 @@ async def requirement(
     """What `session` must still prove to reach the requested level (or the user's default);
     `fresh` asks for a second factor again even if the session already has one."""
     user_id = session.user_id
-    level = requested_level or await default_level(db, user_id=user_id)
-    if not level_satisfies(level, AuthLevel.MULTI_FACTOR) and await factors.always_require_mfa(
-        db, user_id=user_id
-    ):
-        level = AuthLevel.MULTI_FACTOR
+    async with database.connection() as connection:
+        level = requested_level or await _default_level(connection, user_id=user_id)
+        if not level_satisfies(level, AuthLevel.MULTI_FACTOR) and await queries.always_require_mfa(
+            connection, user_id=user_id
+        ):
+            level = AuthLevel.MULTI_FACTOR
+        available = await _usable_methods(connection, runtime, user_id=user_id)
     have = effective_level(session, sms_allowed=runtime.sms_allowed)
     fresh_enough = not fresh or runtime.recently(session.second_factor_at)
     satisfied = level_satisfies(have, level) and fresh_enough
-    available = await usable_methods(db, runtime, user_id=user_id)
     start_from = AuthLevel.PASSWORD if not fresh_enough else have
     methods = [] if satisfied else methods_reaching(level, available, have=start_from)
     warning = (
@@ -109,26 +120,29 @@ async def requirement(
     )
 
 
-async def require_manage_level(db: Db, runtime: MfaRuntime, *, session: Session) -> None:
+async def require_manage_level(
+    database: Database, runtime: MfaRuntime, *, session: Session
+) -> None:
     """Managing second factors needs multi-factor once the user has a usable method."""
     have = effective_level(session, sms_allowed=runtime.sms_allowed)
     if level_satisfies(have, AuthLevel.MULTI_FACTOR):
         return
-    if await usable_methods(db, runtime, user_id=session.user_id):
+    if await usable_methods(database, runtime, user_id=session.user_id):
         raise StepUpRequiredError(
             "confirm it is you with a second factor first", level=AuthLevel.MULTI_FACTOR
         )
 
 
 async def set_always_require_mfa(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, user_id: uuid.UUID, enabled: bool
+    database: Database, runtime: MfaRuntime, *, user_id: uuid.UUID, enabled: bool
 ) -> None:
-    if enabled and not await usable_methods(pool, runtime, user_id=user_id):
-        raise SecondFactorNeededError(
-            "add a second factor before requiring one at every sign-in",
-            field="always_require_mfa",
-        )
-    await factors.set_always_require(pool, user_id=user_id, enabled=enabled)
+    async with database.connection() as connection:
+        if enabled and not await _usable_methods(connection, runtime, user_id=user_id):
+            raise SecondFactorNeededError(
+                "add a second factor before requiring one at every sign-in",
+                field="always_require_mfa",
+            )
+        await queries.set_always_require(connection, user_id=user_id, enabled=enabled)
 
 
 @dataclass(frozen=True)
@@ -142,20 +156,27 @@ class Overview:
     sms_sunset_date: str
 
 
-async def overview(pool: asyncpg.Pool, runtime: MfaRuntime, *, user_id: uuid.UUID) -> Overview:
-    return Overview(
-        factors=await factors.list_factors(pool, user_id=user_id),
-        recovery_codes_left=await recovery_codes.remaining(pool, user_id=user_id),
-        always_require_mfa=await factors.always_require_mfa(pool, user_id=user_id),
-        sms_allowed=runtime.sms_allowed,
-        sms_sunset_date=runtime.settings.sms_sunset_date.isoformat(),
-    )
+async def overview(database: Database, runtime: MfaRuntime, *, user_id: uuid.UUID) -> Overview:
+    async with database.connection() as connection:
+        return Overview(
+            factors=await queries.factors_of(connection, user_id=user_id, include_pending=False),
+            recovery_codes_left=await queries.remaining_recovery_codes(connection, user_id=user_id),
+            always_require_mfa=await queries.always_require_mfa(connection, user_id=user_id),
+            sms_allowed=runtime.sms_allowed,
+            sms_sunset_date=runtime.settings.sms_sunset_date.isoformat(),
+        )
 
 
-async def check_usable(db: Db, runtime: MfaRuntime, *, user_id: uuid.UUID, method: Method) -> None:
+async def check_usable(
+    database: Database,
+    runtime: MfaRuntime,
+    *,
+    user_id: uuid.UUID,
+    method: Method,
+) -> None:
     """MethodUnavailableError (SmsWithdrawnError after the sunset) unless the user can sign in
     with `method` now."""
-    if method in await usable_methods(db, runtime, user_id=user_id):
+    if method in await usable_methods(database, runtime, user_id=user_id):
         return
     if method is Method.SMS and not runtime.sms_allowed:
         raise sms.sunset_error(runtime, field="method")

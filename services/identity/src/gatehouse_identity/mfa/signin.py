@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from gatehouse_common.db import database_behind
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.mfa import failures, policy
@@ -36,7 +37,9 @@ async def start_challenge(
     """Start what the user will answer with `method` (a push request, a QR code, a WebAuthn
     ceremony, an SMS code); MethodUnavailableError for methods the user cannot use or that
     need no challenge."""
-    await policy.check_usable(pool, runtime, user_id=session.user_id, method=method)
+    await policy.check_usable(
+        database_behind(pool), runtime, user_id=session.user_id, method=method
+    )
     challenge = await sign_in_method(method).challenge(pool, runtime, session=session, start=start)
     if challenge is None:
         raise MethodUnavailableError(f"{method.value} needs no challenge", field="method")
@@ -60,7 +63,9 @@ async def answer_second_factor(
     pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, answer: Answer
 ) -> NewSession:
     """Verify `answer` and return the stepped-up session (new token)."""
-    await policy.check_usable(pool, runtime, user_id=session.user_id, method=answer.method)
+    await policy.check_usable(
+        database_behind(pool), runtime, user_id=session.user_id, method=answer.method
+    )
     method = sign_in_method(answer.method)
     try:
         async with pool.acquire() as connection, connection.transaction():

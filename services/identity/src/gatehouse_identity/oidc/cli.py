@@ -192,7 +192,7 @@ async def _clients(args: argparse.Namespace, settings: IdentitySettings, pool: a
 
 async def _reencrypt(settings: IdentitySettings, pool: asyncpg.Pool) -> int:
     box = MfaRuntime.from_settings(settings).box
-    report = await reencrypt_second_factor_secrets(pool, box)
+    report = await reencrypt_second_factor_secrets(database_behind(pool), box)
     _out(
         f"re-encrypted {report.reencrypted}, already current {report.already_current}, "
         f"undecryptable {report.undecryptable}"

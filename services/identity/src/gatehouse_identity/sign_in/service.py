@@ -97,7 +97,7 @@ async def sign_in_with_password(
         user_agent=user_agent,
     )
     need = await policy.requirement(
-        database.raw_pool, runtime, session=new.session, requested_level=requested_level
+        database, runtime, session=new.session, requested_level=requested_level
     )
     return SignedIn(
         user=checked.user,
@@ -166,7 +166,7 @@ async def sign_in_with_passkey(
         detail={"level": AuthLevel.PHISHING_RESISTANT, "factor_id": str(proof.factor_id)},
     )
     need = await policy.requirement(
-        database.raw_pool, runtime, session=new.session, requested_level=requested_level
+        database, runtime, session=new.session, requested_level=requested_level
     )
     return SignedIn(
         user=user,
@@ -194,7 +194,7 @@ async def session_status(
     fresh: bool = False,
 ) -> SessionStatus:
     need = await policy.requirement(
-        database.raw_pool, runtime, session=session, requested_level=requested_level, fresh=fresh
+        database, runtime, session=session, requested_level=requested_level, fresh=fresh
     )
     return SessionStatus(
         level=effective_level(session, sms_allowed=runtime.sms_allowed), requirement=need

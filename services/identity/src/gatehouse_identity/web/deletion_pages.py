@@ -52,7 +52,9 @@ async def _page(
 ) -> HTMLResponse:
     t = translator(request)
     recent = runtime.recently(session.authenticated_at)
-    has_methods = bool(await policy.usable_methods(context.pool, runtime, user_id=session.user_id))
+    has_methods = bool(
+        await policy.usable_methods(context.database, runtime, user_id=session.user_id)
+    )
     warning = ""
     try:
         await deletion.check_not_last_administrator(context.registry, user_id=session.user_id)

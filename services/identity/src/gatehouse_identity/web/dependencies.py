@@ -115,12 +115,12 @@ def managing(*, then: str | None = None) -> Callable[..., Awaitable[Session]]:
 
     async def dependency(
         request: Request,
-        pool: Pool,
+        database: Db,
         runtime: Runtime,
         session: Session = signed_in_here,
     ) -> Session:
         try:
-            await policy.require_manage_level(pool, runtime, session=session)
+            await policy.require_manage_level(database, runtime, session=session)
         except StepUpRequiredError as error:
             here = _here(request, then)
             raise Redirect(
@@ -141,13 +141,13 @@ def signed_in_recently(*, then: str, sign_in_again: str) -> Callable[..., Awaita
 
     async def dependency(
         request: Request,
-        pool: Pool,
+        database: Db,
         runtime: Runtime,
         session: Session = managing_here,
     ) -> Session:
         if runtime.recently(session.authenticated_at):
             return session
-        if await policy.usable_methods(pool, runtime, user_id=session.user_id):
+        if await policy.usable_methods(database, runtime, user_id=session.user_id):
             here = _here(request, then)
             raise Redirect(
                 second_factor_url(next_url=here, level=AuthLevel.MULTI_FACTOR, fresh=True)

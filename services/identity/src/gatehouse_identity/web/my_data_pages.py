@@ -38,7 +38,9 @@ async def my_data_page(
     """What is in the download and what is not; the download links, or (a password-only user
     whose sign-in is not recent) a button to sign in again first."""
     recent = runtime.recently(session.authenticated_at)
-    has_methods = bool(await policy.usable_methods(context.pool, runtime, user_id=session.user_id))
+    has_methods = bool(
+        await policy.usable_methods(context.database, runtime, user_id=session.user_id)
+    )
     values = {
         "may_download": recent or has_methods,
         "exported": list(export.EXPORTED),

@@ -20,7 +20,7 @@ from gatehouse_identity.mfa import enrolment, factors, policy
 from gatehouse_identity.mfa.errors import MfaError, SecondFactorNeededError, StepUpRequiredError
 from gatehouse_identity.mfa.levels import FactorKind
 from gatehouse_identity.sessions.models import Session
-from gatehouse_identity.web.dependencies import Context, Form, Pool, Runtime, managing
+from gatehouse_identity.web.dependencies import Context, Db, Form, Pool, Runtime, managing
 from gatehouse_identity.web.navigation import continue_url, second_factor_url
 from gatehouse_identity.web.rendering import (
     PageRoute,
@@ -39,14 +39,14 @@ Managing = Annotated[Session, Depends(managing(then=SECURITY))]
 
 async def security_page(
     request: Request,
-    pool: Pool,
+    database: Db,
     runtime: Runtime,
     session: Session,
     *,
     errors: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    found = await policy.overview(pool, runtime, user_id=session.user_id)
+    found = await policy.overview(database, runtime, user_id=session.user_id)
     values = {
         "by_kind": {kind: [f for f in found.factors if f.kind is kind] for kind in FactorKind},
         "kinds": FactorKind,
@@ -74,22 +74,22 @@ def codes_page(
 
 
 @router.get(SECURITY)
-async def security(request: Request, session: Managing, pool: Pool, runtime: Runtime) -> Response:
-    return await security_page(request, pool, runtime, session)
+async def security(request: Request, session: Managing, database: Db, runtime: Runtime) -> Response:
+    return await security_page(request, database, runtime, session)
 
 
 @router.post(f"{SECURITY}/always-require")
 async def always_require(
-    request: Request, fields: Form, session: Managing, pool: Pool, runtime: Runtime
+    request: Request, fields: Form, session: Managing, database: Db, runtime: Runtime
 ) -> Response:
     try:
         await policy.set_always_require_mfa(
-            pool, runtime, user_id=session.user_id, enabled=fields.get("enabled") == "1"
+            database, runtime, user_id=session.user_id, enabled=fields.get("enabled") == "1"
         )
     except MfaError as error:
         errors = {"always_require_mfa": translator(request).error(error)}
         return await security_page(
-            request, pool, runtime, session, errors=errors, status_code=status_of(error)
+            request, database, runtime, session, errors=errors, status_code=status_of(error)
         )
     return redirect(SECURITY)
 
@@ -102,6 +102,7 @@ async def rename_factor(
     fields: Form,
     session: Managing,
     pool: Pool,
+    database: Db,
     runtime: Runtime,
 ) -> Response:
     try:
@@ -114,7 +115,7 @@ async def rename_factor(
     except MfaError as error:
         errors = {f"name-{factor_id}": translator(request).error(error)}
         return await security_page(
-            request, pool, runtime, session, errors=errors, status_code=status_of(error)
+            request, database, runtime, session, errors=errors, status_code=status_of(error)
         )
     return redirect(SECURITY)
 
@@ -122,10 +123,12 @@ async def rename_factor(
 @router.post(SECURITY + "/factors/{factor_id}/remove")
 async def remove_factor(
     request: Request,
+    *,
     factor_id: uuid.UUID,
     _fields: Form,
     session: Managing,
     pool: Pool,
+    database: Db,
     runtime: Runtime,
 ) -> Response:
     t = translator(request)
@@ -139,7 +142,7 @@ async def remove_factor(
     except MfaError as error:
         return await security_page(
             request,
-            pool,
+            database,
             runtime,
             session,
             errors={"form": t.error(error)},
@@ -166,7 +169,7 @@ async def reset_devices(
     if fields.get("confirm") != "yes":
         errors = {"confirm": t("mfa.reset.confirm_needed")}
         return await security_page(
-            request, context.pool, runtime, session, errors=errors, status_code=422
+            request, context.database, runtime, session, errors=errors, status_code=422
         )
     await factors.reset_all(context.pool, user_id=session.user_id)
     response = message_page(
