@@ -47,6 +47,7 @@ from gatehouse_registry.roles.administration import add_administrator
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.users.service import record_sign_in
+from gatehouse_registry.web_services.identity import IssuedClient, identity_clients
 
 SJV_IEK = "SE-SJV-IEK"  # Jordbruksverket, Import- och exportkontrollenheten
 SJV_IEK_ID = uuid.UUID("6f0e4bb4-2d4c-4d7e-9a37-0c7d4a6c1a01")
@@ -118,6 +119,31 @@ def new_orgnr() -> str:
     return f"{number[:6]}-{number[6:]}"
 
 
+class FakeIdentity:
+    """identity's ClientService as the registry sees it (the real one: tests/
+    test_machine_access.py)."""
+
+    async def create(self, *, jwks_json: str, **_fields: Any) -> IssuedClient:
+        if jwks_json:
+            return IssuedClient(auth_method="private_key_jwt", client_secret=None)
+        return IssuedClient(auth_method="client_secret_basic", client_secret="s" * 43)
+
+    async def replace_keys(self, *, jwks_json: str, **_fields: Any) -> str | None:
+        return None if jwks_json else "n" * 43
+
+    async def delete(self, **_fields: Any) -> None:
+        return None
+
+
+FAKE_IDENTITY = FakeIdentity()
+
+
+@pytest.fixture
+def fake_identity() -> FakeIdentity:
+    """identity's ClientService for the pages' tests (web/conftest.py)."""
+    return FAKE_IDENTITY
+
+
 @pytest.fixture
 def open_client(rolled_back_database: Database) -> Callable[[dict[str, RegistryUser]], Any]:
     """An HTTP client for the registry app whose `current_user` is the user named in the
@@ -141,6 +167,7 @@ def open_client(rolled_back_database: Database) -> Callable[[dict[str, RegistryU
             return users[name]
 
         app.dependency_overrides[current_user] = test_user
+        app.dependency_overrides[identity_clients] = lambda: FAKE_IDENTITY
         app.dependency_overrides.update(overrides or {})
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as c:

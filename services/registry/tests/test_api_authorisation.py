@@ -24,11 +24,9 @@ from gatehouse_registry.roles import decisions
 from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.web_services import service as web_services
-from gatehouse_registry.web_services.api import identity_clients
-from gatehouse_registry.web_services.identity import IssuedClient
 from gatehouse_registry.web_services.models import NewAccessRequest
 
-from .conftest import SJV_IEK
+from .conftest import FAKE_IDENTITY, SJV_IEK
 
 ACTORS = (
     "anonymous",
@@ -58,23 +56,6 @@ class World:
     client_a_revoked: str
 
 
-class FakeIdentity:
-    """identity's ClientService as the registry sees it (the real one: tests/
-    test_machine_access.py)."""
-
-    async def create(self, *, jwks_json: str, **_fields: Any) -> IssuedClient:
-        if jwks_json:
-            return IssuedClient(auth_method="private_key_jwt", client_secret=None)
-        return IssuedClient(auth_method="client_secret_basic", client_secret="s" * 43)
-
-    async def replace_keys(self, *, jwks_json: str, **_fields: Any) -> str | None:
-        return None if jwks_json else "n" * 43
-
-    async def delete(self, **_fields: Any) -> None:
-        return None
-
-
-FAKE_IDENTITY = FakeIdentity()
 WS_REQUEST = NewAccessRequest(
     system_name="Affärssystemet", contact_email="it@example.se", purpose="Read our users"
 )
@@ -170,8 +151,7 @@ async def client(open_client: Any, world: World) -> AsyncIterator[httpx.AsyncCli
             expires_at=4_000_000_000.0,
         )
 
-    overrides = {identity_clients: lambda: FAKE_IDENTITY, current_machine: test_machine}
-    async with open_client(world.users, overrides) as http:
+    async with open_client(world.users, {current_machine: test_machine}) as http:
         yield http
 
 

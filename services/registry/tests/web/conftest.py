@@ -32,6 +32,7 @@ from gatehouse_registry.roles import service as roles
 from gatehouse_registry.roles.models import Application
 from gatehouse_registry.settings import RegistrySettings
 from gatehouse_registry.web.i18n import CATALOGS
+from gatehouse_registry.web_services.identity import identity_clients
 
 IDENTITY_URL = "https://login.example.test"
 # Reference data of migration 0004: Jordbruksverket's import control and a border post it runs.
@@ -134,7 +135,7 @@ class Visitor:
 
 
 @pytest.fixture
-def open_pages(rolled_back_database: Database) -> Callable[..., Any]:
+def open_pages(rolled_back_database: Database, fake_identity: Any) -> Callable[..., Any]:
     """`async with open_pages(users) as visit:` → `visit("anna", "sv")` is a Visitor."""
 
     @asynccontextmanager
@@ -162,6 +163,7 @@ def open_pages(rolled_back_database: Database) -> Callable[..., Any]:
 
         app.dependency_overrides[current_user] = test_user
         app.dependency_overrides[optional_user] = test_optional_user
+        app.dependency_overrides[identity_clients] = lambda: fake_identity
         transport = httpx.ASGITransport(app=app)
         clients: list[httpx.AsyncClient] = []
 

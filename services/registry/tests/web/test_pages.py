@@ -74,6 +74,8 @@ def pages_of(world: World) -> list[tuple[str, str, dict[str, str]]]:
         ("authority", "/authority/operators", {"q": "lunden"}),
         ("authority", "/authority/work", {}),
         ("anna", f"/operators/{world.operator}/activities/new", {}),
+        ("anna", f"/operators/{world.operator}/web-services", {}),
+        ("authority", f"/operators/{world.operator}/web-services", {}),
         ("border_post", "/authority/work", {"sort": "newest"}),
         ("anna", "/audit", {}),
         ("authority", "/audit", {}),

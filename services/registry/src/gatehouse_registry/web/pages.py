@@ -54,6 +54,7 @@ from gatehouse_registry.web.rendering import (
 )
 from gatehouse_registry.web.sign_in_pages import router as sign_in_router
 from gatehouse_registry.web.user_pages import router as user_router
+from gatehouse_registry.web.web_service_pages import router as web_service_router
 from gatehouse_registry.web.workbench_pages import router as workbench_router
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -354,5 +355,6 @@ for included in (
     workbench_router,
     activity_router,
     my_data_router,
+    web_service_router,
 ):
     router.include_router(included)

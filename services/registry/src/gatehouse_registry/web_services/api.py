@@ -7,11 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from gatehouse_registry.auth.identity_grpc import IdentityUnavailableError
-from gatehouse_registry.auth.runtime import auth_runtime
 from gatehouse_registry.dependencies import (
     AUTH_RESPONSES,
     CONFLICT,
@@ -25,7 +24,7 @@ from gatehouse_registry.dependencies import (
 )
 from gatehouse_registry.schemas import DecisionIn, Email, RejectionIn, StrictModel, optional_reason
 from gatehouse_registry.web_services import service
-from gatehouse_registry.web_services.identity import IdentityMachineClients
+from gatehouse_registry.web_services.identity import Identity
 from gatehouse_registry.web_services.models import (
     AccessRequest,
     MachineClient,
@@ -35,13 +34,6 @@ from gatehouse_registry.web_services.models import (
 router = APIRouter(prefix="/api/v1", tags=["web services"], responses=AUTH_RESPONSES)
 UNAVAILABLE: Responses = {503: {"description": "identity cannot be reached; try again"}}
 ClientId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
-
-
-def identity_clients(request: Request) -> IdentityMachineClients:
-    return IdentityMachineClients(auth_runtime(request).grpc)
-
-
-Identity = Annotated[IdentityMachineClients, Depends(identity_clients)]
 
 
 def _unavailable() -> HTTPException:

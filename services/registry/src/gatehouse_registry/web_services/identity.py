@@ -7,14 +7,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Annotated, Protocol
 
 import grpc
+from fastapi import Depends, Request
 from grpc import aio
 
 from gatehouse.identity.v1 import client_service_pb2 as pb
 from gatehouse.identity.v1 import client_service_pb2_grpc as pb_grpc
 from gatehouse_registry.auth.identity_grpc import IdentityGrpc, IdentityUnavailableError
+from gatehouse_registry.auth.runtime import auth_runtime
 from gatehouse_registry.errors import NotFoundError
 from gatehouse_registry.web_services.errors import ClientTakenError, InvalidKeysError
 
@@ -96,6 +98,14 @@ class IdentityMachineClients:
             )
         except aio.AioRpcError as error:
             raise _refusal(error) from error
+
+
+def identity_clients(request: Request) -> MachineClientDirectory:
+    """The transports' dependency (replaced by a fake in service-level tests)."""
+    return IdentityMachineClients(auth_runtime(request).grpc)
+
+
+Identity = Annotated[MachineClientDirectory, Depends(identity_clients)]
 
 
 def _refusal(error: aio.AioRpcError) -> Exception:
