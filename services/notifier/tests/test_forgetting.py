@@ -1,8 +1,8 @@
 """A deleted account in the notifier (issue 18): identity.user.deleted erases the address, the
-name and the bodies of the user's finished messages; their final e-mail (account_deleted, whose
-address came in its own event) keeps its address until housekeeping erases it with the bodies,
-MESSAGE_BODY_RETENTION_HOURS after it was sent. Other people's messages, and the user's messages
-still to be sent, are left alone."""
+name and the bodies of the user's messages, and those still to be sent are not sent (abandoned);
+their final e-mail (account_deleted, whose address came in its own event) is sent and keeps its
+address until housekeeping erases it with the bodies, MESSAGE_BODY_RETENTION_HOURS after it was
+sent. Other people's messages are left alone."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def _recipients(connection: AsyncConnection) -> dict[Any, tuple[Any, ...]]
     return {row.id: (row.recipient_email, row.recipient_name, row.body_text) for row in rows}
 
 
-async def test_a_deleted_users_finished_messages_forget_them(
+async def test_a_deleted_users_messages_forget_them_and_only_the_farewell_goes(
     db_connection: AsyncConnection,
 ) -> None:
     sent = await factories.message(db_connection, status=Status.SENT, recipient_user_id=LEAVING)
@@ -43,15 +43,30 @@ async def test_a_deleted_users_finished_messages_forget_them(
         db_connection, status=Status.ABANDONED, recipient_user_id=LEAVING
     )
     queued = await factories.message(db_connection, recipient_user_id=LEAVING)
+    failed = await factories.message(db_connection, status=Status.FAILED, recipient_user_id=LEAVING)
+    farewell = await factories.message(
+        db_connection, recipient_user_id=LEAVING, template="account_deleted"
+    )
     someone_else = await factories.message(db_connection, status=Status.SENT)
 
     await DatabaseMemory(db_connection).forget_recipient(LEAVING)
 
     found = await _recipients(db_connection)
-    assert found[sent] == (None, "", "")
-    assert found[abandoned] == (None, "", "")
-    assert found[queued] == ("someone@example.test", "Anna Svensson", "text")
+    for gone in (sent, abandoned, queued, failed):
+        assert found[gone] == (None, "", ""), gone
+    assert found[farewell] == ("someone@example.test", "Anna Svensson", "text")
     assert found[someone_else] == ("someone@example.test", "Anna Svensson", "text")
+    statuses = {
+        row.id: row.status
+        for row in await db_connection.execute(select(messages.c.id, messages.c.status))
+    }
+    # Mail still to go to a deleted account is not sent; its final e-mail is.
+    assert [statuses[m] for m in (sent, queued, failed, farewell)] == [
+        Status.SENT,
+        Status.ABANDONED,
+        Status.ABANDONED,
+        Status.QUEUED,
+    ]
 
 
 async def test_housekeeping_erases_the_final_emails_address_with_its_body(

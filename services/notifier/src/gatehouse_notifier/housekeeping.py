@@ -8,12 +8,10 @@ import logging
 
 from gatehouse_common.db import DATABASE_ERRORS, Database
 from gatehouse_notifier import queries
+from gatehouse_notifier.messages import FAREWELL_TEMPLATE
 from gatehouse_notifier.settings import NotifierSettings
 
 logger = logging.getLogger(__name__)
-
-# The final e-mail of a deleted account (handlers/identity_users.py).
-FAREWELL_TEMPLATE = "account_deleted"
 
 
 class Housekeeping:

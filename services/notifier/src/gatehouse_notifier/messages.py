@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+# The final e-mail of a deleted account (identity.user.farewell_requested): the one message to a
+# deleted account that is still sent, and whose address housekeeping erases with its body.
+FAREWELL_TEMPLATE = "account_deleted"
+
 
 class Status(StrEnum):
     QUEUED = "queued"

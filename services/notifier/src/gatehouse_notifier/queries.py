@@ -11,12 +11,24 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Interval, bindparam, case, delete, func, literal, select, tuple_, update
+from sqlalchemy import (
+    Interval,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 from gatehouse_notifier.messages import (
+    FAREWELL_TEMPLATE,
     ClaimedMessage,
     LockedMessage,
     MessageSummary,
@@ -316,16 +328,33 @@ _FORGOTTEN = {
 }
 
 
+_FINISHED = (Status.SENT, Status.ABANDONED)
+
+
 async def forget_recipient(connection: AsyncConnection, *, user_id: str) -> int:
-    """A deleted account's finished messages (sent or abandoned) forget who they went to. Ones
-    still to be sent keep their address until they are finished."""
+    """A deleted account's messages forget who they went to, and those still to be sent are
+    abandoned (nobody is there to read them) — all but its final e-mail (FAREWELL_TEMPLATE),
+    which goes out and is forgotten by housekeeping. A row a courier is sending is waited for
+    (its lock), then forgotten as sent."""
+    unfinished = messages.c.status.not_in(_FINISHED)
     result = await connection.execute(
         update(messages)
         .where(
             messages.c.recipient_user_id == user_id,
-            messages.c.status.in_((Status.SENT, Status.ABANDONED)),
+            or_(messages.c.status.in_(_FINISHED), messages.c.template != FAREWELL_TEMPLATE),
         )
-        .values(_FORGOTTEN)
+        .values(
+            {
+                **_FORGOTTEN,
+                "status": case(
+                    (unfinished, literal(Status.ABANDONED.value)), else_=messages.c.status
+                ),
+                "last_error": case(
+                    (unfinished, literal("the account was deleted")), else_=messages.c.last_error
+                ),
+                "updated_at": func.now(),
+            }
+        )
     )
     return result.rowcount
 

@@ -13,6 +13,7 @@ from gatehouse_notifier.handlers.base import (
     draft_for_user,
     handles,
 )
+from gatehouse_notifier.messages import FAREWELL_TEMPLATE
 
 
 @handles("identity.user.created")
@@ -101,7 +102,7 @@ async def farewell_requested(
     recipient comes from the event: see identity's accounts/deletion.py)."""
     if not event.email:
         reason = "the deleted account had no e-mail address"
-        return [abandoned("account_deleted", event.user_id, reason, sender=Sender.IDENTITY)]
+        return [abandoned(FAREWELL_TEMPLATE, event.user_id, reason, sender=Sender.IDENTITY)]
     recipient = Recipient(
         user_id=event.user_id,
         email=event.email,
@@ -112,7 +113,7 @@ async def farewell_requested(
     values = {**common_values(context, recipient), "pseudonym": event.pseudonym}
     return [
         Draft(
-            template="account_deleted",
+            template=FAREWELL_TEMPLATE,
             user_id=event.user_id,
             recipient=recipient,
             variables=values,
