@@ -11,6 +11,7 @@ or twice at once, never answers 500."""
 from __future__ import annotations
 
 import secrets
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,8 +21,9 @@ import httpx
 import psycopg
 import pytest
 
+from gatehouse_devstack.components import ServiceProcess
 from gatehouse_devstack.mailbox_client import MailboxClient, matching
-from gatehouse_devstack.stack import Stack
+from gatehouse_devstack.stack import Stack, free_ports
 from tests.journeys import (
     Account,
     answer_second_factor,
@@ -408,3 +410,42 @@ def test_deleting_twice_at_once_deletes_once_and_never_fails(
         mailbox.messages(), to=account.email, subject_contains=FAREWELL_SUBJECT["en"]
     )
     assert len(farewells) == 1
+
+
+@pytest.fixture(scope="module")
+def registry_unreachable(stack: Stack) -> Iterator[str]:
+    """An identity process on the stack's database whose registry does not answer (nothing
+    listens on its REGISTRY_GRPC_TARGET)."""
+    http_port, grpc_port, nobody = free_ports(3)
+    env = stack.env_for("identity") | {
+        "HTTP_PORT": str(http_port),
+        "GRPC_PORT": str(grpc_port),
+        "REGISTRY_GRPC_TARGET": f"127.0.0.1:{nobody}",
+        "REGISTRY_GRPC_TIMEOUT_S": "1",
+    }
+    process = ServiceProcess(
+        "identity-no-registry",
+        "gatehouse_identity",
+        env,
+        log_path=stack.logs_dir / "identity-no-registry.log",
+        python=sys.executable,
+    )
+    process.start()
+    yield process.url
+    process.stop()
+
+
+def test_deleting_is_refused_while_the_registry_cannot_answer(
+    stack: Stack, client: httpx.Client, mailbox: MailboxClient, registry_unreachable: str
+) -> None:
+    account, token, _ = mfa_account(client, mailbox)
+    with httpx.Client(base_url=registry_unreachable, timeout=30) as elsewhere:
+        csrf = secrets.token_urlsafe(32)
+        page = elsewhere.get(f"{DELETE}?lang=en", headers=browser(token, csrf))
+        assert page.status_code == 200, page.text
+        assert "The registry cannot be reached just now" in page.text
+        refused = post_delete(elsewhere, token, account.email)
+    assert refused.status_code == 409, refused.text
+    assert "Nothing was deleted" in refused.text
+    assert identity_user_id(stack, account.email) is not None
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
