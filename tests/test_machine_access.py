@@ -12,22 +12,31 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
+from grpc import aio
 from jwskate import Jwk
 from requests_oauth2client import InvalidClient, InvalidScope, OAuth2Client, PrivateKeyJwt
 
+from gatehouse.identity.v1 import client_service_pb2 as pb
+from gatehouse.identity.v1 import client_service_pb2_grpc as pb_grpc
+from gatehouse_common.service_auth import authenticated_channel
 from gatehouse_devstack.demo import DemoData, DemoPerson, load_demo_data
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
 from tests.journeys import Account
 from tests.oidc_helpers import Browser, raise_session_level, sign_in
 
+EXAMPLE = Path(__file__).parents[1] / "scripts" / "machine_client_example.py"
 pytestmark = [pytest.mark.stack, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
@@ -120,7 +129,13 @@ def audit_actions(stack: Stack, browser: Browser, operator_id: str) -> list[dict
 
 
 def test_request_approval_key_call_refusals_and_revocation(
-    stack: Stack, demo: DemoData, olof: Browser, ingrid: Browser, mailbox: MailboxClient
+    stack: Stack,
+    *,
+    demo: DemoData,
+    olof: Browser,
+    ingrid: Browser,
+    mailbox: MailboxClient,
+    tmp_path: Path,
 ) -> None:
     operators = operators_of(stack, olof)
     nordfrukt, sydplant = operators["Nordfrukt Import AB"], operators["Sydplant Handel AB"]
@@ -222,6 +237,28 @@ def test_request_approval_key_call_refusals_and_revocation(
         assert registry.get(f"/api/v1/machine/operators/{sydplant}/users").status_code == 404
         # A person's endpoints do not take a machine's token.
         assert registry.get("/api/v1/me").status_code == 401
+
+    # The README's example script does the same from the command line.
+    key_file = tmp_path / "machine-key.json"
+    key_file.write_text(json.dumps(key.to_dict()), "utf-8")
+    example = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLE),
+            "--key-file",
+            str(key_file),
+            "read",
+            *("--client-id", client_id, "--operator-id", nordfrukt),
+            *("--identity", stack.identity_url, "--registry", stack.registry_url),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert example.returncode == 0, example.stderr
+    assert "operator: Nordfrukt Import AB" in example.stdout
+    assert f"user: {demo.person('olof').full_name}" in example.stdout
 
     # A token without roles.read is refused the users (insufficient_scope).
     narrow = system_client.client_credentials(scope="operators.read")
@@ -344,3 +381,78 @@ def test_a_secret_client_goes_with_the_access_the_authority_revokes(
         to=demo.person("olof").email,
         subject_contains="Åtkomsten till webbtjänsterna för Nordfrukt Import AB har återkallats",
     )
+
+
+async def test_identity_client_service_says_which_field_and_is_idempotent(stack: Stack) -> None:
+    """What the registry relies on: bad input is INVALID_ARGUMENT naming the field, never
+    INTERNAL; a repeated delete succeeds (the registry retries); only the registry may call."""
+    operator_id = str(uuid.uuid4())
+    key = Jwk.generate(alg="ES256")
+    good = json.dumps({"keys": [key.public_jwk().to_dict()]})
+
+    async def call(caller: str, method: str, request: Any) -> Any:
+        channel = authenticated_channel(
+            stack.identity_grpc_target, secret=stack.service_auth_secret.encode(), caller=caller
+        )
+        try:
+            return await getattr(pb_grpc.ClientServiceStub(channel), method)(request, timeout=10)
+        finally:
+            await channel.close()
+
+    def create(**fields: Any) -> pb.CreateMachineClientRequest:
+        values = {
+            "client_id": f"op-test-{uuid.uuid4().hex[:8]}",
+            "name": "ERP",
+            "operator_id": operator_id,
+            "scopes": ["operators.read"],
+            "jwks_json": good,
+            **fields,
+        }
+        return pb.CreateMachineClientRequest(**values)
+
+    refusals = {
+        "client_id": create(client_id="bad id!"),
+        "operator_id": create(operator_id="not-a-uuid"),
+        "scopes": create(scopes=["openid"]),
+        "jwks.keys[0]": create(jwks_json=json.dumps({"keys": [key.to_dict()]})),
+        "name": create(name="x" * 201),
+        "jwks": create(jwks_json="{"),
+    }
+    for field, request in refusals.items():
+        with pytest.raises(aio.AioRpcError) as refused:
+            await call("registry", "CreateMachineClient", request)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, field
+        assert (refused.value.details() or "").startswith(field), refused.value.details()
+
+    made = create()
+    created = await call("registry", "CreateMachineClient", made)
+    assert created.token_endpoint_auth_method == "private_key_jwt"
+    assert not created.client_secret
+    with pytest.raises(aio.AioRpcError) as taken:
+        await call("registry", "CreateMachineClient", made)
+    assert taken.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    with pytest.raises(aio.AioRpcError) as stranger:
+        await call("notifier", "DeleteMachineClient", pb.DeleteMachineClientRequest(client_id="x"))
+    assert stranger.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(aio.AioRpcError) as secretless:
+        await call(
+            "registry",
+            "ReplaceMachineClientKeys",
+            pb.ReplaceMachineClientKeysRequest(client_id=made.client_id),
+        )
+    assert secretless.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    all_of_operator = pb.DeleteOperatorMachineClientsRequest(operator_id=operator_id)
+    first = await call("registry", "DeleteOperatorMachineClients", all_of_operator)
+    assert list(first.deleted_client_ids) == [made.client_id]
+    second = await call("registry", "DeleteOperatorMachineClients", all_of_operator)
+    assert list(second.deleted_client_ids) == []
+    gone = pb.DeleteMachineClientRequest(client_id=made.client_id)
+    assert (await call("registry", "DeleteMachineClient", gone)).deleted is False
+    with pytest.raises(aio.AioRpcError) as unknown:
+        await call(
+            "registry",
+            "ReplaceMachineClientKeys",
+            pb.ReplaceMachineClientKeysRequest(client_id=made.client_id, jwks_json=good),
+        )
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
