@@ -1,8 +1,9 @@
 """What an access token is: a JWT a resource server verifies on its own (RFC 9068), or, when
 configured, an opaque random string it must introspect.
 
-**JWT** (`OIDC_ACCESS_TOKEN_FORMAT=jwt`, the default): signed with the OIDC signing key (RS256,
-header `typ: at+jwt`), so the registry checks it with identity's JWKS and no call to identity.
+**JWT** (`OIDC_ACCESS_TOKEN_FORMAT=jwt`, the default): signed with the access-token key (ES256,
+or RS256 where only RSA keys are configured: keys.py; header `typ: at+jwt`), so the registry
+checks it with identity's JWKS and no call to identity.
 It says who (`sub`), for which client (`client_id`) and resource (`aud`,
 `OIDC_ACCESS_TOKEN_AUDIENCE`), until when (`exp`, `OIDC_ACCESS_TOKEN_TTL_S`: minutes), how the
 user signed in (`acr`, `amr`, `auth_time`) and in which identity session (`sid`, which a
@@ -31,7 +32,7 @@ from typing import Any, Literal
 
 from gatehouse_identity.levels import as_level
 from gatehouse_identity.oidc.grant_queries import Grant
-from gatehouse_identity.oidc.keys import KeyStore
+from gatehouse_identity.oidc.keys import ACCESS_TOKEN_ALGORITHMS, KeyStore
 from gatehouse_identity.oidc.levels import ACR_BY_LEVEL
 from gatehouse_identity.oidc.tokens import new_token
 
@@ -148,7 +149,7 @@ class AccessTokenIssuer:
             confirmation=confirmation,
             extra_claims=extra_claims,
         )
-        return await self.keys.sign(claims, typ=JWT_TYPE)
+        return await self.keys.sign(claims, typ=JWT_TYPE, algorithms=ACCESS_TOKEN_ALGORITHMS)
 
     async def for_grant(
         self, grant: Grant, issued_at: datetime, expires_at: datetime, jkt: str | None = None

@@ -221,7 +221,7 @@ async def _keys(args: argparse.Namespace, settings: IdentitySettings, pool: asyn
             else ("next" if record.sign_from > now else "retired")
         )
         _out(
-            f"{record.kid}  {role:8}  signs {record.sign_from:%Y-%m-%d %H:%M} to "
+            f"{record.kid}  {record.alg}  {role:8}  signs {record.sign_from:%Y-%m-%d %H:%M} to "
             f"{record.sign_until:%Y-%m-%d %H:%M}, published until "
             f"{record.publish_until:%Y-%m-%d %H:%M} UTC"
         )

@@ -1,8 +1,8 @@
 """Identity's JWT access tokens (RFC 9068), verified here without a call to identity.
 
-A token is accepted when identity signed it (its JWKS, RS256 only), its header says `at+jwt`, it
-was issued by identity for the registry (`iss`, `aud` = ACCESS_TOKEN_AUDIENCE) to one of
-API_CLIENT_IDS, it has not expired and was not meant to live longer than
+A token is accepted when identity signed it (its JWKS; ES256, or RS256), its header says
+`at+jwt`, it was issued by identity for the registry (`iss`, `aud` = ACCESS_TOKEN_AUDIENCE) to
+one of API_CLIENT_IDS, it has not expired and was not meant to live longer than
 ACCESS_TOKEN_MAX_LIFETIME_S, and no back-channel logout or devices reset revoked it
 (revocations.py). A token bound to a DPoP key (`cnf.jkt`, RFC 9449 §6.1) comes out with that
 key's thumbprint: dependencies.py then asks for the proof (dpop.py); a `cnf` of any other kind

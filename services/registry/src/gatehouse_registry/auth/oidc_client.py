@@ -29,7 +29,9 @@ METADATA_TTL_S = 3600.0
 JWKS_REFETCH_MIN_S = 10.0
 CLOCK_LEEWAY_S = 60
 LOGOUT_TOKEN_MAX_AGE_S = 300
-ALGORITHMS = ["RS256"]
+# Identity signs ID and logout tokens RS256, access tokens ES256 (or RS256 when it has only RSA
+# keys): asymmetric only, so a token signed with the public key as an HMAC secret never verifies.
+ALGORITHMS = ["RS256", "ES256"]
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 ACR_PREFIX = "urn:gatehouse:acr:"
 
@@ -236,8 +238,8 @@ class IdentityClient:
     async def _decode(self, token: str) -> jwt.Token:
         """Signature check with identity's keys, fetched again (at most every
         JWKS_REFETCH_MIN_S) when the token names a key they lack — identity publishes a new
-        key a day before it signs, so that happens only after an early rotation. Only RS256
-        is accepted: `alg: none` or a symmetric algorithm never verify. KeysUnavailableError
+        key a day before it signs, so that happens only after an early rotation. Only RS256 and
+        ES256 are accepted: `alg: none` or a symmetric algorithm never verify. KeysUnavailableError
         when the JWKS cannot be fetched, IdentityProviderError for a token that does not
         verify."""
         if len(token) > 16000:
