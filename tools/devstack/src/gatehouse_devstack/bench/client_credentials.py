@@ -4,7 +4,8 @@ HTTP, identity alone on the measured core, the callers on the other (issue 19: a
 tokens/s per core; Keycloak sizes 120 per vCPU).
 
 Each token costs identity a client look-up (one indexed SELECT), the secret's SHA-256 and an
-ES256 signature (RS256 before 2026-12-03: about six times the CPU); nothing is written (client-credentials tokens are not stored, see
+ES256 signature (RS256 before 2026-12-03: about six times the CPU); nothing is written
+(client-credentials tokens are not stored, see
 gatehouse_identity.oidc.token_service.client_credentials).
 """
 
