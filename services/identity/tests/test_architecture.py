@@ -61,9 +61,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "mfa/sms.py",
         "mfa/totp.py",
         "mfa/webauthn.py",
-        "oidc/cli.py",
-        "oidc/client_admin.py",
-        "oidc/clients.py",
     }
 )
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Database
 from gatehouse_identity.oidc import authorization_requests as requests
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.tables import oidc_authorization_requests, oidc_clients
 
 REDIRECT_URI = "https://app.example.test/callback"

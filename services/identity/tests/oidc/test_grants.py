@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select
 
 from gatehouse_common.db import Database
 from gatehouse_identity.oidc import grants
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.errors import OAuthError
 from gatehouse_identity.oidc.grant_queries import Grant
 from gatehouse_identity.oidc.grants import IssuedTokens, TokenLifetimes

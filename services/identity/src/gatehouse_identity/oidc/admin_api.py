@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from gatehouse_common.service_auth import InvalidServiceTokenError, verify_service_token
 from gatehouse_identity.levels import Level
 from gatehouse_identity.oidc import client_admin, clients
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.clients import ClientError, ClientExistsError, ClientRegistration
 from gatehouse_identity.oidc.runtime import OidcRuntime, oidc_runtime
 
@@ -82,7 +83,7 @@ class ClientRequest(BaseModel):
     dpop_bound_access_tokens: bool = False
 
 
-def _client_json(client: clients.Client, secret: str | None = None) -> dict[str, Any]:
+def _client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
     body = client.as_dict()
     if secret is not None:
         body["client_secret"] = secret
@@ -114,7 +115,7 @@ async def create_client(body: ClientRequest, caller: AdminCaller, runtime: Runti
     )
     try:
         client, secret = await client_admin.register(
-            runtime.context.pool,
+            runtime.context.database,
             registration,
             caller=caller,
             allow_plain_http=not runtime.context.settings.is_production,
@@ -130,14 +131,14 @@ async def create_client(body: ClientRequest, caller: AdminCaller, runtime: Runti
 
 @router.get("/clients", summary="All registered clients")
 async def list_clients(_caller: AdminCaller, runtime: Runtime) -> list[dict[str, Any]]:
-    return [_client_json(client) for client in await clients.list_clients(runtime.context.pool)]
+    return [_client_json(client) for client in await clients.list_clients(runtime.context.database)]
 
 
 @router.get(
     "/clients/{client_id}", summary="One client", responses={404: {"description": "Unknown"}}
 )
 async def get_client(client_id: str, _caller: AdminCaller, runtime: Runtime) -> dict[str, Any]:
-    client = await clients.get_client(runtime.context.pool, client_id)
+    client = await clients.get_client(runtime.context.database, client_id)
     if client is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such client")
     return _client_json(client)
@@ -151,7 +152,7 @@ async def get_client(client_id: str, _caller: AdminCaller, runtime: Runtime) -> 
 )
 async def delete_client(client_id: str, caller: AdminCaller, runtime: Runtime) -> None:
     try:
-        await client_admin.remove(runtime.context.pool, client_id, caller=caller)
+        await client_admin.remove(runtime.context.database, client_id, caller=caller)
     except clients.UnknownClientError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such client") from error
 
@@ -163,7 +164,9 @@ async def delete_client(client_id: str, caller: AdminCaller, runtime: Runtime) -
 )
 async def rotate_secret(client_id: str, caller: AdminCaller, runtime: Runtime) -> dict[str, str]:
     try:
-        secret = await client_admin.rotate_secret(runtime.context.pool, client_id, caller=caller)
+        secret = await client_admin.rotate_secret(
+            runtime.context.database, client_id, caller=caller
+        )
     except clients.UnknownClientError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
     return {"client_id": client_id, "client_secret": secret}

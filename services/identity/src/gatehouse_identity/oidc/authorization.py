@@ -23,6 +23,7 @@ from gatehouse_identity.oidc.authorization_requests import (
     PendingRequest,
     UntrustedRequestError,
 )
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.runtime import OidcRuntime
 from gatehouse_identity.oidc.tokens import session_sid
 from gatehouse_identity.oidc.urls import with_query
@@ -78,7 +79,7 @@ async def authorize(
     client_id = params.get("client_id", "")
     if "client_id" in repeated or not client_id:
         return Refused("client_id is missing or repeated")
-    client = await clients.get_client(runtime.context.pool, client_id)
+    client = await clients.get_client(runtime.context.database, client_id)
     if client is not None and "request_uri" in params:
         return await _pushed(runtime, client, params, repeated, session)
     try:
@@ -104,7 +105,7 @@ async def authorize(
 
 async def _pushed(
     runtime: OidcRuntime,
-    client: clients.Client,
+    client: Client,
     params: dict[str, str],
     repeated: set[str],
     session: Session | None,
@@ -161,7 +162,7 @@ async def _kept(runtime: OidcRuntime, request_id: str) -> PendingRequest | None:
     kept = await requests.load(runtime.context.database, request_id)
     if kept is None:
         return None
-    client = await clients.get_client(runtime.context.pool, kept.client_id)
+    client = await clients.get_client(runtime.context.database, kept.client_id)
     return requests.resumed(kept, client)
 
 

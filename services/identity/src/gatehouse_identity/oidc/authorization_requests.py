@@ -16,7 +16,7 @@ from typing import Any
 from gatehouse_common.db import Database
 from gatehouse_identity.levels import Level, strongest
 from gatehouse_identity.oidc import request_queries as queries
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.levels import level_from_acr_values
 from gatehouse_identity.oidc.request_queries import KeptRequest
 from gatehouse_identity.oidc.tokens import is_valid_pkce_challenge, new_token

@@ -26,13 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
-from gatehouse_common.db import Database, database_behind
+from gatehouse_common.db import Database
 from gatehouse_identity.levels import LEVELS, as_level
 from gatehouse_identity.mfa.key_rotation import reencrypt_second_factor_secrets
 from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.oidc import clients
+from gatehouse_identity.oidc.client_models import DEFAULT_GRANT_TYPES
 from gatehouse_identity.oidc.clients import ClientError, ClientRegistration
 from gatehouse_identity.oidc.keys import KeyStore
 from gatehouse_identity.settings import IdentitySettings
@@ -108,8 +107,8 @@ async def _run(args: argparse.Namespace, settings: IdentitySettings) -> int:
     database = await Database.open(settings.database_url, min_size=1, max_size=2)
     try:
         if args.group == "clients":
-            return await _clients(args, settings, database.raw_pool)
-        return await _keys(args, settings, database.raw_pool)
+            return await _clients(args, settings, database)
+        return await _keys(args, settings, database)
     finally:
         await database.close()
 
@@ -125,7 +124,7 @@ def _read_jwks(path: str) -> Any:
         raise ClientError(f"--jwks-file: cannot read {path}: {error}") from error
 
 
-async def _create(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+async def _create(args: argparse.Namespace, settings: IdentitySettings, database: Database) -> int:
     secret = None
     if args.secret_env:
         secret = os.environ.get(args.secret_env)
@@ -141,14 +140,14 @@ async def _create(args: argparse.Namespace, settings: IdentitySettings, pool: as
         first_party=args.first_party,
         public=args.public,
         secret=secret,
-        grant_types=args.grant_types or list(clients.DEFAULT_GRANT_TYPES),
+        grant_types=args.grant_types or list(DEFAULT_GRANT_TYPES),
         jwks=_read_jwks(args.jwks_file) if args.jwks_file else None,
         jwks_uri=args.jwks_uri,
         require_pushed_authorization_requests=args.require_par,
         dpop_bound_access_tokens=args.dpop,
     )
     client, issued = await clients.create_client(
-        pool,
+        database,
         registration,
         allow_plain_http=not settings.is_production,
         replace=args.replace,
@@ -164,35 +163,35 @@ async def _create(args: argparse.Namespace, settings: IdentitySettings, pool: as
     return 0
 
 
-async def _clients(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+async def _clients(args: argparse.Namespace, settings: IdentitySettings, database: Database) -> int:
     if args.command == "create":
-        return await _create(args, settings, pool)
+        return await _create(args, settings, database)
     if args.command == "list":
-        for client in await clients.list_clients(pool):
+        for client in await clients.list_clients(database):
             _out(json.dumps(client.as_dict()))
         return 0
     if args.command == "show":
-        found = await clients.get_client(pool, args.client_id)
+        found = await clients.get_client(database, args.client_id)
         if found is None:
             raise ClientError(f"no client {args.client_id!r}")
         _out(json.dumps(found.as_dict(), indent=2))
         return 0
     if args.command == "delete":
-        if not await clients.delete_client(pool, args.client_id):
+        if not await clients.delete_client(database, args.client_id):
             raise ClientError(f"no client {args.client_id!r}")
         _out(f"Deleted client {args.client_id} and its tokens.")
         return 0
     try:
-        secret = await clients.rotate_secret(pool, args.client_id)
+        secret = await clients.rotate_secret(database, args.client_id)
     except clients.UnknownClientError as error:
         raise ClientError(str(error)) from error
     _out(f"client_secret: {secret}")
     return 0
 
 
-async def _reencrypt(settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+async def _reencrypt(settings: IdentitySettings, database: Database) -> int:
     box = MfaRuntime.from_settings(settings).box
-    report = await reencrypt_second_factor_secrets(database_behind(pool), box)
+    report = await reencrypt_second_factor_secrets(database, box)
     _out(
         f"re-encrypted {report.reencrypted}, already current {report.already_current}, "
         f"undecryptable {report.undecryptable}"
@@ -203,15 +202,13 @@ async def _reencrypt(settings: IdentitySettings, pool: asyncpg.Pool) -> int:
     return 0
 
 
-async def _keys(args: argparse.Namespace, settings: IdentitySettings, pool: asyncpg.Pool) -> int:
+async def _keys(args: argparse.Namespace, settings: IdentitySettings, database: Database) -> int:
     if args.command == "reencrypt-second-factors":
-        return await _reencrypt(settings, pool)
+        return await _reencrypt(settings, database)
     if settings.oidc_signing_key_files.strip():
         _out("Keys come from OIDC_SIGNING_KEY_FILES: rotate by changing the files.")
         return 0 if args.command == "list" else 2
-    store = KeyStore(
-        database_behind(pool), settings, secret_key=settings.secret_key.get_secret_value()
-    )
+    store = KeyStore(database, settings, secret_key=settings.secret_key.get_secret_value())
     records = await store.ensure_database_keys(rotate_now=args.command == "rotate")
     now = datetime.now(UTC)
     for record in records:

@@ -26,7 +26,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from gatehouse_identity.oidc import clients, queries
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.errors import invalid_client
 
 if TYPE_CHECKING:  # runtime.py holds a JwksCache
@@ -146,7 +146,7 @@ async def authenticate_with_assertion(
         raise invalid_client("client_assertion: iss must be the client_id")
     if header.get("alg") not in ALGORITHMS:
         raise invalid_client(f"client_assertion: alg must be one of {', '.join(ALGORITHMS)}")
-    client = await clients.get_client(runtime.context.pool, client_id)
+    client = await clients.get_client(runtime.context.database, client_id)
     if client is None or not client.uses_private_key_jwt:
         raise invalid_client()
     kid = header.get("kid")

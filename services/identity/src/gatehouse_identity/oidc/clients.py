@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
-
-from gatehouse_identity.levels import Level, as_level
+from gatehouse_common.db import Database
+from gatehouse_identity.levels import Level
+from gatehouse_identity.oidc import client_queries as queries
+from gatehouse_identity.oidc.client_models import DEFAULT_GRANT_TYPES, Client
+from gatehouse_identity.oidc.client_queries import NewClient
 from gatehouse_identity.oidc.tokens import new_token, token_hash
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -34,18 +36,10 @@ SUPPORTED_SCOPES = ("openid", "profile", "email")
 # and its users and their roles. Only a client of an operator (operator_id) gets them.
 MACHINE_SCOPES = ("operators.read", "roles.read")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
-DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 MAX_URIS = 20
 MAX_JWKS_KEYS = 10
 # Members only a private or symmetric JWK has: a client registers public keys only.
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-
-CLIENT_COLUMNS = (
-    "client_id, name, (secret_hash IS NULL AND jwks IS NULL AND jwks_uri IS NULL) AS public,"
-    " redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,"
-    " scopes, grant_types, jwks, jwks_uri, require_pushed_authorization_requests,"
-    " dpop_bound_access_tokens, operator_id"
-)
 
 
 class ClientError(Exception):
@@ -58,76 +52,6 @@ class ClientExistsError(ClientError):
 
 class UnknownClientError(ClientError):
     pass
-
-
-@dataclass(frozen=True)
-class Client:
-    client_id: str
-    name: str
-    public: bool
-    redirect_uris: list[str]
-    post_logout_redirect_uris: list[str]
-    backchannel_logout_uri: str | None
-    min_level: Level
-    first_party: bool
-    scopes: list[str]
-    grant_types: list[str] = field(default_factory=lambda: list(DEFAULT_GRANT_TYPES))
-    jwks: dict[str, Any] | None = None
-    jwks_uri: str | None = None
-    require_pushed_authorization_requests: bool = False
-    dpop_bound_access_tokens: bool = False
-    # The registry operator a machine client speaks for (its tokens' `operator_id` claim).
-    operator_id: uuid.UUID | None = None
-
-    @property
-    def uses_private_key_jwt(self) -> bool:
-        return self.jwks is not None or self.jwks_uri is not None
-
-    @property
-    def auth_method(self) -> str:
-        if self.uses_private_key_jwt:
-            return "private_key_jwt"
-        return "none" if self.public else "client_secret_basic"
-
-    @classmethod
-    def from_row(cls, row: Any) -> Client:
-        return cls(
-            client_id=row["client_id"],
-            name=row["name"],
-            public=row["public"],
-            redirect_uris=list(row["redirect_uris"]),
-            post_logout_redirect_uris=list(row["post_logout_redirect_uris"]),
-            backchannel_logout_uri=row["backchannel_logout_uri"],
-            min_level=as_level(row["min_level"]) or "phishing_resistant",
-            first_party=row["first_party"],
-            scopes=list(row["scopes"]),
-            grant_types=list(row["grant_types"]),
-            jwks=row["jwks"],
-            jwks_uri=row["jwks_uri"],
-            require_pushed_authorization_requests=row["require_pushed_authorization_requests"],
-            dpop_bound_access_tokens=row["dpop_bound_access_tokens"],
-            operator_id=row["operator_id"],
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "client_id": self.client_id,
-            "name": self.name,
-            "public": self.public,
-            "token_endpoint_auth_method": self.auth_method,
-            "grant_types": self.grant_types,
-            "jwks": self.jwks,
-            "jwks_uri": self.jwks_uri,
-            "require_pushed_authorization_requests": self.require_pushed_authorization_requests,
-            "dpop_bound_access_tokens": self.dpop_bound_access_tokens,
-            "redirect_uris": self.redirect_uris,
-            "post_logout_redirect_uris": self.post_logout_redirect_uris,
-            "backchannel_logout_uri": self.backchannel_logout_uri,
-            "min_level": self.min_level,
-            "first_party": self.first_party,
-            "scopes": self.scopes,
-            "operator_id": str(self.operator_id) if self.operator_id else None,
-        }
 
 
 @dataclass(frozen=True)
@@ -255,7 +179,7 @@ def check_registration(registration: ClientRegistration, *, allow_plain_http: bo
 
 
 async def create_client(
-    pool: asyncpg.Pool,
+    database: Database,
     registration: ClientRegistration,
     *,
     allow_plain_http: bool,
@@ -269,107 +193,74 @@ async def create_client(
     check_registration(registration, allow_plain_http=allow_plain_http)
     keyed = registration.uses_private_key_jwt
     secret = None if registration.public or keyed else (registration.secret or new_token())
-    values = (
-        registration.client_id,
-        registration.name.strip(),
-        token_hash(secret) if secret else None,
-        registration.redirect_uris,
-        registration.post_logout_redirect_uris,
-        registration.backchannel_logout_uri or None,
-        registration.min_level,
-        registration.first_party,
-        list(dict.fromkeys(registration.scopes or SUPPORTED_SCOPES)),
-        list(dict.fromkeys(registration.grant_types)),
-        registration.jwks,
-        registration.jwks_uri or None,
-        registration.require_pushed_authorization_requests,
-        registration.dpop_bound_access_tokens,
-        registration.operator_id,
+    new = NewClient(
+        client_id=registration.client_id,
+        name=registration.name.strip(),
+        secret_hash=token_hash(secret) if secret else None,
+        redirect_uris=registration.redirect_uris,
+        post_logout_redirect_uris=registration.post_logout_redirect_uris,
+        backchannel_logout_uri=registration.backchannel_logout_uri or None,
+        min_level=registration.min_level,
+        first_party=registration.first_party,
+        scopes=list(dict.fromkeys(registration.scopes or SUPPORTED_SCOPES)),
+        grant_types=list(dict.fromkeys(registration.grant_types)),
+        jwks=registration.jwks,
+        jwks_uri=registration.jwks_uri or None,
+        require_pushed_authorization_requests=registration.require_pushed_authorization_requests,
+        dpop_bound_access_tokens=registration.dpop_bound_access_tokens,
+        operator_id=registration.operator_id,
     )
-    conflict = (
-        """ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name,
-               secret_hash = EXCLUDED.secret_hash, redirect_uris = EXCLUDED.redirect_uris,
-               post_logout_redirect_uris = EXCLUDED.post_logout_redirect_uris,
-               backchannel_logout_uri = EXCLUDED.backchannel_logout_uri,
-               min_level = EXCLUDED.min_level, first_party = EXCLUDED.first_party,
-               grant_types = EXCLUDED.grant_types, jwks = EXCLUDED.jwks,
-               jwks_uri = EXCLUDED.jwks_uri,
-               require_pushed_authorization_requests
-                   = EXCLUDED.require_pushed_authorization_requests,
-               dpop_bound_access_tokens = EXCLUDED.dpop_bound_access_tokens,
-               updated_at = now()"""
-        if replace
-        else "ON CONFLICT (client_id) DO NOTHING"
-    )
-    row = await pool.fetchrow(
-        f"""INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris,
-                   post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,
-                   scopes, grant_types, jwks, jwks_uri, require_pushed_authorization_requests,
-                   dpop_bound_access_tokens, operator_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-            {conflict}
-            RETURNING {CLIENT_COLUMNS}""",
-        *values,
-    )
-    if row is None:
+    async with database.connection() as connection:
+        client = await queries.insert_client(connection, new=new, replace=replace)
+    if client is None:
         raise ClientExistsError(f"client_id: {registration.client_id!r} is already registered")
-    return Client.from_row(row), secret
+    return client, secret
 
 
-async def get_client(pool: asyncpg.Pool, client_id: str) -> Client | None:
+async def get_client(database: Database, client_id: str) -> Client | None:
     if not CLIENT_ID_PATTERN.fullmatch(client_id):
         return None
-    row = await pool.fetchrow(
-        f"SELECT {CLIENT_COLUMNS} FROM oidc_clients WHERE client_id = $1",
-        client_id,
-    )
-    return Client.from_row(row) if row else None
+    async with database.connection() as connection:
+        return await queries.client_by_id(connection, client_id=client_id)
 
 
-async def list_clients(pool: asyncpg.Pool) -> list[Client]:
-    rows = await pool.fetch(f"SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY client_id")
-    return [Client.from_row(row) for row in rows]
+async def list_clients(database: Database) -> list[Client]:
+    async with database.connection() as connection:
+        return await queries.all_clients(connection)
 
 
-async def delete_client(pool: asyncpg.Pool, client_id: str) -> bool:
+async def delete_client(database: Database, client_id: str) -> bool:
     """Remove a client and, with it (cascade), every grant and token it holds."""
-    deleted = await pool.fetchval(
-        "DELETE FROM oidc_clients WHERE client_id = $1 RETURNING client_id", client_id
-    )
-    return deleted is not None
+    async with database.connection() as connection:
+        return await queries.delete_client(connection, client_id=client_id)
 
 
-async def rotate_secret(pool: asyncpg.Pool, client_id: str) -> str:
+async def rotate_secret(database: Database, client_id: str) -> str:
     secret = new_token()
-    updated = await pool.fetchval(
-        """UPDATE oidc_clients SET secret_hash = $2, updated_at = now()
-            WHERE client_id = $1 AND secret_hash IS NOT NULL RETURNING client_id""",
-        client_id,
-        token_hash(secret),
-    )
-    if updated is None:
+    async with database.connection() as connection:
+        updated = await queries.replace_secret_hash(
+            connection, client_id=client_id, secret_hash=token_hash(secret)
+        )
+    if not updated:
         raise UnknownClientError(f"no confidential client {client_id!r}")
     return secret
 
 
 async def authenticate_client(
-    pool: asyncpg.Pool, client_id: str, secret: str | None
+    database: Database, client_id: str, secret: str | None
 ) -> Client | None:
     """The client if `secret` is its secret (or it is public and no secret was sent)."""
     if not CLIENT_ID_PATTERN.fullmatch(client_id) or (secret and len(secret) > 500):
         return None
-    row = await pool.fetchrow(
-        f"SELECT {CLIENT_COLUMNS}, secret_hash FROM oidc_clients WHERE client_id = $1",
-        client_id,
-    )
-    if row is None:
+    async with database.connection() as connection:
+        found = await queries.client_and_secret_hash(connection, client_id=client_id)
+    if found is None:
         return None
-    client = Client.from_row(row)
+    client, stored = found
     if client.uses_private_key_jwt:
         return None  # it proves itself with its key (client_assertions.py), never a secret
-    stored: bytes | None = row["secret_hash"]
     if stored is None:
         return client if not secret else None
-    if not secret or not hmac.compare_digest(bytes(stored), token_hash(secret)):
+    if not secret or not hmac.compare_digest(stored, token_hash(secret)):
         return None
     return client

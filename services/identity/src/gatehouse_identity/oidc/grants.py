@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Database
 from gatehouse_identity.oidc import grant_queries as queries
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.errors import OAuthError, invalid_grant
 from gatehouse_identity.oidc.grant_queries import AccessInfo, CodeToRedeem, Grant
 from gatehouse_identity.oidc.tokens import (

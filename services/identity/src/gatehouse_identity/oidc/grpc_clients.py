@@ -58,7 +58,7 @@ class ClientServicer(pb_grpc.ClientServiceServicer):
         operator_id = await parse_uuid_field(request.operator_id, "operator_id", context)
         try:
             client, secret = await machine_clients.create(
-                self._context.pool,
+                self._context.database,
                 client_id=client_id,
                 name=name,
                 operator_id=operator_id,
@@ -82,7 +82,6 @@ class ClientServicer(pb_grpc.ClientServiceServicer):
         client_id = await self._text(request.client_id, "client_id", context)
         try:
             secret = await machine_clients.replace_keys(
-                self._context.pool,
                 self._context.database,
                 client_id=client_id,
                 jwks_json=request.jwks_json,

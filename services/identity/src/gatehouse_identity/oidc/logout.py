@@ -18,7 +18,7 @@ from typing import Any
 from joserfc.errors import JoseError
 
 from gatehouse_identity.oidc import clients
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.runtime import OidcRuntime
 from gatehouse_identity.oidc.tokens import session_sid
 from gatehouse_identity.oidc.urls import with_query
@@ -63,7 +63,7 @@ async def validate(
         if client_id and hinted != client_id:
             raise LogoutRequestError("client_id differs from the id_token_hint audience")
         client_id = hinted
-    client = await clients.get_client(runtime.context.pool, client_id) if client_id else None
+    client = await clients.get_client(runtime.context.database, client_id) if client_id else None
     if client_id and client is None:
         raise LogoutRequestError("unknown client")
     target = params.get("post_logout_redirect_uri") or None

@@ -17,17 +17,17 @@ import json
 import uuid
 from typing import Any
 
-from asyncpg import Pool
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from gatehouse_common.db import Database
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind, Db
-from gatehouse_identity.oidc import clients, queries
+from gatehouse_identity.oidc import client_queries as queries
+from gatehouse_identity.oidc import clients
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.clients import (
     PRIVATE_JWK_MEMBERS,
-    Client,
     ClientError,
     ClientRegistration,
     UnknownClientError,
@@ -104,7 +104,7 @@ def parse_machine_jwks(jwks_json: str) -> dict[str, Any]:
 
 
 async def create(
-    pool: Pool,
+    database: Database,
     *,
     client_id: str,
     name: str,
@@ -125,23 +125,23 @@ async def create(
         operator_id=operator_id,
         scopes=scopes,
     )
-    client, secret = await clients.create_client(pool, registration, allow_plain_http=False)
-    await _audit(pool, AuditKind.OIDC_CLIENT_CREATED, client_id, caller)
+    client, secret = await clients.create_client(database, registration, allow_plain_http=False)
+    await _audit(database, AuditKind.OIDC_CLIENT_CREATED, client_id, caller)
     return client, secret
 
 
-async def _machine_client(pool: Pool, client_id: str) -> Client:
-    client = await clients.get_client(pool, client_id)
+async def _machine_client(database: Database, client_id: str) -> Client:
+    client = await clients.get_client(database, client_id)
     if client is None or client.operator_id is None:
         raise UnknownClientError(f"client_id: no machine client {client_id!r}")
     return client
 
 
 async def replace_keys(
-    pool: Pool, database: Database, *, client_id: str, jwks_json: str, caller: str
+    database: Database, *, client_id: str, jwks_json: str, caller: str
 ) -> str | None:
     """New keys for a private_key_jwt client (None back), or a new secret for a secret client."""
-    client = await _machine_client(pool, client_id)
+    client = await _machine_client(database, client_id)
     if client.uses_private_key_jwt:
         if not jwks_json:
             raise ClientError("jwks: the client authenticates with its keys: give the new ones")
@@ -154,7 +154,7 @@ async def replace_keys(
         raise ClientError("jwks: the client authenticates with a secret; send no keys")
     secret = new_token()
     async with database.transaction() as connection:
-        await queries.replace_client_secret(
+        await queries.replace_secret_hash(
             connection, client_id=client_id, secret_hash=token_hash(secret)
         )
         await _audit(connection, AuditKind.OIDC_CLIENT_SECRET_ROTATED, client_id, caller)

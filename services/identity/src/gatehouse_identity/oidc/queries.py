@@ -3,19 +3,14 @@ and JWTs that work once (DPoP proofs, client assertions)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, update
+from sqlalchemy import case, delete, func, insert
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_identity.tables import (
-    oidc_clients,
-    oidc_pushed_authorization_requests,
-    oidc_used_jtis,
-)
+from gatehouse_identity.tables import oidc_pushed_authorization_requests, oidc_used_jtis
 
 _pushed = oidc_pushed_authorization_requests
 
@@ -62,44 +57,3 @@ async def take_pushed_request(
         .returning(case((_pushed.c.expires_at > func.now(), _pushed.c.params)))
     )
     return params
-
-
-async def replace_client_jwks(
-    connection: AsyncConnection, *, client_id: str, jwks: dict[str, Any]
-) -> None:
-    await connection.execute(
-        update(oidc_clients)
-        .where(oidc_clients.c.client_id == client_id)
-        .values(jwks=jwks, updated_at=func.now())
-    )
-
-
-async def replace_client_secret(
-    connection: AsyncConnection, *, client_id: str, secret_hash: bytes
-) -> None:
-    await connection.execute(
-        update(oidc_clients)
-        .where(oidc_clients.c.client_id == client_id)
-        .values(secret_hash=secret_hash, updated_at=func.now())
-    )
-
-
-async def delete_machine_clients(
-    connection: AsyncConnection,
-    *,
-    client_id: str | None = None,
-    operator_id: uuid.UUID | None = None,
-) -> list[str]:
-    """Delete the machine client `client_id`, or every machine client of `operator_id` (with
-    their grants and tokens, by cascade); the ids deleted."""
-    which = (
-        oidc_clients.c.client_id == client_id
-        if client_id is not None
-        else oidc_clients.c.operator_id == operator_id
-    )
-    rows = await connection.execute(
-        delete(oidc_clients)
-        .where(oidc_clients.c.operator_id.is_not(None), which)
-        .returning(oidc_clients.c.client_id)
-    )
-    return sorted(row.client_id for row in rows)

@@ -19,7 +19,7 @@ from gatehouse_identity.oidc import clients, grants, par
 from gatehouse_identity.oidc.access_tokens import AccessTokenSubject
 from gatehouse_identity.oidc.claims import id_token, user_claims
 from gatehouse_identity.oidc.client_assertions import ASSERTION_TYPE, authenticate_with_assertion
-from gatehouse_identity.oidc.clients import Client
+from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.dpop import invalid_dpop_proof
 from gatehouse_identity.oidc.errors import OAuthError, invalid_client, invalid_request
 from gatehouse_identity.oidc.grants import DPoPBinding, IssuedTokens
@@ -77,7 +77,7 @@ async def authenticate(
         client_id, secret = credentials.basic
     else:
         client_id, secret = credentials.form_client_id or "", credentials.form_secret or None
-    client = await clients.authenticate_client(runtime.context.pool, client_id, secret)
+    client = await clients.authenticate_client(runtime.context.database, client_id, secret)
     if client is None:
         raise invalid_client()
     return client
