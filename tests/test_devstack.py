@@ -264,7 +264,8 @@ def test_each_service_gets_its_environment_contract(stub_stack: Stack) -> None:
     assert identity["CAPTCHA_ENABLED"] == "false"
     assert registry["IDENTITY_GRPC_TARGET"] == stub_stack.identity_grpc_target
     assert notifier["SMTP_PORT"] == str(stub_stack.options.ports.mailbox_smtp)
-    assert "GRPC_PORT" not in notifier
+    assert notifier["GRPC_PORT"] == str(stub_stack.options.ports.notifier_grpc)
+    assert identity["NOTIFIER_GRPC_TARGET"] == stub_stack.notifier_grpc_target
     assert len({env["SERVICE_AUTH_SECRET"] for env in (identity, registry, notifier)}) == 1
     assert len({env["SECRET_KEY"] for env in (identity, registry, notifier)}) == 3
     for service, url in stub_stack.database_urls.items():

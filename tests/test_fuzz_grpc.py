@@ -1,7 +1,7 @@
-"""Every gRPC method of identity and registry, fed garbage bytes, oversized messages, random
-well-formed requests and hostile strings (NUL, lone surrogates, bidi controls, 10,000 characters)
-in every string field: the answer is always a deliberate status, never UNKNOWN or INTERNAL, and
-text no database can store is INVALID_ARGUMENT naming the field."""
+"""Every gRPC method of identity, registry and notifier, fed garbage bytes, oversized messages,
+random well-formed requests and hostile strings (NUL, lone surrogates, bidi controls, 10,000
+characters) in every string field: the answer is always a deliberate status, never UNKNOWN or
+INTERNAL, and text no database can store is INVALID_ARGUMENT naming the field."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from hypothesis import strategies as st
 
 import gatehouse.identity.v1
+import gatehouse.notifier.v1
 import gatehouse.registry.v1
 from gatehouse_common.service_auth import mint_service_token
 from gatehouse_devstack.stack import Stack
@@ -51,6 +52,7 @@ def _methods(package: Any) -> Iterator[tuple[str, d.MethodDescriptor]]:
 METHODS = {
     "identity": sorted(_methods(gatehouse.identity.v1), key=lambda item: item[0]),
     "registry": sorted(_methods(gatehouse.registry.v1), key=lambda item: item[0]),
+    "notifier": sorted(_methods(gatehouse.notifier.v1), key=lambda item: item[0]),
 }
 CASES = [(service, path, method) for service, items in METHODS.items() for path, method in items]
 
@@ -103,6 +105,7 @@ def channels(stack: Stack) -> Iterator[dict[str, grpc.Channel]]:
     opened = {
         "identity": grpc.insecure_channel(stack.identity_grpc_target),
         "registry": grpc.insecure_channel(stack.registry_grpc_target),
+        "notifier": grpc.insecure_channel(stack.notifier_grpc_target),
     }
     yield opened
     for channel in opened.values():
@@ -128,6 +131,7 @@ def _auth(stack: Stack) -> list[tuple[str, str]]:
 def test_every_service_has_methods_to_fuzz() -> None:
     assert METHODS["identity"]
     assert METHODS["registry"]
+    assert METHODS["notifier"]
 
 
 @pytest.mark.parametrize(("service", "path", "method"), CASES, ids=[case[1] for case in CASES])

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from gatehouse.identity.v1 import user_service_pb2
+from gatehouse.notifier.v1 import message_service_pb2
 from gatehouse_common.service_auth import mint_service_token
 from gatehouse_devstack.mailbox_client import MailboxClient
 from gatehouse_devstack.stack import Stack
@@ -237,3 +238,33 @@ def test_grpc_string_fields_with_nul_are_invalid_arguments_naming_the_field(stac
             )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "email" in (refused.value.details() or "")
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "field"),
+    [
+        ({"user_id": "not-a-uuid"}, "user_id"),
+        ({"user_id": f"{NUL}"}, "user_id"),
+        ({"user_id": str(uuid.uuid4()), "page_size": -1}, "page_size"),
+        ({"user_id": str(uuid.uuid4()), "page_token": "not a token"}, "page_token"),
+        ({"user_id": str(uuid.uuid4()), "page_token": f"x{NUL}"}, "page_token"),
+    ],
+)
+def test_notifier_message_requests_out_of_bounds_are_invalid_arguments_naming_the_field(
+    stack: Stack, request_fields: dict[str, Any], field: str
+) -> None:
+    token = mint_service_token(stack.service_auth_secret.encode(), caller="identity")
+    with grpc.insecure_channel(stack.notifier_grpc_target) as channel:
+        list_messages = channel.unary_unary(
+            "/gatehouse.notifier.v1.MessageService/ListUserMessages",
+            request_serializer=message_service_pb2.ListUserMessagesRequest.SerializeToString,
+            response_deserializer=message_service_pb2.ListUserMessagesResponse.FromString,
+        )
+        with pytest.raises(grpc.RpcError) as refused:
+            list_messages(
+                message_service_pb2.ListUserMessagesRequest(**request_fields),
+                metadata=[("authorization", f"Bearer {token}")],
+                timeout=10,
+            )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in (refused.value.details() or "")

@@ -41,7 +41,7 @@ class ServiceSpec:
 SERVICE_SPECS = {
     "identity": ServiceSpec("identity", 8001, 50051),
     "registry": ServiceSpec("registry", 8002, 50052),
-    "notifier": ServiceSpec("notifier", 8003, None),
+    "notifier": ServiceSpec("notifier", 8003, 50053),
 }
 
 SETTINGS_CLASSES: dict[str, type[BaseSettings]] = {

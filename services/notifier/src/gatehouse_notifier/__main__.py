@@ -14,6 +14,7 @@ from gatehouse_common.tracing import configure_tracing
 from gatehouse_notifier import admin
 from gatehouse_notifier.app import create_app
 from gatehouse_notifier.context import NotifierContext
+from gatehouse_notifier.grpc_api import start_grpc_server
 from gatehouse_notifier.settings import NotifierSettings
 
 
@@ -24,6 +25,7 @@ async def _serve(settings: NotifierSettings) -> None:
             app=create_app(context),
             host=settings.http_host,
             port=settings.http_port,
+            start_grpc=lambda: start_grpc_server(context),
             background=[
                 context.bus.connect_forever,
                 context.consumer().run,
@@ -48,7 +50,7 @@ def _parser() -> CommandParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("migrate", help="apply pending database migrations")
-    commands.add_parser("serve", help="consume events and send e-mails")
+    commands.add_parser("serve", help="consume events, send e-mails, answer gRPC")
     admin.add_arguments(commands)
     return parser
 

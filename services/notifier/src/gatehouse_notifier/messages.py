@@ -89,6 +89,20 @@ class MessageSummary:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """A message as its recipient may see it described (history.py): never its body."""
+
+    id: uuid.UUID
+    template: str
+    event_type: str
+    subject: str
+    language: str | None
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
 class LockedMessage:
     """What an operator's change to a message depends on."""
 

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
+    DateTime,
     Interval,
+    Uuid,
     bindparam,
     case,
     delete,
@@ -30,6 +32,7 @@ from sqlalchemy.sql.elements import BindParameter
 from gatehouse_notifier.messages import (
     FAREWELL_TEMPLATE,
     ClaimedMessage,
+    HistoryEntry,
     LockedMessage,
     MessageSummary,
     NewMessage,
@@ -259,6 +262,38 @@ async def recent_messages(
     if status is not None:
         query = query.where(messages.c.status == status)
     return [MessageSummary(**row._asdict()) for row in await connection.execute(query)]
+
+
+async def user_messages(
+    connection: AsyncConnection,
+    *,
+    user_id: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[HistoryEntry]:
+    """Messages written to `user_id`, newest first, from just after the `after` cursor (the last
+    (created_at, id) of the previous page). No body, no address."""
+    query = (
+        select(
+            messages.c.id,
+            messages.c.template,
+            messages.c.event_type,
+            messages.c.subject,
+            messages.c.language,
+            messages.c.status,
+            messages.c.created_at,
+            messages.c.sent_at,
+        )
+        .where(messages.c.recipient_user_id == user_id)
+        .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(
+            tuple_(messages.c.created_at, messages.c.id)
+            < tuple_(literal(after[0], DateTime(timezone=True)), literal(after[1], Uuid))
+        )
+    return [HistoryEntry(**row._asdict()) for row in await connection.execute(query)]
 
 
 async def lock_message(connection: AsyncConnection, message_id: uuid.UUID) -> LockedMessage | None:

@@ -21,6 +21,8 @@ class SmtpTls(StrEnum):
 class NotifierSettings(ServiceSettings):
     service_name: str = "notifier"
     http_port: int = 8003
+    # MessageService (identity's *My data* asks it for a user's e-mail history).
+    grpc_port: int = 50053
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -75,6 +75,8 @@ messages = Table(
         postgresql_where=text("status IN ('queued', 'sending', 'failed')"),
     ),
     Index("messages_status_created", "status", "created_at"),
+    # A user's messages, newest first (MessageService.ListUserMessages).
+    Index("messages_recipient_created", "recipient_user_id", "created_at", "id"),
 )
 
 # Who created an operator: told when it is validated or rejected.

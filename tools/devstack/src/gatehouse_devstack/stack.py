@@ -42,7 +42,7 @@ T = TypeVar("T")
 logger = logging.getLogger("gatehouse_devstack")
 
 SERVICES = ("identity", "registry", "notifier")
-GRPC_SERVICES = ("identity", "registry")
+GRPC_SERVICES = ("identity", "registry", "notifier")
 # The embedded servers, and the environment variable that replaces each by an external one.
 EXTERNAL_SETTING = {"postgres": "DATABASE_URL", "nats": "NATS_URL", "mailbox": "SMTP_HOST"}
 SERVICE_MODULES = {service: f"gatehouse_{service}" for service in SERVICES}
@@ -57,6 +57,7 @@ PORT_SETTINGS: dict[str, tuple[str, int, str]] = {
     "registry_http": ("REGISTRY_HTTP_PORT", 8002, "registry web"),
     "registry_grpc": ("REGISTRY_GRPC_PORT", 50052, "registry gRPC"),
     "notifier_http": ("NOTIFIER_HTTP_PORT", 8003, "notifier web"),
+    "notifier_grpc": ("NOTIFIER_GRPC_PORT", 50053, "notifier gRPC"),
     "postgres": ("POSTGRES_PORT", 55432, "embedded PostgreSQL"),
     "nats": ("NATS_PORT", 54222, "embedded NATS"),
     "nats_monitor": ("NATS_MONITOR_PORT", 58222, "NATS monitoring"),
@@ -84,6 +85,7 @@ class Ports:
     registry_http: int
     registry_grpc: int
     notifier_http: int
+    notifier_grpc: int
     postgres: int
     nats: int
     nats_monitor: int
@@ -287,6 +289,7 @@ def service_environment(
     registry_public_url = f"http://{public_host}:{ports.registry_http}"
     identity_grpc_target = f"127.0.0.1:{ports.identity_grpc}"
     registry_grpc_target = f"127.0.0.1:{ports.registry_grpc}"
+    notifier_grpc_target = f"127.0.0.1:{ports.notifier_grpc}"
     env = {
         "GATEHOUSE_ENVIRONMENT": wiring.environment,
         "DATABASE_URL": wiring.database_urls[service],
@@ -309,6 +312,8 @@ def service_environment(
         env["THROTTLING_ENABLED"] = "true" if wiring.captcha_enabled else "false"
         # Delete my account asks the registry whether the user is its last administrator.
         env["REGISTRY_GRPC_TARGET"] = registry_grpc_target
+        # My data asks the notifier for the e-mails sent to the user.
+        env["NOTIFIER_GRPC_TARGET"] = notifier_grpc_target
     if service == "registry":
         env["PUBLIC_URL"] = registry_public_url
         env["IDENTITY_PUBLIC_URL"] = identity_public_url
@@ -381,6 +386,10 @@ class Stack:
     @property
     def registry_grpc_target(self) -> str:
         return f"127.0.0.1:{self.options.ports.registry_grpc}"
+
+    @property
+    def notifier_grpc_target(self) -> str:
+        return f"127.0.0.1:{self.options.ports.notifier_grpc}"
 
     @property
     def nats_url(self) -> str:
