@@ -91,6 +91,10 @@ class IdentitySettings(ServiceSettings, OidcSettings):
     # answer within the timeout (accounts/deletion.py).
     registry_grpc_target: str = "127.0.0.1:50052"
     registry_grpc_timeout_s: float = Field(default=3.0, gt=0)
+    # The notifier's gRPC (MessageService.ListUserMessages): *My data* asks it for the e-mails
+    # sent to the user; without an answer within the timeout the export says they are missing.
+    notifier_grpc_target: str = "127.0.0.1:50053"
+    notifier_grpc_timeout_s: float = Field(default=3.0, gt=0)
     # Signs cookies (CSRF, flash) — sessions themselves are random ids stored hashed.
     secret_key: SecretStr = SecretStr("change-me-identity-secret-key")
     captcha_enabled: bool = True

@@ -8,14 +8,17 @@ decision, not an oversight. Secrets never leave: binary columns (hashes of passw
 session ids, recovery codes and tokens; encrypted keys; WebAuthn handles) and the columns in
 SECRET_COLUMNS are left out of every row, and the document says which were.
 
-E-mails the notifier sent are not included: it keeps them in its own database and offers no
-lookup by user yet (see the README of the notifier).
+The e-mails the notifier wrote to the user come from the notifier over gRPC (email_history.py),
+described but never reproduced (their bodies hold single-use links). When it does not answer in
+time the export is still made, and says the history is unavailable right now.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +26,15 @@ from sqlalchemy import Column, LargeBinary, Table
 
 from gatehouse_common.db import Database
 from gatehouse_identity.my_data import queries
+from gatehouse_identity.my_data.email_history import (
+    EmailHistory,
+    EmailHistoryList,
+    EmailHistoryUnavailableError,
+)
 from gatehouse_identity.tables import metadata
 
 FORMAT = "gatehouse-identity-my-data/1"
+logger = logging.getLogger(__name__)
 
 # Exported, in the order the page shows them, with what each holds.
 EXPORTED: dict[str, str] = {
@@ -125,6 +134,27 @@ class MyData:
     user_id: uuid.UUID
     exported_at: datetime
     sections: list[Section]
+    # None: the notifier did not answer in time.
+    email_history: EmailHistoryList | None
+
+    def email_history_json(self) -> dict[str, Any]:
+        if self.email_history is None:
+            return {
+                "available": False,
+                "reason": "the notifier, which keeps the e-mails sent to you, did not answer "
+                "in time; download again later to have them",
+                "messages": [],
+            }
+        return {
+            "available": True,
+            "complete": self.email_history.complete,
+            "bodies_left_out": "the texts of the e-mails are not included: they held "
+            "single-use links",
+            "messages": [
+                {key: _plain(value) for key, value in asdict(email).items()}
+                for email in self.email_history.emails
+            ],
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -136,15 +166,37 @@ class MyData:
                 section.table: section.left_out for section in self.sections if section.left_out
             },
             "tables_not_included": dict(EXCLUDED),
-            "not_included": {
-                "notifier e-mail history": "the e-mails sent to you are kept by the notifier, "
-                "which offers no lookup by user yet",
-            },
+            "email_history": self.email_history_json(),
         }
 
 
-async def my_data(database: Database, *, user_id: uuid.UUID) -> MyData:
-    """Everything in EXPORTED about the user, read in one transaction."""
+async def my_data(
+    database: Database, *, user_id: uuid.UUID, email_history: EmailHistory | None
+) -> MyData:
+    """Everything in EXPORTED about the user, read in one transaction, and the e-mails the
+    notifier wrote to them (asked meanwhile; None when it does not answer in time or
+    `email_history` is None)."""
+    emails, sections = await asyncio.gather(
+        _emails(email_history, user_id=user_id), _sections(database, user_id=user_id)
+    )
+    return MyData(
+        user_id=user_id, exported_at=datetime.now(UTC), sections=sections, email_history=emails
+    )
+
+
+async def _emails(
+    email_history: EmailHistory | None, *, user_id: uuid.UUID
+) -> EmailHistoryList | None:
+    if email_history is None:
+        return None
+    try:
+        return await email_history.emails_to(user_id=user_id)
+    except EmailHistoryUnavailableError:
+        logger.warning("e-mail history left out of a My data export", exc_info=True)
+        return None
+
+
+async def _sections(database: Database, *, user_id: uuid.UUID) -> list[Section]:
     tables = tables_about_users()
     sections = []
     async with database.transaction() as connection:
@@ -163,4 +215,4 @@ async def my_data(database: Database, *, user_id: uuid.UUID) -> MyData:
                     left_out=left_out,
                 )
             )
-    return MyData(user_id=user_id, exported_at=datetime.now(UTC), sections=sections)
+    return sections

@@ -54,7 +54,9 @@ async def my_data_page(
 
 @router.get(AS_JSON)
 async def my_data_as_json(session: Exporting, context: Context) -> Response:
-    data = await export.my_data(context.resources.database, user_id=session.user_id)
+    data = await export.my_data(
+        context.resources.database, user_id=session.user_id, email_history=context.notifier
+    )
     body = json.dumps(data.as_json(), ensure_ascii=False, indent=2)
     response = Response(body, media_type="application/json")
     return _attachment(response, AS_JSON.rsplit("/", 1)[1])
@@ -62,6 +64,8 @@ async def my_data_as_json(session: Exporting, context: Context) -> Response:
 
 @router.get(AS_HTML)
 async def my_data_as_html(request: Request, session: Exporting, context: Context) -> Response:
-    data = await export.my_data(context.resources.database, user_id=session.user_id)
+    data = await export.my_data(
+        context.resources.database, user_id=session.user_id, email_history=context.notifier
+    )
     values = {"data": data, "excluded": list(export.EXCLUDED)}
     return _attachment(render(request, "my_data/export.html", values), AS_HTML.rsplit("/", 1)[1])
