@@ -23,9 +23,16 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+import requests
 from grpc import aio
 from jwskate import Jwk
-from requests_oauth2client import InvalidClient, InvalidScope, OAuth2Client, PrivateKeyJwt
+from requests_oauth2client import (
+    DPoPToken,
+    InvalidClient,
+    InvalidScope,
+    OAuth2Client,
+    PrivateKeyJwt,
+)
 
 from gatehouse.identity.v1 import client_service_pb2 as pb
 from gatehouse.identity.v1 import client_service_pb2_grpc as pb_grpc
@@ -381,6 +388,42 @@ def test_a_secret_client_goes_with_the_access_the_authority_revokes(
         to=demo.person("olof").email,
         subject_contains="Åtkomsten till webbtjänsterna för Nordfrukt Import AB har återkallats",
     )
+
+
+def test_a_dpop_bound_machine_token_needs_its_key_at_the_registry(
+    stack: Stack, olof: Browser, ingrid: Browser
+) -> None:
+    """A machine may bind its tokens to a DPoP key (RFC 9449): the registry's machine API then
+    wants a proof by that key, and the token alone is refused."""
+    nordfrukt = operators_of(stack, olof)["Nordfrukt Import AB"]
+    request_id = ask_and_approve(stack, olof, ingrid, nordfrukt, f"DPoP {uuid.uuid4().hex[:6]}")
+    key = Jwk.generate(alg="ES256").with_kid_thumbprint()
+    created = api(
+        stack,
+        olof,
+        "POST",
+        f"/api/v1/web-service-requests/{request_id}/clients",
+        json={
+            "scopes": ["operators.read"],
+            "jwks": json.dumps({"keys": [key.public_jwk().to_dict()]}),
+        },
+    )
+    assert created.status_code == 201, created.text
+    bound = OAuth2Client(
+        token_endpoint=f"{stack.identity_url}/oidc/token",
+        auth=PrivateKeyJwt(created.json()["client_id"], private_jwk=key),
+        dpop_bound_access_tokens=True,
+        testing=True,
+    )
+    token = bound.client_credentials(scope="operators.read")
+    assert isinstance(token, DPoPToken)
+    url = f"{stack.registry_url}/api/v1/machine/operators/{nordfrukt}"
+    with_proof = requests.get(url, auth=token, timeout=30)
+    assert with_proof.status_code == 200, with_proof.text
+    as_bearer = httpx.get(url, headers={"Authorization": f"Bearer {token.access_token}"})
+    assert as_bearer.status_code == 401
+    without_proof = httpx.get(url, headers={"Authorization": f"DPoP {token.access_token}"})
+    assert without_proof.status_code == 401
 
 
 async def test_identity_client_service_says_which_field_and_is_idempotent(stack: Stack) -> None:
