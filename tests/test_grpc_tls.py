@@ -1,10 +1,12 @@
 """gRPC between the services over mutual TLS when certificates are configured (issue 13, finding
 6): an identity process that requires client certificates, and registry processes calling it
-with and without one — configured only through the environment variables a deployment sets."""
+with and without one — configured only through the environment variables a deployment sets; and
+a notifier serving MessageService the same way."""
 
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import httpx
 import pytest
 
 from gatehouse.identity.v1 import user_service_pb2
+from gatehouse.notifier.v1 import message_service_pb2
+from gatehouse_common.service_auth import mint_service_token
 from gatehouse_devstack.certificates import Authority, IssuedCertificate
 from gatehouse_devstack.components import ServiceProcess
 from gatehouse_devstack.stack import Stack, free_ports
@@ -61,6 +65,18 @@ def tls_processes(
         started["registry-no-cert"] = _process(
             stack, "registry", "registry-no-cert", without | target
         )
+        # A notifier replica (it shares the stack's consumer), so it reaches identity and the
+        # registry over TLS as well: the processes above.
+        peers = target | {
+            "REGISTRY_GRPC_TARGET": f"localhost:{started['registry'].env['GRPC_PORT']}"
+        }
+        notifier = _tls_env(ca, ca.issue(directory, "notifier"))
+        started["notifier"] = _process(
+            stack,
+            "notifier",
+            "notifier-mtls",
+            notifier | peers | {"GRPC_TLS_REQUIRE_CLIENT_CERT": "true"},
+        )
         yield started
     finally:
         for process in started.values():
@@ -99,3 +115,41 @@ def test_identity_serves_no_plaintext_grpc_when_certificates_are_configured(
         with pytest.raises(grpc.RpcError) as refused:
             call(user_service_pb2.GetUserRequest(user_id="x"), timeout=5)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def _list_user_messages(channel: grpc.Channel, stack: Stack) -> grpc.StatusCode:
+    call = channel.unary_unary(
+        "/gatehouse.notifier.v1.MessageService/ListUserMessages",
+        request_serializer=message_service_pb2.ListUserMessagesRequest.SerializeToString,
+        response_deserializer=message_service_pb2.ListUserMessagesResponse.FromString,
+    )
+    token = mint_service_token(stack.service_auth_secret.encode(), caller="identity")
+    try:
+        call(
+            message_service_pb2.ListUserMessagesRequest(user_id=str(uuid.uuid4())),
+            metadata=[("authorization", f"Bearer {token}")],
+            timeout=5,
+        )
+    except grpc.RpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
+
+
+def test_the_notifier_serves_message_history_over_mutual_tls_only(
+    stack: Stack, tls_processes: dict[str, ServiceProcess]
+) -> None:
+    target = tls_processes["notifier"].grpc_target
+    assert target is not None
+    target = target.replace("127.0.0.1", "localhost")
+    caller = tls_processes["registry"].env  # any certificate of the CA will do
+    read = {
+        name: Path(caller[f"GRPC_TLS_{name}_FILE"]).read_bytes() for name in ("CA", "CERT", "KEY")
+    }
+    with_cert = grpc.ssl_channel_credentials(read["CA"], read["KEY"], read["CERT"])
+    without_cert = grpc.ssl_channel_credentials(read["CA"])
+    with grpc.secure_channel(target, with_cert) as channel:
+        assert _list_user_messages(channel, stack) == grpc.StatusCode.OK
+    with grpc.secure_channel(target, without_cert) as channel:
+        assert _list_user_messages(channel, stack) == grpc.StatusCode.UNAVAILABLE
+    with grpc.insecure_channel(target) as channel:
+        assert _list_user_messages(channel, stack) == grpc.StatusCode.UNAVAILABLE
