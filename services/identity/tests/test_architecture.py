@@ -46,21 +46,6 @@ ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
         "api/dependencies.py",
         "audit/service.py",
         "context.py",
-        "mfa/challenges.py",
-        "mfa/enrolment.py",
-        "mfa/factors.py",
-        "mfa/failures.py",
-        "mfa/methods.py",
-        "mfa/mobile_app/devices.py",
-        "mfa/mobile_app/enrolment.py",
-        "mfa/mobile_app/offline.py",
-        "mfa/mobile_app/push.py",
-        "mfa/recovery_codes.py",
-        "mfa/runtime.py",
-        "mfa/signin.py",
-        "mfa/sms.py",
-        "mfa/totp.py",
-        "mfa/webauthn.py",
     }
 )
 

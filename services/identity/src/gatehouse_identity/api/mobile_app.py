@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, status
 
-from gatehouse_identity.api.dependencies import Pool, Runtime
+from gatehouse_identity.api.dependencies import Db, Runtime
 from gatehouse_identity.api.schemas import (
     DeviceRegistrationRequest,
     DeviceRegistrationResponse,
@@ -42,10 +42,10 @@ def device_token(authorization: str | None) -> str:
     summary="The app registers its public key with the token from the enrolment QR code",
 )
 async def register_device(
-    body: DeviceRegistrationRequest, pool: Pool, runtime: Runtime
+    body: DeviceRegistrationRequest, database: Db, runtime: Runtime
 ) -> DeviceRegistrationResponse:
     registration = await enrolment.register_device(
-        pool,
+        database,
         runtime,
         enrolment_token=body.enrolment_token,
         key_type=body.key_type,
@@ -67,9 +67,11 @@ async def register_device(
     summary="Pending sign-in requests for this device's user, with where they come from",
 )
 async def pending_requests(
-    pool: Pool, runtime: Runtime, authorization: Authorization = None
+    database: Db, runtime: Runtime, authorization: Authorization = None
 ) -> PendingRequestsResponse:
-    requests = await push.pending_requests(pool, runtime, device_token=device_token(authorization))
+    requests = await push.pending_requests(
+        database, runtime, device_token=device_token(authorization)
+    )
     return PendingRequestsResponse(
         requests=[
             PendingRequestResponse(
@@ -99,12 +101,12 @@ async def pending_requests(
 async def answer_request(
     request_id: uuid.UUID,
     body: PushAnswerRequest,
-    pool: Pool,
+    database: Db,
     runtime: Runtime,
     authorization: Authorization = None,
 ) -> PushAnswerResponse:
     state = await push.answer_push(
-        pool,
+        database,
         runtime,
         request_id=request_id,
         device_token=device_token(authorization),

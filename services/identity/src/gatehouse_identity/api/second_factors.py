@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from gatehouse_identity.api.dependencies import Context, CurrentSession, Db, Pool, Runtime
+from gatehouse_identity.api.dependencies import Context, CurrentSession, Db, Runtime
 from gatehouse_identity.api.schemas import (
     AlwaysRequireRequest,
     CodeRequest,
@@ -72,12 +72,12 @@ async def confirm_with_code(
     factor_id: uuid.UUID,
     code: str,
     session: Session,
-    pool: Pool,
+    database: Db,
     runtime: Runtime,
 ) -> EnrolledResponse:
     """Methods confirmed by the first code they give (authenticator app, SMS)."""
     enrolled = await enrolment.confirm(
-        pool,
+        database,
         runtime,
         session=session,
         method=method,
@@ -102,10 +102,10 @@ async def list_second_factors(
 
 @router.patch("/second-factors/{factor_id}", summary="Rename a second factor")
 async def rename_second_factor(
-    factor_id: uuid.UUID, body: RenameRequest, session: ManagingSession, pool: Pool
+    factor_id: uuid.UUID, body: RenameRequest, session: ManagingSession, database: Db
 ) -> FactorResponse:
     factor = await factors.rename(
-        pool, user_id=session.user_id, factor_id=factor_id, name=body.name
+        database, user_id=session.user_id, factor_id=factor_id, name=body.name
     )
     return factor_response(factor)
 
@@ -116,9 +116,9 @@ async def rename_second_factor(
     summary="Remove a second factor (the last strong one needs a fresh second factor)",
 )
 async def remove_second_factor(
-    factor_id: uuid.UUID, session: ManagingSession, pool: Pool, runtime: Runtime
+    factor_id: uuid.UUID, session: ManagingSession, database: Db, runtime: Runtime
 ) -> None:
-    await factors.remove(pool, runtime, session=session, factor_id=factor_id)
+    await factors.remove(database, runtime, session=session, factor_id=factor_id)
 
 
 @router.post(
@@ -126,8 +126,8 @@ async def remove_second_factor(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Reset all my devices: remove every method and sign out every session",
 )
-async def reset_second_factors(session: ManagingSession, pool: Pool) -> None:
-    await factors.reset_all(pool, user_id=session.user_id)
+async def reset_second_factors(session: ManagingSession, database: Db) -> None:
+    await factors.reset_all(database, user_id=session.user_id)
 
 
 @router.put(
@@ -148,8 +148,10 @@ async def set_always_require(
     status_code=status.HTTP_201_CREATED,
     summary="A new set of recovery codes (the old set stops working)",
 )
-async def regenerate_recovery_codes(session: ManagingSession, pool: Pool) -> RecoveryCodesResponse:
-    codes = await enrolment.new_recovery_codes(pool, user_id=session.user_id)
+async def regenerate_recovery_codes(
+    session: ManagingSession, database: Db
+) -> RecoveryCodesResponse:
+    codes = await enrolment.new_recovery_codes(database, user_id=session.user_id)
     return RecoveryCodesResponse(recovery_codes=codes)
 
 
@@ -162,10 +164,10 @@ async def regenerate_recovery_codes(session: ManagingSession, pool: Pool) -> Rec
     summary="Start adding an authenticator app: the QR code and the secret",
 )
 async def start_totp(
-    body: TotpStartRequest, session: ManagingSession, pool: Pool, runtime: Runtime
+    body: TotpStartRequest, session: ManagingSession, database: Db, runtime: Runtime
 ) -> TotpStartResponse:
     started = await enrolment.start(
-        pool,
+        database,
         runtime,
         session=session,
         method=totp.ENROLMENT,
@@ -185,14 +187,18 @@ async def start_totp(
     summary="Confirm an authenticator app with its first code",
 )
 async def confirm_totp(
-    factor_id: uuid.UUID, body: CodeRequest, session: ManagingSession, pool: Pool, runtime: Runtime
+    factor_id: uuid.UUID,
+    body: CodeRequest,
+    session: ManagingSession,
+    database: Db,
+    runtime: Runtime,
 ) -> EnrolledResponse:
     return await confirm_with_code(
         totp.ENROLMENT,
         factor_id=factor_id,
         code=body.code,
         session=session,
-        pool=pool,
+        database=database,
         runtime=runtime,
     )
 
@@ -206,10 +212,10 @@ async def confirm_totp(
     summary="Start adding a mobile device: name and PIN; the QR code for the app",
 )
 async def start_mobile(
-    body: MobileStartRequest, session: ManagingSession, pool: Pool, runtime: Runtime
+    body: MobileStartRequest, session: ManagingSession, database: Db, runtime: Runtime
 ) -> MobileStartResponse:
     started = await enrolment.start(
-        pool,
+        database,
         runtime,
         session=session,
         method=mobile_app.ENROLMENT,
@@ -233,12 +239,12 @@ async def mobile_status(
     factor_id: uuid.UUID, session: CurrentSession, context: Context, runtime: Runtime
 ) -> MobileStatusResponse:
     state = await mobile_app.enrolment_status(
-        context.pool, runtime, user_id=session.user_id, factor_id=factor_id
+        context.database, runtime, user_id=session.user_id, factor_id=factor_id
     )
     codes = None
     if state == "active":
         enrolled = await enrolment.confirm(
-            context.pool,
+            context.database,
             runtime,
             session=session,
             method=mobile_app.ENROLMENT,
@@ -253,10 +259,10 @@ async def mobile_status(
 
 @router.post("/security-keys/options", summary="Registration options for a new security key")
 async def security_key_options(
-    session: ManagingSession, pool: Pool, runtime: Runtime
+    session: ManagingSession, database: Db, runtime: Runtime
 ) -> WebAuthnOptionsResponse:
     started = await enrolment.start(
-        pool, runtime, session=session, method=webauthn.ENROLMENT, request=EnrolmentRequest()
+        database, runtime, session=session, method=webauthn.ENROLMENT, request=EnrolmentRequest()
     )
     return WebAuthnOptionsResponse(challenge_id=started.challenge_id, options=started.options)
 
@@ -267,10 +273,10 @@ async def security_key_options(
     summary="Register a security key or passkey (the credential from navigator.credentials.create)",
 )
 async def register_security_key(
-    body: SecurityKeyRequest, session: ManagingSession, pool: Pool, runtime: Runtime
+    body: SecurityKeyRequest, session: ManagingSession, database: Db, runtime: Runtime
 ) -> EnrolledResponse:
     enrolled = await enrolment.confirm(
-        pool,
+        database,
         runtime,
         session=session,
         method=webauthn.ENROLMENT,
@@ -293,10 +299,10 @@ async def register_security_key(
     responses={403: {"description": "After the SMS sunset date"}},
 )
 async def add_phone_number(
-    body: PhoneNumberRequest, session: ManagingSession, pool: Pool, runtime: Runtime
+    body: PhoneNumberRequest, session: ManagingSession, database: Db, runtime: Runtime
 ) -> PhoneNumberResponse:
     started = await enrolment.start(
-        pool,
+        database,
         runtime,
         session=session,
         method=sms.ENROLMENT,
@@ -312,13 +318,17 @@ async def add_phone_number(
 
 @router.post("/phone-numbers/{factor_id}/confirm", summary="Confirm a number with its code")
 async def confirm_phone_number(
-    factor_id: uuid.UUID, body: CodeRequest, session: ManagingSession, pool: Pool, runtime: Runtime
+    factor_id: uuid.UUID,
+    body: CodeRequest,
+    session: ManagingSession,
+    database: Db,
+    runtime: Runtime,
 ) -> EnrolledResponse:
     return await confirm_with_code(
         sms.ENROLMENT,
         factor_id=factor_id,
         code=body.code,
         session=session,
-        pool=pool,
+        database=database,
         runtime=runtime,
     )

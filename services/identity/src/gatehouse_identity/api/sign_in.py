@@ -217,7 +217,7 @@ async def create_challenge(
     user_agent: UserAgent,
 ) -> ChallengeResponse:
     challenge = await signin.start_challenge(
-        context.pool,
+        context.database,
         runtime,
         session=session,
         method=Method(body.method),
@@ -246,7 +246,7 @@ async def challenge_status(
     challenge_id: uuid.UUID, session: CurrentSession, context: Context, runtime: Runtime
 ) -> ChallengeStatusResponse:
     state = await push.challenge_status(
-        context.pool, runtime, session=session, challenge_id=challenge_id
+        context.database, runtime, session=session, challenge_id=challenge_id
     )
     return ChallengeStatusResponse(challenge_id=challenge_id, status=state)
 
@@ -275,7 +275,9 @@ async def answer_second_factor(
         challenge_id=body.challenge_id,
         credential=body.credential.model_dump(exclude_none=True) if body.credential else None,
     )
-    new = await signin.answer_second_factor(context.pool, runtime, session=session, answer=answer)
+    new = await signin.answer_second_factor(
+        context.database, runtime, session=session, answer=answer
+    )
     set_session_cookie(response, context.settings, new.token)
     return SteppedUpResponse(
         session_token=new.token,

@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from gatehouse_identity.mfa.runtime import Db
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse_identity.mfa import queries
 from gatehouse_identity.sessions.models import Session
 
 
 async def store(
-    db: Db,
+    connection: AsyncConnection,
     *,
     session: Session,
     kind: str,
@@ -24,49 +26,38 @@ async def store(
     origin_user_agent: str | None = None,
 ) -> uuid.UUID:
     challenge_id = uuid.uuid4()
-    await db.execute(
-        """INSERT INTO mfa_challenges (id, user_id, session_hash, kind, challenge, factor_id,
-                                       number, origin_ip, origin_user_agent, created_at,
-                                       expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-        challenge_id,
-        session.user_id,
-        session.id_hash,
-        kind,
-        challenge,
-        factor_id,
-        number,
-        origin_ip,
-        origin_user_agent,
-        created_at,
-        expires_at,
+    await queries.add_challenge(
+        connection,
+        challenge_id=challenge_id,
+        user_id=session.user_id,
+        session_hash=session.id_hash,
+        kind=kind,
+        challenge=challenge,
+        factor_id=factor_id,
+        number=number,
+        origin_ip=origin_ip,
+        origin_user_agent=origin_user_agent,
+        created_at=created_at,
+        expires_at=expires_at,
     )
     return challenge_id
 
 
-async def count_recent(db: Db, *, session: Session, kind: str, since: datetime) -> int:
+async def count_recent(
+    connection: AsyncConnection, *, session: Session, kind: str, since: datetime
+) -> int:
     """Challenges of `kind` this sign-in attempt started since `since`."""
-    count = await db.fetchval(
-        """SELECT count(*) FROM mfa_challenges
-            WHERE session_hash = $1 AND kind = $2 AND created_at > $3""",
-        session.id_hash,
-        kind,
-        since,
+    return await queries.count_recent_challenges(
+        connection, session_hash=session.id_hash, kind=kind, since=since
     )
-    return int(count or 0)
 
 
-async def supersede_pending(db: Db, *, session: Session, kind: str) -> None:
+async def supersede_pending(connection: AsyncConnection, *, session: Session, kind: str) -> None:
     """A new challenge replaces the attempt's earlier ones of the same kind."""
-    await db.execute(
-        """UPDATE mfa_challenges SET status = 'used'
-            WHERE session_hash = $1 AND kind = $2 AND status = 'pending'""",
-        session.id_hash,
-        kind,
-    )
+    await queries.supersede_pending_challenges(connection, session_hash=session.id_hash, kind=kind)
 
 
-async def delete_expired(db: Db, *, user_id: uuid.UUID, before: datetime) -> None:
-    await db.execute(
-        "DELETE FROM mfa_challenges WHERE user_id = $1 AND expires_at < $2", user_id, before
-    )
+async def delete_expired(
+    connection: AsyncConnection, *, user_id: uuid.UUID, before: datetime
+) -> None:
+    await queries.delete_expired_challenges(connection, user_id=user_id, before=before)

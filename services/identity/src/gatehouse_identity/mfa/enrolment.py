@@ -11,11 +11,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TypeVar
 
-import asyncpg
-
-from gatehouse_common.db import database_behind
+from gatehouse_common.db import Database
 from gatehouse_identity.accounts import service as accounts
-from gatehouse_identity.mfa import factors, recovery_codes
+from gatehouse_identity.mfa import queries, recovery_codes
 from gatehouse_identity.mfa.errors import SecondFactorNeededError
 from gatehouse_identity.mfa.methods import Enrolment, EnrolmentProof, EnrolmentRequest
 from gatehouse_identity.mfa.models import Factor
@@ -33,7 +31,7 @@ class Enrolled:
 
 
 async def start(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -41,12 +39,12 @@ async def start(
     request: EnrolmentRequest,
 ) -> StartedT:
     """Start adding a factor with `method` (e.g. totp.ENROLMENT)."""
-    user = await accounts.get_user(database_behind(pool), user_id=session.user_id)
-    return await method.enrol(pool, runtime, session=session, user=user, request=request)
+    user = await accounts.get_user(database, user_id=session.user_id)
+    return await method.enrol(database, runtime, session=session, user=user, request=request)
 
 
 async def confirm(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -54,17 +52,19 @@ async def confirm(
     proof: EnrolmentProof,
 ) -> Enrolled:
     """Confirm the enrolment, then issue the first recovery codes if this was the first one."""
-    factor = await method.confirm(pool, runtime, session=session, proof=proof)
+    factor = await method.confirm(database, runtime, session=session, proof=proof)
     codes = None
     if factor.enrolled_by is None or factor.enrolled_by == session.id_hash:
-        async with pool.acquire() as connection, connection.transaction():
+        async with database.transaction() as connection:
             codes = await recovery_codes.issue_first_set(connection, user_id=session.user_id)
     return Enrolled(factor=factor, recovery_codes=codes)
 
 
-async def new_recovery_codes(pool: asyncpg.Pool, *, user_id: uuid.UUID) -> list[str]:
+async def new_recovery_codes(database: Database, *, user_id: uuid.UUID) -> list[str]:
     """A new set of recovery codes (the old set stops working): only beside a second factor."""
-    if not await factors.has_enrolled_factor(pool, user_id=user_id):
+    async with database.connection() as connection:
+        enrolled = await queries.has_enrolled_factor(connection, user_id=user_id)
+    if not enrolled:
         raise SecondFactorNeededError("add a second factor first", field="method")
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         return await recovery_codes.generate(connection, user_id=user_id)

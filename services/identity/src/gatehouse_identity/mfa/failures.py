@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import asyncpg
 from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.events.v1 import identity_events_pb2 as events
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.events import emit
+from gatehouse_identity.mfa import queries
 from gatehouse_identity.mfa.errors import AttemptEndedError, WrongCodeError
 from gatehouse_identity.mfa.levels import Method
 from gatehouse_identity.mfa.runtime import MfaRuntime
@@ -41,7 +42,7 @@ SECOND_FACTOR_FAILURES = Counter(
 
 
 async def record_failure(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -52,17 +53,12 @@ async def record_failure(
     with the tries left, or AttemptEndedError at the limit."""
     SECOND_FACTOR_FAILURES.labels(method.value).inc()
     limit = runtime.settings.max_second_factor_failures
-    failures = await pool.fetchval(
-        """INSERT INTO second_factor_failures (session_hash, method, failures)
-           VALUES ($1, $2, 1)
-           ON CONFLICT (session_hash, method)
-           DO UPDATE SET failures = second_factor_failures.failures + 1, updated_at = now()
-        RETURNING failures""",
-        session.id_hash,
-        method.value,
-    )
+    async with database.connection() as connection:
+        failures = await queries.count_failure(
+            connection, session_hash=session.id_hash, method=method.value
+        )
     await audit.record(
-        pool,
+        database,
         kind=AuditKind.SECOND_FACTOR_FAILED,
         user_id=session.user_id,
         detail={
@@ -74,7 +70,7 @@ async def record_failure(
     if failures < limit:
         error.params["attempts_left"] = limit - failures
         raise error
-    await end_attempt(pool, runtime, session=session, method=method)
+    await end_attempt(database, runtime, session=session, method=method)
     raise AttemptEndedError(
         f"{limit} wrong answers in a row: this sign-in attempt has ended. Sign in again.",
         field=error.field,
@@ -82,30 +78,22 @@ async def record_failure(
 
 
 async def end_attempt(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, method: Method
+    database: Database, runtime: MfaRuntime, *, session: Session, method: Method
 ) -> None:
     settings = runtime.settings
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         ended = await end_session_by_hash(connection, id_hash=session.id_hash)
         await clear(connection, session=session)
         if not ended:  # a parallel wrong answer ended it first: one burst, one e-mail
             return
         since = runtime.now() - timedelta(seconds=settings.second_factor_burst_window_s)
-        await connection.execute(
-            "DELETE FROM second_factor_failure_bursts WHERE user_id = $1 AND created_at <= $2",
-            session.user_id,
-            since,
-        )
-        bursts = await connection.fetchval(
-            """WITH added AS (
-                   INSERT INTO second_factor_failure_bursts (user_id, method, created_at)
-                   VALUES ($1, $2, $3) RETURNING 1)
-               SELECT count(*) + 1 FROM second_factor_failure_bursts
-                WHERE user_id = $1 AND created_at > $4""",
-            session.user_id,
-            method.value,
-            runtime.now(),
-            since,
+        await queries.delete_bursts_before(connection, user_id=session.user_id, before=since)
+        bursts = await queries.add_burst(
+            connection,
+            user_id=session.user_id,
+            method=method.value,
+            now=runtime.now(),
+            since=since,
         )
         # Tell the user at the threshold and at every further multiple of it, not at every
         # burst: an attacker must not be able to flood the mailbox.
@@ -123,7 +111,5 @@ async def end_attempt(
             )
 
 
-async def clear(connection: Connection, *, session: Session) -> None:
-    await connection.execute(
-        "DELETE FROM second_factor_failures WHERE session_hash = $1", session.id_hash
-    )
+async def clear(connection: AsyncConnection, *, session: Session) -> None:
+    await queries.delete_failures(connection, session_hash=session.id_hash)

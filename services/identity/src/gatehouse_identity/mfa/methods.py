@@ -21,9 +21,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.mfa.errors import AnswerMissingError
 from gatehouse_identity.mfa.levels import FactorKind, Method
@@ -131,7 +131,7 @@ class Enrolment(Protocol[StartedT_co]):
 
     async def enrol(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
@@ -141,7 +141,7 @@ class Enrolment(Protocol[StartedT_co]):
 
     async def confirm(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
@@ -156,18 +156,18 @@ class SignInMethod(Protocol):
     code_length: int
 
     async def challenge(
-        self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
+        self, database: Database, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
     ) -> Challenge | None:
         """Start what the user answers; None for methods that need nothing (a code the user
         already has)."""
 
     async def verify(
-        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+        self, connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, answer: Answer
     ) -> Amr:
         """Check the answer inside the caller's transaction (which also raises the session);
         the amr values it proves."""
 
-    async def refused(self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session) -> None:
+    async def refused(self, database: Database, runtime: MfaRuntime, *, session: Session) -> None:
         """A wrong answer was given (after the transaction rolled back)."""
 
 
@@ -177,7 +177,7 @@ class SignInMethodDefaults:
 
     async def challenge(
         self,
-        pool: asyncpg.Pool,  # noqa: ARG002  (the interface's arguments)
+        database: Database,  # noqa: ARG002  (the interface's arguments)
         runtime: MfaRuntime,  # noqa: ARG002
         *,
         session: Session,  # noqa: ARG002
@@ -187,7 +187,7 @@ class SignInMethodDefaults:
 
     async def refused(
         self,
-        pool: asyncpg.Pool,  # noqa: ARG002  (the interface's arguments)
+        database: Database,  # noqa: ARG002  (the interface's arguments)
         runtime: MfaRuntime,  # noqa: ARG002
         *,
         session: Session,  # noqa: ARG002

@@ -5,14 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from gatehouse_identity.mfa.levels import FactorKind
-
-FACTOR_COLUMNS = (
-    "id, user_id, method, name, status, created_at, confirmed_at, last_used_at, pending_until,"
-    " enrolled_by"
-)
 
 
 @dataclass(frozen=True)
@@ -28,18 +22,3 @@ class Factor:
     pending_until: datetime | None
     # The session that started the enrolment, when another device finishes it (the mobile app).
     enrolled_by: bytes | None = None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Factor:
-        return cls(
-            id=row["id"],
-            user_id=row["user_id"],
-            kind=FactorKind(row["method"]),
-            name=row["name"],
-            status=row["status"],
-            created_at=row["created_at"],
-            confirmed_at=row["confirmed_at"],
-            last_used_at=row["last_used_at"],
-            pending_until=row["pending_until"],
-            enrolled_by=bytes(row["enrolled_by"]) if row["enrolled_by"] is not None else None,
-        )

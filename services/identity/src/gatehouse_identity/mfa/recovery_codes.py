@@ -10,9 +10,11 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from gatehouse.events.v1 import identity_events_pb2 as events
-from gatehouse_common.db import Connection
 from gatehouse_identity.events import emit
+from gatehouse_identity.mfa import queries
 from gatehouse_identity.mfa.crypto import sha256
 from gatehouse_identity.mfa.errors import RecoveryCodeMalformedError, RecoveryCodeWrongError
 from gatehouse_identity.mfa.levels import Method
@@ -22,7 +24,7 @@ from gatehouse_identity.mfa.methods import (
     AnswerForm,
     SignInMethodDefaults,
 )
-from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.sessions.models import Session
 
 # Digits 2-9 and capital letters without I, L and O: 31 symbols, about 49.5 bits per code.
@@ -48,53 +50,38 @@ def normalize(code: str) -> str:
     return compact
 
 
-async def generate(connection: Connection, *, user_id: uuid.UUID) -> list[str]:
+async def generate(connection: AsyncConnection, *, user_id: uuid.UUID) -> list[str]:
     """A new set; the old one stops working at once."""
-    await connection.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
+    await queries.delete_recovery_codes(connection, user_id=user_id)
     codes = [new_code() for _ in range(CODE_COUNT)]
-    await connection.executemany(
-        "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)",
-        [(user_id, sha256(normalize(code))) for code in codes],
+    await queries.add_recovery_codes(
+        connection, user_id=user_id, code_hashes=[sha256(normalize(code)) for code in codes]
     )
     return codes
 
 
-async def issue_first_set(connection: Connection, *, user_id: uuid.UUID) -> list[str] | None:
+async def issue_first_set(connection: AsyncConnection, *, user_id: uuid.UUID) -> list[str] | None:
     """At the user's first enrolment: a set, shown once; None when the user already has one."""
-    await connection.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
-    if await connection.fetchval(
-        "SELECT 1 FROM recovery_codes WHERE user_id = $1 LIMIT 1", user_id
-    ):
+    await queries.lock_user(connection, user_id=user_id)
+    if await queries.has_recovery_codes(connection, user_id=user_id):
         return None
     return await generate(connection, user_id=user_id)
 
 
-async def remaining(db: Db, *, user_id: uuid.UUID) -> int:
-    count = await db.fetchval(
-        "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL", user_id
-    )
-    return int(count or 0)
+async def delete_all(connection: AsyncConnection, *, user_id: uuid.UUID) -> None:
+    await queries.delete_recovery_codes(connection, user_id=user_id)
 
 
-async def delete_all(connection: Connection, *, user_id: uuid.UUID) -> None:
-    await connection.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
-
-
-async def use(connection: Connection, *, user_id: uuid.UUID, code: str) -> int:
+async def use(connection: AsyncConnection, *, user_id: uuid.UUID, code: str) -> int:
     """Spend one code (atomically: a code works once, even in parallel); e-mail the user through
     identity.recovery_code.used. Returns how many are left."""
-    used = await connection.fetchval(
-        """UPDATE recovery_codes SET used_at = now()
-            WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL
-        RETURNING 1""",
-        user_id,
-        sha256(normalize(code)),
-    )
-    if used is None:
+    if not await queries.spend_recovery_code(
+        connection, user_id=user_id, code_hash=sha256(normalize(code))
+    ):
         raise RecoveryCodeWrongError(
             "this recovery code is wrong or was already used", field="code"
         )
-    left = await remaining(connection, user_id=user_id)
+    left = await queries.remaining_recovery_codes(connection, user_id=user_id)
     await emit(
         connection,
         "identity.recovery_code.used",
@@ -114,7 +101,7 @@ class RecoveryCodeSignIn(SignInMethodDefaults):
 
     async def verify(
         self,
-        connection: Connection,
+        connection: AsyncConnection,
         runtime: MfaRuntime,  # noqa: ARG002  (the interface's: codes need no secrets)
         *,
         session: Session,

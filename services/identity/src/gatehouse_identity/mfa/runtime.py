@@ -9,15 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import asyncpg
-
-from gatehouse_common.db import Connection
 from gatehouse_identity.mfa.crypto import SecretBox
 from gatehouse_identity.mfa.sms_senders import HttpSmsSender, LogSmsSender, SmsSender
 from gatehouse_identity.settings import IdentitySettings
-
-# Where SQL runs: the pool or a connection (inside a transaction).
-Db = asyncpg.Pool | Connection
 
 
 def utc_now() -> datetime:

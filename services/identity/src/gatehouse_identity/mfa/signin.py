@@ -9,9 +9,7 @@ asked of the method itself (registry.py): nothing here names one.
 
 from __future__ import annotations
 
-import asyncpg
-
-from gatehouse_common.db import database_behind
+from gatehouse_common.db import Database
 from gatehouse_identity.audit import service as audit
 from gatehouse_identity.audit.service import AuditKind
 from gatehouse_identity.mfa import failures, policy
@@ -27,7 +25,7 @@ __all__ = ["Answer", "ChallengeStart", "answer_second_factor", "start_challenge"
 
 
 async def start_challenge(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -37,17 +35,17 @@ async def start_challenge(
     """Start what the user will answer with `method` (a push request, a QR code, a WebAuthn
     ceremony, an SMS code); MethodUnavailableError for methods the user cannot use or that
     need no challenge."""
-    await policy.check_usable(
-        database_behind(pool), runtime, user_id=session.user_id, method=method
+    await policy.check_usable(database, runtime, user_id=session.user_id, method=method)
+    challenge = await sign_in_method(method).challenge(
+        database, runtime, session=session, start=start
     )
-    challenge = await sign_in_method(method).challenge(pool, runtime, session=session, start=start)
     if challenge is None:
         raise MethodUnavailableError(f"{method.value} needs no challenge", field="method")
     return challenge
 
 
 async def show_challenge(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -56,19 +54,17 @@ async def show_challenge(
 ) -> Challenge | None:
     """What the sign-in page for `method` shows: its challenge, or None when the user answers
     with something they already have (an authenticator app's code, a recovery code)."""
-    return await sign_in_method(method).challenge(pool, runtime, session=session, start=start)
+    return await sign_in_method(method).challenge(database, runtime, session=session, start=start)
 
 
 async def answer_second_factor(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, answer: Answer
+    database: Database, runtime: MfaRuntime, *, session: Session, answer: Answer
 ) -> NewSession:
     """Verify `answer` and return the stepped-up session (new token)."""
-    await policy.check_usable(
-        database_behind(pool), runtime, user_id=session.user_id, method=answer.method
-    )
+    await policy.check_usable(database, runtime, user_id=session.user_id, method=answer.method)
     method = sign_in_method(answer.method)
     try:
-        async with pool.acquire() as connection, connection.transaction():
+        async with database.transaction() as connection:
             amr = await method.verify(connection, runtime, session=session, answer=answer)
             new = await sessions.rotate(
                 connection,
@@ -88,16 +84,16 @@ async def answer_second_factor(
     except AttemptEndedError:
         # The request was denied on the device ("this was not me"): end this attempt.
         await audit.record(
-            pool,
+            database,
             kind=AuditKind.SECOND_FACTOR_FAILED,
             user_id=session.user_id,
             detail={"method": answer.method.value, "reason": "denied", "attempt_ended": True},
         )
-        await failures.end_attempt(pool, runtime, session=session, method=answer.method)
+        await failures.end_attempt(database, runtime, session=session, method=answer.method)
         raise
     except WrongCodeError as error:
-        await method.refused(pool, runtime, session=session)
+        await method.refused(database, runtime, session=session)
         await failures.record_failure(
-            pool, runtime, session=session, method=answer.method, error=error
+            database, runtime, session=session, method=answer.method, error=error
         )
         raise  # record_failure raises; this satisfies the type checker

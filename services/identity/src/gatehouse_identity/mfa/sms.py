@@ -18,14 +18,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection, database_behind
+from gatehouse_common.db import Database
 from gatehouse_identity.accounts import service as accounts
 from gatehouse_identity.accounts.models import User
-from gatehouse_identity.mfa import challenges, factors
+from gatehouse_identity.mfa import challenges, factors, queries
+from gatehouse_identity.mfa import sms_queries as sms_rows
 from gatehouse_identity.mfa.crypto import keyed_hash
 from gatehouse_identity.mfa.errors import (
     PhoneNumberInvalidError,
@@ -53,7 +54,8 @@ from gatehouse_identity.mfa.methods import (
     SignInMethodDefaults,
 )
 from gatehouse_identity.mfa.models import Factor
-from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.mfa.runtime import MfaRuntime
+from gatehouse_identity.mfa.sms_queries import PhoneNumber
 from gatehouse_identity.mfa.sms_senders import SmsDeliveryError
 from gatehouse_identity.sessions.models import Session
 
@@ -142,7 +144,7 @@ class SentCode:
 
 
 async def _issue_code(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -172,7 +174,7 @@ async def _issue_code(
 
 
 async def start_enrolment(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -183,18 +185,12 @@ async def start_enrolment(
         raise sunset_error(runtime, field="phone_number")
     e164 = parse_e164(phone_number)
     factor_id = uuid.uuid4()
-    async with pool.acquire() as connection, connection.transaction():
-        existing = await connection.fetchrow(
-            """SELECT f.id, f.status
-                 FROM phone_numbers p JOIN second_factors f ON f.id = p.factor_id
-                WHERE p.user_id = $1 AND p.e164 = $2""",
-            session.user_id,
-            e164,
-        )
-        if existing is not None and existing["status"] == "active":
+    async with database.transaction() as connection:
+        existing = await sms_rows.factor_of_number(connection, user_id=session.user_id, e164=e164)
+        if existing is not None and existing.status == "active":
             raise PhoneNumberTakenError("this number is already registered", field="phone_number")
         if existing is not None:  # an unconfirmed earlier try: start over
-            await connection.execute("DELETE FROM second_factors WHERE id = $1", existing["id"])
+            await queries.delete_factor(connection, factor_id=existing.factor_id)
         await factors.add_pending(
             connection,
             factor_id=factor_id,
@@ -203,11 +199,8 @@ async def start_enrolment(
             name=mask(e164),
             pending_until=runtime.now() + timedelta(seconds=runtime.settings.sms_code_ttl_s),
         )
-        await connection.execute(
-            "INSERT INTO phone_numbers (factor_id, user_id, e164) VALUES ($1, $2, $3)",
-            factor_id,
-            session.user_id,
-            e164,
+        await sms_rows.add_number(
+            connection, factor_id=factor_id, user_id=session.user_id, e164=e164
         )
         challenge_id, code, expires_at = await _issue_code(
             connection, runtime, session=session, factor_id=factor_id, kind="sms_enrolment"
@@ -215,7 +208,8 @@ async def start_enrolment(
     try:
         await _send(runtime, to=e164, code=code, language=language)
     except SmsNotSentError:
-        await factors.delete_pending(pool, factor_id=factor_id)
+        async with database.connection() as connection:
+            await queries.delete_pending(connection, factor_id=factor_id)
         raise
     return SentCode(
         challenge_id=challenge_id,
@@ -229,21 +223,21 @@ async def start_enrolment(
 async def _check_code(
     runtime: MfaRuntime,
     *,
-    row: asyncpg.Record | None,
+    sent: sms_rows.SentCode | None,
     code: str,
 ) -> None:
-    if row is None:
+    if sent is None:
         raise SmsCodeNotSentError(
             "no code was sent in this session: ask for a new one", field="code"
         )
-    if row["expires_at"] <= runtime.now():
+    if sent.expires_at <= runtime.now():
         raise SmsCodeExpiredError("the code has expired: ask for a new one", field="code")
-    if not hmac.compare_digest(bytes(row["challenge"]), keyed_hash(runtime.code_key, code)):
+    if not hmac.compare_digest(sent.challenge, keyed_hash(runtime.code_key, code)):
         raise SmsCodeWrongError("the code is wrong", field="code")
 
 
 async def confirm_enrolment(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -253,61 +247,37 @@ async def confirm_enrolment(
     code = check_code(code)
     if not runtime.sms_allowed:
         raise sunset_error(runtime, field="phone_number")
-    await factors.get_factor(
-        pool, user_id=session.user_id, factor_id=factor_id, kind=FactorKind.SMS
-    )
-    row = await pool.fetchrow(
-        """SELECT id, challenge, expires_at FROM mfa_challenges
-            WHERE session_hash = $1 AND kind = 'sms_enrolment' AND factor_id = $2
-              AND status = 'pending'""",
-        session.id_hash,
-        factor_id,
-    )
-    try:
-        await _check_code(runtime, row=row, code=code)
-    except SmsCodeWrongError as error:
-        assert row is not None  # noqa: S101  (_check_code raised NotFound otherwise)
-        wrong = await pool.fetchval(
-            """UPDATE mfa_challenges SET wrong_attempts = wrong_attempts + 1,
-                      status = CASE WHEN wrong_attempts + 1 >= $2 THEN 'used' ELSE status END
-                WHERE id = $1 RETURNING wrong_attempts""",
-            row["id"],
-            MAX_WRONG_ENROLMENT_CODES,
+    async with database.connection() as connection:
+        await factors.get_factor(
+            connection, user_id=session.user_id, factor_id=factor_id, kind=FactorKind.SMS
         )
-        error.params["attempts_left"] = max(0, MAX_WRONG_ENROLMENT_CODES - (wrong or 0))
-        raise
-    assert row is not None  # noqa: S101
-    async with pool.acquire() as connection, connection.transaction():
-        used = await connection.fetchval(
-            """UPDATE mfa_challenges SET status = 'used'
-                WHERE id = $1 AND status = 'pending' RETURNING 1""",
-            row["id"],
+        sent = await sms_rows.enrolment_code(
+            connection, session_hash=session.id_hash, factor_id=factor_id
         )
-        if used is None:
+        try:
+            await _check_code(runtime, sent=sent, code=code)
+        except SmsCodeWrongError as error:
+            assert sent is not None  # noqa: S101  (_check_code raised NotFound otherwise)
+            wrong = await sms_rows.count_wrong_code(
+                connection, challenge_id=sent.id, limit=MAX_WRONG_ENROLMENT_CODES
+            )
+            error.params["attempts_left"] = max(0, MAX_WRONG_ENROLMENT_CODES - wrong)
+            raise
+    assert sent is not None  # noqa: S101
+    async with database.transaction() as connection:
+        if not await sms_rows.spend_code(connection, challenge_id=sent.id):
             raise SmsCodeUsedError("the code was already used", field="code")
         return await factors.activate(connection, factor_id=factor_id, now=runtime.now())
 
 
-@dataclass(frozen=True)
-class PhoneNumber:
-    id: uuid.UUID  # its factor's id
-    name: str  # masked: +46 ••• •• 67
-    e164: str
-
-
-async def phone_numbers(db: Db, *, user_id: uuid.UUID) -> list[PhoneNumber]:
+async def phone_numbers(database: Database, *, user_id: uuid.UUID) -> list[PhoneNumber]:
     """The user's confirmed numbers, in the order they were added."""
-    rows = await db.fetch(
-        """SELECT f.id, f.name, p.e164
-             FROM second_factors f JOIN phone_numbers p ON p.factor_id = f.id
-            WHERE f.user_id = $1 AND f.status = 'active' ORDER BY f.created_at""",
-        user_id,
-    )
-    return [PhoneNumber(id=row["id"], name=row["name"], e164=row["e164"]) for row in rows]
+    async with database.connection() as connection:
+        return await sms_rows.active_numbers(connection, user_id=user_id)
 
 
 async def send_sign_in_code(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -316,12 +286,12 @@ async def send_sign_in_code(
 ) -> SentCode:
     if not runtime.sms_allowed:
         raise sunset_error(runtime, field="method")
-    numbers = await phone_numbers(pool, user_id=session.user_id)
+    numbers = await phone_numbers(database, user_id=session.user_id)
     chosen = [n for n in numbers if factor_id is None or n.id == factor_id]
     if not chosen:
         raise PhoneNumberNotFoundError("no such phone number on this account", field="factor_id")
     number = chosen[0]
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         challenge_id, code, expires_at = await _issue_code(
             connection, runtime, session=session, factor_id=number.id, kind="sms_sign_in"
         )
@@ -336,25 +306,17 @@ async def send_sign_in_code(
 
 
 async def verify_sign_in(
-    connection: Connection, runtime: MfaRuntime, *, session: Session, code: str
+    connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, code: str
 ) -> tuple[str, ...]:
     code = check_code(code)
     if not runtime.sms_allowed:
         raise sunset_error(runtime, field="method")
-    row = await connection.fetchrow(
-        """SELECT id, challenge, expires_at, factor_id FROM mfa_challenges
-            WHERE session_hash = $1 AND kind = 'sms_sign_in' AND status = 'pending'
-            ORDER BY created_at DESC LIMIT 1 FOR UPDATE""",
-        session.id_hash,
-    )
-    await _check_code(runtime, row=row, code=code)
-    assert row is not None  # noqa: S101
-    await connection.execute(
-        "UPDATE mfa_challenges SET status = 'used', answered_at = $2 WHERE id = $1",
-        row["id"],
-        runtime.now(),
-    )
-    await factors.mark_used(connection, factor_id=row["factor_id"], now=runtime.now())
+    sent = await sms_rows.latest_sign_in_code(connection, session_hash=session.id_hash)
+    await _check_code(runtime, sent=sent, code=code)
+    assert sent is not None  # noqa: S101
+    await sms_rows.use_code(connection, challenge_id=sent.id, now=runtime.now())
+    if sent.factor_id is not None:  # always set for sign-in codes (_issue_code)
+        await queries.mark_used(connection, factor_id=sent.factor_id, now=runtime.now())
     return ("sms",)
 
 
@@ -363,7 +325,7 @@ class SmsEnrolment:
 
     async def enrol(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
@@ -371,7 +333,7 @@ class SmsEnrolment:
         request: EnrolmentRequest,
     ) -> SentCode:
         return await start_enrolment(
-            pool,
+            database,
             runtime,
             session=session,
             phone_number=request.needed("phone_number"),
@@ -380,14 +342,14 @@ class SmsEnrolment:
 
     async def confirm(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
         proof: EnrolmentProof,
     ) -> Factor:
         return await confirm_enrolment(
-            pool,
+            database,
             runtime,
             session=session,
             factor_id=proof.needed("factor_id"),
@@ -401,11 +363,11 @@ class SmsSignIn(SignInMethodDefaults):
     code_length = CODE_DIGITS
 
     async def challenge(
-        self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
+        self, database: Database, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
     ) -> Challenge | None:
-        user = await accounts.get_user(database_behind(pool), user_id=session.user_id)
+        user = await accounts.get_user(database, user_id=session.user_id)
         sent = await send_sign_in_code(
-            pool,
+            database,
             runtime,
             session=session,
             factor_id=start.phone_number_id,
@@ -420,7 +382,7 @@ class SmsSignIn(SignInMethodDefaults):
         )
 
     async def verify(
-        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+        self, connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, answer: Answer
     ) -> Amr:
         return await verify_sign_in(
             connection, runtime, session=session, code=answer.needed("code")

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection, database_behind
+from gatehouse_common.db import Database
 from gatehouse_identity.accounts import service as accounts
 from gatehouse_identity.accounts.models import User
-from gatehouse_identity.mfa import factors
+from gatehouse_identity.mfa import factors, queries
+from gatehouse_identity.mfa import totp_queries as totp_rows
 from gatehouse_identity.mfa.crypto import SecretBoxError
 from gatehouse_identity.mfa.errors import (
     EnrolmentExpiredError,
@@ -124,14 +125,14 @@ class TotpEnrolment:
 
 
 async def start_enrolment(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, user_id: uuid.UUID, account: str, name: str
+    database: Database, runtime: MfaRuntime, *, user_id: uuid.UUID, account: str, name: str
 ) -> TotpEnrolment:
     name = factors.check_name(name)
     secret = secrets.token_bytes(SECRET_BYTES)
     factor_id = uuid.uuid4()
     expires_at = runtime.now() + ENROLMENT_TTL
-    async with pool.acquire() as connection, connection.transaction():
-        await factors.prune_pending(connection, user_id=user_id, now=runtime.now())
+    async with database.transaction() as connection:
+        await queries.prune_pending(connection, user_id=user_id, now=runtime.now())
         await factors.add_pending(
             connection,
             factor_id=factor_id,
@@ -140,10 +141,8 @@ async def start_enrolment(
             name=name,
             pending_until=expires_at,
         )
-        await connection.execute(
-            "INSERT INTO totp_authenticators (factor_id, secret_encrypted) VALUES ($1, $2)",
-            factor_id,
-            runtime.box.encrypt(secret),
+        await totp_rows.add_authenticator(
+            connection, factor_id=factor_id, secret_encrypted=runtime.box.encrypt(secret)
         )
     return TotpEnrolment(
         factor_id=factor_id,
@@ -154,7 +153,7 @@ async def start_enrolment(
 
 
 async def pending_enrolment(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     user_id: uuid.UUID,
@@ -162,52 +161,33 @@ async def pending_enrolment(
     account: str,
 ) -> TotpEnrolment:
     """The QR code and secret of an enrolment not yet confirmed (to show the page again)."""
-    row = await pool.fetchrow(
-        """SELECT t.secret_encrypted, f.pending_until FROM second_factors f
-             JOIN totp_authenticators t ON t.factor_id = f.id
-            WHERE f.id = $1 AND f.user_id = $2 AND f.status = 'pending' AND f.pending_until > $3""",
-        factor_id,
-        user_id,
-        runtime.now(),
-    )
-    if row is None:
+    async with database.connection() as connection:
+        pending = await totp_rows.pending_secret(
+            connection, user_id=user_id, factor_id=factor_id, now=runtime.now()
+        )
+    if pending is None:
         raise EnrolmentExpiredError("this enrolment has expired: start again", field="factor_id")
-    secret = runtime.box.decrypt(row["secret_encrypted"])
+    secret = runtime.box.decrypt(pending.secret_encrypted)
     return TotpEnrolment(
         factor_id=factor_id,
         secret_base32=base32(secret),
         uri=provisioning_uri(secret, account=account, issuer=runtime.settings.webauthn_rp_name),
-        expires_at=row["pending_until"],
+        expires_at=pending.pending_until,
     )
 
 
 async def shown_enrolment(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, factor_id: uuid.UUID
+    database: Database, runtime: MfaRuntime, *, session: Session, factor_id: uuid.UUID
 ) -> TotpEnrolment:
     """The enrolment being confirmed, to show its QR code again after a wrong code."""
-    user = await accounts.get_user(database_behind(pool), user_id=session.user_id)
+    user = await accounts.get_user(database, user_id=session.user_id)
     return await pending_enrolment(
-        pool, runtime, user_id=session.user_id, factor_id=factor_id, account=user.email
+        database, runtime, user_id=session.user_id, factor_id=factor_id, account=user.email
     )
-
-
-async def _consume_step(connection: Connection, *, user_id: uuid.UUID, step: int) -> bool:
-    """Record `step` as used; False when it (or a later one) already was. Atomic: the row lock
-    taken by the upsert makes parallel submissions of one code queue, and only the first finds
-    the stored step lower."""
-    accepted = await connection.fetchval(
-        """INSERT INTO totp_last_steps (user_id, last_step) VALUES ($1, $2)
-           ON CONFLICT (user_id) DO UPDATE SET last_step = EXCLUDED.last_step
-            WHERE totp_last_steps.last_step < EXCLUDED.last_step
-        RETURNING last_step""",
-        user_id,
-        step,
-    )
-    return accepted is not None
 
 
 async def confirm_enrolment(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     user_id: uuid.UUID,
@@ -216,69 +196,57 @@ async def confirm_enrolment(
 ) -> Factor:
     """The first code from the app proves it holds the secret; the authenticator goes live."""
     code = check_code(code)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         return await _confirm(connection, runtime, user_id=user_id, factor_id=factor_id, code=code)
 
 
 async def _confirm(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     user_id: uuid.UUID,
     factor_id: uuid.UUID,
     code: str,
 ) -> Factor:
-    row = await connection.fetchrow(
-        """SELECT t.secret_encrypted FROM second_factors f
-             JOIN totp_authenticators t ON t.factor_id = f.id
-            WHERE f.id = $1 AND f.user_id = $2 AND f.status = 'pending' AND f.pending_until > $3
-              FOR UPDATE OF f""",
-        factor_id,
-        user_id,
-        runtime.now(),
+    pending = await totp_rows.pending_secret(
+        connection, user_id=user_id, factor_id=factor_id, now=runtime.now(), lock=True
     )
-    if row is None:
+    if pending is None:
         raise EnrolmentExpiredError("this enrolment has expired: start again", field="factor_id")
     step = matching_step(
-        runtime.box.decrypt(row["secret_encrypted"]), code, runtime.now().timestamp()
+        runtime.box.decrypt(pending.secret_encrypted), code, runtime.now().timestamp()
     )
-    if step is None or not await _consume_step(connection, user_id=user_id, step=step):
+    if step is None or not await totp_rows.consume_step(connection, user_id=user_id, step=step):
         raise TotpCodeWrongError("the code is wrong: type the code the app shows now", field="code")
     return await factors.activate(connection, factor_id=factor_id, now=runtime.now())
 
 
 async def verify(
-    connection: Connection, runtime: MfaRuntime, *, user_id: uuid.UUID, code: str
+    connection: AsyncConnection, runtime: MfaRuntime, *, user_id: uuid.UUID, code: str
 ) -> tuple[str, ...]:
     """Check a sign-in code against each of the user's apps; amr on success."""
     code = check_code(code)
-    rows = await connection.fetch(
-        """SELECT f.id, t.secret_encrypted FROM second_factors f
-             JOIN totp_authenticators t ON t.factor_id = f.id
-            WHERE f.user_id = $1 AND f.status = 'active' AND f.method = $2""",
-        user_id,
-        FactorKind.TOTP.value,
+    authenticators = await totp_rows.active_secrets(
+        connection, user_id=user_id, method=FactorKind.TOTP.value
     )
     now = runtime.now()
-    for row in rows:
+    for authenticator in authenticators:
         try:
-            secret = runtime.box.decrypt(row["secret_encrypted"])
+            secret = runtime.box.decrypt(authenticator.secret_encrypted)
         except SecretBoxError:
             continue  # a key was removed too early; the other apps may still work
         step = matching_step(secret, code, now.timestamp())
         if step is None:
             continue
-        if not await _consume_step(connection, user_id=user_id, step=step):
+        if not await totp_rows.consume_step(connection, user_id=user_id, step=step):
             raise TotpCodeReusedError(
                 "this code was already used: wait for the app to show a new one", field="code"
             )
-        rotated = runtime.box.rotated(row["secret_encrypted"])
-        await factors.mark_used(connection, factor_id=row["id"], now=now)
+        rotated = runtime.box.rotated(authenticator.secret_encrypted)
+        await queries.mark_used(connection, factor_id=authenticator.factor_id, now=now)
         if rotated is not None:
-            await connection.execute(
-                "UPDATE totp_authenticators SET secret_encrypted = $2 WHERE factor_id = $1",
-                row["id"],
-                rotated,
+            await totp_rows.replace_secret(
+                connection, factor_id=authenticator.factor_id, secret_encrypted=rotated
             )
         return ("otp",)
     raise TotpCodeWrongError("the code is wrong", field="code")
@@ -289,7 +257,7 @@ class TotpEnrolling:
 
     async def enrol(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
@@ -297,7 +265,7 @@ class TotpEnrolling:
         request: EnrolmentRequest,
     ) -> TotpEnrolment:
         return await start_enrolment(
-            pool,
+            database,
             runtime,
             user_id=session.user_id,
             account=user.email,
@@ -306,14 +274,14 @@ class TotpEnrolling:
 
     async def confirm(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
         proof: EnrolmentProof,
     ) -> Factor:
         return await confirm_enrolment(
-            pool,
+            database,
             runtime,
             user_id=session.user_id,
             factor_id=proof.needed("factor_id"),
@@ -327,7 +295,7 @@ class TotpSignIn(SignInMethodDefaults):
     code_length = DIGITS
 
     async def verify(
-        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+        self, connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, answer: Answer
     ) -> Amr:
         return await verify(
             connection, runtime, user_id=session.user_id, code=answer.needed("code")

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 import webauthn
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncConnection
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
@@ -32,9 +33,10 @@ from webauthn.helpers.structs import (
 )
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database, violated_unique_constraint
 from gatehouse_identity.accounts.models import User
-from gatehouse_identity.mfa import challenges, factors
+from gatehouse_identity.mfa import challenges, factors, passkey_queries
+from gatehouse_identity.mfa import webauthn_queries as webauthn_rows
 from gatehouse_identity.mfa.errors import (
     ChallengeExpiredError,
     ChallengeUsedError,
@@ -58,7 +60,7 @@ from gatehouse_identity.mfa.methods import (
     SignInMethodDefaults,
 )
 from gatehouse_identity.mfa.models import Factor
-from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.sessions.models import Session
 
 # Errors py_webauthn (and the CBOR/base64 decoders under it) raise for malformed input.
@@ -73,34 +75,21 @@ class Ceremony:
     expires_at: datetime
 
 
-async def _user_handle(connection: Connection, *, user_id: uuid.UUID) -> bytes:
-    handle = await connection.fetchval(
-        "SELECT webauthn_user_handle FROM users WHERE id = $1 FOR UPDATE", user_id
-    )
+async def _user_handle(connection: AsyncConnection, *, user_id: uuid.UUID) -> bytes:
+    handle = await webauthn_rows.locked_user_handle(connection, user_id=user_id)
     if handle is None:
         handle = secrets.token_bytes(32)
-        await connection.execute(
-            "UPDATE users SET webauthn_user_handle = $2 WHERE id = $1", user_id, handle
-        )
-    return bytes(handle)
+        await webauthn_rows.set_user_handle(connection, user_id=user_id, handle=handle)
+    return handle
 
 
-async def _credentials(db: Db, *, user_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await db.fetch(
-        """SELECT f.id, c.credential_id, c.public_key, c.sign_count, c.transports, c.device_type
-             FROM second_factors f JOIN webauthn_credentials c ON c.factor_id = f.id
-            WHERE f.user_id = $1 AND f.status = 'active'""",
-        user_id,
-    )
-
-
-def _descriptor(row: asyncpg.Record) -> PublicKeyCredentialDescriptor:
-    transports = [AuthenticatorTransport(t) for t in row["transports"] if t in KNOWN_TRANSPORTS]
-    return PublicKeyCredentialDescriptor(id=bytes(row["credential_id"]), transports=transports)
+def _descriptor(credential: webauthn_rows.Credential) -> PublicKeyCredentialDescriptor:
+    transports = [AuthenticatorTransport(t) for t in credential.transports if t in KNOWN_TRANSPORTS]
+    return PublicKeyCredentialDescriptor(id=credential.credential_id, transports=transports)
 
 
 async def _store_challenge(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -118,7 +107,7 @@ async def _store_challenge(
 
 
 async def _take_challenge(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -126,27 +115,21 @@ async def _take_challenge(
     challenge_id: uuid.UUID,
 ) -> bytes:
     """The challenge's bytes, marked used (atomically: one ceremony per challenge)."""
-    row = await connection.fetchrow(
-        """UPDATE mfa_challenges SET status = 'used', answered_at = $4
-            WHERE id = $1 AND session_hash = $2 AND kind = $3 AND status = 'pending'
-              AND expires_at > $4
-        RETURNING challenge""",
-        challenge_id,
-        session.id_hash,
-        kind,
-        runtime.now(),
+    taken = await webauthn_rows.take_challenge(
+        connection,
+        challenge_id=challenge_id,
+        session_hash=session.id_hash,
+        kind=kind,
+        now=runtime.now(),
     )
-    if row is not None:
-        return bytes(row["challenge"])
-    state = await connection.fetchrow(
-        "SELECT status FROM mfa_challenges WHERE id = $1 AND session_hash = $2 AND kind = $3",
-        challenge_id,
-        session.id_hash,
-        kind,
+    if taken is not None:
+        return taken
+    state = await webauthn_rows.challenge_status(
+        connection, challenge_id=challenge_id, session_hash=session.id_hash, kind=kind
     )
     if state is None:
         raise NotFoundError("no such WebAuthn challenge in this session", field="challenge_id")
-    if state["status"] != "pending":
+    if state != "pending":
         raise ChallengeUsedError(
             "this challenge was already used: start again", field="challenge_id"
         )
@@ -162,11 +145,11 @@ def _options_dict(options: Any) -> dict[str, Any]:
 
 
 async def registration_options(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, user_name: str, display_name: str
+    database: Database, runtime: MfaRuntime, *, session: Session, user_name: str, display_name: str
 ) -> Ceremony:
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         handle = await _user_handle(connection, user_id=session.user_id)
-        existing = await _credentials(connection, user_id=session.user_id)
+        existing = await webauthn_rows.active_credentials(connection, user_id=session.user_id)
         options = webauthn.generate_registration_options(
             rp_id=runtime.rp_id,
             rp_name=runtime.settings.webauthn_rp_name,
@@ -181,7 +164,7 @@ async def registration_options(
                 resident_key=ResidentKeyRequirement.REQUIRED,
                 user_verification=UserVerificationRequirement.REQUIRED,
             ),
-            exclude_credentials=[_descriptor(row) for row in existing],
+            exclude_credentials=[_descriptor(found) for found in existing],
         )
         challenge_id = await _store_challenge(
             connection,
@@ -198,7 +181,7 @@ async def registration_options(
 
 
 async def register(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -207,7 +190,7 @@ async def register(
     credential: dict[str, Any],
 ) -> Factor:
     name = factors.check_name(name)
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         challenge = await _take_challenge(
             connection,
             runtime,
@@ -237,7 +220,7 @@ async def register(
     ]
     factor_id = uuid.uuid4()
     try:
-        async with pool.acquire() as connection, connection.transaction():
+        async with database.transaction() as connection:
             return await _insert_credential(
                 connection,
                 runtime,
@@ -247,14 +230,16 @@ async def register(
                 verified=verified,
                 transports=transports,
             )
-    except asyncpg.UniqueViolationError as error:
+    except exc.IntegrityError as error:
+        if violated_unique_constraint(error) is None:
+            raise
         raise SecurityKeyTakenError(
             "this security key is already registered", field="credential"
         ) from error
 
 
 async def _insert_credential(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -271,18 +256,16 @@ async def _insert_credential(
         name=name,
         pending_until=None,
     )
-    await connection.execute(
-        """INSERT INTO webauthn_credentials (factor_id, credential_id, public_key, sign_count,
-                                                 transports, device_type, backed_up, aaguid)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        factor_id,
-        verified.credential_id,
-        verified.credential_public_key,
-        verified.sign_count,
-        transports,
-        verified.credential_device_type.value,
-        verified.credential_backed_up,
-        verified.aaguid,
+    await webauthn_rows.add_credential(
+        connection,
+        factor_id=factor_id,
+        credential_id=verified.credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        transports=transports,
+        device_type=verified.credential_device_type.value,
+        backed_up=verified.credential_backed_up,
+        aaguid=verified.aaguid,
     )
     return await factors.activate(connection, factor_id=factor_id, now=runtime.now())
 
@@ -291,18 +274,19 @@ async def _insert_credential(
 
 
 async def authentication_options(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session
+    database: Database, runtime: MfaRuntime, *, session: Session
 ) -> Ceremony:
-    credentials = await _credentials(pool, user_id=session.user_id)
+    async with database.connection() as connection:
+        credentials = await webauthn_rows.active_credentials(connection, user_id=session.user_id)
     if not credentials:
         raise NoSecurityKeyError("no security key is registered", field="method")
     options = webauthn.generate_authentication_options(
         rp_id=runtime.rp_id,
         timeout=runtime.settings.webauthn_challenge_ttl_s * 1000,
-        allow_credentials=[_descriptor(row) for row in credentials],
+        allow_credentials=[_descriptor(found) for found in credentials],
         user_verification=UserVerificationRequirement.PREFERRED,
     )
-    async with pool.acquire() as connection, connection.transaction():
+    async with database.transaction() as connection:
         challenge_id = await _store_challenge(
             connection,
             runtime,
@@ -324,7 +308,7 @@ def amr_for(device_type: str) -> tuple[str, ...]:
 
 
 async def verify_assertion(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -339,12 +323,12 @@ async def verify_assertion(
         challenge_id=challenge_id,
     )
     raw_id = str(credential.get("rawId") or credential.get("id") or "")
-    rows = {
-        bytes_to_base64url(bytes(row["credential_id"])): row
-        for row in await _credentials(connection, user_id=session.user_id)
+    registered = {
+        bytes_to_base64url(found.credential_id): found
+        for found in await webauthn_rows.active_credentials(connection, user_id=session.user_id)
     }
-    row = rows.get(raw_id.rstrip("="))
-    if row is None:
+    key = registered.get(raw_id.rstrip("="))
+    if key is None:
         raise SecurityKeyUnknownError(
             "this security key is not registered on this account", field="credential"
         )
@@ -354,8 +338,8 @@ async def verify_assertion(
             expected_challenge=challenge,
             expected_rp_id=runtime.rp_id,
             expected_origin=runtime.origins,
-            credential_public_key=bytes(row["public_key"]),
-            credential_current_sign_count=row["sign_count"],
+            credential_public_key=key.public_key,
+            credential_current_sign_count=key.sign_count,
             require_user_verification=False,
         )
     except MALFORMED as error:
@@ -370,31 +354,25 @@ async def verify_assertion(
             f"the security key's answer is not valid: {error}", field="credential"
         ) from error
     await record_use(
-        connection, runtime, factor_id=row["id"], new_sign_count=verified.new_sign_count
+        connection, runtime, factor_id=key.factor_id, new_sign_count=verified.new_sign_count
     )
-    return amr_for(row["device_type"])
+    return amr_for(key.device_type)
 
 
 async def record_use(
-    connection: Connection, runtime: MfaRuntime, *, factor_id: uuid.UUID, new_sign_count: int
+    connection: AsyncConnection, runtime: MfaRuntime, *, factor_id: uuid.UUID, new_sign_count: int
 ) -> None:
     """Raise the credential's counter to the assertion's, or refuse it as a clone
     (SecurityKeyClonedError) when it does not go up. Atomic: of two parallel assertions with
     the same counter, only one raises it."""
-    updated = await connection.fetchval(
-        """UPDATE webauthn_credentials SET sign_count = $2
-            WHERE factor_id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))
-        RETURNING 1""",
-        factor_id,
-        new_sign_count,
-    )
-    if updated is None:
+    if not await passkey_queries.raise_sign_count(
+        connection, factor_id=factor_id, sign_count=new_sign_count, now=runtime.now()
+    ):
         raise SecurityKeyClonedError(
             "the security key's signature counter went backwards: it may have been cloned",
             field="credential",
             reason="sign_count_regression",
         )
-    await factors.mark_used(connection, factor_id=factor_id, now=runtime.now())
 
 
 class WebAuthnEnrolment:
@@ -402,7 +380,7 @@ class WebAuthnEnrolment:
 
     async def enrol(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
@@ -412,19 +390,19 @@ class WebAuthnEnrolment:
         """The creation options for navigator.credentials.create(); the factor exists only
         once the browser's answer is registered (`confirm`)."""
         return await registration_options(
-            pool, runtime, session=session, user_name=user.email, display_name=user.full_name
+            database, runtime, session=session, user_name=user.email, display_name=user.full_name
         )
 
     async def confirm(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
         proof: EnrolmentProof,
     ) -> Factor:
         return await register(
-            pool,
+            database,
             runtime,
             session=session,
             challenge_id=proof.needed("challenge_id"),
@@ -440,13 +418,13 @@ class WebAuthnSignIn(SignInMethodDefaults):
 
     async def challenge(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
         start: ChallengeStart,  # noqa: ARG002  (the interface's: a ceremony needs nothing)
     ) -> Challenge | None:
-        ceremony = await authentication_options(pool, runtime, session=session)
+        ceremony = await authentication_options(database, runtime, session=session)
         return Challenge(
             id=ceremony.challenge_id,
             method=self.method,
@@ -455,7 +433,7 @@ class WebAuthnSignIn(SignInMethodDefaults):
         )
 
     async def verify(
-        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+        self, connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, answer: Answer
     ) -> Amr:
         return await verify_assertion(
             connection,

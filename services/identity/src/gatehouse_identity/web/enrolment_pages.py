@@ -24,8 +24,8 @@ from gatehouse_identity.mfa.qr import png_data_uri
 from gatehouse_identity.sessions.models import Session
 from gatehouse_identity.web.dependencies import (
     BrowserSession,
+    Db,
     Form,
-    Pool,
     Runtime,
     managing,
     signed_in,
@@ -99,11 +99,11 @@ def _totp_qr_page(
 
 @router.post(SECURITY + "/authenticator-apps/new")
 async def totp_start(
-    request: Request, fields: Form, session: Managing, pool: Pool, runtime: Runtime
+    request: Request, fields: Form, session: Managing, database: Db, runtime: Runtime
 ) -> Response:
     try:
         started = await enrolment.start(
-            pool,
+            database,
             runtime,
             session=session,
             method=totp.ENROLMENT,
@@ -122,12 +122,12 @@ async def totp_confirm(
     factor_id: uuid.UUID,
     fields: Form,
     session: Managing,
-    pool: Pool,
+    database: Db,
     runtime: Runtime,
 ) -> Response:
     try:
         enrolled = await enrolment.confirm(
-            pool,
+            database,
             runtime,
             session=session,
             method=totp.ENROLMENT,
@@ -138,7 +138,7 @@ async def totp_confirm(
     except NotFoundError as error:
         return error_page(request, error, link=SECURITY, link_text_key="mfa.security.title")
     except MfaError as error:
-        shown = await totp.shown_enrolment(pool, runtime, session=session, factor_id=factor_id)
+        shown = await totp.shown_enrolment(database, runtime, session=session, factor_id=factor_id)
         errors = {"code": translator(request).error(error)}
         return _totp_qr_page(request, shown, errors=errors, status_code=status_of(error))
     return _enrolled_page(request, enrolled, title_key="mfa.enrolled.title")
@@ -154,11 +154,11 @@ async def mobile_form(request: Request, _session: Managing) -> Response:
 
 @router.post(SECURITY + "/mobile-devices/new")
 async def mobile_start(
-    request: Request, fields: Form, session: Managing, pool: Pool, runtime: Runtime
+    request: Request, fields: Form, session: Managing, database: Db, runtime: Runtime
 ) -> Response:
     try:
         started = await enrolment.start(
-            pool,
+            database,
             runtime,
             session=session,
             method=mobile_app.ENROLMENT,
@@ -184,14 +184,14 @@ async def mobile_start(
 
 @router.get(SECURITY + "/mobile-devices/{factor_id}/status")
 async def mobile_enrolment_status(
-    factor_id: uuid.UUID, session: BrowserSession, pool: Pool, runtime: Runtime
+    factor_id: uuid.UUID, session: BrowserSession, database: Db, runtime: Runtime
 ) -> Response:
     """What the enrolment page polls (JSON) until the app has registered."""
     if session is None:
         return JSONResponse({"status": "signed_out"}, status_code=status.HTTP_401_UNAUTHORIZED)
     try:
         state = await mobile_app.enrolment_status(
-            pool, runtime, user_id=session.user_id, factor_id=factor_id
+            database, runtime, user_id=session.user_id, factor_id=factor_id
         )
     except NotFoundError:
         return JSONResponse({"status": "unknown"}, status_code=status.HTTP_404_NOT_FOUND)
@@ -203,12 +203,12 @@ async def mobile_complete(
     request: Request,
     factor_id: uuid.UUID,
     session: SignedInForSecurity,
-    pool: Pool,
+    database: Db,
     runtime: Runtime,
 ) -> Response:
     try:
         enrolled = await enrolment.confirm(
-            pool,
+            database,
             runtime,
             session=session,
             method=mobile_app.ENROLMENT,
@@ -224,7 +224,7 @@ async def mobile_complete(
 
 async def _security_key_page(
     request: Request,
-    pool: Pool,
+    database: Db,
     runtime: Runtime,
     session: Session,
     *,
@@ -232,7 +232,7 @@ async def _security_key_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     ceremony = await enrolment.start(
-        pool, runtime, session=session, method=webauthn.ENROLMENT, request=EnrolmentRequest()
+        database, runtime, session=session, method=webauthn.ENROLMENT, request=EnrolmentRequest()
     )
     values = {
         "challenge_id": ceremony.challenge_id,
@@ -245,14 +245,14 @@ async def _security_key_page(
 
 @router.get(SECURITY + "/security-keys/new")
 async def security_key_form(
-    request: Request, session: Managing, pool: Pool, runtime: Runtime
+    request: Request, session: Managing, database: Db, runtime: Runtime
 ) -> Response:
-    return await _security_key_page(request, pool, runtime, session)
+    return await _security_key_page(request, database, runtime, session)
 
 
 @router.post(SECURITY + "/security-keys/new")
 async def security_key_register(
-    request: Request, fields: Form, session: Managing, pool: Pool, runtime: Runtime
+    request: Request, fields: Form, session: Managing, database: Db, runtime: Runtime
 ) -> Response:
     t = translator(request)
     try:
@@ -261,11 +261,11 @@ async def security_key_register(
     except (ValidationError, ValueError):
         errors = {"credential": t("mfa.webauthn.unreadable")}
         return await _security_key_page(
-            request, pool, runtime, session, errors=errors, status_code=422
+            request, database, runtime, session, errors=errors, status_code=422
         )
     try:
         enrolled = await enrolment.confirm(
-            pool,
+            database,
             runtime,
             session=session,
             method=webauthn.ENROLMENT,
@@ -278,7 +278,7 @@ async def security_key_register(
     except MfaError as error:
         errors = {error.field or "credential": t.error(error)}
         return await _security_key_page(
-            request, pool, runtime, session, errors=errors, status_code=status_of(error)
+            request, database, runtime, session, errors=errors, status_code=status_of(error)
         )
     return _enrolled_page(request, enrolled, title_key="mfa.enrolled.title")
 
@@ -306,12 +306,12 @@ async def phone_form(request: Request, _session: Managing, runtime: Runtime) -> 
 
 @router.post(SECURITY + "/phone-numbers/new")
 async def phone_start(
-    request: Request, fields: Form, session: Managing, pool: Pool, runtime: Runtime
+    request: Request, fields: Form, session: Managing, database: Db, runtime: Runtime
 ) -> Response:
     phone_number = fields.get("phone_number", "")[:MAX_PHONE_LENGTH]
     try:
         sent = await enrolment.start(
-            pool,
+            database,
             runtime,
             session=session,
             method=sms.ENROLMENT,
@@ -341,12 +341,12 @@ async def phone_confirm(
     factor_id: uuid.UUID,
     fields: Form,
     session: Managing,
-    pool: Pool,
+    database: Db,
     runtime: Runtime,
 ) -> Response:
     try:
         enrolled = await enrolment.confirm(
-            pool,
+            database,
             runtime,
             session=session,
             method=sms.ENROLMENT,

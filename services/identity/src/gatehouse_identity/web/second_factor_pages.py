@@ -146,10 +146,10 @@ async def _method_page(
         "sunset_date": runtime.settings.sms_sunset_date.isoformat(),
     }
     if impl.answer_form is AnswerForm.SENT_CODE:
-        values["numbers"] = await sms.phone_numbers(context.pool, user_id=session.user_id)
+        values["numbers"] = await sms.phone_numbers(context.database, user_id=session.user_id)
     else:
         challenge = await signin.show_challenge(
-            context.pool, runtime, session=session, method=method, start=start
+            context.database, runtime, session=session, method=method, start=start
         )
         values |= _challenge_values(challenge)
     return render(request, PAGE_OF_FORM[impl.answer_form], values, status_code=status_code)
@@ -213,7 +213,7 @@ async def send_code(
         return redirect(flow.second_factor_url)
     try:
         sent = await signin.start_challenge(
-            context.pool,
+            context.database,
             runtime,
             session=signed_in,
             method=method,
@@ -253,7 +253,7 @@ async def answer_method(
         return redirect(flow.second_factor_url)
     try:
         new = await signin.answer_second_factor(
-            context.pool, runtime, session=signed_in, answer=_answer_from_form(method, fields)
+            context.database, runtime, session=signed_in, answer=_answer_from_form(method, fields)
         )
     except MfaError as error:
         return await _answer_failed(
@@ -349,7 +349,7 @@ async def poll_challenge(
         return JSONResponse({"status": "signed_out"}, status_code=status.HTTP_401_UNAUTHORIZED)
     try:
         state = await push.challenge_status(
-            context.pool, runtime, session=session, challenge_id=challenge_id
+            context.database, runtime, session=session, challenge_id=challenge_id
         )
     except NotFoundError:
         return JSONResponse({"status": "unknown"}, status_code=status.HTTP_404_NOT_FOUND)

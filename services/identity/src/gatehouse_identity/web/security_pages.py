@@ -20,7 +20,7 @@ from gatehouse_identity.mfa import enrolment, factors, policy
 from gatehouse_identity.mfa.errors import MfaError, SecondFactorNeededError, StepUpRequiredError
 from gatehouse_identity.mfa.levels import FactorKind
 from gatehouse_identity.sessions.models import Session
-from gatehouse_identity.web.dependencies import Context, Db, Form, Pool, Runtime, managing
+from gatehouse_identity.web.dependencies import Context, Db, Form, Runtime, managing
 from gatehouse_identity.web.navigation import continue_url, second_factor_url
 from gatehouse_identity.web.rendering import (
     PageRoute,
@@ -101,13 +101,12 @@ async def rename_factor(
     factor_id: uuid.UUID,
     fields: Form,
     session: Managing,
-    pool: Pool,
     database: Db,
     runtime: Runtime,
 ) -> Response:
     try:
         await factors.rename(
-            pool,
+            database,
             user_id=session.user_id,
             factor_id=factor_id,
             name=fields.get("name", "")[:MAX_NAME_LENGTH],
@@ -127,13 +126,12 @@ async def remove_factor(
     factor_id: uuid.UUID,
     _fields: Form,
     session: Managing,
-    pool: Pool,
     database: Db,
     runtime: Runtime,
 ) -> Response:
     t = translator(request)
     try:
-        removed = await factors.remove(pool, runtime, session=session, factor_id=factor_id)
+        removed = await factors.remove(database, runtime, session=session, factor_id=factor_id)
     except StepUpRequiredError:
         # The last strong method: prove a second factor again, then come back and confirm.
         return redirect(
@@ -171,7 +169,7 @@ async def reset_devices(
         return await security_page(
             request, context.database, runtime, session, errors=errors, status_code=422
         )
-    await factors.reset_all(context.pool, user_id=session.user_id)
+    await factors.reset_all(context.database, user_id=session.user_id)
     response = message_page(
         request,
         title=t("mfa.reset.done_title"),
@@ -185,10 +183,10 @@ async def reset_devices(
 
 @router.post(f"{SECURITY}/recovery-codes")
 async def new_recovery_codes(
-    request: Request, _fields: Form, session: Managing, pool: Pool
+    request: Request, _fields: Form, session: Managing, database: Db
 ) -> Response:
     try:
-        codes = await enrolment.new_recovery_codes(pool, user_id=session.user_id)
+        codes = await enrolment.new_recovery_codes(database, user_id=session.user_id)
     except SecondFactorNeededError:
         return redirect(SECURITY)
     return codes_page(

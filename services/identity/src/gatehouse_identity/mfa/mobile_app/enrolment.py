@@ -10,11 +10,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
+from gatehouse_common.db import Database
 from gatehouse_identity.accounts.models import User
 from gatehouse_identity.mfa import factors
+from gatehouse_identity.mfa import queries as factor_rows
 from gatehouse_identity.mfa.crypto import sha256
 from gatehouse_identity.mfa.errors import (
     AppRequestMalformedError,
@@ -27,7 +28,7 @@ from gatehouse_identity.mfa.errors import (
 )
 from gatehouse_identity.mfa.levels import FactorKind
 from gatehouse_identity.mfa.methods import EnrolmentProof, EnrolmentRequest
-from gatehouse_identity.mfa.mobile_app import ocra
+from gatehouse_identity.mfa.mobile_app import ocra, queries
 from gatehouse_identity.mfa.mobile_app.devices import MAX_TOKEN_LENGTH, wrong_enrolment_pin
 from gatehouse_identity.mfa.mobile_app.wire import (
     KEY_TYPES,
@@ -63,7 +64,7 @@ class Registration:
 
 
 async def start_enrolment(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     user_id: uuid.UUID,
@@ -80,8 +81,8 @@ async def start_enrolment(
     token = secrets.token_urlsafe(TOKEN_BYTES)
     factor_id = uuid.uuid4()
     expires_at = runtime.now() + timedelta(seconds=runtime.settings.mobile_enrolment_ttl_s)
-    async with pool.acquire() as connection, connection.transaction():
-        await factors.prune_pending(connection, user_id=user_id, now=runtime.now())
+    async with database.transaction() as connection:
+        await factor_rows.prune_pending(connection, user_id=user_id, now=runtime.now())
         await factors.add_pending(
             connection,
             factor_id=factor_id,
@@ -91,24 +92,24 @@ async def start_enrolment(
             pending_until=expires_at,
             enrolled_by=session_hash,
         )
-        await connection.execute(
-            """INSERT INTO mobile_devices (factor_id, enrolment_token_hash, pin_verifier_encrypted)
-               VALUES ($1, $2, $3)""",
-            factor_id,
-            sha256(token),
-            runtime.box.encrypt(ocra.pin_hash(pin)),
+        await queries.add_enrolling_device(
+            connection,
+            factor_id=factor_id,
+            enrolment_token_hash=sha256(token),
+            pin_verifier_encrypted=runtime.box.encrypt(ocra.pin_hash(pin)),
         )
     payload = enrolment_payload(server=runtime.settings.public_url, token=token, account=account)
     return MobileEnrolment(factor_id=factor_id, payload=payload, expires_at=expires_at)
 
 
 async def enrolment_status(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, user_id: uuid.UUID, factor_id: uuid.UUID
+    database: Database, runtime: MfaRuntime, *, user_id: uuid.UUID, factor_id: uuid.UUID
 ) -> str:
     """pending, active, locked or expired: what the enrolment page polls."""
-    factor = await factors.get_factor(
-        pool, user_id=user_id, factor_id=factor_id, kind=FactorKind.MOBILE_APP
-    )
+    async with database.connection() as connection:
+        factor = await factors.get_factor(
+            connection, user_id=user_id, factor_id=factor_id, kind=FactorKind.MOBILE_APP
+        )
     if (
         factor.status == "pending"
         and factor.pending_until
@@ -119,7 +120,7 @@ async def enrolment_status(
 
 
 async def register_device(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     enrolment_token: str,
@@ -138,16 +139,11 @@ async def register_device(
     raw_signature = from_b64url(signature, field="signature", max_bytes=200)
     proof = from_b64url(pin_proof_value, field="pin_proof", max_bytes=64)
     message = registration_message(enrolment_token, key_type, raw_key)
-    async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(
-            """SELECT f.id, f.user_id, d.pin_verifier_encrypted FROM mobile_devices d
-                 JOIN second_factors f ON f.id = d.factor_id
-                WHERE d.enrolment_token_hash = $1 AND f.status = 'pending' AND f.pending_until > $2
-                  FOR UPDATE OF f""",
-            sha256(enrolment_token),
-            runtime.now(),
+    async with database.transaction() as connection:
+        pending = await queries.pending_registration(
+            connection, enrolment_token_hash=sha256(enrolment_token), now=runtime.now()
         )
-        if row is None:
+        if pending is None:
             raise EnrolmentTokenUnknownError(
                 "this enrolment QR code is unknown, used or expired: start again on the web page",
                 field="enrolment_token",
@@ -156,15 +152,15 @@ async def register_device(
             raise AppSignatureInvalidError(
                 "the signature does not match the public key", field="signature"
             )
-        verifier = runtime.box.decrypt(row["pin_verifier_encrypted"])
+        verifier = runtime.box.decrypt(pending.pin_verifier_encrypted)
         pin_ok = hmac.compare_digest(pin_proof(verifier, message), proof)
         if pin_ok:
             device_token, ocra_key = await _complete_registration(
-                connection, runtime, factor_id=row["id"], key_type=key_type, raw_key=raw_key
+                connection, runtime, factor_id=pending.factor_id, key_type=key_type, raw_key=raw_key
             )
     if not pin_ok:
         # Counted outside the transaction above, which must not commit anything else.
-        left = await wrong_enrolment_pin(pool, runtime, factor_id=row["id"])
+        left = await wrong_enrolment_pin(database, runtime, factor_id=pending.factor_id)
         if not left:
             raise EnrolmentCancelledError(
                 "wrong PIN too many times: the enrolment is cancelled; start again",
@@ -177,8 +173,8 @@ async def register_device(
             attempts_left=left,
         )
     return Registration(
-        device_id=row["id"],
-        user_id=row["user_id"],
+        device_id=pending.factor_id,
+        user_id=pending.user_id,
         device_token=device_token,
         ocra_key=ocra_key,
         ocra_suite=ocra.APP_SUITE,
@@ -186,7 +182,7 @@ async def register_device(
 
 
 async def _complete_registration(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     factor_id: uuid.UUID,
@@ -195,18 +191,14 @@ async def _complete_registration(
 ) -> tuple[str, bytes]:
     device_token = secrets.token_urlsafe(32)
     ocra_key = secrets.token_bytes(32)
-    await connection.execute(
-        """UPDATE mobile_devices
-              SET enrolment_token_hash = NULL, key_type = $2, public_key = $3,
-                  ocra_key_encrypted = $4, device_token_hash = $5, registered_at = $6,
-                  failed_pins = 0
-            WHERE factor_id = $1""",
-        factor_id,
-        key_type,
-        raw_key,
-        runtime.box.encrypt(ocra_key),
-        sha256(device_token),
-        runtime.now(),
+    await queries.register_device(
+        connection,
+        factor_id=factor_id,
+        key_type=key_type,
+        public_key=raw_key,
+        ocra_key_encrypted=runtime.box.encrypt(ocra_key),
+        device_token_hash=sha256(device_token),
+        now=runtime.now(),
     )
     await factors.activate(connection, factor_id=factor_id, now=runtime.now())
     return device_token, ocra_key
@@ -217,7 +209,7 @@ class MobileAppEnrolment:
 
     async def enrol(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,
         *,
         session: Session,
@@ -225,7 +217,7 @@ class MobileAppEnrolment:
         request: EnrolmentRequest,
     ) -> MobileEnrolment:
         return await start_enrolment(
-            pool,
+            database,
             runtime,
             user_id=session.user_id,
             session_hash=session.id_hash,
@@ -237,7 +229,7 @@ class MobileAppEnrolment:
 
     async def confirm(
         self,
-        pool: asyncpg.Pool,
+        database: Database,
         runtime: MfaRuntime,  # noqa: ARG002  (the interface's: the phone already confirmed)
         *,
         session: Session,
@@ -245,9 +237,13 @@ class MobileAppEnrolment:
     ) -> Factor:
         """The app registered itself (register_device): the browser confirms the device is
         live. EnrolmentExpiredError while it is not (still pending, or gone)."""
-        factor = await factors.get_factor(
-            pool, user_id=session.user_id, factor_id=proof.needed("factor_id"), kind=self.kind
-        )
+        async with database.connection() as connection:
+            factor = await factors.get_factor(
+                connection,
+                user_id=session.user_id,
+                factor_id=proof.needed("factor_id"),
+                kind=self.kind,
+            )
         if factor.status != "active":
             raise EnrolmentExpiredError(
                 "the app has not finished this enrolment", field="factor_id"

@@ -11,10 +11,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
-from gatehouse_identity.mfa import challenges, factors
+from gatehouse_common.db import Database
+from gatehouse_identity.mfa import challenges
+from gatehouse_identity.mfa import queries as factor_rows
 from gatehouse_identity.mfa.errors import (
     AppPasswordMalformedError,
     AppPasswordWrongError,
@@ -25,7 +26,7 @@ from gatehouse_identity.mfa.errors import (
 )
 from gatehouse_identity.mfa.levels import Method
 from gatehouse_identity.mfa.methods import Amr, Answer, AnswerForm, Challenge, ChallengeStart
-from gatehouse_identity.mfa.mobile_app import ocra
+from gatehouse_identity.mfa.mobile_app import ocra, queries
 from gatehouse_identity.mfa.mobile_app.devices import active_devices, right_pin, wrong_pin
 from gatehouse_identity.mfa.mobile_app.push import limit_requests
 from gatehouse_identity.mfa.mobile_app.wire import otp_payload
@@ -43,22 +44,23 @@ class QrChallenge:
     expires_at: datetime
 
 
-async def create_qr(pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session) -> QrChallenge:
-    if not await active_devices(pool, user_id=session.user_id):
-        raise NoMobileDeviceError(
-            "no mobile device is registered (or it is locked)", field="method"
+async def create_qr(database: Database, runtime: MfaRuntime, *, session: Session) -> QrChallenge:
+    async with database.connection() as connection:
+        if not await active_devices(connection, user_id=session.user_id):
+            raise NoMobileDeviceError(
+                "no mobile device is registered (or it is locked)", field="method"
+            )
+        question = "".join(str(secrets.randbelow(10)) for _ in range(CHALLENGE_DIGITS))
+        await limit_requests(connection, runtime, session=session, kind="qr")
+        expires_at = runtime.now() + timedelta(seconds=runtime.settings.mobile_request_ttl_s)
+        challenge_id = await challenges.store(
+            connection,
+            session=session,
+            kind="qr",
+            challenge=question.encode(),
+            created_at=runtime.now(),
+            expires_at=expires_at,
         )
-    question = "".join(str(secrets.randbelow(10)) for _ in range(CHALLENGE_DIGITS))
-    await limit_requests(pool, runtime, session=session, kind="qr")
-    expires_at = runtime.now() + timedelta(seconds=runtime.settings.mobile_request_ttl_s)
-    challenge_id = await challenges.store(
-        pool,
-        session=session,
-        kind="qr",
-        challenge=question.encode(),
-        created_at=runtime.now(),
-        expires_at=expires_at,
-    )
     payload = otp_payload(
         server=runtime.settings.public_url, user_id=session.user_id, challenge=question
     )
@@ -66,26 +68,22 @@ async def create_qr(pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session
 
 
 async def pending_qr(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, challenge_id: uuid.UUID
+    database: Database, runtime: MfaRuntime, *, session: Session, challenge_id: uuid.UUID
 ) -> QrChallenge | None:
     """A QR challenge of this sign-in that can still be answered (to show it again after a
     mistyped password, rather than making the user scan a new one)."""
-    row = await pool.fetchrow(
-        """SELECT challenge, expires_at FROM mfa_challenges
-            WHERE id = $1 AND session_hash = $2 AND kind = 'qr' AND status = 'pending'
-              AND expires_at > $3""",
-        challenge_id,
-        session.id_hash,
-        runtime.now(),
-    )
-    if row is None:
+    async with database.connection() as connection:
+        request = await queries.pending_qr(
+            connection, request_id=challenge_id, session_hash=session.id_hash, now=runtime.now()
+        )
+    if request is None:
         return None
     payload = otp_payload(
         server=runtime.settings.public_url,
         user_id=session.user_id,
-        challenge=bytes(row["challenge"]).decode(),
+        challenge=request.challenge.decode(),
     )
-    return QrChallenge(id=challenge_id, payload=payload, expires_at=row["expires_at"])
+    return QrChallenge(id=challenge_id, payload=payload, expires_at=request.expires_at)
 
 
 def check_otp(code: str) -> str:
@@ -100,7 +98,7 @@ def check_otp(code: str) -> str:
 
 
 async def verify_qr(
-    connection: Connection,
+    connection: AsyncConnection,
     runtime: MfaRuntime,
     *,
     session: Session,
@@ -108,19 +106,20 @@ async def verify_qr(
     code: str,
 ) -> Amr:
     code = check_otp(code)
-    row = await connection.fetchrow(
-        """SELECT challenge, status, expires_at FROM mfa_challenges
-            WHERE id = $1 AND session_hash = $2 AND kind = 'qr' FOR UPDATE""",
-        challenge_id,
-        session.id_hash,
+    request = await queries.request_of_session(
+        connection,
+        request_id=challenge_id,
+        session_hash=session.id_hash,
+        kinds=("qr",),
+        lock=True,
     )
-    if row is None:
+    if request is None:
         raise NotFoundError("no such QR code in this sign-in", field="challenge_id")
-    if row["status"] != "pending":
+    if request.status != "pending":
         raise QrCodeUsedError("this QR code was already used: show a new one", field="challenge_id")
-    if row["expires_at"] <= runtime.now():
+    if request.expires_at <= runtime.now():
         raise QrCodeExpiredError("this QR code has expired: show a new one", field="challenge_id")
-    question = bytes(row["challenge"]).decode()
+    question = request.challenge.decode()
     for device in await active_devices(connection, user_id=session.user_id):
         expected = ocra.ocra(
             ocra.APP_SUITE,
@@ -129,26 +128,24 @@ async def verify_qr(
             pin_digest_value=runtime.box.decrypt(device.pin_verifier_encrypted),
         )
         if hmac.compare_digest(expected, code):
-            await connection.execute(
-                """UPDATE mfa_challenges SET status = 'used', answered_at = $2, factor_id = $3
-                    WHERE id = $1""",
-                challenge_id,
-                runtime.now(),
-                device.id,
+            await queries.use_request(
+                connection, request_id=challenge_id, answered_at=runtime.now(), device_id=device.id
             )
             await right_pin(connection, runtime, device=device)
-            await factors.mark_used(connection, factor_id=device.id, now=runtime.now())
+            await factor_rows.mark_used(connection, factor_id=device.id, now=runtime.now())
             return ("otp", "pin")
     raise AppPasswordWrongError(
         "the one-time password is wrong (check the PIN typed in the app)", field="code"
     )
 
 
-async def wrong_qr_password(pool: asyncpg.Pool, runtime: MfaRuntime, *, user_id: uuid.UUID) -> None:
+async def wrong_qr_password(database: Database, runtime: MfaRuntime, *, user_id: uuid.UUID) -> None:
     """A wrong app password most likely means a wrong PIN in the app: count it on each of the
     user's devices, so guessing PINs through QR codes also ends in a lock."""
-    for device in await active_devices(pool, user_id=user_id):
-        await wrong_pin(pool, runtime, device_id=device.id)
+    async with database.connection() as connection:
+        devices = await active_devices(connection, user_id=user_id)
+    for device in devices:
+        await wrong_pin(database, runtime, device_id=device.id)
 
 
 class QrSignIn:
@@ -157,20 +154,22 @@ class QrSignIn:
     code_length = OTP_DIGITS
 
     async def challenge(
-        self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
+        self, database: Database, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
     ) -> Challenge | None:
         shown = (
-            await pending_qr(pool, runtime, session=session, challenge_id=start.shown_challenge_id)
+            await pending_qr(
+                database, runtime, session=session, challenge_id=start.shown_challenge_id
+            )
             if start.shown_challenge_id
             else None
         )
-        qr = shown or await create_qr(pool, runtime, session=session)
+        qr = shown or await create_qr(database, runtime, session=session)
         return Challenge(
             id=qr.id, method=self.method, expires_at=qr.expires_at, qr_payload=qr.payload
         )
 
     async def verify(
-        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+        self, connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, answer: Answer
     ) -> Amr:
         return await verify_qr(
             connection,
@@ -180,8 +179,8 @@ class QrSignIn:
             code=answer.needed("code"),
         )
 
-    async def refused(self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session) -> None:
-        await wrong_qr_password(pool, runtime, user_id=session.user_id)
+    async def refused(self, database: Database, runtime: MfaRuntime, *, session: Session) -> None:
+        await wrong_qr_password(database, runtime, user_id=session.user_id)
 
 
 SIGN_IN = QrSignIn()

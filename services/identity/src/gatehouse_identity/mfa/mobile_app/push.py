@@ -15,10 +15,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
-from gatehouse_identity.mfa import challenges, factors
+from gatehouse_common.db import Database
+from gatehouse_identity.mfa import challenges
+from gatehouse_identity.mfa import queries as factor_rows
 from gatehouse_identity.mfa.errors import (
     AppRequestMalformedError,
     ApprovalExpiredError,
@@ -47,12 +48,14 @@ from gatehouse_identity.mfa.methods import (
     ChallengeStart,
     SignInMethodDefaults,
 )
+from gatehouse_identity.mfa.mobile_app import queries
 from gatehouse_identity.mfa.mobile_app.devices import (
     active_devices,
     device_by_token,
     right_pin,
     wrong_pin,
 )
+from gatehouse_identity.mfa.mobile_app.queries import PendingRequest
 from gatehouse_identity.mfa.mobile_app.wire import (
     Decision,
     from_b64url,
@@ -60,7 +63,7 @@ from gatehouse_identity.mfa.mobile_app.wire import (
     push_message,
     signature_valid,
 )
-from gatehouse_identity.mfa.runtime import Db, MfaRuntime
+from gatehouse_identity.mfa.runtime import MfaRuntime
 from gatehouse_identity.sessions.models import Session
 
 # How long an approved push may wait for the browser to collect it.
@@ -79,86 +82,64 @@ class PushRequest:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
-class PendingRequest:
-    id: uuid.UUID
-    challenge: bytes
-    created_at: datetime
-    expires_at: datetime
-    origin_ip: str | None
-    origin_user_agent: str | None
-
-
 async def limit_requests(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, kind: str
+    connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, kind: str
 ) -> None:
     """At most a few requests per sign-in attempt and lifetime: a flood of pushes is how
     "MFA fatigue" attacks wear users down. A new request replaces the attempt's earlier ones,
     so the app never shows two for one sign-in. Old rows of the user are cleared on the way."""
     now = runtime.now()
     window = timedelta(seconds=runtime.settings.mobile_request_ttl_s)
-    recent = await challenges.count_recent(pool, session=session, kind=kind, since=now - window)
+    recent = await challenges.count_recent(
+        connection, session=session, kind=kind, since=now - window
+    )
     if recent >= MAX_REQUESTS_PER_WINDOW:
         raise TooManyAppRequestsError(
             "too many requests: wait a minute and try again", field="method"
         )
-    await challenges.supersede_pending(pool, session=session, kind=kind)
-    await challenges.delete_expired(pool, user_id=session.user_id, before=now - CHALLENGE_RETENTION)
+    await challenges.supersede_pending(connection, session=session, kind=kind)
+    await challenges.delete_expired(
+        connection, user_id=session.user_id, before=now - CHALLENGE_RETENTION
+    )
 
 
 async def create_push(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     session: Session,
     ip_address: str | None,
     user_agent: str | None,
 ) -> PushRequest:
-    if not await active_devices(pool, user_id=session.user_id):
-        raise NoMobileDeviceError(
-            "no mobile device is registered (or it is locked)", field="method"
+    async with database.connection() as connection:
+        if not await active_devices(connection, user_id=session.user_id):
+            raise NoMobileDeviceError(
+                "no mobile device is registered (or it is locked)", field="method"
+            )
+        number = 10 + secrets.randbelow(90)
+        expires_at = runtime.now() + timedelta(seconds=runtime.settings.mobile_request_ttl_s)
+        await limit_requests(connection, runtime, session=session, kind="push")
+        request_id = await challenges.store(
+            connection,
+            session=session,
+            kind="push",
+            challenge=secrets.token_bytes(32),
+            number=number,
+            origin_ip=ip_address,
+            origin_user_agent=(user_agent or "")[:MAX_USER_AGENT_LENGTH],
+            created_at=runtime.now(),
+            expires_at=expires_at,
         )
-    number = 10 + secrets.randbelow(90)
-    expires_at = runtime.now() + timedelta(seconds=runtime.settings.mobile_request_ttl_s)
-    await limit_requests(pool, runtime, session=session, kind="push")
-    request_id = await challenges.store(
-        pool,
-        session=session,
-        kind="push",
-        challenge=secrets.token_bytes(32),
-        number=number,
-        origin_ip=ip_address,
-        origin_user_agent=(user_agent or "")[:MAX_USER_AGENT_LENGTH],
-        created_at=runtime.now(),
-        expires_at=expires_at,
-    )
     return PushRequest(id=request_id, number=number, expires_at=expires_at)
 
 
 async def pending_requests(
-    pool: asyncpg.Pool, runtime: MfaRuntime, *, device_token: str
+    database: Database, runtime: MfaRuntime, *, device_token: str
 ) -> list[PendingRequest]:
     """What the app lists: pending requests of its user, with where they come from."""
-    device = await device_by_token(pool, device_token=device_token)
-    rows = await pool.fetch(
-        """SELECT id, challenge, created_at, expires_at, origin_ip, origin_user_agent
-             FROM mfa_challenges
-            WHERE user_id = $1 AND kind = 'push' AND status = 'pending' AND expires_at > $2
-            ORDER BY created_at""",
-        device.user_id,
-        runtime.now(),
-    )
-    return [
-        PendingRequest(
-            id=row["id"],
-            challenge=bytes(row["challenge"]),
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-            origin_ip=row["origin_ip"],
-            origin_user_agent=row["origin_user_agent"],
-        )
-        for row in rows
-    ]
+    device = await device_by_token(database, device_token=device_token)
+    async with database.connection() as connection:
+        return await queries.pending_requests(connection, user_id=device.user_id, now=runtime.now())
 
 
 def _check_approval(decision: Decision, number: str, proof: bytes | None) -> None:
@@ -173,7 +154,7 @@ def _check_approval(decision: Decision, number: str, proof: bytes | None) -> Non
 
 
 async def answer_push(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     request_id: uuid.UUID,
@@ -190,50 +171,51 @@ async def answer_push(
         from_b64url(pin_proof_value, field="pin_proof", max_bytes=64) if pin_proof_value else None
     )
     _check_approval(decision, number, proof)
-    device = await device_by_token(pool, device_token=device_token)
-    request = await pool.fetchrow(
-        """SELECT id, challenge, number, status, expires_at FROM mfa_challenges
-            WHERE id = $1 AND user_id = $2 AND kind = 'push'""",
-        request_id,
-        device.user_id,
-    )
+    device = await device_by_token(database, device_token=device_token)
+    async with database.connection() as connection:
+        request = await queries.push_request_of_user(
+            connection, request_id=request_id, user_id=device.user_id
+        )
     if request is None:
         raise PushRequestNotFoundError("no such request for this device", field="request_id")
-    message = push_message(request_id, bytes(request["challenge"]), decision, number)
+    message = push_message(request_id, request.challenge, decision, number)
     if not signature_valid(device.key_type, device.public_key, raw_signature, message):
         raise AppSignatureInvalidError(
             "the signature does not match this request", field="signature"
         )
-    if request["status"] != "pending":
+    if request.status != "pending":
         raise PushRequestAnsweredError("this request was already answered", field="request_id")
-    if request["expires_at"] <= runtime.now():
+    if request.expires_at <= runtime.now():
         raise PushRequestExpiredError("this request has expired: sign in again", field="request_id")
     if decision == "deny":
         return await _settle(
-            pool, runtime, request_id=request_id, status="denied", device=device.id
+            database, runtime, request_id=request_id, status="denied", device=device.id
         )
     verifier = runtime.box.decrypt(device.pin_verifier_encrypted)
     if proof is None or not hmac.compare_digest(pin_proof(verifier, message), proof):
-        left = await wrong_pin(pool, runtime, device_id=device.id)
+        left = await wrong_pin(database, runtime, device_id=device.id)
         if left == 0:
             raise DeviceLockedError(
                 "wrong PIN too many times: this device is locked; enrol it again", field="pin"
             )
         raise PinWrongError("wrong PIN", field="pin", attempts_left=left)
-    await right_pin(pool, runtime, device=device)
-    if not hmac.compare_digest(number, str(request["number"])):
+    async with database.connection() as connection:
+        await right_pin(connection, runtime, device=device)
+    if not hmac.compare_digest(number, str(request.number)):
         # Number matching: the user is approving a request they did not start (or mistyped).
         # The request is cancelled so that it cannot be approved by trying numbers.
-        await _settle(pool, runtime, request_id=request_id, status="rejected", device=device.id)
+        await _settle(database, runtime, request_id=request_id, status="rejected", device=device.id)
         raise PushNumberMismatchError(
             "the number does not match the one shown in the browser; the request is cancelled",
             field="number",
         )
-    return await _settle(pool, runtime, request_id=request_id, status="approved", device=device.id)
+    return await _settle(
+        database, runtime, request_id=request_id, status="approved", device=device.id
+    )
 
 
 async def _settle(
-    pool: asyncpg.Pool,
+    database: Database,
     runtime: MfaRuntime,
     *,
     request_id: uuid.UUID,
@@ -241,54 +223,51 @@ async def _settle(
     device: uuid.UUID,
 ) -> str:
     """Answer a pending request once: a replayed or parallel second answer finds it settled."""
-    settled = await pool.fetchval(
-        """UPDATE mfa_challenges SET status = $2, factor_id = $3, answered_at = $4
-            WHERE id = $1 AND status = 'pending' AND expires_at > $4
-        RETURNING status""",
-        request_id,
-        status,
-        device,
-        runtime.now(),
-    )
+    async with database.connection() as connection:
+        settled = await queries.settle(
+            connection, request_id=request_id, status=status, device_id=device, now=runtime.now()
+        )
     if settled is None:
         raise PushRequestAnsweredError(
             "this request was already answered or has expired", field="request_id"
         )
-    return str(settled)
+    return settled
 
 
 async def challenge_status(
-    db: Db, runtime: MfaRuntime, *, session: Session, challenge_id: uuid.UUID
+    database: Database, runtime: MfaRuntime, *, session: Session, challenge_id: uuid.UUID
 ) -> str:
     """What the waiting browser polls: pending, approved, denied, rejected, used or expired."""
-    row = await db.fetchrow(
-        """SELECT status, expires_at FROM mfa_challenges
-            WHERE id = $1 AND session_hash = $2 AND kind IN ('push', 'qr')""",
-        challenge_id,
-        session.id_hash,
-    )
-    if row is None:
+    async with database.connection() as connection:
+        request = await queries.request_of_session(
+            connection,
+            request_id=challenge_id,
+            session_hash=session.id_hash,
+            kinds=("push", "qr"),
+        )
+    if request is None:
         raise NotFoundError("no such request in this sign-in", field="challenge_id")
-    if row["status"] == "pending" and row["expires_at"] <= runtime.now():
+    if request.status == "pending" and request.expires_at <= runtime.now():
         return "expired"
-    return str(row["status"])
+    return request.status
 
 
 async def complete_push(
-    connection: Connection, runtime: MfaRuntime, *, session: Session, challenge_id: uuid.UUID
+    connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, challenge_id: uuid.UUID
 ) -> Amr:
     """The browser collects an approval: used once, by the session that asked for it."""
-    row = await connection.fetchrow(
-        """SELECT status, expires_at, factor_id FROM mfa_challenges
-            WHERE id = $1 AND session_hash = $2 AND kind = 'push' FOR UPDATE""",
-        challenge_id,
-        session.id_hash,
+    request = await queries.request_of_session(
+        connection,
+        request_id=challenge_id,
+        session_hash=session.id_hash,
+        kinds=("push",),
+        lock=True,
     )
-    if row is None:
+    if request is None:
         raise NotFoundError("no such request in this sign-in", field="challenge_id")
-    status, now = row["status"], runtime.now()
+    status, now = request.status, runtime.now()
     if status == "pending":
-        if row["expires_at"] <= now:
+        if request.expires_at <= now:
             raise PushRequestExpiredError(
                 "the request expired: send a new one", field="challenge_id"
             )
@@ -301,12 +280,11 @@ async def complete_push(
         raise PushRejectedError(
             "the number typed in the app did not match: send a new request", field="challenge_id"
         )
-    if row["expires_at"] + APPROVAL_GRACE <= now:
+    if request.expires_at + APPROVAL_GRACE <= now:
         raise ApprovalExpiredError("the approval expired: send a new request", field="challenge_id")
-    await connection.execute(
-        "UPDATE mfa_challenges SET status = 'used' WHERE id = $1", challenge_id
-    )
-    await factors.mark_used(connection, factor_id=row["factor_id"], now=now)
+    await queries.use_request(connection, request_id=challenge_id)
+    if request.factor_id is not None:  # the approving device (set with the approval)
+        await factor_rows.mark_used(connection, factor_id=request.factor_id, now=now)
     return ("swk", "pin")
 
 
@@ -316,17 +294,21 @@ class PushSignIn(SignInMethodDefaults):
     code_length = 0
 
     async def challenge(
-        self, pool: asyncpg.Pool, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
+        self, database: Database, runtime: MfaRuntime, *, session: Session, start: ChallengeStart
     ) -> Challenge | None:
         push = await create_push(
-            pool, runtime, session=session, ip_address=start.ip_address, user_agent=start.user_agent
+            database,
+            runtime,
+            session=session,
+            ip_address=start.ip_address,
+            user_agent=start.user_agent,
         )
         return Challenge(
             id=push.id, method=self.method, expires_at=push.expires_at, number=push.number
         )
 
     async def verify(
-        self, connection: Connection, runtime: MfaRuntime, *, session: Session, answer: Answer
+        self, connection: AsyncConnection, runtime: MfaRuntime, *, session: Session, answer: Answer
     ) -> Amr:
         return await complete_push(
             connection, runtime, session=session, challenge_id=answer.needed("challenge_id")
