@@ -2,10 +2,6 @@
 
 Deleting a session row fires the OIDC trigger of migration 0004 (its grants are revoked), so
 every way a session ends goes through a DELETE here.
-
-Transition (issue 16): the `*_raw` twins run the same statements on an asyncpg connection, for
-the callers not yet on SQLAlchemy (mfa's sign-in step and failure counting, mfa's devices
-reset); each goes with its last caller.
 """
 
 from __future__ import annotations
@@ -28,7 +24,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
 from gatehouse_identity.sessions.models import Session
 from gatehouse_identity.tables import sessions, users
 
@@ -232,63 +227,3 @@ async def lock_session_hashes(connection: AsyncConnection, *, user_id: uuid.UUID
         select(sessions.c.id_hash).where(sessions.c.user_id == user_id).with_for_update()
     )
     return list(rows)
-
-
-# ----------------------------------------------------- asyncpg twins (transition, see docstring)
-
-
-async def delete_session_raw(connection: Connection, *, id_hash: bytes) -> bool:
-    ended = await connection.fetchval(
-        "DELETE FROM sessions WHERE id_hash = $1 RETURNING 1", id_hash
-    )
-    return ended is not None
-
-
-async def delete_user_sessions_raw(
-    connection: Connection, *, user_id: uuid.UUID, keep_hash: bytes | None
-) -> int:
-    ended = await connection.fetchval(
-        """WITH gone AS (DELETE FROM sessions
-                          WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2 RETURNING 1)
-           SELECT count(*) FROM gone""",
-        user_id,
-        keep_hash,
-    )
-    return int(ended or 0)
-
-
-async def take_session_raw(connection: Connection, *, id_hash: bytes) -> EndedSession | None:
-    row = await connection.fetchrow(
-        """DELETE FROM sessions WHERE id_hash = $1
-        RETURNING user_id, created_at, expires_at, ip_address, user_agent""",
-        id_hash,
-    )
-    if row is None:
-        return None
-    return EndedSession(
-        user_id=row["user_id"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        ip_address=row["ip_address"],
-        user_agent=row["user_agent"],
-    )
-
-
-async def insert_session_raw(
-    connection: Connection, *, session: Session, ip_address: str | None, user_agent: str | None
-) -> None:
-    """The rotated session (its idle clock starts now, in the database)."""
-    await connection.execute(
-        """INSERT INTO sessions (id_hash, user_id, amr, level, created_at, last_seen_at,
-                                 expires_at, ip_address, user_agent, second_factor_at)
-           VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8, $9)""",
-        session.id_hash,
-        session.user_id,
-        session.amr,
-        session.level,
-        session.created_at,
-        session.expires_at,
-        ip_address,
-        user_agent,
-        session.second_factor_at,
-    )

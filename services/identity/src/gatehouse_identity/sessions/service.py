@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection, Database
+from gatehouse_common.db import Database
 from gatehouse_identity.sessions import queries
 from gatehouse_identity.sessions.errors import SignInAttemptOverError
 from gatehouse_identity.sessions.models import NewSession, Session
@@ -103,26 +103,21 @@ async def end_session(database: Database, *, token: str) -> None:
             await queries.delete_session(connection, id_hash=session_hash(token))
 
 
-async def end_session_by_hash(connection: AsyncConnection | Connection, *, id_hash: bytes) -> bool:
-    """End one session; False when it was already gone (ended by a parallel request).
-    (An asyncpg connection until mfa's failure counting is converted.)"""
-    if isinstance(connection, AsyncConnection):
-        return await queries.delete_session(connection, id_hash=id_hash)
-    return await queries.delete_session_raw(connection, id_hash=id_hash)
+async def end_session_by_hash(connection: AsyncConnection, *, id_hash: bytes) -> bool:
+    """End one session; False when it was already gone (ended by a parallel request)."""
+    return await queries.delete_session(connection, id_hash=id_hash)
 
 
 async def end_user_sessions(
-    connection: AsyncConnection | Connection, *, user_id: uuid.UUID, keep_hash: bytes | None = None
+    connection: AsyncConnection, *, user_id: uuid.UUID, keep_hash: bytes | None = None
 ) -> int:
     """End every session of the user but `keep_hash` (the one making the change, if any);
-    returns how many ended. (An asyncpg connection until mfa's devices reset is converted.)"""
-    if isinstance(connection, AsyncConnection):
-        return await queries.delete_user_sessions(connection, user_id=user_id, keep_hash=keep_hash)
-    return await queries.delete_user_sessions_raw(connection, user_id=user_id, keep_hash=keep_hash)
+    returns how many ended."""
+    return await queries.delete_user_sessions(connection, user_id=user_id, keep_hash=keep_hash)
 
 
 async def rotate(
-    connection: AsyncConnection | Connection,
+    connection: AsyncConnection,
     *,
     session: Session,
     level: str,
@@ -130,12 +125,8 @@ async def rotate(
     now: datetime,
 ) -> NewSession:
     """Replace the session by one with a new id at `level` with `amr`, a second factor proved
-    `now`. Its absolute expiry stays: stepping up does not lengthen a session's life.
-    (An asyncpg connection until mfa's sign-in step is converted.)"""
-    if isinstance(connection, AsyncConnection):
-        old = await queries.take_session(connection, id_hash=session.id_hash)
-    else:
-        old = await queries.take_session_raw(connection, id_hash=session.id_hash)
+    `now`. Its absolute expiry stays: stepping up does not lengthen a session's life."""
+    old = await queries.take_session(connection, id_hash=session.id_hash)
     if old is None:  # signed out, expired, or a parallel answer already raised it
         raise SignInAttemptOverError("this sign-in attempt is over: sign in again")
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
@@ -148,16 +139,11 @@ async def rotate(
         expires_at=old.expires_at,
         second_factor_at=now,
     )
-    if isinstance(connection, AsyncConnection):
-        await queries.insert_session(
-            connection,
-            session=new,
-            last_seen_at=None,
-            ip_address=old.ip_address,
-            user_agent=old.user_agent,
-        )
-    else:
-        await queries.insert_session_raw(
-            connection, session=new, ip_address=old.ip_address, user_agent=old.user_agent
-        )
+    await queries.insert_session(
+        connection,
+        session=new,
+        last_seen_at=None,
+        ip_address=old.ip_address,
+        user_agent=old.user_agent,
+    )
     return NewSession(token=token, session=new)
