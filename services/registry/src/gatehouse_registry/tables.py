@@ -7,6 +7,9 @@ The migrations in migrations/versions/ must arrive at exactly this; the tests co
 (tests/schema/test_schema.py). The reference data itself (countries, chapters, sections,
 activity types, sample authorities) is data, written by the baseline revision and
 `python -m gatehouse_registry load-reference-data`.
+
+Over our usual ~500 lines for now, like identity's tables.py: the whole schema of the service in
+one declaration; it shrinks as capabilities take their tables into their own tables.py.
 """
 
 from __future__ import annotations

@@ -7,8 +7,7 @@ with one of the client's keys, `iss` and `sub` are the client id, `aud` names th
 endpoint it is sent to), it expires within MAX_LIFETIME_S and has not yet, and its `jti` has not
 been seen (each assertion works once: a copy cannot be replayed, RFC 7523 §3 point 7).
 
-Keys from a `jwks_uri` are kept JWKS_CACHE_S and fetched again at once for a key id not yet seen
-(a client rotating its key), at most every JWKS_REFETCH_S.
+Keys from a `jwks_uri` come through the runtime's cache (client_jwks.py).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from gatehouse_identity.oidc import clients, queries
 from gatehouse_identity.oidc.client_models import Client
 from gatehouse_identity.oidc.errors import invalid_client
 
-if TYPE_CHECKING:  # runtime.py holds a JwksCache
+if TYPE_CHECKING:
     from gatehouse_identity.oidc.runtime import OidcRuntime
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -37,56 +36,6 @@ ALGORITHMS = ("PS256", "ES256", "EdDSA")
 MAX_ASSERTION_LENGTH = 8192
 MAX_LIFETIME_S = 300
 CLOCK_LEEWAY_S = 5
-JWKS_CACHE_S = 300.0
-JWKS_REFETCH_S = 10.0
-JWKS_TIMEOUT_S = 5.0
-MAX_JWKS_BYTES = 50_000
-
-
-@dataclass
-class _Fetched:
-    keys: dict[str, Any]
-    at: float
-    # When it was fetched because an assertion named a key id it lacked (None: not for that).
-    for_unknown_kid: bool = False
-
-
-class JwksCache:
-    """Public keys of clients that publish them at a `jwks_uri`."""
-
-    def __init__(self) -> None:
-        self._fetched: dict[str, _Fetched] = {}
-
-    async def keys(self, uri: str, *, kid: str | None) -> dict[str, Any]:
-        kept = self._fetched.get(uri)
-        now = time.monotonic()
-        if kept is not None and now - kept.at < JWKS_CACHE_S:
-            knows_kid = kid is None or any(k.get("kid") == kid for k in kept.keys.get("keys", []))
-            # A key id not yet seen (the client rotated) is looked for at once, but a stream of
-            # made-up key ids makes identity fetch at most every JWKS_REFETCH_S.
-            if knows_kid or (kept.for_unknown_kid and now - kept.at < JWKS_REFETCH_S):
-                return kept.keys
-            fetched = await self._fetch(uri)
-            self._fetched[uri] = _Fetched(fetched, now, for_unknown_kid=True)
-            return fetched
-        fetched = await self._fetch(uri)
-        self._fetched[uri] = _Fetched(fetched, now)
-        return fetched
-
-    async def _fetch(self, uri: str) -> dict[str, Any]:
-        try:
-            async with httpx.AsyncClient(timeout=JWKS_TIMEOUT_S, follow_redirects=False) as http:
-                response = await http.get(uri, headers={"Accept": "application/json"})
-            if response.status_code != 200 or len(response.content) > MAX_JWKS_BYTES:
-                raise invalid_client("the client's jwks_uri did not answer with its keys")
-            document = response.json()
-            clients.check_jwks(document)
-        except (httpx.HTTPError, ValueError, clients.ClientError) as error:
-            raise invalid_client("the client's jwks_uri did not answer with its keys") from error
-        keys: dict[str, Any] = document
-        return keys
-
-
 def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if not assertion or len(assertion) > MAX_ASSERTION_LENGTH or not assertion.isascii():
         raise invalid_client("client_assertion is not a JWT")

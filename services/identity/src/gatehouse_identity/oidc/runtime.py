@@ -9,7 +9,7 @@ from fastapi import Request
 
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.oidc.access_tokens import AccessTokenIssuer
-from gatehouse_identity.oidc.client_assertions import JwksCache
+from gatehouse_identity.oidc.client_jwks import JwksCache
 from gatehouse_identity.oidc.dpop import DPoPChecker, NonceSource
 from gatehouse_identity.oidc.grants import TokenLifetimes
 from gatehouse_identity.oidc.keys import KeyStore
