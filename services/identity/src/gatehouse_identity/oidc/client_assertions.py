@@ -15,11 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -36,6 +34,8 @@ ALGORITHMS = ("PS256", "ES256", "EdDSA")
 MAX_ASSERTION_LENGTH = 8192
 MAX_LIFETIME_S = 300
 CLOCK_LEEWAY_S = 5
+
+
 def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if not assertion or len(assertion) > MAX_ASSERTION_LENGTH or not assertion.isascii():
         raise invalid_client("client_assertion is not a JWT")
