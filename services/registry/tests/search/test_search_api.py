@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_registry.auth.dependencies import RegistryUser
 
@@ -178,3 +180,74 @@ async def test_bad_input_is_refused_with_the_field_named(
     response = await api.get("/api/v1/operators", params=params)
     assert 400 <= response.status_code < 500, response.text
     assert field in {str(part) for problem in response.json()["detail"] for part in problem["loc"]}
+
+
+def shown(found: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    return [
+        (
+            item["name"],
+            item["address"],
+            [f"{a['section_code']}/{a['activity_type_code']}" for a in item["activities"]],
+        )
+        for item in found["items"]
+    ]
+
+
+async def test_every_hit_on_the_page_asked_for_has_its_address_and_activities(
+    api: httpx.AsyncClient, register: dict[str, Any]
+) -> None:
+    """The details are read with the hits, for the page's positions only: each page, and hits
+    of a later bucket (the typos), has them; none is mixed up with another operator's."""
+    address = "Hamngatan 1 411 06 {} Sweden"
+    every_page = [
+        shown(await search(api, q="Nordic Import", page_size="1", page=str(page)))
+        for page in (1, 2, 3)
+    ]
+    assert every_page == [
+        [(NORDIC_IMPORT, address.format("Göteborg"), ["EUPO/EUPO"])],
+        [("Import Nordic Trading AB", address.format("Umeå"), ["EUPO/EUPO"])],
+        [("Nordica Import AB", address.format("Malmö"), ["EUPO/EUPO"])],  # a typo
+    ]
+    assert shown(await search(api, q="Nordic Import", page_size="2", page="2")) == every_page[2]
+    assert shown(await search(api, q="Vänersborg")) == [
+        ("Vänersborgs Äppelodlare AB", address.format("Vänersborg"), ["EURPO/EURPO"])
+    ]
+    # Filters alone: the first page of every operator with the section, in name order.
+    assert shown(await search(api, section="EURPO", country="SE")) == [
+        ("Vänersborgs Äppelodlare AB", address.format("Vänersborg"), ["EURPO/EURPO"])
+    ]
+
+
+@pytest.fixture
+def statements(db_connection: AsyncConnection) -> list[str]:
+    """The first words of the SQL statements the searches send (not the test's savepoints)."""
+    sent: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statement: str = args[2]
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            sent.append(" ".join(statement.split()[:4]))
+
+    assert db_connection.sync_connection is not None
+    event.listen(db_connection.sync_connection, "before_cursor_execute", seen)
+    return sent
+
+
+async def test_a_search_reads_its_page_details_with_its_hits(
+    api: httpx.AsyncClient, register: dict[str, Any], statements: list[str]
+) -> None:
+    """Each statement is a round trip: the settings (with the filters' codes), the words'
+    expansions, and each group of buckets, which brings the page's details and counts its
+    hits — no statement for the details or the count of their own."""
+    await search(api, q="Nordic")  # the register's size is read at most every five minutes
+    statements.clear()
+    await search(api, q="Nordic Import", country="SE", page_size="1", page="3")
+    assert statements == [
+        "SELECT set_config($1::VARCHAR, $2::VARCHAR, true)",
+        "SELECT operator_words.word, operator_words.operators, false",
+        "SELECT ordered.bucket, ordered.id, ordered.name,",  # name, every word
+        "SELECT ordered.bucket, ordered.id, ordered.name,",  # typos: the page's hit
+    ]
+    statements.clear()
+    await search(api, section="EURPO")
+    assert len(statements) == 2

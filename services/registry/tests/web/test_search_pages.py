@@ -91,7 +91,7 @@ async def test_close_matches_are_shown_on_the_create_form(visit: Callable[..., V
     page = await sara.get("/request-authorisation/operator/new", country="SE", q="Nordic Imprt")
     assert 'id="close-matches"' in page.text
     shown = html.unescape(page.text)
-    assert NORDIC_IMPORT in shown
+    assert f"{NORDIC_IMPORT}, Hamngatan 1 411 06 Göteborg" in shown  # with its address
     assert sara.text("operator.close.likely") in shown
     assert 'name="different_company"' in page.text
     nothing_near = await sara.get(

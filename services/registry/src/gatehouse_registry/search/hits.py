@@ -1,9 +1,10 @@
 """The SQL of the hits: a group of buckets read at once (each cut at the rows needed inside
-PostgreSQL, in its own order), the count of the hits with every word, and the settings a search
-runs with. Built with SQLAlchemy Core from the buckets' shape (gatehouse_registry.search.buckets)
-with named parameters, and compiled once per shape and process: a search then costs a dictionary
-look-up and the statement's execution, not building and compiling an expression tree (which took
-more of the registry's time than PostgreSQL took to answer)."""
+PostgreSQL, in its own order), with the details of the hits on the page asked for, and the
+settings a search runs with. Built with SQLAlchemy Core from the buckets' shape
+(gatehouse_registry.search.buckets) with named parameters, and compiled once per shape and
+process: a search then costs a dictionary look-up and the statement's execution, not building
+and compiling an expression tree (which took more of the registry's time than PostgreSQL took
+to answer)."""
 
 from __future__ import annotations
 
@@ -28,12 +29,11 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    text,
     true,
     union_all,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -54,7 +54,13 @@ from gatehouse_registry.search.buckets import (
     WordsMatched,
 )
 from gatehouse_registry.search.models import Match
-from gatehouse_registry.tables import activities, organizations
+from gatehouse_registry.tables import (
+    activities,
+    activity_types,
+    addresses,
+    countries,
+    organizations,
+)
 
 operators = organizations.alias("o")
 DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
@@ -85,11 +91,20 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class HitDetails:
+    address: str
+    # (section, activity type, its English name) of the activities not rejected, oldest first
+    activities: list[tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
 class Hit:
     id: uuid.UUID
     name: str
     status: str
     match: Match
+    # Read with the hit when it is on the page asked for (see `hits_of_buckets`).
+    details: HitDetails | None = None
 
     @property
     def every_word(self) -> bool:
@@ -217,11 +232,55 @@ def _closeness(closeness: Closeness | None) -> ColumnElement[int]:
     raise AssertionError(closeness)  # pragma: no cover
 
 
+def main_address(organization_id: ColumnElement[uuid.UUID]) -> ColumnElement[str]:
+    """The operator's main address on one line, with its country's English name."""
+    line: ColumnElement[str] = (
+        select(
+            addresses.c.street
+            + " "
+            + addresses.c.postal_code
+            + " "
+            + addresses.c.city
+            + " "
+            + countries.c.name_en
+        )
+        .join(countries, countries.c.code == addresses.c.country_code)
+        .where(addresses.c.organization_id == organization_id, addresses.c.is_main)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return line
+
+
+def activity_list(organization_id: ColumnElement[uuid.UUID]) -> ColumnElement[Any]:
+    """The operator's activities not rejected, oldest first: [section, type, type's name]."""
+    listed: ColumnElement[Any] = (
+        select(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_array(
+                        activities.c.section_code,
+                        activities.c.activity_type_code,
+                        activity_types.c.name_en,
+                    ),
+                    activities.c.created_at,
+                    activities.c.id,
+                )
+            )
+        )
+        .join(activity_types, activity_types.c.code == activities.c.activity_type_code)
+        .where(activities.c.organization_id == organization_id, activities.c.status != "rejected")
+        .scalar_subquery()
+    )
+    return listed
+
+
 @functools.lru_cache(maxsize=1024)
 def _bucket_statement(
     filters: tuple[bool, bool, bool],
     buckets: tuple[tuple[int, Bucket], ...],
     earlier: tuple[Bucket, ...],
+    details: bool,
 ) -> Compiled:
     excluded = [_condition(bucket.condition) for bucket in earlier]
     branches: list[Select[Any]] = []
@@ -248,11 +307,46 @@ def _bucket_statement(
         )
         excluded.append(_condition(bucket.condition))
     hits = union_all(*branches).subquery("hits")
-    return Compiled.of(
-        select(hits.c.bucket, hits.c.id, hits.c.name, hits.c.status)
-        .order_by(hits.c.bucket, hits.c.closeness, hits.c.name, hits.c.id)
+    in_order = (hits.c.bucket, hits.c.closeness, hits.c.name, hits.c.id)
+    if not details:
+        return Compiled.of(
+            select(hits.c.bucket, hits.c.id, hits.c.name, hits.c.status)
+            .order_by(*in_order)
+            .limit(bindparam("limit", type_=Integer))
+        )
+    # The page's details in the same statement: only the rows at its positions have them read
+    # (CASE evaluates a subquery only when its condition holds).
+    ordered = (
+        select(
+            hits.c.bucket,
+            hits.c.id,
+            hits.c.name,
+            hits.c.status,
+            func.row_number().over(order_by=in_order).label("position"),
+        )
+        .order_by(*in_order)
         .limit(bindparam("limit", type_=Integer))
+        .subquery("ordered")
     )
+    skip = bindparam("skip", type_=Integer)
+    shown = and_(
+        ordered.c.position > skip, ordered.c.position <= skip + bindparam("show", type_=Integer)
+    )
+    return Compiled.of(
+        select(
+            ordered.c.bucket,
+            ordered.c.id,
+            ordered.c.name,
+            ordered.c.status,
+            shown.label("shown"),
+            case((shown, main_address(ordered.c.id))).label("address"),
+            case((shown, activity_list(ordered.c.id))).label("activities"),
+        ).order_by(ordered.c.position)
+    )
+
+
+def details_of(address: str | None, listed: Sequence[Sequence[str]] | None) -> HitDetails:
+    return HitDetails(address or "", [(a[0], a[1], a[2]) for a in listed or ()])
 
 
 async def hits_of_buckets(
@@ -263,46 +357,32 @@ async def hits_of_buckets(
     params: Mapping[str, object],
     *,
     limit: int,
+    shown: tuple[int, int] | None = None,
 ) -> list[Hit]:
     """The first `limit` hits of (numbered) `buckets`, bucket after bucket, leaving out the
     hits of the `earlier` buckets. Each bucket is cut at `limit` rows inside PostgreSQL, in its
-    own order, so a broad bucket costs the rows shown, not the rows matched."""
+    own order, so a broad bucket costs the rows shown, not the rows matched.
+
+    `shown` (skip, count): the hits after the first `skip` (which may be negative), up to
+    `count` of them, come with their details, read in the same statement."""
     if not buckets:
         return []
-    statement = _bucket_statement(filters.shape, tuple(buckets), tuple(earlier))
-    rows = await statement.run(connection, {**params, **filters.params, "limit": limit})
+    statement = _bucket_statement(filters.shape, tuple(buckets), tuple(earlier), shown is not None)
+    values = {**params, **filters.params, "limit": limit}
+    if shown is not None:
+        values |= {"skip": shown[0], "show": shown[1]}
+    rows = await statement.run(connection, values)
     matches = {number: bucket.match for number, bucket in buckets}
-    return [Hit(row.id, row.name, row.status, matches[row.bucket]) for row in rows]
-
-
-@functools.lru_cache(maxsize=256)
-def _count_statement(filters: tuple[bool, bool, bool], condition: Condition) -> Compiled:
-    matching = (
-        select(operators.c.name)
-        .where(*_filter_conditions(filters), _condition(condition))
-        .order_by(operators.c.name)
-        .limit(bindparam("limit", type_=Integer))
-        .subquery()
-    )
-    return Compiled.of(select(func.count()).select_from(matching))
-
-
-async def count_hits(
-    connection: AsyncConnection,
-    filters: Filters,
-    condition: Condition,
-    params: Mapping[str, object],
-    cap: int,
-) -> int:
-    """How many operators meet the filters and `condition`, counted up to `cap + 1`.
-
-    In name order, as the hits are read: for a broad condition PostgreSQL reads the first rows
-    of the index in name order (the index in country order would serve as well by its costs,
-    but a word's operators cluster by country, so it may read tens of thousands of rows to find
-    a hundred); for a narrower one, the word index and a sort."""
-    statement = _count_statement(filters.shape, condition)
-    rows = await statement.run(connection, {**params, **filters.params, "limit": cap + 1})
-    return int(rows[0][0])
+    return [
+        Hit(
+            row.id,
+            row.name,
+            row.status,
+            matches[row.bucket],
+            details_of(row.address, row.activities) if shown is not None and row.shown else None,
+        )
+        for row in rows
+    ]
 
 
 # For the rest of the transaction: no reading of the whole table, and no parallel workers.
@@ -312,13 +392,13 @@ async def count_hits(
 # builds. Parallel workers, which it plans for a scan of tens of thousands of index rows, take
 # longer to start than such a scan takes alone. And each statement is planned for its own values
 # (the statements are prepared, and a generic plan cannot tell a word in every tenth operator from
-# a word in one). Plain SQL: a statement of PostgreSQL settings.
-PREFER_INDEXES = text(
-    "SELECT set_config('enable_seqscan', 'off', true),"
-    " set_config('max_parallel_workers_per_gather', '0', true),"
-    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+# a word in one). The columns of the statement that begins a search (`queries.begin_search`).
+PREFER_INDEXES = (
+    func.set_config("enable_seqscan", "off", true()),
+    func.set_config("max_parallel_workers_per_gather", "0", true()),
+    func.set_config("plan_cache_mode", "force_custom_plan", true()),
 )
 
 
 async def prefer_indexes(connection: AsyncConnection) -> None:
-    await connection.execute(PREFER_INDEXES)
+    await connection.execute(select(*PREFER_INDEXES))

@@ -25,20 +25,27 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text, Uuid
 
 from gatehouse_registry.search import typos
-from gatehouse_registry.search.hits import Compiled, Filters
+from gatehouse_registry.search.hits import (
+    PREFER_INDEXES,
+    Compiled,
+    Filters,
+    HitDetails,
+    activity_list,
+    details_of,
+    main_address,
+)
 from gatehouse_registry.tables import (
-    activities,
     activity_types,
-    addresses,
     countries,
     identifiers,
     operator_word_keys,
     operator_words,
+    organizations,
     sections,
 )
 
@@ -108,76 +115,53 @@ async def identifier_holders(connection: AsyncConnection, values: Sequence[str])
     return list(rows.scalars())
 
 
-async def unknown_filter(connection: AsyncConnection, filters: Filters) -> tuple[str, str] | None:
-    """(field, code) of the first filter naming a code the reference data lacks, or None."""
+@functools.cache
+def _begin_statement(shape: tuple[bool, bool, bool]) -> Compiled:
     checks = [
-        ("country", filters.country_code, countries.c.code),
-        ("section", filters.section_code, sections.c.code),
-        ("activity_type", filters.activity_type_code, activity_types.c.code),
-    ]
-    given = [(field, value, column) for field, value, column in checks if value]
-    if not given:
-        return None
-    known = (
-        await connection.execute(
-            select(
-                *(exists().where(column == value).label(field) for field, value, column in given)
-            )
+        (given, field, column)
+        for given, (field, column) in zip(
+            shape,
+            (
+                ("country", countries.c.code),
+                ("section", sections.c.code),
+                ("activity_type", activity_types.c.code),
+            ),
+            strict=True,
         )
-    ).one()
-    for (field, value, _), found in zip(given, known, strict=True):
+    ]
+    return Compiled.of(
+        select(
+            *PREFER_INDEXES,
+            *(
+                exists().where(column == bindparam(field, type_=Text)).label(field)
+                for given, field, column in checks
+                if given
+            ),
+        )
+    )
+
+
+async def begin_search(connection: AsyncConnection, filters: Filters) -> tuple[str, str] | None:
+    """Set the search's settings for the rest of the transaction (`hits.PREFER_INDEXES`), and
+    check the filters' codes in the same statement: (field, code) of the first filter naming a
+    code the reference data lacks, or None."""
+    row = (await _begin_statement(filters.shape).run(connection, filters.params))[0]
+    known = row[len(PREFER_INDEXES) :]
+    given = [(field, str(value)) for field, value in filters.params.items()]
+    for (field, value), found in zip(given, known, strict=True):
         if not found:
             return field, value
     return None
 
 
-@dataclass(frozen=True)
-class HitDetails:
-    address: str
-    # (section, activity type, its English name) of the activities not rejected, oldest first
-    activities: list[tuple[str, str, str]]
-
-
 @functools.cache
 def _details_statement() -> Compiled:
-    listed = (
-        select(
-            func.jsonb_agg(
-                aggregate_order_by(
-                    func.jsonb_build_array(
-                        activities.c.section_code,
-                        activities.c.activity_type_code,
-                        activity_types.c.name_en,
-                    ),
-                    activities.c.created_at,
-                    activities.c.id,
-                )
-            )
-        )
-        .join(activity_types, activity_types.c.code == activities.c.activity_type_code)
-        .where(
-            activities.c.organization_id == addresses.c.organization_id,
-            activities.c.status != "rejected",
-        )
-        .scalar_subquery()
-    )
     return Compiled.of(
         select(
-            addresses.c.organization_id,
-            addresses.c.street
-            + " "
-            + addresses.c.postal_code
-            + " "
-            + addresses.c.city
-            + " "
-            + countries.c.name_en,
-            listed,
-        )
-        .join(countries, countries.c.code == addresses.c.country_code)
-        .where(
-            addresses.c.organization_id == func.any(bindparam("ids", type_=UUID_ARRAY)),
-            addresses.c.is_main,
-        )
+            organizations.c.id,
+            main_address(organizations.c.id),
+            activity_list(organizations.c.id),
+        ).where(organizations.c.id == func.any(bindparam("ids", type_=UUID_ARRAY)))
     )
 
 
@@ -187,7 +171,7 @@ async def hit_details(
     """Each operator's main address on one line (with its country's English name) and its
     activities, in one statement."""
     rows = await _details_statement().run(connection, {"ids": list(operator_ids)})
-    return {row[0]: HitDetails(row[1], [(a[0], a[1], a[2]) for a in row[2] or ()]) for row in rows}
+    return {row[0]: details_of(row[1], row[2]) for row in rows}
 
 
 async def operators_in_register(connection: AsyncConnection) -> int:

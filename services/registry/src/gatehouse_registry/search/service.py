@@ -63,7 +63,7 @@ async def search_operators(
     query = parse(text or "")
     filters = Filters(country_code, section_code, activity_type_code)
     async with database.transaction() as connection:
-        unknown = await queries.unknown_filter(connection, filters)
+        unknown = await queries.begin_search(connection, filters)
         if unknown is not None:
             field, value = unknown
             raise UnknownChoiceError(f"unknown code {value!r}", field=field)
@@ -117,7 +117,7 @@ async def _close_matches(
         groups.insert(0, [Bucket(Identified(), Match.IDENTIFIER)])
     plan = Plan(groups=[g for g in groups if g], every_word=None, params=params)
     filters = Filters(country_code=country_code)
-    hits, _ = await finding.collect(connection, filters, plan, CLOSE_MATCHES)
+    hits = await finding.collect(connection, filters, plan, CLOSE_MATCHES)
     typed_words = len(set(query.name_key.split())) if query is not None else 0
     detailed = await finding.hits_with_details(connection, hits[:CLOSE_MATCHES])
     return [
