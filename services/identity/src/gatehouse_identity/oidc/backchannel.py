@@ -25,6 +25,7 @@ from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.oidc import backchannel_queries as queries
 from gatehouse_identity.oidc import grants
 from gatehouse_identity.oidc.keys import LOGOUT_TOKEN_TTL, KeyStore
+from gatehouse_identity.sign_in import notices
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class BackchannelWorker:
                             pass
                         if time.monotonic() - last_housekeeping > HOUSEKEEPING_INTERVAL_S:
                             await grants.delete_stale(self._context.database)
+                            await notices.forget_old(self._context.database)
                             last_housekeeping = time.monotonic()
                     except DATABASE_ERRORS as error:
                         logger.warning(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -157,3 +157,34 @@ async def remove_factors_since_sign_in(
         .returning(second_factors.c.status)
     )
     return sum(1 for row in removed if row.status != "pending")
+
+
+async def delete_stale(
+    connection: AsyncConnection, *, seen_before: datetime, noticed_before: datetime
+) -> None:
+    """Housekeeping: networks last seen before `seen_before`, except each user's latest one
+    (a user with no network is never told, so it marks that there is a history); notices whose
+    report link has expired, or that never had one and were made before `noticed_before`."""
+    newer = seen_networks.alias("newer")
+    await connection.execute(
+        delete(seen_networks).where(
+            seen_networks.c.last_seen_at < seen_before,
+            select(newer.c.user_id)
+            .where(
+                newer.c.user_id == seen_networks.c.user_id,
+                newer.c.last_seen_at > seen_networks.c.last_seen_at,
+            )
+            .exists(),
+        )
+    )
+    await connection.execute(
+        delete(sign_in_notices).where(
+            or_(
+                sign_in_notices.c.report_expires_at < func.now(),
+                and_(
+                    sign_in_notices.c.report_expires_at.is_(None),
+                    sign_in_notices.c.signed_in_at < noticed_before,
+                ),
+            )
+        )
+    )

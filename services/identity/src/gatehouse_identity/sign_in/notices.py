@@ -31,6 +31,7 @@ from ua_parser import parse
 
 from gatehouse.events.v1 import identity_events_pb2 as events
 from gatehouse_common.db import Database
+from gatehouse_common.nats_bus import STREAM_MAX_AGE_S
 from gatehouse_common.outbox import add_event
 from gatehouse_identity.accounts.errors import InvalidLinkError
 from gatehouse_identity.accounts.links import IssuedLink, token_hash
@@ -138,6 +139,22 @@ class ReportLinkRequest:
     user_id: uuid.UUID
     # The notice's event (identity.user.new_device_signed_in).
     event_id: uuid.UUID
+
+
+async def forget_old(database: Database) -> None:
+    """Housekeeping: keep what notices need for as long as they need it. A network is kept for
+    the SEEN_FOR the rule looks back (a user's latest one for as long as the account, so that a
+    long absence does not make the next sign-in look like the very first); a notice while its
+    "This wasn't me" link can still be used, or, when the notifier has not asked for the link
+    yet, while its event can still reach the notifier (the stream keeps events STREAM_MAX_AGE_S).
+    """
+    now = datetime.now(UTC)
+    async with database.transaction() as connection:
+        await queries.delete_stale(
+            connection,
+            seen_before=now - SEEN_FOR,
+            noticed_before=now - timedelta(seconds=STREAM_MAX_AGE_S),
+        )
 
 
 async def issue_report_links(
