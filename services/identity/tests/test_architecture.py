@@ -33,17 +33,12 @@ ASYNCPG_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "executemany", "acqu
 BRIDGE_NAMES = frozenset({"raw_pool", "raw_connection", "RawPool", "database_behind"})
 
 # Transports that still touch the database layer themselves, each with its reason.
-TRANSPORTS_WITH_SQL: dict[str, str] = {
-    # No statement of its own, but it hands the raw asyncpg pool to every route as a dependency
-    # (`Pool`); it goes when the last service function taking a pool is converted.
-    "api/dependencies.py": "imports asyncpg to type the raw pool it hands to the routes",
-}
+TRANSPORTS_WITH_SQL: dict[str, str] = {}
 
 # Modules (not queries.py) that still use asyncpg directly, by capability. Reason for all: not
 # converted to SQLAlchemy Core yet (issue 16); each goes when its capability is.
 ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
     {
-        "api/dependencies.py",
         "audit/service.py",
         "context.py",
     }

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -25,10 +24,6 @@ bearer = HTTPBearer(auto_error=False)
 def get_context(request: Request) -> IdentityContext:
     context: IdentityContext = request.app.state.context
     return context
-
-
-def get_pool(request: Request) -> asyncpg.Pool:
-    return get_context(request).pool
 
 
 def get_database(request: Request) -> Database:
@@ -60,7 +55,6 @@ def user_agent(request: Request) -> str | None:
 
 
 Context = Annotated[IdentityContext, Depends(get_context)]
-Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 Db = Annotated[Database, Depends(get_database)]
 Settings = Annotated[IdentitySettings, Depends(get_settings)]
 Hasher = Annotated[PasswordHasher, Depends(get_hasher)]
