@@ -10,6 +10,10 @@ Each decision locks the request (or client) row, writes its outbox event and aud
 same transaction. identity is called *before* the transaction that records a client's creation
 or rotation (a refusal leaves nothing behind), and *after* the one that records a revocation
 (the registry refuses the client at once; sync.py retries reaching identity).
+
+Slightly over our ~500 lines: access and clients are one workflow here — revoking the access
+revokes its clients in the same transaction, and both use the same locking, scope and audit
+helpers — so two modules would import each other.
 """
 
 from __future__ import annotations
