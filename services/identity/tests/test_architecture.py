@@ -32,17 +32,13 @@ SQL_STRING = re.compile(
 ASYNCPG_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "executemany", "acquire"})
 BRIDGE_NAMES = frozenset({"raw_pool", "raw_connection", "RawPool", "database_behind"})
 
-# Transports that still touch the database layer themselves, each with its reason.
+# Transports that still touch the database layer themselves, each with its reason. Empty since
+# the last one (api/dependencies.py, which handed the raw pool to the routes) was converted.
 TRANSPORTS_WITH_SQL: dict[str, str] = {}
 
-# Modules (not queries.py) that still use asyncpg directly, by capability. Reason for all: not
-# converted to SQLAlchemy Core yet (issue 16); each goes when its capability is.
-ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset(
-    {
-        "audit/service.py",
-        "context.py",
-    }
-)
+# Modules (not queries.py) that still use asyncpg directly. Empty since identity's data layer is
+# on SQLAlchemy Core (issue 16); the rule stays so that none comes back.
+ASYNCPG_OUTSIDE_QUERIES: frozenset[str] = frozenset()
 
 
 # Modules that keep asyncpg for what SQLAlchemy's pool cannot do, each with its reason (checked

@@ -1,10 +1,8 @@
-"""What the identity process holds for its lifetime: settings, pool, event bus, hasher."""
+"""What the identity process holds for its lifetime: settings, database, event bus, hasher."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import asyncpg
 
 from gatehouse_common.db import Database
 from gatehouse_common.nats_bus import EventBus
@@ -30,11 +28,6 @@ class IdentityContext:
     @property
     def database(self) -> Database:
         return self.resources.database
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        """The raw asyncpg bridge, for the modules not yet on SQLAlchemy (issue 16)."""
-        return self.resources.pool
 
     @property
     def bus(self) -> EventBus:

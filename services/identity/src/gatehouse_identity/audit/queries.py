@@ -1,8 +1,4 @@
-"""The SQL of the security audit log: append an entry, read a user's own newest first.
-
-Transition (issue 16): `insert_entry_raw` runs the same insert on an asyncpg connection or pool,
-for the callers not yet on SQLAlchemy; it goes with the last of them.
-"""
+"""The SQL of the security audit log: append an entry, read a user's own newest first."""
 
 from __future__ import annotations
 
@@ -11,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
 from gatehouse_identity.tables import audit_log
 
 
@@ -76,15 +70,3 @@ async def entries_of(
         )
         for row in rows
     ]
-
-
-async def insert_entry_raw(db: asyncpg.Pool | Connection, *, entry: NewEntry) -> None:
-    await db.execute(
-        """INSERT INTO audit_log (user_id, kind, ip_address, user_agent, detail)
-           VALUES ($1, $2, $3, $4, $5)""",
-        entry.user_id,
-        entry.kind,
-        entry.ip_address,
-        entry.user_agent,
-        entry.detail,
-    )

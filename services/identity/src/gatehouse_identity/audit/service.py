@@ -2,7 +2,7 @@
 
 `record(...)` writes one entry. Changes write it in their own transaction (pass the
 connection); failures, which roll back or change nothing, write it with a separate insert (pass
-the `Database`; code not yet converted passes its asyncpg connection or pool). Where the request
+the `Database`). Where the request
 came from (address, user agent) is taken from the transport: the HTTP application's
 `ClientInfoMiddleware` puts it in a context variable for the request, so the services need not
 carry it through every call; an explicit `client=` wins.
@@ -20,10 +20,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection, Database
+from gatehouse_common.db import Database
 from gatehouse_identity.audit import queries
 from gatehouse_identity.audit.queries import AuditEntry, NewEntry
 
@@ -32,8 +31,8 @@ MAX_ADDRESS_LENGTH = 100
 MAX_DETAIL_TEXT_LENGTH = 100
 MAX_PAGE_SIZE = 100
 
-# asyncpg's pool and connections until every caller is converted (issue 16).
-Db = AsyncConnection | Database | asyncpg.Pool | Connection
+# A connection inside the caller's transaction, or the Database for an insert of its own.
+Db = AsyncConnection | Database
 DetailValue = str | int | bool | None
 
 
@@ -139,11 +138,9 @@ async def record(
     )
     if isinstance(db, AsyncConnection):
         await queries.insert_entry(db, entry=entry)
-    elif isinstance(db, Database):
+    else:
         async with db.connection() as connection:
             await queries.insert_entry(connection, entry=entry)
-    else:
-        await queries.insert_entry_raw(db, entry=entry)
 
 
 async def entries_for_user(
