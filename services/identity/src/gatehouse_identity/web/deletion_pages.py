@@ -21,6 +21,7 @@ from gatehouse_identity.accounts.errors import (
 )
 from gatehouse_identity.api.errors import status_of
 from gatehouse_identity.cookies import clear_session_cookie
+from gatehouse_identity.levels import AuthLevel
 from gatehouse_identity.mfa import policy
 from gatehouse_identity.sessions.models import Session
 from gatehouse_identity.web.dependencies import (
@@ -30,7 +31,14 @@ from gatehouse_identity.web.dependencies import (
     signed_in,
     signed_in_recently,
 )
-from gatehouse_identity.web.rendering import PageRoute, message_page, render, translator
+from gatehouse_identity.web.navigation import second_factor_url
+from gatehouse_identity.web.rendering import (
+    PageRoute,
+    Redirect,
+    message_page,
+    render,
+    translator,
+)
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 DELETE_ACCOUNT = "/account/delete"
@@ -55,13 +63,18 @@ async def _page(
     has_methods = bool(
         await policy.usable_methods(context.database, runtime, user_id=session.user_id)
     )
+    if has_methods and not recent:
+        # Prove the second factor before reading and typing, not after pressing the button.
+        raise Redirect(
+            second_factor_url(next_url=DELETE_ACCOUNT, level=AuthLevel.MULTI_FACTOR, fresh=True)
+        )
     warning = ""
     try:
         await deletion.check_not_last_administrator(context.registry, user_id=session.user_id)
     except (LastAdministratorError, RegistryUnavailableError) as error:
         warning = t.error(error)
     values = {
-        "may_delete": recent or has_methods,
+        "may_delete": recent,
         "warning": warning,
         "errors": errors or {},
         "here": DELETE_ACCOUNT,
