@@ -1,15 +1,13 @@
 """The data layer every service stands on, against a real PostgreSQL: transactions commit or roll
-back as a whole, jsonb is Python values for SQLAlchemy and asyncpg code alike, code not yet on
-SQLAlchemy shares the pool and the transaction, and the pool sends no reset query."""
+back as a whole, jsonb is Python values for SQLAlchemy statements and plain SQL alike, and the
+pool sends no reset query."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import cast
 
-import asyncpg
 import pytest
 from sqlalchemy import Column, Table, Text, exc, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -17,14 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import QueuePool
 
 from gatehouse.events.v1 import identity_events_pb2 as identity_events
-from gatehouse_common.db import (
-    Connection,
-    Database,
-    database_behind,
-    raw_connection,
-    service_metadata,
-    violated_unique_constraint,
-)
+from gatehouse_common.db import Database, service_metadata, violated_unique_constraint
 from gatehouse_common.outbox import add_event, outbox_table
 from gatehouse_devstack.postgres import DatabaseServer
 
@@ -38,11 +29,10 @@ class FailedMidwayError(Exception):
 
 
 async def _fail_after(database: Database, *statements: str) -> None:
-    """Run SQL in a transaction (raw statements, as unconverted code would), then fail."""
+    """Run SQL in a transaction, then fail."""
     async with database.transaction() as connection:
-        raw = await raw_connection(connection)
         for statement in statements:
-            await raw.execute(statement)
+            await connection.execute(text(statement))
         raise FailedMidwayError
 
 
@@ -87,66 +77,17 @@ async def test_a_transaction_commits_as_a_whole_or_not_at_all(database: Database
     assert await _bodies(database) == {"kept": {"n": 1}}
 
 
-async def test_jsonb_is_python_values_for_sqlalchemy_and_raw_code(database: Database) -> None:
+async def test_jsonb_is_python_values_for_sqlalchemy_and_plain_sql(database: Database) -> None:
     document = {"list": [1, "two", None], "nested": {"ä": True}}
     async with database.transaction() as connection:
         await connection.execute(insert(notes).values(id="core", body=document))
-        raw = await raw_connection(connection)
-        await raw.execute("INSERT INTO notes (id, body) VALUES ('raw', $1)", document)
-    assert await _bodies(database) == {"core": document, "raw": document}
-    assert await database.raw_pool.fetchval("SELECT body FROM notes WHERE id = 'core'") == document
-
-
-async def test_raw_statements_share_the_sqlalchemy_transaction(database: Database) -> None:
-    async def savepoint_then_fail() -> None:
-        async with database.transaction() as connection:
-            await connection.execute(insert(notes).values(id="core"))
-            raw = await raw_connection(connection)
-            await raw.execute("INSERT INTO notes (id) VALUES ('raw')")
-            async with raw.transaction():  # a savepoint inside the outer transaction
-                await raw.execute("INSERT INTO notes (id) VALUES ('nested')")
-            raise FailedMidwayError
-
-    with pytest.raises(FailedMidwayError):
-        await savepoint_then_fail()
-    assert await _bodies(database) == {}
-
-
-async def test_the_raw_pool_works_as_asyncpg_pools_did(database: Database) -> None:
-    pool = database.raw_pool
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute("INSERT INTO notes (id) VALUES ('one')")
-
-    async def fail_in_own_transaction() -> None:
-        async with pool.acquire() as connection, connection.transaction():
-            await connection.execute("INSERT INTO notes (id) VALUES ('two')")
-            raise FailedMidwayError
-
-    with pytest.raises(FailedMidwayError):
-        await fail_in_own_transaction()
-    await pool.execute("INSERT INTO notes (id) VALUES ($1)", "three")
-    assert [row["id"] for row in await pool.fetch("SELECT id FROM notes ORDER BY id")] == [
-        "one",
-        "three",
-    ]
-    assert await pool.fetchrow("SELECT id FROM notes WHERE id = $1", "none") is None
-
-
-def test_unconverted_code_finds_the_database_behind_its_raw_pool(database: Database) -> None:
-    assert database_behind(database.raw_pool) is database
-    with pytest.raises(TypeError):
-        database_behind(cast("asyncpg.Pool", object()))
-
-
-async def test_a_connection_left_in_a_transaction_is_not_lent_again(database: Database) -> None:
-    async with database.raw_pool.acquire() as connection:
-        await connection.execute("BEGIN")
-        await connection.execute("INSERT INTO notes (id) VALUES ('never committed')")
-        left = connection
-    async with database.raw_pool.acquire() as connection:
-        assert connection is not left
-        assert not connection.is_in_transaction()
-    assert await _bodies(database) == {}
+        await connection.exec_driver_sql(
+            "INSERT INTO notes (id, body) VALUES ('plain', $1)", (document,)
+        )
+    assert await _bodies(database) == {"core": document, "plain": document}
+    async with database.connection() as connection:
+        read = await connection.exec_driver_sql("SELECT body FROM notes WHERE id = 'core'")
+        assert read.scalar() == document
 
 
 async def test_borrowing_and_returning_a_connection_sends_nothing_more(
@@ -157,12 +98,13 @@ async def test_borrowing_and_returning_a_connection_sends_nothing_more(
     database = await Database.open(database_url, min_size=1, max_size=1)
     try:
         async with database.connection() as connection:
-            driver = await raw_connection(connection)
+            driver = (await connection.get_raw_connection()).driver_connection
             await connection.execute(text("SELECT 1"))
         sent_before = driver._protocol.queries_count
         async with database.connection() as connection:
             await connection.execute(text("SELECT 1"))
-        await database.raw_pool.fetchval("SELECT 1")
+        async with database.connection() as connection:
+            await connection.exec_driver_sql("SELECT 1")
         async with database.transaction() as connection:
             await connection.execute(text("SELECT 1"))
         # SELECT, SELECT, then BEGIN + SELECT + COMMIT: nothing as each connection came back.
@@ -171,7 +113,7 @@ async def test_borrowing_and_returning_a_connection_sends_nothing_more(
         await database.close()
 
 
-async def _add(connection: AsyncConnection | Connection, subject: str) -> None:
+async def _add(connection: AsyncConnection, subject: str) -> None:
     await add_event(
         connection,
         event_type="identity.user.created",
@@ -182,11 +124,9 @@ async def _add(connection: AsyncConnection | Connection, subject: str) -> None:
 
 
 async def test_events_are_written_in_the_callers_transaction(database: Database) -> None:
-    converted, unconverted, rolled_back = (str(uuid.uuid4()) for _ in range(3))
+    committed, rolled_back = (str(uuid.uuid4()) for _ in range(2))
     async with database.transaction() as connection:
-        await _add(connection, converted)
-    async with database.raw_pool.acquire() as connection, connection.transaction():
-        await _add(connection, unconverted)
+        await _add(connection, committed)
 
     async def add_then_fail() -> None:
         async with database.transaction() as connection:
@@ -197,7 +137,7 @@ async def test_events_are_written_in_the_callers_transaction(database: Database)
         await add_then_fail()
     async with database.connection() as connection:
         subjects = set((await connection.execute(select(outbox_events.c.subject))).scalars())
-    assert subjects == {converted, unconverted}
+    assert subjects == {committed}
 
 
 async def test_a_cancelled_transaction_rolls_back_and_gives_its_connection_back(
@@ -222,16 +162,15 @@ async def test_a_cancelled_transaction_rolls_back_and_gives_its_connection_back(
     assert await _bodies(database) == {}
 
 
-async def test_a_broken_unique_constraint_is_named_whichever_code_broke_it(
-    database: Database,
-) -> None:
+async def test_a_broken_unique_constraint_is_named_wrapped_or_not(database: Database) -> None:
     async with database.transaction() as connection:
         await connection.execute(insert(notes).values(id="taken"))
-    with pytest.raises(exc.IntegrityError) as converted:
+    with pytest.raises(exc.IntegrityError) as broken:
         async with database.transaction() as connection:
             await connection.execute(insert(notes).values(id="taken"))
-    with pytest.raises(asyncpg.UniqueViolationError) as unconverted:
-        await database.raw_pool.execute("INSERT INTO notes (id) VALUES ('taken')")
-    assert violated_unique_constraint(converted.value) == "notes_pkey"
-    assert violated_unique_constraint(unconverted.value) == "notes_pkey"
+    assert violated_unique_constraint(broken.value) == "notes_pkey"
+    # asyncpg's own error, under SQLAlchemy's and its dialect's.
+    driver_error = broken.value.orig.__cause__ if broken.value.orig is not None else None
+    assert driver_error is not None
+    assert violated_unique_constraint(driver_error) == "notes_pkey"
     assert violated_unique_constraint(RuntimeError("no")) is None

@@ -5,13 +5,12 @@ mapped only in query modules.
   `*api.py`, or any module declaring an `APIRouter` or a gRPC servicer) builds no SQL (no
   SQLAlchemy import, no SQL string) and opens no transaction: it parses, calls one service
   function, and maps the result or the domain error.
-- asyncpg is spoken (`fetch`, `fetchrow`, `fetchval`, `executemany`, `acquire`, `raw_pool`,
-  `raw_connection`, `import asyncpg`) only in `queries.py` modules, and there only while the
-  bridge lasts; converted code runs SQLAlchemy Core statements on an `AsyncConnection`.
+- asyncpg is not spoken (`fetch`, `fetchrow`, `fetchval`, `executemany`, `acquire`, the names
+  of the raw bridge that libs/common had while services were converted, `import asyncpg`)
+  outside `queries.py` modules: code runs SQLAlchemy Core statements on an `AsyncConnection`.
 
-The allow-lists below are the honest record of what is not converted yet. They may only shrink:
-an entry whose module no longer breaks the rule fails the test, so it is taken out in the commit
-that converts the module.
+The allow-lists below are the honest record of exceptions. They may only shrink: an entry whose
+module no longer breaks the rule fails the test, so it is taken out in the commit that fixes it.
 """
 
 from __future__ import annotations

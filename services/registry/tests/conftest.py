@@ -24,6 +24,8 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import HTTPException, Request
+from sqlalchemy import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Database
@@ -64,23 +66,33 @@ def database_url(migrated_database_url: str) -> str:
     return migrated_database_url
 
 
-class RawChecks:
-    """asyncpg's fetch…/execute on a Database, for the tests' own looks at rows (the services
-    take the Database itself)."""
+class RawChecks(Database):
+    """Plain SQL with asyncpg's $1, $2… parameters, for the tests' own looks at rows (the
+    services take the Database itself): values, rows as mappings (`row["name"]`, `dict(row)`),
+    on the same connections the Database lends; what PostgreSQL refuses raises asyncpg's error."""
 
-    raw_pool: asyncpg.Pool
+    async def _run(self, query: str, args: tuple[Any, ...]) -> CursorResult[Any]:
+        try:
+            async with self.connection() as connection:
+                return await connection.exec_driver_sql(query, args)
+        except DBAPIError as error:
+            # What PostgreSQL refused, as asyncpg raises it (the tests expect its error classes).
+            refused = error.orig.__cause__ if error.orig is not None else None
+            if isinstance(refused, asyncpg.PostgresError):
+                raise refused from error
+            raise
 
-    async def fetch(self, query: str, *args: Any, **options: Any) -> list[Any]:
-        return await self.raw_pool.fetch(query, *args, **options)
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        return list((await self._run(query, args)).mappings().all())
 
-    async def fetchrow(self, query: str, *args: Any, **options: Any) -> Any:
-        return await self.raw_pool.fetchrow(query, *args, **options)
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        return (await self._run(query, args)).mappings().first()
 
-    async def fetchval(self, query: str, *args: Any, **options: Any) -> Any:
-        return await self.raw_pool.fetchval(query, *args, **options)
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return (await self._run(query, args)).scalar()
 
-    async def execute(self, query: str, *args: Any, **options: Any) -> str:
-        return await self.raw_pool.execute(query, *args, **options)
+    async def execute(self, query: str, *args: Any) -> None:
+        await self._run(query, args)
 
 
 class CheckedDatabase(RawChecks, RolledBackDatabase):

@@ -18,11 +18,6 @@ The pool keeps asyncpg's behaviour the benchmarks were measured with: no reset q
 connection comes back (see `create_engine`), jsonb as Python values (`_use_json_codec`), a 30 s
 command timeout, `max_size` connections kept open once made, `min_size` opened at start (a service
 that cannot reach its database fails at once, as before).
-
-Transition (issue 16): code not yet converted takes asyncpg connections. `Database.raw_pool`
-lends them out of the same pool, through the same `acquire()`/`fetch…`/`execute` calls as an
-`asyncpg.Pool` (see `RawPool`); converted and unconverted code can share one transaction with
-`raw_connection(connection)`.
 """
 
 from __future__ import annotations
@@ -30,21 +25,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, cast
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Gauge
 from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, QueuePool
-
-# An asyncpg connection, as code not yet on SQLAlchemy takes it (a plain or a pooled one).
-Connection = asyncpg.Connection | PoolConnectionProxy
 
 COMMAND_TIMEOUT_S = 30
 # What a lost or refusing database raises, through SQLAlchemy or asyncpg (a worker that retries
@@ -70,9 +61,9 @@ POSTGRES_NAMING = {
 def violated_unique_constraint(error: BaseException) -> str | None:
     """The name of the unique constraint (or unique index) a failed statement broke, else None.
 
-    SQLAlchemy wraps asyncpg's `UniqueViolationError` in an `IntegrityError`; code not yet
-    converted still sees asyncpg's own. Either way: `except exc.IntegrityError as error:` (or
-    asyncpg's), then `if violated_unique_constraint(error) == "users_email_normalized_key"`.
+    SQLAlchemy wraps asyncpg's `UniqueViolationError` in an `IntegrityError`:
+    `except exc.IntegrityError as error:`, then
+    `if violated_unique_constraint(error) == "users_email_normalized_key"`.
     """
     cause: BaseException | None = error
     while cause is not None:  # SQLAlchemy's error, its dialect's, then asyncpg's
@@ -125,10 +116,11 @@ def create_engine(database_url: str, *, pool_size: int | None = 20) -> AsyncEngi
 
 
 def _use_json_codec(dbapi_connection: DBAPIConnection, _entry: ConnectionPoolEntry) -> None:
-    """jsonb in and out as Python values, for SQLAlchemy statements and raw asyncpg alike.
+    """jsonb in and out as Python values, encoded and decoded by asyncpg.
 
-    Runs after SQLAlchemy's own codec (which expects JSON text), replacing it: code not yet on
-    SQLAlchemy passes dicts to asyncpg, as it always did, on the same connections.
+    Runs after SQLAlchemy's own codec (which expects JSON text), replacing it: statements pass
+    Python values through unchanged (`json_serializer` in `create_engine`), and plain SQL on the
+    driver (a test's `exec_driver_sql`) gets the same values back.
     """
 
     async def set_codec(connection: asyncpg.Connection) -> None:
@@ -137,44 +129,6 @@ def _use_json_codec(dbapi_connection: DBAPIConnection, _entry: ConnectionPoolEnt
         )
 
     cast("Any", dbapi_connection).run_async(set_codec)
-
-
-@asynccontextmanager
-async def _lend_raw(connection: AsyncConnection) -> AsyncIterator[asyncpg.Connection]:
-    driver = await raw_connection(connection)
-    try:
-        yield driver
-    except BaseException as error:
-        # A cancelled query may leave the connection mid-statement: never lend it again.
-        if not isinstance(error, Exception) or driver.is_closed():
-            await connection.invalidate()
-        raise
-    if _is_autocommit(connection) and driver.is_in_transaction():
-        # Raw code left a transaction open (asyncpg's pool rolled such a one back); drop the
-        # connection rather than lend it out in a state nobody knows.
-        await connection.invalidate()
-
-
-def _is_autocommit(connection: AsyncConnection) -> bool:
-    sync = connection.sync_connection
-    return sync is not None and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-
-
-async def raw_connection(connection: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under a SQLAlchemy one, for code not yet converted.
-
-    Raw statements on it run in the SQLAlchemy connection's transaction (asyncpg's own
-    `transaction()` on it becomes a savepoint), or on their own under `Database.connection()`.
-    """
-    proxied = await connection.get_raw_connection()
-    driver = proxied.driver_connection
-    if not isinstance(driver, asyncpg.Connection):  # pragma: no cover - engines here use asyncpg
-        raise TypeError("not an asyncpg connection")
-    if not _is_autocommit(connection) and not driver.is_in_transaction():
-        # SQLAlchemy sends BEGIN with its first statement; raw statements run before it would
-        # commit on their own.
-        await connection.execute(text("SELECT 1"))
-    return driver
 
 
 async def _close_whatever_happens(connection: AsyncConnection) -> None:
@@ -188,59 +142,6 @@ async def _close_whatever_happens(connection: AsyncConnection) -> None:
     await connection.__aexit__(None, None, None)
 
 
-class RawPool:
-    """What code not yet on SQLAlchemy uses of an `asyncpg.Pool`, lent out of a `Database`.
-
-    `acquire()` yields a plain asyncpg connection in autocommit (its own `transaction()` works
-    as before); `fetch`, `fetchrow`, `fetchval`, `execute` and `executemany` borrow one for a
-    single call. Typed as `asyncpg.Pool` (see `Database.raw_pool`) so that code keeps its
-    annotations until it is converted; it goes away with the last caller.
-    """
-
-    def __init__(
-        self,
-        lend: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
-        database: Database | None = None,
-    ) -> None:
-        self._lend = lend
-        self.database = database
-
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._lend() as connection, _lend_raw(connection) as driver:
-            yield driver
-
-    # asyncpg's signatures, `timeout` (seconds for the statement) included.
-    async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[Any]:  # noqa: ASYNC109
-        async with self.acquire() as connection:
-            return await connection.fetch(query, *args, timeout=timeout)
-
-    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
-        async with self.acquire() as connection:
-            return await connection.fetchrow(query, *args, timeout=timeout)
-
-    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any:  # noqa: ASYNC109
-        async with self.acquire() as connection:
-            return await connection.fetchval(query, *args, timeout=timeout)
-
-    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
-        async with self.acquire() as connection:
-            return await connection.execute(query, *args, timeout=timeout)
-
-    async def executemany(
-        self,
-        command: str,
-        args: Sequence[Sequence[Any]],
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> None:
-        async with self.acquire() as connection:
-            await connection.executemany(command, args, timeout=timeout)
-
-    async def close(self) -> None:
-        """The `Database` owns the connections; closing it closes them."""
-
-
 class Database:
     """A service's engine and pool, and the two ways its code borrows a connection."""
 
@@ -248,7 +149,6 @@ class Database:
         self.engine = engine
         # Shares the engine's pool; its connections run each statement in its own transaction.
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._raw_pool = RawPool(self.connection, self)
 
     @classmethod
     async def open(cls, database_url: str, *, min_size: int = 2, max_size: int = 20) -> Database:
@@ -295,12 +195,6 @@ class Database:
             raise
         await connection.close()  # see _close_whatever_happens
 
-    @property
-    def raw_pool(self) -> asyncpg.Pool:
-        """asyncpg connections from this database's pool, for code not yet converted."""
-        # Typed as asyncpg's so the unconverted code keeps its annotations (see RawPool).
-        return cast("asyncpg.Pool", self._raw_pool)
-
     async def is_reachable(self) -> bool:
         try:
             async with asyncio.timeout(2), self.connection() as connection:
@@ -311,15 +205,6 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-
-
-def database_behind(pool: asyncpg.Pool) -> Database:
-    """The `Database` whose `raw_pool` this is: code not yet converted, which holds the raw
-    pool, calls converted functions (which take the `Database`) with it. Goes with the bridge."""
-    raw: object = pool
-    if not isinstance(raw, RawPool) or raw.database is None:
-        raise TypeError("not the raw pool of a Database")
-    return raw.database
 
 
 POOL_CONNECTIONS = Gauge(

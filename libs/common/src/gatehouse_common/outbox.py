@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection, Database, service_metadata
+from gatehouse_common.db import Database, service_metadata
 from gatehouse_common.event_catalog import ERASED_AFTER_PUBLISHING
 from gatehouse_common.events import Event, event_for, nats_subject
 from gatehouse_common.nats_bus import EventBus
@@ -84,7 +84,6 @@ def outbox_table(metadata: MetaData) -> Table:
 # The queries below use this copy; each service declares its own on its metadata.
 outbox_events = outbox_table(service_metadata())
 _notify_relays = select(func.pg_notify(NOTIFY_CHANNEL, ""))
-_RAW_COLUMNS = ("id", "event_type", "source", "subject", "payload", "created_at", "headers")
 
 OUTBOX_BACKLOG = Gauge(
     "gatehouse_outbox_backlog", "Events written but not yet published to NATS", ["service"]
@@ -98,7 +97,7 @@ OUTBOX_PUBLISH_ERRORS = Counter(
 
 
 async def add_event(
-    connection: AsyncConnection | Connection,
+    connection: AsyncConnection,
     *,
     event_type: str,
     source: str,
@@ -107,8 +106,7 @@ async def add_event(
 ) -> Event:
     """Record an event in the current transaction; it is published after the commit.
 
-    Takes a SQLAlchemy connection, or (until every caller is converted) an asyncpg one. With
-    tracing on, the current trace context (`traceparent`, `tracestate`) is stored in the row's
+    With tracing on, the current trace context (`traceparent`, `tracestate`) is stored in the row's
     headers, which the relay publishes as NATS headers."""
     event = event_for(event_type=event_type, source=source, subject=subject, message=message)
     row = {
@@ -120,18 +118,9 @@ async def add_event(
         "created_at": event.time,
         "headers": inject_trace_headers(),
     }
-    if isinstance(connection, AsyncConnection):
-        await connection.execute(insert(outbox_events).values(row))
-        # Delivered to listeners only if the transaction commits: wakes the relay at once.
-        await connection.execute(_notify_relays)
-    else:
-        await connection.execute(
-            """INSERT INTO outbox_events
-                   (id, event_type, source, subject, payload, created_at, headers)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-            *(row[name] for name in _RAW_COLUMNS),
-        )
-        await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    await connection.execute(insert(outbox_events).values(row))
+    # Delivered to listeners only if the transaction commits: wakes the relay at once.
+    await connection.execute(_notify_relays)
     return event
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from gatehouse_common.db import Database, register_pool_metrics
 from gatehouse_common.health import ReadinessCheck
 from gatehouse_common.nats_bus import EventBus
@@ -16,11 +14,6 @@ from gatehouse_common.settings import ServiceSettings
 class ServiceResources:
     database: Database
     bus: EventBus
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        """asyncpg connections from `database`'s pool, for code not yet on SQLAlchemy."""
-        return self.database.raw_pool
 
     @classmethod
     async def open(cls, settings: ServiceSettings) -> ServiceResources:

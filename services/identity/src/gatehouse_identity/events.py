@@ -7,14 +7,13 @@ import uuid
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_common.db import Connection
 from gatehouse_common.outbox import add_event
 
 SOURCE = "gatehouse/identity"
 
 
 async def emit(
-    connection: AsyncConnection | Connection,
+    connection: AsyncConnection,
     event_type: str,
     *,
     user_id: uuid.UUID,

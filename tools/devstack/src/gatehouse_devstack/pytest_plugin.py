@@ -15,7 +15,6 @@ How to use it in `services/<service>/tests/`:
      after the test. Tests cannot see each other's rows, and nothing needs cleaning up.
    - `rolled_back_database`: a `gatehouse_common.db.Database` lending that same connection, for
      service functions that take a Database; their transactions become savepoints.
-     Its `raw_pool` lends the asyncpg connection underneath, for code not yet converted.
    - `database`: the real `Database` (a pool) on the same migrated database, for tests that need
      concurrency or commits another connection must see (clean up after them: the database
      lives for the whole session).
