@@ -404,6 +404,14 @@ EXAMPLES: list[tuple[str, Message, dict[str, list[str]]]] = [
         {"role_revoked": [U]},
     ),
     (
+        # The deleted last administrator's ended role: its deciders (the authority) appoint.
+        "registry.organization.without_administrator",
+        reg.OrganizationWithoutAdministrator(
+            organization_id=NEW_OPERATOR, role_request_id="rr-first"
+        ),
+        {"organization_without_administrator": ["u-val"]},
+    ),
+    (
         "registry.admin.granted",
         reg.AdminGranted(role_request_id="rr-member", user_id=U, organization_id=OPERATOR),
         {"admin_granted": [U]},
@@ -598,6 +606,7 @@ ALL_MESSAGES = {
     "operator_created",
     "operator_rejected",
     "operator_validated",
+    "organization_without_administrator",
     "password_changed",
     "password_reset",
     "reactivation_requested",
@@ -623,6 +632,7 @@ REGISTRY_PREFIXES = (
     "activity",
     "admin",
     "operator",
+    "organization",
     "role",
     "reactivation",
     "suspension",

@@ -39,6 +39,7 @@ EVENT_MESSAGES: dict[str, type[Message]] = {
     "registry.role.revoked": registry.RoleRevoked,
     "registry.admin.granted": registry.AdminGranted,
     "registry.admin.removed": registry.AdminRemoved,
+    "registry.organization.without_administrator": registry.OrganizationWithoutAdministrator,
     "registry.user.inactivity_warned": registry.UserInactivityWarned,
     "registry.user.inactivated": registry.UserInactivated,
     "registry.user.reactivation_requested": registry.UserReactivationRequested,

@@ -127,3 +127,43 @@ async def test_the_audit_trail_stays_append_only_for_everything_else(
         await db.execute(
             "UPDATE audit_log SET actor_name = 'someone' WHERE actor_user_id = $1", admin.user_id
         )
+
+
+async def test_an_organization_left_without_administrator_is_recorded_and_told(
+    db: Any, make_user: Any, make_admin_of: Any, create_operator: Any
+) -> None:
+    """Identity asked before deleting, but a colleague administrator lost their rights before
+    the event came (the race): the organization has no administrator now. The registry says so
+    in its audit trail and by an event the notifier turns into an e-mail to the organization's
+    competent authority (who may appoint one); an organization with another administrator is
+    neither."""
+    _, admin, created = await _valid_operator_with_admin(
+        db, make_user, make_admin_of, create_operator
+    )
+    _, other_admin, other = await _valid_operator_with_admin(
+        db, make_user, make_admin_of, create_operator
+    )
+    colleague = await make_user("Bertil Kollega")
+    request = await roles.request_role(
+        db, actor=colleague, organization_id=other.operator.id, application=Application()
+    )
+    await decisions.approve_role_request(db, actor=other_admin, role_request_id=request.id)
+    await decisions.grant_admin(db, actor=other_admin, role_request_id=request.id)
+
+    for user in (admin, other_admin):
+        await forget_deleted_user(
+            db, user_id=user.user_id, pseudonym=PSEUDONYM, event_id=uuid.uuid4()
+        )
+
+    trail = await db.fetch(
+        "SELECT organization_id, subject_id, details FROM audit_log"
+        " WHERE action = 'organization.without_administrator'"
+    )
+    assert [(r["organization_id"], r["subject_id"]) for r in trail] == [
+        (created.operator.id, created.operator.id)
+    ]
+    events = await db.fetch(
+        "SELECT subject, payload FROM outbox_events"
+        " WHERE event_type = 'registry.organization.without_administrator'"
+    )
+    assert [r["subject"] for r in events] == [str(created.operator.id)]

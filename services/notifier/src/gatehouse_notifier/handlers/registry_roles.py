@@ -179,3 +179,28 @@ async def user_unsuspended(context: HandlerContext, event: ev.UserUnsuspended) -
         role_request_id=event.role_request_id,
         template="user_unsuspended",
     )
+
+
+@handles("registry.organization.without_administrator")
+async def organization_without_administrator(
+    context: HandlerContext, event: ev.OrganizationWithoutAdministrator
+) -> list[Draft]:
+    """The last administrator deleted their account: those who may decide their ended role
+    (the organization's competent authority, authorities above it) are asked to appoint one."""
+    role = await known(
+        context, context.registry.get_role_request(event.role_request_id), "GetRoleRequest"
+    )
+    if role is None:
+        return []
+    deciders = await context.registry.role_request_deciders(event.role_request_id)
+    page = (
+        context.urls.registry_operator(role.organization_id)
+        if role.organization_kind is OrganizationKind.OPERATOR
+        else context.urls.registry_work_list
+    )
+    return await drafts_for_users(
+        context,
+        user_ids=[user for user in deciders if user != role.user_id],
+        template="organization_without_administrator",
+        variables={"organization_name": role.organization_name, "registry_url": page},
+    )

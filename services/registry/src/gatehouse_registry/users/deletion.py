@@ -12,8 +12,10 @@ devices reset.
 
 Identity refuses to delete the last administrator of an organization (it asks
 RoleService.ListSoleAdministrations first). If another administrator lost their rights between
-that question and this event, the organization is left without one; the audit entry
-`role.ended` with `was_administrator` says so, and its authority may appoint one.
+that question and this event, the organization is left without one: the registry records
+`organization.without_administrator` in the audit trail and publishes
+registry.organization.without_administrator, which the notifier sends to those who may decide
+the ended administrator role (the organization's competent authority), so they can appoint one.
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse.events.v1 import registry_events_pb2 as registry_events
 from gatehouse_common.db import Database
 from gatehouse_registry.audit import service as audit
+from gatehouse_registry.events import emit
+from gatehouse_registry.roles.queries import administrator_count
 from gatehouse_registry.users import deletion_queries as queries
 from gatehouse_registry.users.queries import first_handling
 
 DELETED = "identity.user.deleted"
+WITHOUT_ADMINISTRATOR = "registry.organization.without_administrator"
 REASON = "the user deleted their account in identity"
 
 
@@ -64,4 +72,33 @@ async def forget_deleted_user(
                     "was_administrator": role.was_admin,
                 },
             )
+        for role in ended:
+            if role.was_admin:
+                await _left_without_administrator(connection, role=role, pseudonym=pseudonym)
     return Forgotten(roles_ended=len(ended), known=known)
+
+
+async def _left_without_administrator(
+    connection: AsyncConnection, *, role: queries.EndedRole, pseudonym: str
+) -> None:
+    """When the ended administrator role was the organization's last, say so (audit, event)."""
+    if await administrator_count(connection, role.organization_id) > 0:
+        return
+    await audit.record(
+        connection,
+        actor=None,
+        action="organization.without_administrator",
+        subject_type="organization",
+        subject_id=role.organization_id,
+        organization_id=role.organization_id,
+        reason=REASON,
+        details={"pseudonym": pseudonym, "role_request_id": str(role.role_id)},
+    )
+    await emit(
+        connection,
+        WITHOUT_ADMINISTRATOR,
+        subject=role.organization_id,
+        message=registry_events.OrganizationWithoutAdministrator(
+            organization_id=str(role.organization_id), role_request_id=str(role.role_id)
+        ),
+    )

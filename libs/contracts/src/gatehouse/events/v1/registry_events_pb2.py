@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gatehouse/events/v1/registry_events.proto\x12\x13gatehouse.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"b\n\x0fOperatorCreated\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x02 \x01(\t\x12\x1e\n\x16\x63ompetent_authority_id\x18\x03 \x01(\t\"D\n\x11OperatorValidated\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\"S\n\x10OperatorRejected\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"m\n\x0f\x41\x63tivityCreated\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61uthority_id\x18\x04 \x01(\t\"Y\n\x11\x41\x63tivityValidated\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\"h\n\x10\x41\x63tivityRejected\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x84\x01\n\x12RoleRequestCreated\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12+\n\x04kind\x18\x04 \x01(\x0e\x32\x1d.gatehouse.events.v1.RoleKind\"\x92\x01\n\x13RoleRequestApproved\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x1c\n\x14\x62\x65\x63\x61me_administrator\x18\x05 \x01(\x08\"\x84\x01\n\x13RoleRequestRejected\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"|\n\x0bRoleRevoked\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"m\n\x0c\x41\x64minGranted\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"m\n\x0c\x41\x64minRemoved\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"Z\n\x14UserInactivityWarned\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x31\n\rinactive_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x0fUserInactivated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x35\n\x11last_sign_in_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x19UserReactivationRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\">\n\x0fUserReactivated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\"R\n\rUserSuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x18\n\x10role_request_ids\x18\x02 \x03(\t\x12\x16\n\x0e\x63\x61use_event_id\x18\x03 \x01(\t\"p\n\x0fUserUnsuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x17\n\x0frole_request_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"w\n\x19WebServiceAccessRequested\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1c\n\x14requested_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\"t\n\x18WebServiceAccessApproved\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\"\x84\x01\n\x18WebServiceAccessRejected\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x9f\x01\n\x17WebServiceAccessRevoked\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x1a\n\x12revoked_client_ids\x18\x06 \x03(\t\"\x83\x01\n\x14MachineClientCreated\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x04 \x01(\t\x12\x13\n\x0b\x61uth_method\x18\x05 \x01(\t\"Z\n\x14MachineClientRotated\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12rotated_by_user_id\x18\x03 \x01(\t\"j\n\x14MachineClientRevoked\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12revoked_by_user_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t*_\n\x08RoleKind\x12\x19\n\x15ROLE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_KIND_MEMBER\x10\x01\x12\"\n\x1eROLE_KIND_RESPONSIBLE_FOR_LOAD\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gatehouse/events/v1/registry_events.proto\x12\x13gatehouse.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"b\n\x0fOperatorCreated\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x02 \x01(\t\x12\x1e\n\x16\x63ompetent_authority_id\x18\x03 \x01(\t\"D\n\x11OperatorValidated\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\"S\n\x10OperatorRejected\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"m\n\x0f\x41\x63tivityCreated\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61uthority_id\x18\x04 \x01(\t\"Y\n\x11\x41\x63tivityValidated\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\"h\n\x10\x41\x63tivityRejected\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x84\x01\n\x12RoleRequestCreated\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12+\n\x04kind\x18\x04 \x01(\x0e\x32\x1d.gatehouse.events.v1.RoleKind\"\x92\x01\n\x13RoleRequestApproved\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x1c\n\x14\x62\x65\x63\x61me_administrator\x18\x05 \x01(\x08\"\x84\x01\n\x13RoleRequestRejected\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"|\n\x0bRoleRevoked\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"T\n OrganizationWithoutAdministrator\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x17\n\x0frole_request_id\x18\x02 \x01(\t\"m\n\x0c\x41\x64minGranted\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"m\n\x0c\x41\x64minRemoved\x12\x17\n\x0frole_request_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"Z\n\x14UserInactivityWarned\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x31\n\rinactive_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x0fUserInactivated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x35\n\x11last_sign_in_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x19UserReactivationRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\">\n\x0fUserReactivated\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x02 \x01(\t\"R\n\rUserSuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x18\n\x10role_request_ids\x18\x02 \x03(\t\x12\x16\n\x0e\x63\x61use_event_id\x18\x03 \x01(\t\"p\n\x0fUserUnsuspended\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x17\n\x0frole_request_id\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x04 \x01(\t\"w\n\x19WebServiceAccessRequested\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1c\n\x14requested_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\"t\n\x18WebServiceAccessApproved\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\"\x84\x01\n\x18WebServiceAccessRejected\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x9f\x01\n\x17WebServiceAccessRevoked\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x63ided_by_user_id\x18\x03 \x01(\t\x12\x13\n\x0bsystem_name\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x1a\n\x12revoked_client_ids\x18\x06 \x03(\t\"\x83\x01\n\x14MachineClientCreated\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x1a\n\x12\x63reated_by_user_id\x18\x04 \x01(\t\x12\x13\n\x0b\x61uth_method\x18\x05 \x01(\t\"Z\n\x14MachineClientRotated\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12rotated_by_user_id\x18\x03 \x01(\t\"j\n\x14MachineClientRevoked\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x1a\n\x12revoked_by_user_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t*_\n\x08RoleKind\x12\x19\n\x15ROLE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_KIND_MEMBER\x10\x01\x12\"\n\x1eROLE_KIND_RESPONSIBLE_FOR_LOAD\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gatehouse.events.v1.registry_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLEKIND']._serialized_start=2807
-  _globals['_ROLEKIND']._serialized_end=2902
+  _globals['_ROLEKIND']._serialized_start=2893
+  _globals['_ROLEKIND']._serialized_end=2988
   _globals['_OPERATORCREATED']._serialized_start=99
   _globals['_OPERATORCREATED']._serialized_end=197
   _globals['_OPERATORVALIDATED']._serialized_start=199
@@ -54,34 +54,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ROLEREQUESTREJECTED']._serialized_end=1079
   _globals['_ROLEREVOKED']._serialized_start=1081
   _globals['_ROLEREVOKED']._serialized_end=1205
-  _globals['_ADMINGRANTED']._serialized_start=1207
-  _globals['_ADMINGRANTED']._serialized_end=1316
-  _globals['_ADMINREMOVED']._serialized_start=1318
-  _globals['_ADMINREMOVED']._serialized_end=1427
-  _globals['_USERINACTIVITYWARNED']._serialized_start=1429
-  _globals['_USERINACTIVITYWARNED']._serialized_end=1519
-  _globals['_USERINACTIVATED']._serialized_start=1521
-  _globals['_USERINACTIVATED']._serialized_end=1610
-  _globals['_USERREACTIVATIONREQUESTED']._serialized_start=1612
-  _globals['_USERREACTIVATIONREQUESTED']._serialized_end=1673
-  _globals['_USERREACTIVATED']._serialized_start=1675
-  _globals['_USERREACTIVATED']._serialized_end=1737
-  _globals['_USERSUSPENDED']._serialized_start=1739
-  _globals['_USERSUSPENDED']._serialized_end=1821
-  _globals['_USERUNSUSPENDED']._serialized_start=1823
-  _globals['_USERUNSUSPENDED']._serialized_end=1935
-  _globals['_WEBSERVICEACCESSREQUESTED']._serialized_start=1937
-  _globals['_WEBSERVICEACCESSREQUESTED']._serialized_end=2056
-  _globals['_WEBSERVICEACCESSAPPROVED']._serialized_start=2058
-  _globals['_WEBSERVICEACCESSAPPROVED']._serialized_end=2174
-  _globals['_WEBSERVICEACCESSREJECTED']._serialized_start=2177
-  _globals['_WEBSERVICEACCESSREJECTED']._serialized_end=2309
-  _globals['_WEBSERVICEACCESSREVOKED']._serialized_start=2312
-  _globals['_WEBSERVICEACCESSREVOKED']._serialized_end=2471
-  _globals['_MACHINECLIENTCREATED']._serialized_start=2474
-  _globals['_MACHINECLIENTCREATED']._serialized_end=2605
-  _globals['_MACHINECLIENTROTATED']._serialized_start=2607
-  _globals['_MACHINECLIENTROTATED']._serialized_end=2697
-  _globals['_MACHINECLIENTREVOKED']._serialized_start=2699
-  _globals['_MACHINECLIENTREVOKED']._serialized_end=2805
+  _globals['_ORGANIZATIONWITHOUTADMINISTRATOR']._serialized_start=1207
+  _globals['_ORGANIZATIONWITHOUTADMINISTRATOR']._serialized_end=1291
+  _globals['_ADMINGRANTED']._serialized_start=1293
+  _globals['_ADMINGRANTED']._serialized_end=1402
+  _globals['_ADMINREMOVED']._serialized_start=1404
+  _globals['_ADMINREMOVED']._serialized_end=1513
+  _globals['_USERINACTIVITYWARNED']._serialized_start=1515
+  _globals['_USERINACTIVITYWARNED']._serialized_end=1605
+  _globals['_USERINACTIVATED']._serialized_start=1607
+  _globals['_USERINACTIVATED']._serialized_end=1696
+  _globals['_USERREACTIVATIONREQUESTED']._serialized_start=1698
+  _globals['_USERREACTIVATIONREQUESTED']._serialized_end=1759
+  _globals['_USERREACTIVATED']._serialized_start=1761
+  _globals['_USERREACTIVATED']._serialized_end=1823
+  _globals['_USERSUSPENDED']._serialized_start=1825
+  _globals['_USERSUSPENDED']._serialized_end=1907
+  _globals['_USERUNSUSPENDED']._serialized_start=1909
+  _globals['_USERUNSUSPENDED']._serialized_end=2021
+  _globals['_WEBSERVICEACCESSREQUESTED']._serialized_start=2023
+  _globals['_WEBSERVICEACCESSREQUESTED']._serialized_end=2142
+  _globals['_WEBSERVICEACCESSAPPROVED']._serialized_start=2144
+  _globals['_WEBSERVICEACCESSAPPROVED']._serialized_end=2260
+  _globals['_WEBSERVICEACCESSREJECTED']._serialized_start=2263
+  _globals['_WEBSERVICEACCESSREJECTED']._serialized_end=2395
+  _globals['_WEBSERVICEACCESSREVOKED']._serialized_start=2398
+  _globals['_WEBSERVICEACCESSREVOKED']._serialized_end=2557
+  _globals['_MACHINECLIENTCREATED']._serialized_start=2560
+  _globals['_MACHINECLIENTCREATED']._serialized_end=2691
+  _globals['_MACHINECLIENTROTATED']._serialized_start=2693
+  _globals['_MACHINECLIENTROTATED']._serialized_end=2783
+  _globals['_MACHINECLIENTREVOKED']._serialized_start=2785
+  _globals['_MACHINECLIENTREVOKED']._serialized_end=2891
 # @@protoc_insertion_point(module_scope)

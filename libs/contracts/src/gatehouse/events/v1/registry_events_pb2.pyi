@@ -349,6 +349,35 @@ class RoleRevoked(_message.Message):
 Global___RoleRevoked: _TypeAlias = RoleRevoked  # noqa: Y015
 
 @_typing.final
+class OrganizationWithoutAdministrator(_message.Message):
+    """registry.organization.without_administrator — the organization's last administrator deleted
+    their account (identity asked the registry first, but another administrator lost their rights
+    before the deletion arrived): nobody can manage its users now, and its competent authority is
+    told so it can appoint one. `role_request_id` is the deleted user's ended administrator role
+    (its deciders are who may appoint).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    ROLE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    organization_id: _builtins.str
+    role_request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        organization_id: _builtins.str = ...,
+        role_request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organization_id", b"organization_id", "role_request_id", b"role_request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrganizationWithoutAdministrator: _TypeAlias = OrganizationWithoutAdministrator  # noqa: Y015
+
+@_typing.final
 class AdminGranted(_message.Message):
     """registry.admin.granted — an approved user was made an administrator of the organization."""
 
