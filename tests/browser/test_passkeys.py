@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
@@ -24,6 +25,7 @@ from tests.browser.support import (
     SystemUnderTest,
     add_virtual_security_key,
     exact,
+    log_out_of_registry,
     new_context,
     password_step,
     security_key_credentials,
@@ -112,6 +114,47 @@ def test_the_passkey_button_signs_in_with_no_email_typed(
     expect(page.get_by_role("cell", name=person.t["activity.kind.sign_in.passkey"])).to_have_count(
         1
     )
+    sign_out(page, system, person)
+
+
+def test_a_passkey_sign_in_started_by_an_oidc_client_returns_to_it_at_multi_factor(
+    passkey_person: tuple[Person, Page], system: SystemUnderTest
+) -> None:
+    """The registry's Log in (an OIDC authorization request asking for multi-factor): the
+    passkey button, no e-mail typed, and the browser is back in the registry, signed in (the
+    registry refuses a session below multi-factor, so being let in is the level)."""
+    person, page = passkey_person
+    asked: list[str] = []
+
+    def refuse_the_first(route: Route) -> None:
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.fulfill(status=503, body="")
+        else:
+            route.continue_()
+
+    page.route(OPTIONS, refuse_the_first)
+    page.goto(f"{system.registry_url}/")
+    page.get_by_role("link", name=exact(person.r["start.login"])).click()
+    wait_for_path(page, "/login")
+    assert page.url.startswith(system.identity_url), page.url
+    wait_until(page, lambda: bool(asked), "the page never asked for passkey options")
+    touch_security_key(person, touched=True)
+    page.get_by_role("button", name=exact(person.t["login.passkey.button"])).click()
+    page.wait_for_url(lambda url: url.startswith(system.registry_url))
+    page.unroute(OPTIONS)
+    page.wait_for_load_state()
+    assert "code=" not in page.url  # the callback took the code and moved on
+    expect(page.get_by_role("button", name=exact(person.r["nav.logout"]))).to_be_visible()
+    with psycopg.connect(system.stack.database_urls["registry"], autocommit=True) as connection:
+        (level, amr) = connection.execute(
+            "SELECT level, amr FROM auth_sessions WHERE email = %s"
+            " ORDER BY created_at DESC LIMIT 1",
+            (person.email,),
+        ).fetchone() or (None, None)
+    assert level in ("multi_factor", "phishing_resistant"), level
+    assert amr is not None and "pwd" not in amr, amr
+    log_out_of_registry(page, system, person)
     sign_out(page, system, person)
 
 
