@@ -153,7 +153,8 @@ def test_a_passkey_sign_in_started_by_an_oidc_client_returns_to_it_at_multi_fact
             (person.email,),
         ).fetchone() or (None, None)
     assert level in ("multi_factor", "phishing_resistant"), level
-    assert amr is not None and "pwd" not in amr, amr
+    assert amr is not None
+    assert "pwd" not in amr, amr
     log_out_of_registry(page, system, person)
     sign_out(page, system, person)
 
