@@ -130,6 +130,11 @@ def identity_tour(
         visit("applications", page)
         page.goto(f"{base}/account/eids")
         visit("eids", page)
+        page.goto(f"{base}/account/delete")
+        visit("delete-account", page)
+        submit(page, t["delete.submit"])
+        expect(page.locator("#confirmation-error")).to_be_visible()
+        visit("delete-account-error", page)
 
         # Second factors: authenticator app (TOTP), mobile device, security key, phone number.
         page.goto(f"{base}/account/security")
