@@ -24,6 +24,8 @@ from tests.browser.support import (
     SystemUnderTest,
     add_registry_administrator,
     exact,
+    keyboard_activate,
+    keyboard_type_into,
     password_step,
     path_of,
     provision_with_authenticator_app,
@@ -116,5 +118,28 @@ def test_a_person_with_an_authenticator_app_deletes_their_account(
         expect(page.locator("#password-error")).to_be_visible()
         assert path_of(page) == "/login"
         shoot("cannot-sign-in")
+    finally:
+        person.close()
+
+
+def test_deleting_works_with_the_keyboard_only(chromium: Browser, system: SystemUnderTest) -> None:
+    """From My account to the deleted page with Tab, typing and Enter, the focus always
+    visible (signed in a moment ago: no second factor is asked again)."""
+    person = Person("Kalle", "Tangent", unique_email("delete-keys"), "sv")
+    provision_with_authenticator_app(system, person)
+    t, base = person.t, system.identity_url
+    page = person.open(chromium)
+    try:
+        page.goto(f"{base}/login?next=/account")
+        password_step(page, person)
+        second_factor(page, person, "totp")
+        wait_for_path(page, "/account")
+        keyboard_activate(page, page.get_by_role("link", name=exact(t["account.delete"])))
+        wait_for_path(page, "/account/delete")
+        keyboard_type_into(
+            page, page.get_by_label(t["delete.confirmation"], exact=True), person.email
+        )
+        keyboard_activate(page, page.get_by_role("button", name=exact(t["delete.submit"])))
+        expect(page.get_by_role("heading", level=1)).to_have_text(t["delete.done_title"])
     finally:
         person.close()
