@@ -44,6 +44,7 @@ from tests.journeys import Account
 from tests.oidc_helpers import Browser, raise_session_level, sign_in
 
 EXAMPLE = Path(__file__).parents[1] / "scripts" / "machine_client_example.py"
+MY_DATA_JSON = "/profile/my-data/gatehouse-registry-my-data.json"
 pytestmark = [pytest.mark.stack, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
@@ -388,6 +389,28 @@ def test_a_secret_client_goes_with_the_access_the_authority_revokes(
         to=demo.person("olof").email,
         subject_contains="Åtkomsten till webbtjänsterna för Nordfrukt Import AB har återkallats",
     )
+
+    # Each one's My data holds what they did (GDPR art. 15): Olof asked and made, re-keyed the
+    # client; Ingrid decided and revoked the access. No secret in either.
+    def my_data(person: Browser) -> dict[str, Any]:
+        response = api(stack, person, "GET", MY_DATA_JSON)
+        assert response.status_code == 200, response.text
+        assert secret not in response.text
+        assert new_secret not in response.text
+        sections: dict[str, Any] = response.json()["sections"]
+        return sections
+
+    olofs = my_data(olof)
+    assert request_id in [row["id"] for row in olofs["web_service_requests"]]
+    (made,) = [row for row in olofs["machine_clients"] if row["client_id"] == client_id]
+    assert made["status"] == "revoked"
+    assert made["rotated_at"]
+    ingrids = my_data(ingrid)
+    (decided,) = [row for row in ingrids["web_service_requests"] if row["id"] == request_id]
+    assert decided["status"] == "revoked"
+    # Revoking the access revoked its client in her name.
+    (revoked_by_her,) = [row for row in ingrids["machine_clients"] if row["client_id"] == client_id]
+    assert revoked_by_her["revoked_at"]
 
 
 def test_a_dpop_bound_machine_token_needs_its_key_at_the_registry(

@@ -2,9 +2,10 @@
 signed-in user, as one JSON document and as a page a person can read.
 
 Every user column of every table (`users.id`, a `user_id` or `…_user_id`, `created_by`,
-`decided_by`, `revoked_by`, or a foreign key to `users`) is either exported (COVERED: the
-section its rows go to) or excluded with the reason (EXCLUDED); tests/my_data/test_coverage.py
-fails when a column is neither, so a new table about users is a decision, not an oversight.
+`requested_by`, `decided_by`, `rotated_by`, `revoked_by`, or a foreign key to `users`) is either
+exported (COVERED: the section its rows go to) or excluded with the reason (EXCLUDED);
+tests/my_data/test_coverage.py fails when a column is neither, so a new table about users is a
+decision, not an oversight.
 
 Other people appear only as the registry already shows them to the user: a decider is named by
 their organisation (and its kind), never by name or e-mail; the user's own decisions about
@@ -19,14 +20,21 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, Table
+from sqlalchemy import Column, LargeBinary, Table, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_common.db import Database
 from gatehouse_registry.access import Actor, load_principal
 from gatehouse_registry.my_data import queries
 from gatehouse_registry.my_data.models import Decider, MyData, Section
-from gatehouse_registry.tables import access_token_revocations, auth_sessions, metadata, users
+from gatehouse_registry.tables import (
+    access_token_revocations,
+    auth_sessions,
+    machine_clients,
+    metadata,
+    users,
+    web_service_requests,
+)
 
 FORMAT = "gatehouse-registry-my-data/1"
 
@@ -38,6 +46,8 @@ SECTIONS = (
     "audit_log",
     "created_by_you",
     "decided_by_you",
+    "web_service_requests",
+    "machine_clients",
     "sessions",
     "token_revocations",
 )
@@ -56,6 +66,13 @@ COVERED: dict[str, str] = {
     "audit_log.target_user_id": "audit_log",
     "auth_sessions.user_id": "sessions",
     "access_token_revocations.user_id": "token_revocations",
+    # Web-service access the user asked for or decided, and machine clients they made, re-keyed
+    # or revoked (their own actions; the client's keys are public and stay with identity).
+    "web_service_requests.requested_by": "web_service_requests",
+    "web_service_requests.decided_by": "web_service_requests",
+    "machine_clients.created_by": "machine_clients",
+    "machine_clients.rotated_by": "machine_clients",
+    "machine_clients.revoked_by": "machine_clients",
 }
 
 # User columns not exported, and why (none yet: add "table.column": "reason").
@@ -67,7 +84,9 @@ SECRET_COLUMNS: dict[str, frozenset[str]] = {
     "auth_sessions": frozenset({"id_token", "identity_sid"}),
 }
 
-USER_COLUMN_NAMES = frozenset({"user_id", "created_by", "decided_by", "revoked_by"})
+USER_COLUMN_NAMES = frozenset(
+    {"user_id", "created_by", "requested_by", "decided_by", "rotated_by", "revoked_by"}
+)
 
 
 def user_columns(table: Table) -> list[Column[Any]]:
@@ -152,9 +171,10 @@ def _decider(
 async def _own_rows(
     connection: AsyncConnection, name: str, table: Table, owner: str, user_id: uuid.UUID
 ) -> Section:
-    """The section `name`: the rows of `table` whose `owner` column is the user."""
+    """The section `name`: the rows of `table` whose `owner` column (or, for several names
+    joined by commas, any of them) is the user."""
     columns, left_out = exported_columns(table)
-    where = table.c[owner] == user_id
+    where = or_(*(table.c[column] == user_id for column in owner.split(",")))
     rows = await queries.rows_of(connection, table=table, columns=columns, where=where)
     return Section.of(name, rows, left_out=left_out)
 
@@ -219,6 +239,20 @@ async def my_data(database: Database, *, actor: Actor) -> MyData:
             await _audit(connection, user_id),
             Section.of("created_by_you", await queries.created_by(connection, user_id)),
             Section.of("decided_by_you", await queries.decided_by(connection, user_id)),
+            await _own_rows(
+                connection,
+                "web_service_requests",
+                web_service_requests,
+                "requested_by,decided_by",
+                user_id,
+            ),
+            await _own_rows(
+                connection,
+                "machine_clients",
+                machine_clients,
+                "created_by,rotated_by,revoked_by",
+                user_id,
+            ),
             await _own_rows(connection, "sessions", auth_sessions, "user_id", user_id),
             await _own_rows(
                 connection, "token_revocations", access_token_revocations, "user_id", user_id
