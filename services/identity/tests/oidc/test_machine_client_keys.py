@@ -47,6 +47,26 @@ def test_public_rsa_and_ec_keys_are_accepted() -> None:
         (jwks({**EC, "kid": ""}), "jwks.keys[0].kid"),
         (json.dumps({"keys": [EC], "pad": "x" * 20_000}), "jwks"),
     ],
+    # Named, not derived from the values: keys generated at collection differ in every
+    # pytest-xdist worker, and workers must collect the same ids.
+    ids=[
+        "not-json",
+        "not-an-object",
+        "no-keys",
+        "too-many-keys",
+        "ec-private",
+        "rsa-private",
+        "symmetric",
+        "ed25519",
+        "p384",
+        "rsa-1024",
+        "encryption-key",
+        "rs256",
+        "bad-base64",
+        "short-coordinate",
+        "empty-kid",
+        "oversized",
+    ],
 )
 def test_what_is_not_a_public_signing_key_is_refused_naming_where(text: str, field: str) -> None:
     with pytest.raises(ClientError) as refused:
