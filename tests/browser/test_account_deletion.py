@@ -93,6 +93,8 @@ def test_a_person_with_an_authenticator_app_deletes_their_account(
         expect(warning).to_contain_text(authority)
         shoot("last-administrator")
         expect(page.get_by_role("button", name=exact(t["delete.submit"]))).to_have_count(0)
+        # …and the way back to My account, which is what they will do now.
+        expect(page.locator("#delete-back")).to_have_text(t["account.title"])
 
         add_registry_administrator(system, colleague, code)
         page.reload()
