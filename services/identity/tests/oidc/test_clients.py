@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gatehouse_common.db import Database
-from gatehouse_identity.oidc import clients
+from gatehouse_identity.oidc import client_queries, clients
 from gatehouse_identity.oidc.clients import (
     ClientExistsError,
     ClientRegistration,
@@ -99,3 +99,20 @@ async def test_a_registration_replaces_an_earlier_one_only_when_asked(
     assert await clients.delete_client(rolled_back_database, first.client_id)
     assert not await clients.delete_client(rolled_back_database, first.client_id)
     assert await clients.get_client(rolled_back_database, first.client_id) is None
+
+
+async def test_the_token_endpoints_lookup_reads_a_client_as_registration_stored_it(
+    rolled_back_database: Database,
+) -> None:
+    """client_and_secret_hash runs on the driver (client_queries.py): it must give the very
+    client the Core statements wrote, keys, arrays and flags included."""
+    client, _ = await clients.create_client(
+        rolled_back_database,
+        _registration(jwks=JWKS),
+        allow_plain_http=False,
+    )
+    async with rolled_back_database.connection() as connection:
+        found = await client_queries.client_and_secret_hash(connection, client_id=client.client_id)
+        missing = await client_queries.client_and_secret_hash(connection, client_id="nobody")
+    assert found == (client, None)
+    assert missing is None

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from gatehouse_common.db import Database
 from gatehouse_identity.oidc import grants
@@ -179,3 +179,35 @@ async def test_a_refresh_token_rotated_twice_at_once_gives_tokens_once(
     results = await asyncio.gather(rotate(), rotate(), return_exceptions=True)
     assert _outcomes(results) == (1, ["the refresh token was already used"])
     assert await _revoked_reasons(database, client) == ["refresh_token_reused"]
+
+
+async def test_an_issued_access_token_introspects_to_its_grant_until_revoked(
+    database: Database, client_and_user: tuple[Client, uuid.UUID]
+) -> None:
+    """Introspection runs its statement on the driver (grant_queries.active_access): the grant
+    it reads back is the one the Core statements wrote."""
+    client, user_id = client_and_user
+    issued = await grants.redeem_code(
+        database,
+        client=client,
+        code=await _code(database, client, user_id),
+        redirect_uri=REDIRECT_URI,
+        code_verifier=None,
+        lifetimes=LIFETIMES,
+        mint_access_token=slow_mint,
+    )
+
+    info = await grants.introspect(database, issued.access_token)
+
+    assert info is not None
+    assert info.grant == issued.grant
+    assert info.expires_at == issued.access_expires_at
+    assert info.dpop_jkt is None
+    assert await grants.introspect(database, f"access-{secrets.token_urlsafe(24)}") is None
+    async with database.transaction() as connection:
+        await connection.execute(
+            update(oidc_grants)
+            .where(oidc_grants.c.id == issued.grant.id)
+            .values(revoked_at=datetime.now(UTC), revoked_reason="test")
+        )
+    assert await grants.introspect(database, issued.access_token) is None

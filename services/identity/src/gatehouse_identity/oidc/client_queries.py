@@ -126,17 +126,26 @@ async def all_clients(connection: AsyncConnection) -> list[Client]:
     return [_client(row) for row in rows]
 
 
+# A client's look-up at every token request (client_credentials above all): on the driver, as
+# grant_queries.active_access and for the same reason — through SQLAlchemy Core the result
+# processing of the client's fifteen typed columns cost more identity CPU than the statement
+# (make bench client_credentials, 2026-12-03). The same columns as _CLIENT_COLUMNS;
+# test_clients.py checks that both paths give the same client.
+_CLIENT_LOOKUP_SQL = """
+SELECT client_id, name, (secret_hash IS NULL AND jwks IS NULL AND jwks_uri IS NULL) AS public,
+       redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, min_level, first_party,
+       scopes, grant_types, jwks, jwks_uri, require_pushed_authorization_requests,
+       dpop_bound_access_tokens, operator_id, secret_hash
+  FROM oidc_clients
+ WHERE client_id = $1
+"""
+
+
 async def client_and_secret_hash(
     connection: AsyncConnection, *, client_id: str
 ) -> tuple[Client, bytes | None] | None:
     """The client and the hash of its secret (None without one)."""
-    row = (
-        await connection.execute(
-            select(*_CLIENT_COLUMNS, _clients.c.secret_hash).where(
-                _clients.c.client_id == client_id
-            )
-        )
-    ).first()
+    row = (await connection.exec_driver_sql(_CLIENT_LOOKUP_SQL, (client_id,))).first()
     if row is None:
         return None
     stored = row.secret_hash
