@@ -3,10 +3,9 @@ domain errors into gRPC status codes (their kind decides: gatehouse_common.error
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
 from gatehouse.identity.v1 import user_service_pb2 as pb
@@ -14,6 +13,7 @@ from gatehouse.identity.v1 import user_service_pb2_grpc as pb_grpc
 from gatehouse_common.errors import grpc_status
 from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
+from gatehouse_common.timestamps import timestamp
 from gatehouse_identity.accounts import service
 from gatehouse_identity.accounts.links import LinkRequest
 from gatehouse_identity.accounts.models import PasswordLinkPurpose, User, UserStatus
@@ -39,12 +39,6 @@ PURPOSE_FROM_WIRE = {
 }
 
 
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def user_to_wire(user: User) -> pb.User:
     return pb.User(
         user_id=str(user.id),
@@ -53,7 +47,7 @@ def user_to_wire(user: User) -> pb.User:
         last_name=user.last_name,
         email_language=user.email_language,
         status=STATUS_TO_WIRE[user.status],
-        create_time=_timestamp(user.created_at),
+        create_time=timestamp(user.created_at),
     )
 
 
@@ -121,7 +115,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             await context.abort(grpc_status(error), error.message)
             raise
         return pb.CreatePasswordLinkResponse(
-            url=self._link_url(token), expire_time=_timestamp(expires_at)
+            url=self._link_url(token), expire_time=timestamp(expires_at)
         )
 
     async def BatchCreatePasswordLinks(  # noqa: N802
@@ -145,7 +139,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             pb.CreatedPasswordLink(user_not_found=True)
             if link is None
             else pb.CreatedPasswordLink(
-                url=self._link_url(link.token), expire_time=_timestamp(link.expires_at)
+                url=self._link_url(link.token), expire_time=timestamp(link.expires_at)
             )
             for link in issued
         )
@@ -181,7 +175,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             None
             if link is None
             else pb.CreatedPasswordLink(
-                url=base + link.token, expire_time=_timestamp(link.expires_at)
+                url=base + link.token, expire_time=timestamp(link.expires_at)
             )
             for link in issued
         ]

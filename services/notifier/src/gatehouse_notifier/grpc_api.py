@@ -3,9 +3,6 @@ credentials are checked by gatehouse_common.grpc_server before any method runs."
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
 from gatehouse.notifier.v1 import message_service_pb2 as pb
@@ -13,6 +10,7 @@ from gatehouse.notifier.v1 import message_service_pb2_grpc as pb_grpc
 from gatehouse_common.errors import grpc_status
 from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
+from gatehouse_common.timestamps import optional_timestamp
 from gatehouse_notifier import history
 from gatehouse_notifier.context import NotifierContext
 from gatehouse_notifier.messages import HistoryEntry, Status
@@ -26,14 +24,6 @@ STATUS = {
 }
 
 
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def _to_wire(entry: HistoryEntry) -> pb.Message:
     return pb.Message(
         message_id=str(entry.id),
@@ -42,8 +32,8 @@ def _to_wire(entry: HistoryEntry) -> pb.Message:
         subject=entry.subject,
         language=entry.language or "",
         status=STATUS[Status(entry.status)],
-        create_time=_timestamp(entry.created_at),
-        send_time=_timestamp(entry.sent_at),
+        create_time=optional_timestamp(entry.created_at),
+        send_time=optional_timestamp(entry.sent_at),
     )
 
 

@@ -3,9 +3,6 @@ lookups. Service credentials are checked by gatehouse_common.grpc_server before 
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
 from gatehouse.registry.v1 import operator_service_pb2 as op_pb
@@ -15,6 +12,7 @@ from gatehouse.registry.v1 import role_service_pb2_grpc as role_grpc
 from gatehouse_common.errors import grpc_status
 from gatehouse_common.grpc_server import parse_uuid_field
 from gatehouse_common.grpc_server import start_grpc_server as start_server
+from gatehouse_common.timestamps import optional_timestamp
 from gatehouse_registry import lookups
 from gatehouse_registry.access import OrganizationKind, RoleKind
 from gatehouse_registry.context import RegistryContext
@@ -45,14 +43,6 @@ ROLE_STATUS = {
 }
 
 
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 async def _abort(context: aio.ServicerContext, error: RegistryError) -> None:
     """A domain error as the status of its kind (gatehouse_common.errors), its English message
     as the details."""
@@ -71,8 +61,8 @@ def role_request_to_wire(role: RoleRequest) -> role_pb.RoleRequest:
         administrator=role.is_admin,
         suspended=role.suspended,
         responsible_authority_ids=[str(a) for a in role.responsible_authority_ids],
-        create_time=_timestamp(role.requested_at),
-        decide_time=_timestamp(role.decided_at),
+        create_time=optional_timestamp(role.requested_at),
+        decide_time=optional_timestamp(role.decided_at),
         decision_reason=role.decision_reason or "",
         application_message=role.message or "",
         contact_email=role.contact_email or "",

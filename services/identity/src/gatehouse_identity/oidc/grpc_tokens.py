@@ -7,7 +7,6 @@ also checks *who* calls (`OIDC_INTROSPECTION_CALLERS`), because an answer names 
 from __future__ import annotations
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
 from gatehouse.identity.v1 import token_service_pb2 as pb
@@ -20,6 +19,7 @@ from gatehouse_common.service_auth import (
     verified_caller,
     verify_service_token,
 )
+from gatehouse_common.timestamps import timestamp
 from gatehouse_identity.context import IdentityContext
 from gatehouse_identity.oidc import grants
 from gatehouse_identity.oidc.tokens import MAX_ACCESS_TOKEN_LENGTH
@@ -44,12 +44,6 @@ def caller_of(context: aio.ServicerContext, secret: Secrets) -> str | None:
         return verify_service_token(secret, header.removeprefix("Bearer "))
     except InvalidServiceTokenError:
         return None
-
-
-def _timestamp(value: object) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)  # type: ignore[arg-type]
-    return stamp
 
 
 class TokenServicer(pb_grpc.TokenServiceServicer):
@@ -80,8 +74,8 @@ class TokenServicer(pb_grpc.TokenServiceServicer):
             level=LEVEL_TO_WIRE.get(grant.level, pb.AUTHENTICATION_LEVEL_UNSPECIFIED),
             amr=grant.amr,
             scopes=grant.scopes,
-            expire_time=_timestamp(info.expires_at),
-            auth_time=_timestamp(grant.auth_time),
+            expire_time=timestamp(info.expires_at),
+            auth_time=timestamp(grant.auth_time),
         )
 
 

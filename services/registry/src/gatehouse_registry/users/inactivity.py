@@ -10,10 +10,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from gatehouse.events.v1 import registry_events_pb2 as events
 from gatehouse_common.db import Database
+from gatehouse_common.timestamps import timestamp
 from gatehouse_registry.audit import service as audit
 from gatehouse_registry.events import emit
 from gatehouse_registry.users import queries
@@ -21,12 +20,6 @@ from gatehouse_registry.users.models import InactivityOutcome
 
 BATCH_SIZE = 500
 DEVICES_RESET = "identity.user.devices_reset"
-
-
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 async def run_inactivity_check(
@@ -67,7 +60,7 @@ async def _warn_batch(database: Database, *, now: datetime, months: int, warning
                 "registry.user.inactivity_warned",
                 subject=user.user_id,
                 message=events.UserInactivityWarned(
-                    user_id=str(user.user_id), inactive_time=_timestamp(user.moment)
+                    user_id=str(user.user_id), inactive_time=timestamp(user.moment)
                 ),
             )
     return len(due)
@@ -82,7 +75,7 @@ async def _inactivate_batch(database: Database, *, now: datetime, months: int) -
                 "registry.user.inactivated",
                 subject=user.user_id,
                 message=events.UserInactivated(
-                    user_id=str(user.user_id), last_sign_in_time=_timestamp(user.moment)
+                    user_id=str(user.user_id), last_sign_in_time=timestamp(user.moment)
                 ),
             )
             await audit.record(
